@@ -1,0 +1,1 @@
+"""The knowledge store: SQLAlchemy models, the content loader and the in-memory snapshot."""

@@ -1,0 +1,323 @@
+"""Validate the knowledge content under data/knowledge/ and load it into the store.
+
+    python -m actions.store.loader            # validate, then load into KNOWLEDGE_DB_URL
+    python -m actions.store.loader --check    # validate only
+    python -m actions.store.loader --export DIR   # write the store back as content files
+
+Loading is one transaction and idempotent: the store ends up holding exactly the
+content files, or (on any error) is left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from actions import settings
+from actions.store.db import make_engine, make_session_factory
+from actions.store.models import AdviceItem, AdviceTag, ContentVersion, Passage, Source, Topic, advice_principles
+from actions.vocabulary import CHALLENGES, DIMENSIONS, PRINCIPLE_TOPICS, REQUIRED_TOPICS
+
+CONTENT_FILES = ("sources.yml", "topics.yml", "advice.yml")
+MIN_ADVICE_PER_CHALLENGE = 5
+SOURCE_KINDS = ("reference", "document", "derived")
+
+
+class ContentError(Exception):
+    """The content is invalid; the message names each file and entry at fault."""
+
+
+@dataclass
+class Content:
+    """Validated content, ready to load."""
+
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    advice: list[dict[str, Any]] = field(default_factory=list)
+    digest: str = ""
+
+
+def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
+    """Read and validate the three content files; raise ContentError listing every problem."""
+    problems: list[str] = []
+    raw: dict[str, Any] = {}
+    digest = hashlib.sha256()
+    for name in CONTENT_FILES:
+        path = content_dir / name
+        try:
+            text = path.read_text(encoding="utf-8")
+            raw[name] = yaml.safe_load(text) or {}
+            digest.update(text.encode("utf-8"))
+        except FileNotFoundError:
+            problems.append(f"{path}: file is missing")
+        except yaml.YAMLError as error:
+            problems.append(f"{path}: not valid YAML ({error})")
+    if problems:
+        raise ContentError("\n".join(problems))
+
+    check = _Checker(content_dir, problems)
+    sources = check.entries("sources.yml", raw["sources.yml"], "sources", {"id", "citation", "kind"}, {"url"})
+    source_ids = check.unique_ids("sources.yml", "source", sources)
+    for entry in sources:
+        where = f"sources.yml: source {entry.get('id')!r}"
+        if entry.get("kind") not in SOURCE_KINDS:
+            check.fail(where, f"kind must be one of {', '.join(SOURCE_KINDS)}")
+        check.text(where, entry, "citation")
+
+    topics = check.entries("topics.yml", raw["topics.yml"], "topics", {"id", "title", "passages"}, set())
+    check.unique_ids("topics.yml", "topic", topics)
+    passages_by_topic: dict[str, list[dict[str, Any]]] = {}
+    all_passages: list[dict[str, Any]] = []
+    for topic in topics:
+        where = f"topics.yml: topic {topic.get('id')!r}"
+        check.text(where, topic, "title")
+        passages = check.entries(where, topic, "passages", {"id", "title", "text", "source", "attribution"}, set())
+        passages_by_topic[topic.get("id")] = passages
+        all_passages.extend(passages)
+        for passage in passages:
+            pwhere = f"topics.yml: passage {passage.get('id')!r}"
+            check.text(pwhere, passage, "title")
+            check.text(pwhere, passage, "text")
+            if passage.get("source") not in source_ids:
+                check.fail(pwhere, f"source {passage.get('source')!r} is not in sources.yml")
+            attribution = passage.get("attribution")
+            if attribution is not None and not (isinstance(attribution, str) and attribution.strip()):
+                check.fail(pwhere, "attribution must be text or null")
+    passage_ids = check.unique_ids("topics.yml", "passage", all_passages)
+    for required in REQUIRED_TOPICS:
+        if required not in passages_by_topic:
+            check.fail("topics.yml", f"topic {required!r} is missing")
+    challenge_ids = {p.get("id") for p in passages_by_topic.get("challenges", [])}
+    for challenge in CHALLENGES:
+        if challenge not in challenge_ids:
+            check.fail("topics.yml: topic 'challenges'", f"passage {challenge!r} is missing")
+        else:
+            passage = next(p for p in all_passages if p.get("id") == challenge)
+            if passage.get("source") not in source_ids or not passage.get("attribution"):
+                check.fail(f"topics.yml: passage {challenge!r}", "a challenge needs its source and attribution")
+    principle_ids = {p.get("id") for t in PRINCIPLE_TOPICS for p in passages_by_topic.get(t, [])}
+
+    advice = check.entries("advice.yml", raw["advice.yml"], "advice", {"id", "challenge", "title", "text", "principles"}, {"tags"})
+    check.unique_ids("advice.yml", "advice", advice, taken=passage_ids)
+    per_challenge = {c: 0 for c in CHALLENGES}
+    for item in advice:
+        where = f"advice.yml: advice {item.get('id')!r}"
+        check.text(where, item, "title")
+        check.text(where, item, "text")
+        if item.get("challenge") not in challenge_ids:
+            check.fail(where, f"challenge {item.get('challenge')!r} is not a passage of the challenges topic")
+        else:
+            per_challenge[item["challenge"]] = per_challenge.get(item["challenge"], 0) + 1
+        principles = item.get("principles")
+        if not isinstance(principles, list) or not principles:
+            check.fail(where, "principles must be a non-empty list of principle passage ids")
+        else:
+            for principle in principles:
+                if principle not in principle_ids:
+                    check.fail(where, f"principle {principle!r} is not a passage of {' or '.join(PRINCIPLE_TOPICS)}")
+        tags = item.get("tags") or {}
+        if not isinstance(tags, dict):
+            check.fail(where, "tags must be a mapping of sector/role/stage to lists")
+            tags = {}
+        for dimension, values in tags.items():
+            if dimension not in DIMENSIONS:
+                check.fail(where, f"unknown tag dimension {dimension!r} (use {', '.join(DIMENSIONS)})")
+                continue
+            if not isinstance(values, list):
+                check.fail(where, f"tags.{dimension} must be a list")
+                continue
+            for value in values:
+                if value not in DIMENSIONS[dimension]:
+                    check.fail(where, f"unknown {dimension} {value!r} (use {', '.join(DIMENSIONS[dimension])})")
+    for challenge, count in per_challenge.items():
+        if challenge in challenge_ids and count < MIN_ADVICE_PER_CHALLENGE:
+            check.fail("advice.yml", f"challenge {challenge!r} has {count} advice items; at least {MIN_ADVICE_PER_CHALLENGE} are needed")
+
+    if problems:
+        raise ContentError(f"{len(problems)} problem(s) in {content_dir}:\n" + "\n".join(f"- {p}" for p in problems))
+    return Content(sources=sources, topics=topics, advice=advice, digest=digest.hexdigest())
+
+
+class _Checker:
+    """Collects problems with the file and entry they belong to."""
+
+    def __init__(self, content_dir: Path, problems: list[str]) -> None:
+        self.content_dir = content_dir
+        self.problems = problems
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append(f"{self.content_dir / where}: {message}")
+
+    def entries(self, where: str, parent: Any, key: str, required: set[str], optional: set[str]) -> list[dict[str, Any]]:
+        if not isinstance(parent, dict) or not isinstance(parent.get(key), list):
+            self.fail(where, f"expected a list under {key!r}")
+            return []
+        good = []
+        for index, entry in enumerate(parent[key]):
+            label = f"{where}: {key}[{index}]" if not isinstance(entry, dict) else f"{where}: {key} entry {entry.get('id', index)!r}"
+            if not isinstance(entry, dict):
+                self.fail(label, "expected a mapping")
+                continue
+            for unknown in sorted(set(entry) - required - optional):
+                self.fail(label, f"unknown field {unknown!r}")
+            for missing in sorted(required - set(entry)):
+                self.fail(label, f"missing field {missing!r}")
+            good.append(entry)
+        return good
+
+    def unique_ids(self, where: str, kind: str, entries: list[dict[str, Any]], taken: set[str] = frozenset()) -> set[str]:
+        seen: set[str] = set()
+        for entry in entries:
+            entry_id = entry.get("id")
+            if not isinstance(entry_id, str) or not entry_id:
+                self.fail(where, f"a {kind} has no id")
+            elif entry_id in seen or entry_id in taken:
+                self.fail(where, f"{kind} id {entry_id!r} is used twice")
+            seen.add(entry_id)
+        return seen
+
+    def text(self, where: str, entry: dict[str, Any], key: str) -> None:
+        if key in entry and not (isinstance(entry[key], str) and entry[key].strip()):
+            self.fail(where, f"{key} must be non-empty text")
+
+
+def load_content(session: Session, content: Content) -> dict[str, int]:
+    """Make the store hold exactly `content`; the caller commits (or rolls back)."""
+    # Children first, so foreign keys hold at every step; ids are stable, so rows that
+    # other tables point at are updated in place rather than deleted.
+    session.execute(delete(advice_principles))
+    session.execute(delete(AdviceTag))
+    keep_advice = {item["id"] for item in content.advice}
+    keep_passages = {p["id"] for t in content.topics for p in t["passages"]}
+    keep_topics = {t["id"] for t in content.topics}
+    keep_sources = {s["id"] for s in content.sources}
+
+    for position, entry in enumerate(content.sources):
+        session.merge(Source(id=entry["id"], citation=entry["citation"].strip(), url=entry.get("url"), kind=entry["kind"], position=position))
+    for position, topic in enumerate(content.topics):
+        session.merge(Topic(id=topic["id"], title=topic["title"].strip(), position=position))
+    session.flush()
+    for topic in content.topics:
+        for position, passage in enumerate(topic["passages"]):
+            session.merge(
+                Passage(
+                    id=passage["id"],
+                    topic_id=topic["id"],
+                    title=passage["title"].strip(),
+                    text=passage["text"].strip(),
+                    source_id=passage["source"],
+                    attribution=(passage.get("attribution") or None),
+                    position=position,
+                )
+            )
+    session.flush()
+    for position, item in enumerate(content.advice):
+        session.merge(AdviceItem(id=item["id"], challenge_id=item["challenge"], title=item["title"].strip(), text=item["text"].strip(), position=position))
+    session.flush()
+    for item in content.advice:
+        for position, principle in enumerate(item["principles"]):
+            session.execute(advice_principles.insert().values(advice_id=item["id"], passage_id=principle, position=position))
+        for dimension, values in (item.get("tags") or {}).items():
+            for value in dict.fromkeys(values):
+                session.add(AdviceTag(advice_id=item["id"], dimension=dimension, value=value))
+
+    session.execute(delete(AdviceItem).where(AdviceItem.id.not_in(keep_advice)))
+    session.execute(delete(Passage).where(Passage.id.not_in(keep_passages)))
+    session.execute(delete(Topic).where(Topic.id.not_in(keep_topics)))
+    session.execute(delete(Source).where(Source.id.not_in(keep_sources)))
+    loaded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    session.merge(ContentVersion(id=1, digest=content.digest, loaded_at=loaded_at))
+    session.flush()
+    return {
+        "sources": len(keep_sources),
+        "topics": len(keep_topics),
+        "passages": len(keep_passages),
+        "advice items": len(keep_advice),
+        "tags": session.scalar(select(func.count()).select_from(AdviceTag)),
+    }
+
+
+def load(content_dir: Path = settings.CONTENT_DIR, url: str | None = None) -> dict[str, int]:
+    """Validate and load in one transaction; returns counts of what the store now holds."""
+    content = read_content(content_dir)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            return load_content(session, content)
+    finally:
+        engine.dispose()
+
+
+def export(session: Session, target: Path) -> dict[str, int]:
+    """Write what the store holds in the content format, so an edited database can be reviewed
+    as a diff against data/knowledge/ (and loaded again as it is)."""
+    sources = [
+        {"id": s.id, "citation": s.citation, "url": s.url, "kind": s.kind}
+        for s in session.scalars(select(Source).order_by(Source.position))
+    ]
+    topics = [
+        {
+            "id": t.id,
+            "title": t.title,
+            "passages": [
+                {"id": p.id, "title": p.title, "text": p.text, "source": p.source_id, "attribution": p.attribution}
+                for p in t.passages
+            ],
+        }
+        for t in session.scalars(select(Topic).order_by(Topic.position))
+    ]
+    advice = []
+    for item in session.scalars(select(AdviceItem).order_by(AdviceItem.position)):
+        entry = {"id": item.id, "challenge": item.challenge_id, "title": item.title, "text": item.text,
+                 "principles": [p.id for p in item.principles]}
+        tags: dict[str, list[str]] = {}
+        for tag in item.tags:
+            tags.setdefault(tag.dimension, []).append(tag.value)
+        if tags:
+            entry["tags"] = tags
+        advice.append(entry)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, key, entries in (("sources.yml", "sources", sources), ("topics.yml", "topics", topics), ("advice.yml", "advice", advice)):
+        text = yaml.safe_dump({key: entries}, sort_keys=False, allow_unicode=True, width=100)
+        (target / name).write_text(f"# Exported from the knowledge store by `python -m actions.store.loader --export`.\n{text}", encoding="utf-8")
+    return {"sources": len(sources), "topics": len(topics), "advice items": len(advice)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="validate the content only; do not touch the store")
+    parser.add_argument("--content", type=Path, default=settings.CONTENT_DIR, help="content folder (default: data/knowledge)")
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: KNOWLEDGE_DB_URL or var/knowledge.db)")
+    parser.add_argument("--export", type=Path, metavar="DIR", help="write the store's content to DIR as content files")
+    args = parser.parse_args(argv)
+    if args.export:
+        engine = make_engine(args.db)
+        with make_session_factory(engine)() as session:
+            counts = export(session, args.export)
+        engine.dispose()
+        print(f"Exported to {args.export}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        return 0
+    try:
+        if args.check:
+            content = read_content(args.content)
+            print(f"Content OK: {len(content.sources)} sources, {len(content.topics)} topics, {len(content.advice)} advice items.")
+            return 0
+        counts = load(args.content, args.db)
+    except ContentError as error:
+        print(f"Knowledge content not loaded; the store is unchanged.\n{error}", file=sys.stderr)
+        return 1
+    print("Knowledge store loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

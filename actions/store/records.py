@@ -1,0 +1,126 @@
+"""Writing what people submit (health-check results, feedback) to the knowledge store's database.
+
+Writes run in a worker thread, never on the action server's event loop. If the database is
+unreachable the record is appended to a local spool file and written with the next
+successful save, so nothing a person submitted is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from actions import settings
+from actions.store.db import make_engine, make_session_factory
+from actions.store.models import Feedback, FeedbackItem, HealthCheckResult, HealthCheckScore
+
+logger = logging.getLogger(__name__)
+
+
+def conversation_key(sender_id: str) -> str:
+    """A keyed hash of Rasa's sender id: rows can be found for one conversation (to delete
+    them on request) but do not reveal who it was."""
+    return hmac.new(settings.privacy_hash_key(), sender_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def write_health_check(session: Session, record: dict[str, Any]) -> int:
+    result = HealthCheckResult(
+        conversation_key=record["conversation_key"],
+        created_at=datetime.fromisoformat(record["created_at"]),
+        sector=record.get("sector"),
+        role=record.get("role"),
+        stage=record.get("stage"),
+        scores=[HealthCheckScore(challenge_id=c, score=s) for c, s in record["scores"].items()],
+    )
+    session.add(result)
+    session.flush()
+    return result.id
+
+
+def write_feedback(session: Session, record: dict[str, Any]) -> int:
+    feedback = Feedback(
+        conversation_key=record["conversation_key"],
+        created_at=datetime.fromisoformat(record["created_at"]),
+        challenge_id=record.get("challenge_id"),
+        helpful=record["helpful"],
+        comment=record.get("comment"),
+        items=[FeedbackItem(advice_id=a) for a in dict.fromkeys(record["advice_ids"])],
+    )
+    session.add(feedback)
+    session.flush()
+    return feedback.id
+
+
+def write_feedback_comment(session: Session, record: dict[str, Any]) -> int:
+    """Attach a comment to the conversation's latest feedback."""
+    feedback = session.scalars(
+        select(Feedback)
+        .where(Feedback.conversation_key == record["conversation_key"])
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+        .limit(1)
+    ).first()
+    if feedback is None:
+        return 0
+    feedback.comment = record["comment"][:2000]
+    return feedback.id
+
+
+WRITERS = {"health_check": write_health_check, "feedback": write_feedback, "feedback_comment": write_feedback_comment}
+
+
+class Recorder:
+    """Saves records, spooling them to a file while the database cannot be reached."""
+
+    def __init__(self, url: str | None = None, spool: Path | None = None) -> None:
+        self._url = url
+        self._spool = spool
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()  # one writer at a time per process keeps the spool consistent
+
+    async def save(self, kind: str, record: dict[str, Any]) -> bool:
+        """True if written to the database now, False if spooled for later."""
+        record = {"kind": kind, "created_at": _now().isoformat(), **record}
+        return await asyncio.to_thread(self._save, record)
+
+    def _save(self, record: dict[str, Any]) -> bool:
+        spool = self._spool or settings.pending_records_file()
+        with self._lock:
+            pending = self._read_spool(spool)
+            try:
+                if self._engine is None:
+                    self._engine = make_engine(self._url)
+                with make_session_factory(self._engine).begin() as session:
+                    for item in pending + [record]:
+                        WRITERS[item["kind"]](session, item)
+            except SQLAlchemyError as error:
+                logger.error("Database unreachable; keeping a %s record in %s: %s", record["kind"], spool, error)
+                spool.parent.mkdir(parents=True, exist_ok=True)
+                with spool.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(record) + "\n")
+                return False
+            if pending:
+                spool.unlink(missing_ok=True)
+                logger.info("Wrote %d spooled record(s)", len(pending))
+            return True
+
+    @staticmethod
+    def _read_spool(spool: Path) -> list[dict[str, Any]]:
+        if not spool.exists():
+            return []
+        return [json.loads(line) for line in spool.read_text(encoding="utf-8").splitlines() if line.strip()]
