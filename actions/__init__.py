@@ -1,0 +1,1 @@
+"""Partnership Advisor custom actions and knowledge store (rasa-sdk package)."""

@@ -1,0 +1,199 @@
+"""Advice and knowledge actions: answers built from the knowledge store, tailored to the person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.advice import ITEMS_PER_ANSWER, challenges_reply, rank_advice, sources_reply, topic_reply, two_challenges_reply
+from actions.common import (
+    FEEDBACK_BUTTONS,
+    MORE_BUTTON,
+    advice_started,
+    advise,
+    challenge_buttons,
+    context_events,
+    intent_of,
+    knowledge_or_apology,
+    next_advice,
+    person_context,
+)
+from actions.store.knowledge import Knowledge
+from actions.understanding import two_challenges
+from actions.vocabulary import CHALLENGES, DIMENSIONS, SECTOR_BUTTONS
+
+TOPIC_INTENTS = {
+    "ask_definition": "definition",
+    "ask_key_principles": "key_principles",
+    "ask_good_practice": "good_practice",
+    "ask_benefits": "benefits",
+    "ask_health_inequalities": "health_inequalities",
+    "ask_case_study": "case_study",
+}
+FOLLOW_UPS = {
+    "ask_definition": ["ask_key_principles", "ask_benefits", "ask_challenges"],
+    "ask_key_principles": ["ask_good_practice", "ask_challenges"],
+    "ask_good_practice": ["ask_key_principles", "ask_challenges"],
+    "ask_benefits": ["ask_challenges", "ask_case_study"],
+    "ask_health_inequalities": ["ask_case_study", "ask_benefits"],
+    "ask_case_study": ["ask_health_inequalities", "ask_good_practice"],
+    "ask_sources": ["ask_key_principles", "ask_challenges"],
+}
+BUTTON_TITLES = {
+    "ask_definition": "What is partnership working?",
+    "ask_key_principles": "The key principles",
+    "ask_good_practice": "Principles for better partnerships",
+    "ask_benefits": "The benefits",
+    "ask_challenges": "Common challenges",
+    "ask_health_inequalities": "Health inequalities",
+    "ask_case_study": "The BCPP example",
+    "ask_sources": "Where this comes from",
+}
+
+
+def tailoring_would_change(knowledge: Knowledge, tracker: Tracker, challenge: str) -> bool:
+    """Would knowing the person's sector change which advice comes first?"""
+    items = knowledge.advice_by_challenge.get(challenge, ())
+    given = tracker.get_slot("advice_given") or []
+    general = [r.item.id for r in rank_advice(items, {}, given)[:ITEMS_PER_ANSWER]]
+    return any(
+        [r.item.id for r in rank_advice(items, {"sector": sector}, given)[:ITEMS_PER_ANSWER]] != general
+        for sector in DIMENSIONS["sector"]
+    )
+
+
+def answer_two(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, pair: tuple[str, str]) -> list[EventType]:
+    """Brief advice on both challenges of one message (two items each)."""
+    given = list(tracker.get_slot("advice_given") or [])
+    answers = []
+    for challenge in pair:
+        chosen = [r for r in next_advice(knowledge, tracker, challenge) if r.item.id not in given][:2]
+        given += [r.item.id for r in chosen]
+        answers.append((challenge, chosen))
+    first, second = pair
+    buttons = [
+        {"title": f"More on {knowledge.passages[first].title.lower()}", "payload": "/ask_more"},
+        {"title": f"More on {knowledge.passages[second].title.lower()}", "payload": f"/{second}"},
+    ] + FEEDBACK_BUTTONS
+    dispatcher.utter_message(text=two_challenges_reply(knowledge, answers), buttons=buttons)
+    shown = [r.item.id for _, chosen in answers for r in chosen]
+    return context_events(tracker) + [
+        SlotSet("current_challenge", first),
+        SlotSet("advice_given", given),
+        SlotSet("last_advice", shown),
+    ]
+
+
+class ActionChallengeAdvice(Action):
+    """A challenge described: recognise it in the source's words and give the best-fitting advice.
+    Asks once for the person's sector first when that would change the advice."""
+
+    def name(self) -> str:
+        return "action_challenge_advice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        knowledge = await knowledge_or_apology(dispatcher)
+        if knowledge is None:
+            return []
+        pair = two_challenges(tracker.latest_message)
+        if pair:
+            return answer_two(dispatcher, tracker, knowledge, pair)
+        intent = intent_of(tracker)
+        challenge = intent if intent in CHALLENGES else tracker.get_slot("current_challenge")
+        if challenge not in CHALLENGES:
+            dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))
+            return []
+        context_unknown = not any(person_context(tracker).values())
+        if context_unknown and not tracker.get_slot("context_asked") and tailoring_would_change(knowledge, tracker, challenge):
+            title = knowledge.passages[challenge].title
+            dispatcher.utter_message(
+                text=f"That sounds like the \u201c{title}\u201d challenge. So I can pick the advice that fits you best: "
+                "which sector do you work in? (You can also tell me your role or how established the partnership is.)",
+                buttons=[{"title": t, "payload": f'/inform{{"sector": "{v}"}}'} for t, v in SECTOR_BUTTONS]
+                + [{"title": "Just tell me", "payload": "/skip_context"}],
+            )
+            return [SlotSet("current_challenge", challenge), SlotSet("context_asked", True)]
+        return advise(dispatcher, tracker, knowledge, challenge)
+
+
+class ActionMoreAdvice(Action):
+    """'More' (or 'just tell me'): the next best items on the challenge under discussion, never repeating one."""
+
+    def name(self) -> str:
+        return "action_more_advice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        knowledge = await knowledge_or_apology(dispatcher)
+        if knowledge is None:
+            return []
+        challenge = tracker.get_slot("current_challenge")
+        if challenge not in CHALLENGES:
+            dispatcher.utter_message(
+                text="Happy to give more advice. Which challenge is it about? Pick one or describe what is happening.",
+                buttons=challenge_buttons(knowledge),
+            )
+            return []
+        return advise(dispatcher, tracker, knowledge, challenge)
+
+
+class ActionKnowledgeAnswer(Action):
+    """Questions about partnership working itself, answered from the store's verbatim passages."""
+
+    def name(self) -> str:
+        return "action_knowledge_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        knowledge = await knowledge_or_apology(dispatcher)
+        if knowledge is None:
+            return []
+        intent = intent_of(tracker)
+        if intent == "ask_challenges":
+            dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))
+            return []
+        if intent == "ask_sources":
+            text = sources_reply(knowledge)
+        elif intent in TOPIC_INTENTS:
+            text = topic_reply(knowledge, TOPIC_INTENTS[intent])
+        else:
+            dispatcher.utter_message(response="utter_capabilities")
+            return []
+        buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS[intent]]
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+class ActionAcknowledgeContext(Action):
+    """The person told us about themselves (or corrected it): say what we understood, then give
+    the advice we were waiting to tailor, or offer it."""
+
+    def name(self) -> str:
+        return "action_acknowledge_context"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        context = person_context(tracker)
+        known = [DIMENSIONS[d][v] for d, v in context.items() if v in DIMENSIONS[d]]
+        if not known:
+            dispatcher.utter_message(
+                text="Thanks. Tell me your sector (for example NHS, council, charity or pharmacy), your role, "
+                "or how long the partnership has been going, and I'll tailor my advice to it."
+            )
+            return []
+        text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "."
+        challenge = tracker.get_slot("current_challenge")
+        if challenge not in CHALLENGES:
+            dispatcher.utter_message(text=text + " What is getting in the way in your partnership?")
+            return []
+        knowledge = await knowledge_or_apology(dispatcher)
+        if knowledge is None:
+            return []
+        if not advice_started(knowledge, tracker, challenge):
+            dispatcher.utter_message(text=text)  # we asked before advising: advise now
+            return advise(dispatcher, tracker, knowledge, challenge)
+        dispatcher.utter_message(
+            text=text + f" Want more advice on {knowledge.passages[challenge].title.lower()}, picked for that?",
+            buttons=[MORE_BUTTON, {"title": "Another challenge", "payload": "/ask_challenges"}],
+        )
+        return []

@@ -1,0 +1,175 @@
+"""Choosing and wording advice: pure functions over the knowledge snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from actions.store.knowledge import AdviceView, Knowledge, PassageView
+from actions.vocabulary import DIMENSIONS
+
+ITEMS_PER_ANSWER = 3
+
+
+@dataclass(frozen=True)
+class RankedAdvice:
+    item: AdviceView
+    score: float
+    matched: tuple[str, ...]  # labels of the person's context the item's tags matched
+
+
+def rank_advice(items: Iterable[AdviceView], context: Mapping[str, str | None], exclude: Iterable[str] = ()) -> list[RankedAdvice]:
+    """Best fit first: items tagged for the person's context, then general ones, then items
+    tagged for someone else. Items already given (`exclude`) are left out."""
+    excluded = set(exclude)
+    ranked = []
+    for item in items:
+        if item.id in excluded:
+            continue
+        score, matched = 0.0, []
+        for dimension, labels in DIMENSIONS.items():
+            tagged = item.tags.get(dimension)
+            if not tagged:
+                continue
+            value = context.get(dimension)
+            if value is None:
+                score -= 0.25  # unknown context: general advice is the safer first answer
+            elif value in tagged:
+                score += 2
+                matched.append(labels[value])
+            else:
+                score -= 1
+        ranked.append(RankedAdvice(item, score, tuple(matched)))
+    ranked.sort(key=lambda r: (-r.score, r.item.position))
+    return ranked
+
+
+def cite(passage: PassageView) -> str:
+    """How a passage's origin is shown: its attribution, else its source's citation."""
+    origin = (passage.attribution or passage.source.citation).strip()
+    return origin[1:-1] if origin.startswith("(") and origin.endswith(")") else origin
+
+
+def quoted(passage: PassageView) -> str:
+    """A passage in quotation marks with where it comes from."""
+    return f"\u201c{passage.text}\u201d ({cite(passage)})"
+
+
+def brief_advice(ranked: RankedAdvice) -> str:
+    """One advice item on one line: title, why it suits the person, text, its principles."""
+    why = f" (suits {' and '.join(ranked.matched)})" if ranked.matched else ""
+    names = ", ".join(p.title for p in ranked.item.principles)
+    return f"{ranked.item.title}{why}: {ranked.item.text} (Rests on: {names}.)"
+
+
+def challenge_reply(knowledge: Knowledge, challenge_id: str, chosen: list[RankedAdvice], first: bool) -> str:
+    """The advice message: the problem in the source's words (first time), the advice,
+    the principles it rests on and where each part comes from."""
+    challenge = knowledge.passages[challenge_id]
+    lines = []
+    if first:
+        lines.append(f"That sounds like the \u201c{challenge.title}\u201d challenge, one of the common partnership challenges.")
+        lines.append(f"The guidance says: {quoted(challenge)}")
+        lines.append("")
+        lines.append("What tends to help:")
+    else:
+        lines.append(f"More on {challenge.title.lower()}:")
+    principles: dict[str, PassageView] = {}
+    for number, ranked in enumerate(chosen, start=1):
+        why = f" (suits {' and '.join(ranked.matched)})" if ranked.matched else ""
+        lines.append(f"{number}. {ranked.item.title}{why}: {ranked.item.text}")
+        lines.append(f"   Rests on: {', '.join(p.title for p in ranked.item.principles)}.")
+        principles.update((p.id, p) for p in ranked.item.principles)
+    lines.append("")
+    origins = "; ".join(f"{p.title} ({cite(p)})" for p in principles.values())
+    lines.append(
+        f"Sources: the challenge ({cite(challenge)}); the principles, from the guidance documents: {origins}. "
+        "The numbered advice is Partnership Advisor's own guidance built on those principles."
+    )
+    return "\n".join(lines)
+
+
+def two_challenges_reply(knowledge: Knowledge, answers: list[tuple[str, list[RankedAdvice]]]) -> str:
+    """Brief advice on two challenges described in one message."""
+    titles = " and ".join(f"\u201c{knowledge.passages[c].title}\u201d" for c, _ in answers)
+    lines = [f"It sounds like two things are going on: {titles}. Briefly, on each:"]
+    principles: dict[str, PassageView] = {}
+    origins = []
+    for challenge_id, chosen in answers:
+        challenge = knowledge.passages[challenge_id]
+        lines += ["", f"{challenge.title}: {quoted(challenge)}"]
+        for ranked in chosen:
+            lines.append(f"\u2022 {brief_advice(ranked)}")
+            principles.update((p.id, p) for p in ranked.item.principles)
+        origins.append(cite(challenge))
+    lines.append("")
+    lines.append(
+        "Sources: the challenges (" + "; ".join(dict.fromkeys(origins)) + "); the principles, from the guidance documents: "
+        + "; ".join(f"{p.title} ({cite(p)})" for p in principles.values())
+        + ". The advice is Partnership Advisor's own guidance built on those principles."
+    )
+    return "\n".join(lines)
+
+
+def action_plan_reply(knowledge: Knowledge, advice_ids: list[str]) -> str:
+    """The advice given in this conversation, grouped by challenge, with principle and source."""
+    by_challenge: dict[str, list] = {}
+    for advice_id in dict.fromkeys(advice_ids):
+        item = knowledge.advice(advice_id)
+        if item is not None:
+            by_challenge.setdefault(item.challenge_id, []).append(item)
+    lines = ["Your action plan from this conversation:"]
+    for challenge_id, items in by_challenge.items():
+        challenge = knowledge.passages[challenge_id]
+        lines += ["", f"{challenge.title} ({cite(challenge)})"]
+        for item in items:
+            rests_on = "; ".join(f"{p.title}, {cite(p)}" for p in item.principles)
+            lines.append(f"\u2610 {item.title}: {item.text} (Rests on: {rests_on}.)")
+    lines.append("")
+    lines.append("The actions are Partnership Advisor's own guidance, built on the principles named with each.")
+    return "\n".join(lines)
+
+
+def topic_reply(knowledge: Knowledge, topic_id: str) -> str:
+    """A knowledge answer: the topic's passages verbatim, each with where it comes from."""
+    topic = knowledge.topics[topic_id]
+    lines = [f"{topic.title}:"]
+    for passage in topic.passages:
+        if passage.text.strip() == passage.title.strip():
+            lines.append(f"\u2022 {passage.title}")  # a named item of a list the topic's intro quotes
+        elif passage.id.endswith("_intro"):
+            lines.append(passage.text)
+        elif passage.attribution:
+            lines.append(f"\u2022 {passage.title}: {quoted(passage)}")
+        else:
+            lines.append(f"\u2022 {passage.title}: {passage.text}")
+    origins = dict.fromkeys(p.source.citation for p in topic.passages if p.source.kind != "derived")
+    if origins:
+        lines.append("")
+        lines.append("Source: " + "; ".join(origins) + ".")
+    return "\n".join(lines)
+
+
+def sources_reply(knowledge: Knowledge) -> str:
+    """Where the advice comes from: the guidance documents and the works they cite."""
+    lines = ["My answers come from two guidance documents on partnership working and the works they cite:"]
+    for source in knowledge.sources:
+        if source.kind == "derived":
+            continue
+        lines.append(f"\u2022 {source.citation}" + (f" {source.url}" if source.url else ""))
+    lines.append("")
+    lines.append(
+        "Quotes and principles are given in the documents' own words. The numbered practical advice is written "
+        "for Partnership Advisor and names the principle it rests on."
+    )
+    return "\n".join(lines)
+
+
+def challenges_reply(knowledge: Knowledge) -> str:
+    topic = knowledge.topics["challenges"]
+    lines = ["Partnerships commonly run into these challenges:"]
+    lines += [f"\u2022 {p.title}: {p.text}" for p in topic.passages]
+    lines.append("")
+    lines.append("(" + "; ".join(dict.fromkeys(cite(p) for p in topic.passages)) + ")")
+    lines.append("Which one sounds most like yours? Pick one, or describe what is happening.")
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""Conversation actions: clarifying when unsure, the action plan, goodbye, and feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import answer_two
+from actions.advice import action_plan_reply
+from actions.common import RECORDER, intent_of, knowledge_or_apology
+from actions.store.records import conversation_key
+from actions.understanding import clarification_options, two_challenges
+from actions.vocabulary import CHALLENGES, TOPIC_BUTTON_TITLES
+
+EXAMPLES_REPLY = (
+    "Sorry, I still don't understand, and I'd rather not guess. I'm best at problems in partnerships between "
+    "organisations and at explaining partnership working. You could try:\n"
+    "\u2022 \"one partner only joined for the grant\"\n"
+    "\u2022 \"the people at our meetings can't sign anything off\"\n"
+    "\u2022 \"we have far too many meetings\"\n"
+    "\u2022 \"what are the key principles of partnership working?\"\n"
+    "\u2022 \"check our partnership\" for a health check"
+)
+
+
+def previous_user_intent(tracker: Tracker) -> str | None:
+    """The intent of the person's message before the latest one."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") if len(users) > 1 else None
+
+
+class ActionClarify(Action):
+    """An unclear message: offer the two most likely topics, or admit a second miss honestly.
+    A message that is unclear only because it describes two challenges gets both answered."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        pair = two_challenges(tracker.latest_message)
+        if pair:
+            knowledge = await knowledge_or_apology(dispatcher)
+            return answer_two(dispatcher, tracker, knowledge, pair) if knowledge else []
+        if previous_user_intent(tracker) in ("nlu_fallback", "something_else"):
+            dispatcher.utter_message(text=EXAMPLES_REPLY, buttons=[{"title": "Common challenges", "payload": "/ask_challenges"}])
+            return []
+        options = clarification_options(tracker.latest_message)
+        if not options:
+            dispatcher.utter_message(response="utter_clarify")
+            return []
+        buttons = [{"title": TOPIC_BUTTON_TITLES[o], "payload": f"/{o}"} for o in options]
+        buttons.append({"title": "Something else", "payload": "/something_else"})
+        dispatcher.utter_message(text="I'm not quite sure what you mean. Did you mean one of these?", buttons=buttons)
+        return []
+
+
+class ActionActionPlan(Action):
+    """'Give me an action plan': the advice from this conversation, grouped by challenge."""
+
+    def name(self) -> str:
+        return "action_action_plan"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        given = tracker.get_slot("advice_given") or []
+        if not given:
+            dispatcher.utter_message(
+                text="We haven't gone through any advice yet, so there's nothing to put in a plan. "
+                "Describe what is getting in the way in your partnership, or take the health check.",
+                buttons=[{"title": "Check our partnership", "payload": "/start_health_check"}],
+            )
+            return []
+        knowledge = await knowledge_or_apology(dispatcher)
+        if knowledge is None:
+            return []
+        dispatcher.utter_message(text=action_plan_reply(knowledge, given))
+        return [SlotSet("plan_offered", True)]
+
+
+class ActionGoodbye(Action):
+    """Goodbye; first offering an action plan once if advice was given."""
+
+    def name(self) -> str:
+        return "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if tracker.get_slot("advice_given") and not tracker.get_slot("plan_offered"):
+            dispatcher.utter_message(
+                text="Before you go: would you like an action plan of the advice from our conversation?",
+                buttons=[
+                    {"title": "Yes, my action plan", "payload": "/ask_summary"},
+                    {"title": "No thanks, goodbye", "payload": "/goodbye"},
+                ],
+            )
+            return [SlotSet("plan_offered", True)]
+        dispatcher.utter_message(response="utter_goodbye")
+        return []
+
+
+class ActionRecordFeedback(Action):
+    """'This helped' / 'Not helpful': stored at once against the advice just given."""
+
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        advice_ids = tracker.get_slot("last_advice") or []
+        if not advice_ids:
+            dispatcher.utter_message(text="Thanks. Feedback is about a piece of advice, and I haven't given you any yet.")
+            return [SlotSet("feedback_comment", NO_COMMENT_NEEDED)]  # the comment form then ends at once
+        await RECORDER.save(
+            "feedback",
+            {
+                "conversation_key": conversation_key(tracker.sender_id),
+                "challenge_id": tracker.get_slot("current_challenge"),
+                "helpful": intent_of(tracker) == "feedback_helpful",
+                "advice_ids": advice_ids,
+            },
+        )
+        return [SlotSet("last_advice", None)]
+
+
+# A reply to "anything to add?" that is really a new question is answered, not stored.
+QUESTION_ACTIONS = {
+    **{c: "action_challenge_advice" for c in CHALLENGES},
+    **{i: "action_knowledge_answer" for i in TOPIC_BUTTON_TITLES if i.startswith("ask_") and i not in ("ask_capabilities", "ask_summary")},
+    "ask_more": "action_more_advice",
+    "ask_summary": "action_action_plan",
+}
+QUESTION_CONFIDENCE = 0.8
+NO_COMMENT_NEEDED = "n/a"
+
+
+class ActionRecordFeedbackComment(Action):
+    """The end of the feedback comment form: store the comment, or answer the question it really was."""
+
+    def name(self) -> str:
+        return "action_record_feedback_comment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        comment = (tracker.get_slot("feedback_comment") or "").strip()
+        events: list[EventType] = [SlotSet("feedback_comment", None)]
+        intent = tracker.latest_message.get("intent") or {}
+        if intent.get("name") in QUESTION_ACTIONS and intent.get("confidence", 0) >= QUESTION_CONFIDENCE:
+            return events + [FollowupAction(QUESTION_ACTIONS[intent["name"]])]
+        if comment == NO_COMMENT_NEEDED:
+            return events
+        if comment in ("", "-"):
+            dispatcher.utter_message(text="No problem. What else can I help with?")
+            return events
+        await RECORDER.save("feedback_comment", {"conversation_key": conversation_key(tracker.sender_id), "comment": comment})
+        dispatcher.utter_message(text="Thank you, your comment is noted and will help improve the advice.")
+        return events

@@ -1,0 +1,127 @@
+"""The partnership health check: a Rasa form asking how pressing each documented challenge is."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.advice import brief_advice, cite
+from actions.common import RECORDER, knowledge_or_apology, next_advice, person_context
+from actions.store.records import conversation_key
+from actions.vocabulary import CHALLENGES, SCORE_WORDS, SKIP_WORDS
+
+SLOTS = {f"hc_{c[len('challenge_'):]}": c for c in CHALLENGES}  # hc_competition -> challenge_competition
+SKIPPED = "skipped"
+PRESSING = 3  # scores of 3 or more are worth working on
+REASK = "Please answer with a number from 1 (not a problem) to 5 (a serious problem), or say \u201cskip\u201d or \u201cstop\u201d."
+
+
+def parse_score(text: str) -> int | str | None:
+    """1-5 from "4", "four", "quite a lot", a 1-5 button; "skipped" for skip; None otherwise."""
+    cleaned = re.sub(r"[^a-z0-9/' -]", " ", (text or "").lower()).strip()
+    if not cleaned:
+        return None
+    digits = re.fullmatch(r"([1-5])(?:\s*(?:/|out of)\s*5)?(?:\s.*)?", cleaned)
+    if digits:
+        return int(digits.group(1))
+    if any(re.search(rf"\b{re.escape(w)}\b", cleaned) for w in SKIP_WORDS):
+        return SKIPPED
+    # Longest phrase first, so "not a problem" wins over "a problem".
+    for phrase in sorted(SCORE_WORDS, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(phrase)}\b", cleaned):
+            return SCORE_WORDS[phrase]
+    return None
+
+
+class ValidateHealthCheckForm(FormValidationAction):
+    """Turns each typed or clicked answer into a score ("4", "four", "quite a lot"), or re-asks clearly."""
+
+    def name(self) -> str:
+        return "validate_health_check_form"
+
+    @staticmethod
+    def score_slot(slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        score = parse_score(str(value))
+        if score is None:
+            dispatcher.utter_message(text=f"Sorry, I didn't catch a score in \u201c{str(value)[:80]}\u201d. {REASK}")
+            return {slot: None}
+        return {slot: str(score)}
+
+
+# rasa-sdk looks up one validate_<slot> method per slot; all seven score the same way.
+for _slot in SLOTS:
+    setattr(
+        ValidateHealthCheckForm,
+        f"validate_{_slot}",
+        lambda self, value, dispatcher, tracker, domain, _slot=_slot: self.score_slot(_slot, value, dispatcher),
+    )
+
+
+class ActionHealthCheckIntro(Action):
+    """Says what the health check is, or where it resumes."""
+
+    def name(self) -> str:
+        return "action_health_check_intro"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        answered = sum(tracker.get_slot(s) is not None for s in SLOTS)
+        if answered:
+            dispatcher.utter_message(text=f"Let's carry on with the health check: {answered} of {len(SLOTS)} questions answered.")
+        else:
+            dispatcher.utter_message(
+                text=f"Let's check your partnership: {len(SLOTS)} quick questions, one for each common challenge. "
+                "Score each from 1 (not a problem) to 5 (a serious problem). Say \u201cskip\u201d to pass on one, "
+                "or \u201cstop\u201d to pause and come back later."
+            )
+        return []
+
+
+class ActionHealthCheckResult(Action):
+    """The check is complete: the most pressing challenges with tailored advice, the strengths, stored."""
+
+    def name(self) -> str:
+        return "action_health_check_result"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        scores: dict[str, int | None] = {}
+        for slot, challenge in SLOTS.items():
+            value = tracker.get_slot(slot)
+            scores[challenge] = int(value) if value is not None and str(value).isdigit() else None
+        context = person_context(tracker)
+        await RECORDER.save(
+            "health_check",
+            {"conversation_key": conversation_key(tracker.sender_id), "scores": scores, **context},
+        )
+        reset = [SlotSet(slot, None) for slot in SLOTS]
+        knowledge = await knowledge_or_apology(dispatcher)
+        if knowledge is None:
+            return reset
+        answered = {c: s for c, s in scores.items() if s is not None}
+        pressing = sorted((c for c, s in answered.items() if s >= PRESSING), key=lambda c: (-answered[c], CHALLENGES.index(c)))[:3]
+        strengths = [c for c, s in answered.items() if s <= 2]
+        lines = ["Thanks, that's the health check done. Your results are saved."]
+        given = list(tracker.get_slot("advice_given") or [])
+        if pressing:
+            lines += ["", "Most pressing for your partnership:"]
+            for challenge in pressing:
+                passage = knowledge.passages[challenge]
+                lines.append(f"\u2022 {passage.title} ({answered[challenge]}/5): {passage.text} ({cite(passage)})")
+                best = [r for r in next_advice(knowledge, tracker, challenge) if r.item.id not in given][:1]
+                for ranked in best:
+                    lines.append(f"  Try: {brief_advice(ranked)}")
+                    given.append(ranked.item.id)
+        elif answered:
+            lines += ["", "None of the challenges scored 3 or more: your partnership sounds in good health."]
+        if strengths:
+            lines += ["", "Strengths (scored 1 or 2): " + ", ".join(knowledge.passages[c].title for c in strengths) + "."]
+        skipped = [c for c, s in scores.items() if s is None]
+        if skipped:
+            lines.append("Skipped: " + ", ".join(knowledge.passages[c].title for c in skipped) + ".")
+        buttons = [{"title": f"More on {knowledge.passages[c].title.lower()}", "payload": f"/{c}"} for c in pressing[:2]]
+        buttons.append({"title": "My action plan", "payload": "/ask_summary"})
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return reset + [SlotSet("advice_given", given), SlotSet("current_challenge", pressing[0] if pressing else None)]

@@ -1,0 +1,64 @@
+"""Every environment variable the actions and tools read, with embedded defaults.
+
+One place, so a deployment can be configured without reading the code.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONTENT_DIR = PROJECT_ROOT / "data" / "knowledge"
+DEFAULT_KNOWLEDGE_DB = PROJECT_ROOT / "var" / "knowledge.db"
+
+
+def knowledge_db_url() -> str:
+    """SQLAlchemy URL of the knowledge store: a SQLite file unless KNOWLEDGE_DB_URL says otherwise."""
+    url = os.environ.get("KNOWLEDGE_DB_URL", "").strip()
+    if not url:
+        DEFAULT_KNOWLEDGE_DB.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DEFAULT_KNOWLEDGE_DB}"
+    # Heroku-style URLs name the dialect "postgres", which SQLAlchemy 1.4 rejects.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def knowledge_refresh_seconds() -> float:
+    """How often an action server checks whether the content in the store changed."""
+    return float(os.environ.get("KNOWLEDGE_REFRESH_SECONDS", "5"))
+
+
+def privacy_hash_key() -> bytes:
+    """Key for hashing conversation ids before they are stored next to feedback and scores.
+
+    Replicas must share it (set PRIVACY_HASH_KEY); on one machine a random key is made once
+    and kept in var/privacy.key.
+    """
+    key = os.environ.get("PRIVACY_HASH_KEY", "").strip()
+    if key:
+        return key.encode()
+    path = PROJECT_ROOT / "var" / "privacy.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # exclusive create: action servers starting together must end up with one key
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        import secrets
+
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32))
+    for _ in range(100):  # another process may be between creating the file and writing it
+        key = path.read_text().strip()
+        if key:
+            return key.encode()
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it, or set PRIVACY_HASH_KEY")
+
+
+def pending_records_file() -> Path:
+    """Where submissions wait if the database is unreachable, until the next successful write."""
+    return Path(os.environ.get("PENDING_RECORDS_FILE", PROJECT_ROOT / "var" / "pending-records.jsonl"))

@@ -1,0 +1,99 @@
+"""The context the advisor tailors to: canonical slot/tag values and how to say them."""
+
+from __future__ import annotations
+
+SECTORS = {
+    "health": "the health sector",
+    "local_government": "local government",
+    "voluntary_community": "the voluntary and community sector",
+    "pharmacy": "pharmacy",
+    "education": "education",
+    "housing": "housing",
+    "police_justice": "police and justice",
+    "business": "business",
+    "other": "another sector",
+}
+ROLES = {
+    "lead": "people who lead or chair a partnership",
+    "manager": "managers in a partner organisation",
+    "practitioner": "front-line practitioners",
+    "funder": "funders and commissioners",
+    "community_member": "community members",
+}
+STAGES = {
+    "forming": "partnerships that are forming",
+    "established": "established partnerships",
+    "renewing": "partnerships that are renewing",
+    "ending": "partnerships that are ending",
+}
+
+# dimension -> {value: label}; the dimensions are also the slot names.
+DIMENSIONS = {"sector": SECTORS, "role": ROLES, "stage": STAGES}
+
+CHALLENGES = (
+    "challenge_competition",
+    "challenge_authority",
+    "challenge_purpose",
+    "challenge_communication",
+    "challenge_funding",
+    "challenge_culture_clash",
+    "challenge_time",
+)
+
+# Topics whose passages advice may name as the principle it rests on.
+PRINCIPLE_TOPICS = ("key_principles", "good_practice")
+
+# Topics the store must hold; each answers one knowledge intent.
+REQUIRED_TOPICS = (
+    "definition",
+    "key_principles",
+    "good_practice",
+    "benefits",
+    "challenges",
+    "health_inequalities",
+    "case_study",
+    "references",
+)
+
+# How a topic is offered on a "Did you mean ...?" button.
+TOPIC_BUTTON_TITLES = {
+    "challenge_competition": "Partners acting as rivals",
+    "challenge_authority": "People who can't make decisions",
+    "challenge_purpose": "A partnership that has lost its purpose",
+    "challenge_communication": "Too many or too few meetings",
+    "challenge_funding": "Partners only there for the money",
+    "challenge_culture_clash": "Clashing working styles",
+    "challenge_time": "Slow results",
+    "ask_challenges": "The common challenges",
+    "ask_benefits": "The benefits of partnership working",
+    "ask_key_principles": "The key principles",
+    "ask_good_practice": "Principles for better partnerships",
+    "ask_definition": "What partnership working is",
+    "ask_health_inequalities": "Partnerships and health inequalities",
+    "ask_case_study": "The BCPP example",
+    "ask_sources": "Where the advice comes from",
+    "start_health_check": "A partnership health check",
+    "ask_capabilities": "What I can do",
+    "ask_summary": "An action plan of our conversation",
+}
+
+# Sector choices offered when asking once for context, with "Just tell me" five buttons in all
+# (Rasa's Slack channel drops every button of a message with more than five); others are typed.
+SECTOR_BUTTONS = (
+    ("Health / NHS", "health"),
+    ("Council", "local_government"),
+    ("Charity or community group", "voluntary_community"),
+    ("Pharmacy", "pharmacy"),
+)
+
+# Health check answers: 1 = not a problem at all ... 5 = a serious problem.
+SCORE_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "not at all": 1, "never": 1, "none": 1, "no problem": 1, "not a problem": 1,
+    "a little": 2, "a bit": 2, "slightly": 2, "rarely": 2, "not much": 2,
+    "somewhat": 3, "sometimes": 3, "moderately": 3, "a fair bit": 3, "average": 3, "so so": 3, "so-so": 3,
+    "quite a lot": 4, "a lot": 4, "often": 4, "quite": 4, "mostly": 4, "significantly": 4,
+    "very much": 5, "hugely": 5, "seriously": 5, "always": 5, "massively": 5, "a huge problem": 5,
+    "extremely": 5, "completely": 5, "a serious problem": 5, "serious": 5,
+}
+SKIP_WORDS = ("skip", "pass", "not sure", "don't know", "dont know", "no idea", "next", "n/a")
