@@ -1,0 +1,69 @@
+# Partnership Advisor. The two commands a person needs: `make run` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+RASA := .venv/bin/rasa
+export PYTHONDONTWRITEBYTECODE := 1
+# No usage telemetry leaves the machine.
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: run shell serve install load export check-content train validate test eval bench clean
+
+## run: set everything up if needed, then serve the web chat page (http://127.0.0.1:5005/chat/),
+##      REST and (when configured) Slack, with the action server, until Ctrl-C
+run: install load
+	$(PY) -m scripts.launch serve
+
+## serve: the same as run (kept for scripts that call it)
+serve: run
+
+## shell: talk to the advisor in the terminal (rasa shell), with the action server
+shell: install load
+	$(PY) -m scripts.launch shell
+
+## install: the Python 3.10 environment with the pinned dependencies and the web page's npm
+##          packages (each once, and again when its lock file changes)
+install: .venv/.installed node_modules/.installed
+.venv/.installed: requirements.lock scripts/bootstrap.sh
+	bash scripts/bootstrap.sh
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The web chat page needs npm (Node.js) to install socket.io-client and axe-core from the npm registry: install Node.js and npm (e.g. apt-get install nodejs npm), then run make again." >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+## load: validate data/knowledge/*.yml and load it into the knowledge store (KNOWLEDGE_DB_URL)
+load: install
+	$(PY) -m actions.store.loader
+
+## export: write the store's content back as content files into results/export/ (review with diff)
+export: install
+	$(PY) -m actions.store.loader --export results/export
+
+## check-content: validate the knowledge content without touching the store
+check-content: install
+	$(PY) -m actions.store.loader --check
+
+## train: train a model only if data, config or domain changed since the last one
+train: install
+	$(PY) -m scripts.launch train
+
+## validate: Rasa's own checks of domain, data and stories
+validate: install
+	$(PY) -m scripts.validate
+
+## test: everything: data validation, unit and integration tests, conversation tests
+test: install
+	bash scripts/test.sh
+
+## eval: held-out understanding figures of the current model (tests/heldout/, never trained on), beside
+##       Rasa's default config and TF-IDF + logistic regression, and 5-fold cross-validation (slow:
+##       trains the default-config peer when needed and five cross-validation models). Not part of make test.
+eval: install train
+	$(PY) -m scripts.evaluate --sweep --peers --cv --json results/eval.json
+
+## bench: speed and cost of the running servers beside the default-config bot: timed trainings, then
+##        REST conversations at 1, 10 and 50 at once; report in results/bench/. Not part of make test.
+bench: install
+	$(PY) -m scripts.bench
+
+clean:
+	rm -rf .rasa results var models/*.tar.gz node_modules

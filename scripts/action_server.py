@@ -1,0 +1,87 @@
+"""rasa_sdk's action server, rejecting malformed requests with a clear 400.
+
+    python -m scripts.action_server --actions actions --port 5055
+
+Stock rasa_sdk 3.6 answers a body that is not JSON, a JSON list or a call without its
+tracker with a 500 (its catch-all error handler), which reads as "the server is broken"
+rather than "your request is wrong". This wraps rasa_sdk's own app factory with a check
+of the request's shape, then runs rasa_sdk's command line unchanged. It listens where
+SANIC_HOST says (the launcher's default is 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zlib
+from typing import Any
+
+# Keys of Rasa's action call that rasa_sdk reads, with the JSON type each must have.
+TRACKER_FIELDS = {"sender_id": str, "slots": dict, "latest_message": dict, "events": list}
+
+
+def malformed(body: bytes, content_encoding: str | None) -> str | None:
+    """Why a POST /webhook body is not an action call Rasa could have sent, or None if it is."""
+    try:
+        raw = zlib.decompress(body) if content_encoding == "deflate" else body
+        call: Any = json.loads(raw)
+    except (zlib.error, UnicodeDecodeError, ValueError):
+        return "the body is not valid JSON"
+    if not isinstance(call, dict):
+        return "the body must be a JSON object"
+    if not isinstance(call.get("next_action"), str) or not call["next_action"]:
+        return "'next_action' must name an action"
+    tracker = call.get("tracker")
+    if not isinstance(tracker, dict):
+        return "'tracker' must be an object"
+    for key, kind in TRACKER_FIELDS.items():
+        if tracker.get(key) is not None and not isinstance(tracker[key], kind):
+            return f"'tracker.{key}' must be a JSON {kind.__name__.replace('dict', 'object')}"
+    if call.get("domain") is not None and not isinstance(call["domain"], dict):
+        return "'domain' must be an object"
+    return None
+
+
+def install_request_check() -> None:
+    import rasa_sdk.endpoint
+    from sanic import response
+    from sanic.exceptions import SanicException
+
+    create_app = rasa_sdk.endpoint.create_app
+    if getattr(create_app, "checks_requests", False):
+        return
+
+    def checked_create_app(*args: Any, **kwargs: Any):
+        app = create_app(*args, **kwargs)
+
+        @app.on_request
+        async def reject_malformed(request):
+            if request.method == "POST" and request.path == "/webhook":
+                problem = malformed(request.body, request.headers.get("Content-Encoding"))
+                if problem:
+                    return response.json({"error": f"Malformed action call: {problem}."}, status=400)
+            return None
+
+        # rasa_sdk's catch-all handler turns Sanic's own 4xx (unknown path, wrong method,
+        # body too large) into 500s; keep their status.
+        @app.exception(SanicException)
+        async def client_error(request, exception: SanicException):
+            status = getattr(exception, "status_code", 500)
+            return response.json({"error": str(exception) or "request rejected"}, status=status)
+
+        return app
+
+    checked_create_app.checks_requests = True  # type: ignore[attr-defined]
+    rasa_sdk.endpoint.create_app = checked_create_app
+
+
+def main(argv: list[str] | None = None) -> None:
+    install_request_check()
+    import rasa_sdk.__main__
+
+    sys.argv = ["rasa_sdk", *(sys.argv[1:] if argv is None else argv)]
+    rasa_sdk.__main__.main()
+
+
+if __name__ == "__main__":
+    main()
