@@ -1,0 +1,142 @@
+"""Every custom action against a real loaded store, with real rasa_sdk trackers."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.actions import (
+    ActionAcknowledgeContext,
+    ActionChallengeAdvice,
+    ActionKnowledgeAnswer,
+    ActionMoreAdvice,
+)
+from actions.common import UNAVAILABLE_REPLY
+from actions.store.knowledge import KnowledgeCache
+from actions.vocabulary import CHALLENGES
+from tests.conftest import make_tracker, run_action as run, slots_of
+
+
+
+
+@pytest.mark.parametrize("challenge", CHALLENGES)
+async def test_challenge_answer_quotes_source_gives_advice_and_buttons(challenge, knowledge_cache: KnowledgeCache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    # "Just tell me" context: no question about the sector first.
+    messages, events = await run(ActionChallengeAdvice(), make_tracker(challenge, slots={"context_asked": True}), domain)
+    [message] = messages
+    passage = knowledge.passages[challenge]
+    assert passage.text in message["text"]  # recognition in the source's words
+    assert "Adapted from: Top 10 Partnership Killers, Improvement Network" in message["text"]
+    assert message["text"].count("Rests on:") == 3
+    assert "1. " in message["text"] and "3. " in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/ask_more", "/ask_challenges", "/feedback_helpful", "/feedback_not_helpful"]
+    slots = slots_of(events)
+    assert slots["current_challenge"] == challenge
+    assert len(slots["advice_given"]) == 3
+    # With no context known, general (untagged) advice leads.
+    first = knowledge.advice(slots["advice_given"][0])
+    assert first.tags == {}
+    assert first.text in message["text"]
+
+
+async def test_more_never_repeats_and_says_when_done(knowledge_cache: KnowledgeCache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    challenge = "challenge_funding"
+    total = len(knowledge.advice_by_challenge[challenge])
+    slots = {"context_asked": True}
+    _, events = await run(ActionChallengeAdvice(), make_tracker(challenge, slots=slots), domain)
+    slots.update(slots_of(events))
+    seen = list(slots["advice_given"])
+    while len(seen) < total:
+        messages, events = await run(ActionMoreAdvice(), make_tracker("ask_more", slots=slots), domain)
+        slots.update(slots_of(events))
+        new = slots["advice_given"][len(seen):]
+        assert new and not set(new) & set(seen)
+        assert messages[0]["text"].startswith("More on funding")
+        seen += new
+    assert sorted(seen) == sorted(a.id for a in knowledge.advice_by_challenge[challenge])
+    # Once everything is given, no "more" button is offered any longer ...
+    assert "/ask_more" not in [b["payload"] for b in messages[0]["buttons"]]
+    # ... and asking anyway says so honestly.
+    messages, events = await run(ActionMoreAdvice(), make_tracker("ask_more", slots=slots), domain)
+    assert "That's all the advice I have on funding" in messages[0]["text"]
+    assert slots_of(events).get("advice_given") is None
+    assert "/ask_summary" in [b["payload"] for b in messages[0]["buttons"]]
+
+
+async def test_context_changes_which_advice_comes_first(knowledge_cache: KnowledgeCache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    for challenge in CHALLENGES:
+        items = knowledge.advice_by_challenge[challenge]
+        tagged = next(a for a in items if a.tags.get("sector"))
+        sector = sorted(tagged.tags["sector"])[0]
+        messages, events = await run(ActionChallengeAdvice(), make_tracker(challenge, slots={"sector": sector}), domain)
+        first = knowledge.advice(slots_of(events)["advice_given"][0])
+        assert sector in first.tags.get("sector", ()), f"{challenge}: {sector} advice should lead"
+        assert "(suits " in messages[0]["text"]
+
+
+async def test_more_without_a_challenge_asks_which(knowledge_cache: KnowledgeCache, domain) -> None:
+    messages, events = await run(ActionMoreAdvice(), make_tracker("ask_more"), domain)
+    assert "Which challenge" in messages[0]["text"]
+    assert len(messages[0]["buttons"]) == len(CHALLENGES)
+    assert events == []
+
+
+KNOWLEDGE_EXPECTATIONS = {
+    "ask_definition": ["two or more groups coming together to achieve a common purpose", "(Community Change 2010)", "Hugh Annett"],
+    "ask_key_principles": ["Openness", "Trust and honesty", "Agreed shared goals and values", "Regular communication between partners"],
+    "ask_good_practice": ["Identify bespoke solutions", "Give partnerships time to yield results", "Scottish Government", "King's Fund"],
+    "ask_benefits": ["Joint Service Delivery", "Efficiency", "Common purpose", "Momentum", "Attracting funding", "Effectiveness"],
+    "ask_health_inequalities": ["unequal distribution of health determinants", "DHSPSS, 2012"],
+    "ask_case_study": ["Building the Community Pharmacy Partnership", "over 500 projects"],
+    "ask_sources": ["Community Change (2010)", "DHSPSS NI (2012)", "Scottish Government (2002)", "kingsfund.org.uk", "Top 10 Partnership Killers"],
+    "ask_challenges": ["Competition between organisations", "Culture clash", "Adapted from: Top 10 Partnership Killers"],
+}
+
+
+@pytest.mark.parametrize("intent", KNOWLEDGE_EXPECTATIONS)
+async def test_knowledge_questions_are_answered_from_the_store(intent, knowledge_cache: KnowledgeCache, domain) -> None:
+    messages, events = await run(ActionKnowledgeAnswer(), make_tracker(intent), domain)
+    [message] = messages
+    for expected in KNOWLEDGE_EXPECTATIONS[intent]:
+        assert expected in message["text"], f"{intent}: {expected!r} missing"
+    assert message["buttons"]
+    assert events == []
+
+
+async def test_acknowledges_context_and_offers_tailored_advice(knowledge_cache: KnowledgeCache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    started = [knowledge.advice_by_challenge["challenge_time"][0].id]
+    slots = {"sector": "pharmacy", "role": "lead", "current_challenge": "challenge_time", "advice_given": started}
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", slots=slots), domain)
+    assert "pharmacy" in messages[0]["text"] and "lead or chair" in messages[0]["text"]
+    assert messages[0]["buttons"][0]["payload"] == "/ask_more"
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform"), domain)
+    assert "Tell me your sector" in messages[0]["text"]
+
+
+async def test_unreachable_store_gives_a_clear_reply(tmp_path, monkeypatch, domain) -> None:
+    # A store that was never loaded stands in for one that cannot be read.
+    monkeypatch.setattr("actions.common.KNOWLEDGE", KnowledgeCache(url=f"sqlite:///{tmp_path / 'empty.db'}", refresh_seconds=0))
+    messages, events = await run(ActionChallengeAdvice(), make_tracker("challenge_time"), domain)
+    assert messages[0]["text"] == UNAVAILABLE_REPLY == "I can't reach my advice library right now, please try again shortly."
+    assert events == []
+
+
+async def test_reload_is_picked_up_without_restart(content_dir, sqlite_url, monkeypatch, domain) -> None:
+    import yaml
+
+    from actions.store.loader import load
+
+    load(content_dir, sqlite_url)
+    cache = KnowledgeCache(url=sqlite_url, refresh_seconds=0)
+    monkeypatch.setattr("actions.common.KNOWLEDGE", cache)
+    advice_file = content_dir / "advice.yml"
+    data = yaml.safe_load(advice_file.read_text())
+    data["advice"][0]["text"] = "A freshly edited piece of advice about naming rivalry."
+    advice_file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    load(content_dir, sqlite_url)
+    tracker = make_tracker(data["advice"][0]["challenge"], slots={"context_asked": True})
+    messages, _ = await run(ActionChallengeAdvice(), tracker, domain)
+    assert "A freshly edited piece of advice" in messages[0]["text"]

@@ -1,0 +1,75 @@
+"""The bench's statistics, targets and report writing (scripts/bench.py), without servers."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy
+import pytest
+
+from scripts.bench import Result, conversation, percentile, summarise, targets, write_report
+
+
+@pytest.mark.parametrize("q", [0, 50, 95, 99, 100])
+def test_percentile_matches_numpy(q: float) -> None:
+    values = [random.Random(q).uniform(1, 500) for _ in range(37)]
+    assert percentile(values, q) == pytest.approx(numpy.percentile(values, q))
+
+
+def test_percentile_of_small_samples() -> None:
+    assert percentile([], 50) is None
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([4.0, 1.0, 3.0, 2.0], 50) == 2.5  # unsorted input, interpolated median
+
+
+def test_summary_counts_errors_apart_from_latency() -> None:
+    results = [Result("advice", ms) for ms in (10, 20, 30)] + [
+        Result("advice", 30000, error="no reply within 30 s"),
+        Result("greet", 5, off_script=True),
+    ]
+    summary = summarise(results, seconds=2.0)
+    advice = summary["by_type"]["advice"]
+    assert advice["turns"] == 4 and advice["errors"] == 1
+    assert advice["p50_ms"] == 20 and advice["p99_ms"] < 30.1  # the failed turn's 30 s is not a latency
+    assert summary["all"]["off_script"] == 1
+    assert summary["turns_per_second"] == 2.0  # answered turns only
+    assert summary["error_messages"] == ["no reply within 30 s"]
+
+
+def bot(advice_p50: float, c50_p95: float, c50_tps: float, errors: int = 0, **extra) -> dict:
+    """A bot's measured figures: concurrency 1 with three advice turns, concurrency 50 as given."""
+    c50 = summarise([Result("greet", c50_p95)] * 3 + [Result("greet", 0, error="HTTP 500")] * errors, 3 / c50_tps)
+    return {"model": "m.tar.gz", "levels": {"1": summarise([Result("advice", advice_p50)] * 3, 1.0), "50": c50}, **extra}
+
+
+def test_targets_are_judged_against_the_limits_and_the_default_bot() -> None:
+    ours = bot(20, 400, 30, training_seconds=90, startup_seconds=20, peak_mb={"rasa": 900, "actions": 100})
+    default = bot(50, 900, 10)
+    verdicts = {t["target"]: t["met"] for t in targets(ours, default)}
+    assert all(verdicts.values()), verdicts
+
+    slow = bot(60, 600, 12, errors=2, training_seconds=200, startup_seconds=40, peak_mb={"rasa": 1500})
+    verdicts = {t["target"]: t["met"] for t in targets(slow, default)}
+    assert not any(verdicts.values()), verdicts
+    assert all(t["met"] is None for t in targets(ours, None) if "default" in t["target"])
+
+
+def test_report_is_written_as_markdown_and_json(tmp_path) -> None:
+    ours = bot(20, 400, 30, training_seconds=90, startup_seconds=20, peak_mb={"rasa": 900, "actions": 100})
+    default = bot(50, 900, 10, training_seconds=150, startup_seconds=30, peak_mb={"rasa": 1100, "actions": 100})
+    report = {"started": "now", "machine": {"cpus": 2, "load_before": [1, 1, 1]}, "levels": [[1, 1, 1]],
+              "bots": {"ours": ours, "default": default}, "targets": targets(ours, default)}
+    md, js = write_report(report, tmp_path)
+    text = md.read_text()
+    assert "| concurrency 1: advice turn p50, ms | 20 | 50 | 0.40 |" in text  # ours, default, ratio
+    assert "- met: training <= 2 minutes (measured: 90)" in text
+    assert "## Default config (rasa init): latency per turn type" in text
+    assert json.loads(js.read_text())["bots"]["ours"]["startup_seconds"] == 20
+
+
+def test_conversations_reach_advice_and_the_health_check_result_within_their_turns() -> None:
+    advice = conversation(0)
+    assert [t.kind for t in advice[:3]] == ["greet", "context", "advice"]  # sector first: advice comes at once
+    health = conversation(1)[:8]  # the 50-conversation level's bound
+    assert health[0].kind == "health_start" and health[-1].expect == "Most pressing"

@@ -1,0 +1,169 @@
+"""The content loader: good content loads (SQLite and PostgreSQL), bad content is refused
+with an error naming the file and entry, and the store is left as it was."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from actions.store.db import make_engine, make_session_factory
+from actions.store.knowledge import read_knowledge
+from actions.store.loader import ContentError, export, load, main, read_content
+from actions.store.models import AdviceItem, AdviceTag, Passage, Source, advice_principles
+from actions.vocabulary import CHALLENGES, REQUIRED_TOPICS
+from tests.conftest import CONTENT_DIR, SEEDS_DIR
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        result = {
+            "sources": session.scalar(select(func.count()).select_from(Source)),
+            "passages": session.scalar(select(func.count()).select_from(Passage)),
+            "advice": session.scalar(select(func.count()).select_from(AdviceItem)),
+            "tags": session.scalar(select(func.count()).select_from(AdviceTag)),
+            "principle_links": session.scalar(select(func.count()).select_from(advice_principles)),
+        }
+    engine.dispose()
+    return result
+
+
+def edit(content_dir: Path, name: str, change) -> None:
+    path = content_dir / name
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def test_real_content_loads_every_part_of_the_guidance(store_url: str) -> None:
+    summary = load(CONTENT_DIR, store_url)
+    engine = make_engine(store_url)
+    with make_session_factory(engine)() as session:
+        knowledge = read_knowledge(session)
+    engine.dispose()
+    assert set(REQUIRED_TOPICS) <= set(knowledge.topics)
+    for challenge in CHALLENGES:
+        assert len(knowledge.advice_by_challenge[challenge]) >= 5
+        assert knowledge.passages[challenge].attribution == "Adapted from: Top 10 Partnership Killers, Improvement Network"
+    assert len(knowledge.topics["benefits"].passages) >= 6
+    assert len(knowledge.topics["good_practice"].passages) == 6
+    citations = " ".join(f"{s.citation} {s.url or ''}" for s in knowledge.sources)
+    for reference in ("Community Change (2010)", "DHSPSS", "Scottish Government (2002)", "kingsfund.org.uk"):
+        assert reference in citations
+    assert summary["advice items"] == sum(len(v) for v in knowledge.advice_by_challenge.values())
+
+
+def test_loading_twice_is_idempotent(store_url: str) -> None:
+    load(CONTENT_DIR, store_url)
+    first = counts(store_url)
+    load(CONTENT_DIR, store_url)
+    assert counts(store_url) == first
+
+
+def test_edited_content_replaces_the_old(content_dir: Path, sqlite_url: str) -> None:
+    load(content_dir, sqlite_url)
+    before = counts(sqlite_url)
+    edit(content_dir, "advice.yml", lambda d: d["advice"].pop())
+    load(content_dir, sqlite_url)
+    assert counts(sqlite_url)["advice"] == before["advice"] - 1
+
+
+def _unknown_field(data):
+    data["advice"][0]["colour"] = "blue"
+
+
+def _missing_attribution(data):
+    for topic in data["topics"]:
+        for passage in topic["passages"]:
+            if passage["id"] == "challenge_authority":
+                passage["attribution"] = None
+
+
+def _too_few_advice(data):
+    data["advice"] = [a for a in data["advice"] if a["challenge"] != "challenge_time"][:] + [
+        a for a in data["advice"] if a["challenge"] == "challenge_time"
+    ][:4]
+
+
+def _dangling_principle(data):
+    data["advice"][0]["principles"] = ["principle_telepathy"]
+
+
+def _dangling_source(data):
+    data["topics"][0]["passages"][0]["source"] = "nowhere_2099"
+
+
+def _unknown_tag(data):
+    data["advice"][0]["tags"] = {"sector": ["space_agency"]}
+
+
+BAD_CONTENT = [
+    ("advice.yml", _unknown_field, r"advice\.yml.*unknown field 'colour'"),
+    ("topics.yml", _missing_attribution, r"topics\.yml: passage 'challenge_authority'.*source and attribution"),
+    ("advice.yml", _too_few_advice, r"advice\.yml: challenge 'challenge_time' has 4 advice items; at least 5"),
+    ("advice.yml", _dangling_principle, r"advice\.yml: advice '\w+': principle 'principle_telepathy' is not"),
+    ("topics.yml", _dangling_source, r"topics\.yml: passage '\w+': source 'nowhere_2099' is not in sources\.yml"),
+    ("advice.yml", _unknown_tag, r"advice\.yml: advice '\w+': unknown sector 'space_agency'"),
+]
+
+
+@pytest.mark.parametrize("name,change,message", BAD_CONTENT, ids=[c[1].__name__.strip("_") for c in BAD_CONTENT])
+def test_bad_content_is_refused_and_the_store_is_unchanged(content_dir: Path, store_url: str, name, change, message) -> None:
+    load(CONTENT_DIR, store_url)
+    before = counts(store_url)
+    edit(content_dir, name, change)
+    with pytest.raises(ContentError) as refused:
+        load(content_dir, store_url)
+    assert re.search(message, str(refused.value)), str(refused.value)
+    assert counts(store_url) == before
+
+
+def test_broken_yaml_names_the_file(content_dir: Path) -> None:
+    (content_dir / "sources.yml").write_text("sources: [unclosed\n")
+    with pytest.raises(ContentError, match=r"sources\.yml: not valid YAML"):
+        read_content(content_dir)
+
+
+def test_command_line_reports_errors_clearly(content_dir: Path, sqlite_url: str, capsys) -> None:
+    edit(content_dir, "advice.yml", _unknown_field)
+    assert main(["--content", str(content_dir), "--db", sqlite_url]) == 1
+    err = capsys.readouterr().err
+    assert "the store is unchanged" in err and "unknown field 'colour'" in err
+    assert main(["--db", sqlite_url]) == 0
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = text.replace("\u2013", "-").replace("\u2014", "-").replace("*", "")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@pytest.mark.skipif(not SEEDS_DIR.is_dir(), reason="../shared/seeds is not beside the project")
+def test_passages_are_verbatim_from_the_guidance_documents() -> None:
+    """Anything not marked as the project's own words must be found in the seed documents."""
+    seeds = _normalise(" ".join(p.read_text(encoding="utf-8") for p in SEEDS_DIR.glob("*.txt")))
+    content = read_content(CONTENT_DIR)
+    derived = {s["id"] for s in content.sources if s["kind"] == "derived"}
+    for topic in content.topics:
+        for passage in topic["passages"]:
+            if passage["source"] in derived:
+                continue
+            assert _normalise(passage["text"]) in seeds, f"{passage['id']} is not verbatim from the seeds"
+
+
+def test_export_writes_the_store_back_as_content_that_loads_the_same(store_url: str, tmp_path: Path) -> None:
+    load(CONTENT_DIR, store_url)
+    before = counts(store_url)
+    engine = make_engine(store_url)
+    with make_session_factory(engine)() as session:
+        export(session, tmp_path / "exported")
+    engine.dispose()
+    original, exported = read_content(CONTENT_DIR), read_content(tmp_path / "exported")
+    assert exported.advice == [{k: v for k, v in a.items() if v} for a in original.advice]
+    assert [t["id"] for t in exported.topics] == [t["id"] for t in original.topics]
+    load(tmp_path / "exported", store_url)  # loads again as it is, changing nothing
+    assert counts(store_url) == before

@@ -1,0 +1,104 @@
+"""The NLU's foundations: the installed spaCy pipeline loads through Rasa's SpacyNLP, and
+the training data covers the intent contract without leaking the held-out set."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+CONTRACT_INTENTS = {
+    "challenge": [
+        "challenge_competition", "challenge_authority", "challenge_purpose", "challenge_communication",
+        "challenge_funding", "challenge_culture_clash", "challenge_time",
+    ],
+    "knowledge": [
+        "ask_challenges", "ask_benefits", "ask_key_principles", "ask_good_practice", "ask_definition",
+        "ask_health_inequalities", "ask_case_study", "ask_sources",
+    ],
+    "conversation": [
+        "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "ask_capabilities",
+        "start_health_check", "inform", "out_of_scope",
+    ],
+}
+MINIMUM_EXAMPLES = {"challenge": 30, "knowledge": 15, "conversation": 10}
+ANNOTATION = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
+
+
+def plain(example: str) -> str:
+    """An example as a person would type it: entity markup removed, case and spacing folded."""
+    return re.sub(r"\s+", " ", ANNOTATION.sub(r"\1", example)).strip().lower()
+
+
+def examples_by_intent(paths) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        for block in (yaml.safe_load(Path(path).read_text()) or {}).get("nlu", []):
+            if "intent" in block:
+                lines = [l[2:] for l in block["examples"].splitlines() if l.startswith("- ")]
+                found.setdefault(block["intent"], []).extend(lines)
+    return found
+
+
+TRAINING = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
+HELD_OUT_FILE = ROOT / "tests" / "heldout" / "nlu.yml"
+HELD_OUT = examples_by_intent([HELD_OUT_FILE]) if HELD_OUT_FILE.exists() else {}
+
+
+def test_spacy_nlp_loads_the_installed_english_pipeline() -> None:
+    """Rasa's SpacyNLP component loads the pipeline named in config.yml from site-packages."""
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    [spacy_config] = [c for c in config["pipeline"] if c["name"] == "SpacyNLP"]
+    component = SpacyNLP.create(
+        {**SpacyNLP.get_default_config(), **spacy_config},
+        LocalModelStorage(ROOT / ".rasa" / "spacy-test"),
+        Resource("spacy"),
+        ExecutionContext(graph_schema=None, node_name="spacy"),  # type: ignore[arg-type]
+    )
+    nlp = component.provide().model
+    assert nlp.meta["lang"] == "en"
+    doc = nlp("Belfast City Council and the Health and Social Care Board can't agree on priorities")
+    assert doc.tensor.shape[0] == len(doc) and doc.tensor.shape[1] > 0  # the dense features DIET uses
+    assert "ORG" in {ent.label_ for ent in doc.ents}
+
+
+@pytest.mark.parametrize("group", MINIMUM_EXAMPLES)
+def test_every_contract_intent_has_enough_varied_examples(group: str) -> None:
+    domain_intents = set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"])
+    for intent in CONTRACT_INTENTS[group]:
+        assert intent in domain_intents, f"{intent} missing from domain.yml"
+        examples = {plain(e) for e in TRAINING.get(intent, [])}
+        assert len(examples) >= MINIMUM_EXAMPLES[group], f"{intent}: {len(examples)} distinct examples"
+
+
+def test_out_of_scope_covers_everyday_assistant_requests() -> None:
+    examples = " ".join(plain(e) for e in TRAINING["out_of_scope"])
+    assert len(TRAINING["out_of_scope"]) >= 100
+    for topic in ("book", "bank", "train", "weather", "recipe", "printer", "schedule", "password", "joke"):
+        assert topic in examples, f"out_of_scope has no example about {topic!r}"
+
+
+def test_no_example_is_labelled_with_two_intents() -> None:
+    owner: dict[str, str] = {}
+    clashes = []
+    for intent, examples in TRAINING.items():
+        for example in map(plain, examples):
+            if owner.setdefault(example, intent) != intent:
+                clashes.append((example, owner[example], intent))
+    assert not clashes, clashes[:10]
+
+
+def test_held_out_set_is_kept_apart_from_training_data() -> None:
+    assert HELD_OUT, "tests/heldout/nlu.yml is missing"
+    training = {plain(e) for examples in TRAINING.values() for e in examples}
+    leaked = sorted({plain(e) for examples in HELD_OUT.values() for e in examples} & training)
+    assert not leaked, f"held-out sentences also in training data: {leaked[:10]}"

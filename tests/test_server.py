@@ -1,0 +1,78 @@
+"""The real Rasa server and action server, talked to over the REST webhook as a client would."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+from tests.conftest import RunningAdvisor
+
+
+def say(advisor: RunningAdvisor, message: str, sender: str) -> list[dict]:
+    request = urllib.request.Request(
+        advisor.webhook,
+        data=json.dumps({"sender": sender, "message": message}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_challenge_question_gets_advice_and_buttons(advisor: RunningAdvisor) -> None:
+    sender = f"rest-{uuid.uuid4().hex}"
+    [question] = say(advisor, "one partner only joined for the grant", sender)
+    assert "which sector do you work in?" in question["text"]  # asked once, because it changes the advice
+    [reply] = say(advisor, "/skip_context", sender)
+    assert "\u201cFunding\u201d challenge" in reply["text"]
+    assert "simply to access funding" in reply["text"]  # the source's words
+    assert "Rests on:" in reply["text"] and "Sources:" in reply["text"]
+    assert [b["payload"] for b in reply["buttons"]] == ["/ask_more", "/ask_challenges", "/feedback_helpful", "/feedback_not_helpful"]
+
+    # "More" continues the same challenge with new items, and a button payload works as typed text.
+    [more] = say(advisor, "/ask_more", sender)
+    assert more["text"].startswith("More on funding")
+    first_items = {line.split(":")[0] for line in reply["text"].splitlines() if line[:2] in ("1.", "2.", "3.")}
+    more_items = {line.split(":")[0] for line in more["text"].splitlines() if line[:2] in ("1.", "2.", "3.")}
+    assert more_items and not {i[3:] for i in first_items} & {i[3:] for i in more_items}
+
+
+def test_context_from_one_message_tailors_the_next_answer(advisor: RunningAdvisor) -> None:
+    sender = f"rest-{uuid.uuid4().hex}"
+    [ack] = say(advisor, "I'm a community pharmacist", sender)
+    assert "pharmacy" in ack["text"]
+    [reply] = say(advisor, "we have far too many meetings and people have stopped turning up", sender)
+    assert "\u201cCommunication\u201d challenge" in reply["text"]
+    assert "(suits pharmacy" in reply["text"]
+
+
+def test_knowledge_question_is_answered_from_the_store(advisor: RunningAdvisor) -> None:
+    [reply] = say(advisor, "what are the key principles of partnership working?", f"rest-{uuid.uuid4().hex}")
+    assert "openness, trust and honesty" in reply["text"]
+
+
+def test_everyday_request_is_declined_not_advised(advisor: RunningAdvisor) -> None:
+    [reply] = say(advisor, "book a meeting with the council for next tuesday", f"rest-{uuid.uuid4().hex}")
+    assert reply["text"].startswith("Sorry, I can't help with that")
+
+
+def test_health_check_over_rest_ends_with_stored_result(advisor: RunningAdvisor) -> None:
+    from sqlalchemy import func, select
+
+    from actions.store.db import make_engine, make_session_factory
+    from actions.store.models import HealthCheckResult
+
+    sender = f"rest-{uuid.uuid4().hex}"
+    replies = say(advisor, "check our partnership", sender)
+    assert "7 quick questions" in replies[0]["text"] and "Competition:" in replies[-1]["text"]
+    assert [b["payload"] for b in replies[-1]["buttons"]][:5] == ["1", "2", "3", "4", "5"]
+    replies = say(advisor, "purple", sender)
+    assert "didn't catch a score" in replies[0]["text"] and "Competition:" in replies[-1]["text"]
+    for answer in ["2", "four", "quite a lot", "5", "skip", "1"]:
+        say(advisor, answer, sender)
+    [result] = say(advisor, "3", sender)
+    assert "Most pressing for your partnership:" in result["text"] and "Communication (5/5)" in result["text"]
+    engine = make_engine(advisor.knowledge_url)
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(HealthCheckResult)) >= 1
+    engine.dispose()

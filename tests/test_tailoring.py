@@ -1,0 +1,109 @@
+"""Tailoring and understanding: asking once for context, correcting it, two problems in one
+message, and clarification when unsure — real actions on a real store and real trackers."""
+
+from __future__ import annotations
+
+
+from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionMoreAdvice
+from actions.context import context_from_message
+from actions.conversation import EXAMPLES_REPLY, ActionClarify
+from tests.conftest import make_tracker, run_action as run, slots_of
+
+
+
+
+async def test_asks_once_for_the_sector_then_advises_for_it(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    messages, events = await run(ActionChallengeAdvice(), make_tracker("challenge_communication"), domain)
+    assert "which sector do you work in?" in messages[0]["text"]
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert '/inform{"sector": "pharmacy"}' in payloads and payloads[-1] == "/skip_context"
+    slots = slots_of(events)
+    assert slots == {"current_challenge": "challenge_communication", "context_asked": True}
+
+    # Choosing "Pharmacy" fills the slot (Rasa does that from the payload); the advice follows at once.
+    slots["sector"] = "pharmacy"
+    messages, events = await run(ActionAcknowledgeContext(), make_tracker("inform", slots=slots), domain)
+    assert messages[0]["text"].startswith("Thanks, I'll tailor my advice for pharmacy")
+    first = knowledge.advice(slots_of(events)["advice_given"][0])
+    assert "pharmacy" in first.tags.get("sector", ())
+    assert "(suits pharmacy)" in messages[1]["text"]
+
+    # Asked once only: the next challenge is answered straight away.
+    messages, _ = await run(ActionChallengeAdvice(), make_tracker("challenge_time", slots={"context_asked": True}), domain)
+    assert "What tends to help" in messages[0]["text"]
+
+
+async def test_just_tell_me_gives_general_advice(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    slots = {"current_challenge": "challenge_funding", "context_asked": True}
+    messages, events = await run(ActionMoreAdvice(), make_tracker("skip_context", slots=slots), domain)
+    assert "The guidance says" in messages[0]["text"]  # the first answer, with the source's words
+    first = knowledge.advice(slots_of(events)["advice_given"][0])
+    assert first.tags == {}
+
+
+async def test_context_in_a_problem_description_is_used_only_when_about_the_person(knowledge_cache, domain) -> None:
+    pharmacist = {"text": "I'm a community pharmacist and we never hear from the GP practice",
+                  "entities": [{"entity": "sector", "value": "pharmacy", "start": 6, "end": 26}]}
+    assert context_from_message(pharmacist) == {"sector": "pharmacy"}
+    partner = {"text": "the council never tells us anything",
+               "entities": [{"entity": "sector", "value": "local_government", "start": 4, "end": 11}]}
+    assert context_from_message(partner) == {}
+
+    tracker = make_tracker("challenge_communication", text=pharmacist["text"], entities=pharmacist["entities"])
+    messages, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert slots_of(events)["sector"] == "pharmacy"
+    assert "(suits pharmacy" in messages[0]["text"]
+
+
+async def test_context_can_be_corrected(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    started = [knowledge.advice_by_challenge["challenge_funding"][0].id]
+    # "actually I'm at a charity": Rasa overwrote the sector slot from the entity.
+    slots = {"sector": "voluntary_community", "current_challenge": "challenge_funding", "advice_given": started, "context_asked": True}
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", slots=slots), domain)
+    assert "the voluntary and community sector" in messages[0]["text"]
+    messages, events = await run(ActionMoreAdvice(), make_tracker("ask_more", slots=slots), domain)
+    first = knowledge.advice(slots_of(events)["advice_given"][1])
+    assert "voluntary_community" in first.tags.get("sector", ())
+
+
+TWO = [("challenge_authority", 0.55), ("challenge_communication", 0.38), ("challenge_time", 0.04)]
+TEXT = "nobody can sign anything off and we have far too many meetings"
+
+
+async def test_two_problems_in_one_message_are_both_answered(knowledge_cache, domain) -> None:
+    tracker = make_tracker("challenge_authority", text=TEXT, ranking=TWO, slots={"context_asked": True})
+    messages, events = await run(ActionChallengeAdvice(), tracker, domain)
+    text = messages[0]["text"]
+    assert "two things are going on" in text and "\u201cAuthority\u201d" in text and "\u201cCommunication\u201d" in text
+    assert text.count("\u2022 ") == 4  # two items each: brief
+    slots = slots_of(events)
+    assert len(slots["advice_given"]) == 4 and slots["current_challenge"] == "challenge_authority"
+    assert messages[0]["buttons"][1]["payload"] == "/challenge_communication"
+
+
+async def test_one_problem_told_at_length_is_answered_as_one(knowledge_cache, domain) -> None:
+    text = "nobody at the table can sign anything off and every decision goes back to their boards"
+    tracker = make_tracker("challenge_authority", text=text, ranking=TWO, slots={"context_asked": True})
+    messages, _ = await run(ActionChallengeAdvice(), tracker, domain)
+    assert "two things" not in messages[0]["text"] and "\u201cAuthority\u201d challenge" in messages[0]["text"]
+
+
+async def test_unclear_message_offers_two_topics_then_admits_a_second_miss(knowledge_cache, domain) -> None:
+    ranking = [("nlu_fallback", 0.55), ("ask_benefits", 0.4), ("greet", 0.2), ("ask_good_practice", 0.15)]
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text="what about it", ranking=ranking), domain)
+    assert messages[0]["text"].startswith("I'm not quite sure what you mean. Did you mean")
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_benefits", "/ask_good_practice", "/something_else"]
+
+    tracker = make_tracker("nlu_fallback", text="hmm", ranking=ranking, previous_intents=["something_else"])
+    messages, _ = await run(ActionClarify(), tracker, domain)
+    assert messages[0]["text"] == EXAMPLES_REPLY
+
+
+async def test_unclear_two_problem_message_is_answered_not_questioned(knowledge_cache, domain) -> None:
+    ranking = [("nlu_fallback", 0.6), *TWO]
+    tracker = make_tracker("nlu_fallback", text=TEXT, ranking=ranking, slots={"context_asked": True})
+    messages, _ = await run(ActionClarify(), tracker, domain)
+    assert "two things are going on" in messages[0]["text"]
