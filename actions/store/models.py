@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -87,8 +87,9 @@ class ContentVersion(Base):
 
 
 # --- What people submit: written by actions, never by the content loader. ---------------
-# Conversations are identified by a keyed hash of Rasa's sender id (actions/privacy.py),
-# never by the raw id.
+# Conversations are identified by a keyed hash of Rasa's sender id (actions/store/records.py),
+# never by the raw id. The retention purge sets the key (and free text) to NULL, keeping the
+# figures without any link to a person.
 
 
 class HealthCheckResult(Base):
@@ -96,7 +97,7 @@ class HealthCheckResult(Base):
 
     __tablename__ = "health_check_results"
     id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_key = Column(String(64), nullable=False, index=True)
+    conversation_key = Column(String(64), index=True)  # NULL once purged
     created_at = Column(DateTime(timezone=True), nullable=False)
     sector = Column(String(40))
     role = Column(String(40))
@@ -118,7 +119,7 @@ class Feedback(Base):
 
     __tablename__ = "feedback"
     id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_key = Column(String(64), nullable=False, index=True)
+    conversation_key = Column(String(64), index=True)  # NULL once purged
     created_at = Column(DateTime(timezone=True), nullable=False)
     challenge_id = Column(String(80))
     helpful = Column(Boolean, nullable=False)
@@ -132,3 +133,15 @@ class FeedbackItem(Base):
     __tablename__ = "feedback_items"
     feedback_id = Column(Integer, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True)
     advice_id = Column(String(80), primary_key=True)
+
+
+class QuestionTally(Base):
+    """Questions asked per day, intent and known context, rolled up from conversations before
+    the retention purge deletes them, so the insight report keeps its figures (no sender, no text)."""
+
+    __tablename__ = "question_tallies"
+    day = Column(Date, primary_key=True)
+    intent = Column(String(80), primary_key=True)
+    sector = Column(String(40), primary_key=True, default="")  # "" when not known
+    role = Column(String(40), primary_key=True, default="")
+    count = Column(Integer, nullable=False)

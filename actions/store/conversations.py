@@ -1,0 +1,131 @@
+"""Reading the conversations in Rasa's SQL tracker store (its `events` table) without a
+running Rasa server: for the insight report and the retention purge.
+
+Plain SQL on Rasa's own table, so it works on SQLite and PostgreSQL alike and on a store
+that several Rasa servers share.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Iterable, Iterator
+
+from sqlalchemy import MetaData, Table, func, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from actions.store.models import QuestionTally
+
+CONTEXT_SLOTS = ("sector", "role", "stage")
+_CHUNK = 500  # sender ids per IN (...): SQLite limits bound parameters per statement
+
+TallyKey = tuple[date, str, str, str]  # day, intent, sector ("" unknown), role ("" unknown)
+
+
+@dataclass(frozen=True)
+class UserTurn:
+    """One message a person sent, with what the NLU made of it and their context.
+
+    The context is what the conversation knew by its end (a sector named in the first
+    message is set just after it; a correction replaces an earlier value)."""
+
+    sender_id: str
+    at: datetime  # UTC
+    intent: str
+    confidence: float | None
+    text: str
+    sector: str | None
+    role: str | None
+    stage: str | None
+
+
+def events_table(connection: Connection) -> Table | None:
+    """Rasa's events table, or None if no Rasa server has written to this database yet."""
+    if not inspect(connection).has_table("events"):
+        return None
+    return Table("events", MetaData(), autoload_with=connection)
+
+
+def last_activity(connection: Connection) -> dict[str, datetime]:
+    """When each conversation last had an event (UTC), by sender id."""
+    events = events_table(connection)
+    if events is None:
+        return {}
+    rows = connection.execute(select(events.c.sender_id, func.max(events.c.timestamp)).group_by(events.c.sender_id))
+    return {sender: _utc(timestamp) for sender, timestamp in rows}
+
+
+def user_turns(connection: Connection, sender_ids: Iterable[str] | None = None) -> Iterator[UserTurn]:
+    """Every user message in the store (or in the given conversations), conversation by conversation."""
+    events = events_table(connection)
+    if events is None:
+        return
+    query = (
+        select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+        .where(events.c.type_name.in_(("user", "slot")))
+        .order_by(events.c.sender_id, events.c.id)
+    )
+    if sender_ids is None:
+        yield from _turns(connection.execute(query))
+        return
+    ids = sorted(set(sender_ids))
+    for start in range(0, len(ids), _CHUNK):
+        yield from _turns(connection.execute(query.where(events.c.sender_id.in_(ids[start : start + _CHUNK]))))
+
+
+def _turns(rows: Iterable) -> Iterator[UserTurn]:
+    """Group rows (ordered by sender) per conversation; emit its turns with its final context."""
+    current, context, messages = None, {}, []
+    for sender, kind, timestamp, data in rows:
+        if sender != current:
+            yield from _with_context(current, messages, context)
+            current, context, messages = sender, {}, []
+        event = json.loads(data)
+        if kind == "slot" and event.get("name") in CONTEXT_SLOTS and event.get("value"):
+            context[event["name"]] = event["value"]
+        elif kind == "user":
+            messages.append((timestamp, event))
+    yield from _with_context(current, messages, context)
+
+
+def _with_context(sender: str | None, messages: list, context: dict) -> Iterator[UserTurn]:
+    for timestamp, event in messages:
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        yield UserTurn(
+            sender_id=sender or "",
+            at=_utc(timestamp),
+            intent=intent.get("name") or "",
+            confidence=intent.get("confidence"),
+            text=event.get("text") or "",
+            sector=context.get("sector"),
+            role=context.get("role"),
+            stage=context.get("stage"),
+        )
+
+
+def tally(turns: Iterable[UserTurn]) -> Counter[TallyKey]:
+    """Questions per day, intent, sector and role: the figures kept when conversations are purged."""
+    return Counter((turn.at.date(), turn.intent, turn.sector or "", turn.role or "") for turn in turns if turn.intent)
+
+
+def add_tallies(session: Session, counts: Counter[TallyKey]) -> None:
+    """Add `counts` to the stored tallies (in the caller's transaction)."""
+    for (day, intent, sector, role), count in counts.items():
+        row = session.get(QuestionTally, (day, intent, sector, role))
+        if row is None:
+            session.add(QuestionTally(day=day, intent=intent, sector=sector, role=role, count=count))
+        else:
+            row.count += count
+
+
+def stored_tallies(session: Session) -> Counter[TallyKey]:
+    """The tallies rolled up by earlier purges."""
+    rows = session.execute(select(QuestionTally.day, QuestionTally.intent, QuestionTally.sector, QuestionTally.role, QuestionTally.count))
+    return Counter({(day, intent, sector, role): count for day, intent, sector, role, count in rows})
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
