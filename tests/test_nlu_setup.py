@@ -67,7 +67,7 @@ def test_spacy_nlp_loads_the_installed_english_pipeline() -> None:
     nlp = component.provide().model
     assert nlp.meta["lang"] == "en"
     doc = nlp("Belfast City Council and the Health and Social Care Board can't agree on priorities")
-    assert doc.tensor.shape[0] == len(doc) and doc.tensor.shape[1] > 0  # the dense features DIET uses
+    assert [t.lemma_ for t in nlp("meetings")] == ["meeting"]  # the lemmas the intent classifier uses
     assert "ORG" in {ent.label_ for ent in doc.ents}
 
 

@@ -1,0 +1,61 @@
+"""The project's intent classifier (components/intent_classifier.py) as Rasa uses it: trained
+through its graph-component interface, persisted in a model storage, loaded back and asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.intent_classifier import TfidfIntentClassifier
+
+# A stand-in lemmatiser for the test's messages (the real pipeline's comes from spaCy).
+LEMMAS = {"meetings": "meeting", "signs": "sign", "signed": "sign", "partners": "partner", "bosses": "boss"}
+EXAMPLES = {
+    "challenge_communication": ["too many meetings", "we never talk between meetings", "the meetings go nowhere"],
+    "challenge_authority": ["nobody can sign off", "it all goes back to the bosses", "they can't sign anything"],
+    "greet": ["hello", "hi there", "good morning"],
+}
+
+
+def message(text: str, intent: str | None = None) -> Message:
+    tokens, offset = [], 0
+    for word in text.split():
+        start = text.index(word, offset)
+        tokens.append(Token(word, start, lemma=LEMMAS.get(word.lower(), word.lower())))
+        offset = start + len(word)
+    data = {TEXT: text, TOKENS_NAMES[TEXT]: tokens}
+    if intent:
+        data["intent"] = intent
+    return Message(data=data)
+
+
+def context() -> ExecutionContext:
+    return ExecutionContext(graph_schema=None, node_name="intent_classifier")  # type: ignore[arg-type]
+
+
+def test_trained_persisted_and_loaded_it_ranks_the_right_intent_first(tmp_path: Path) -> None:
+    storage, resource = LocalModelStorage(tmp_path), Resource("intent_classifier")
+    classifier = TfidfIntentClassifier.create(TfidfIntentClassifier.get_default_config(), storage, resource, context())
+    classifier.train(TrainingData([message(t, i) for i, texts in EXAMPLES.items() for t in texts]))
+
+    loaded = TfidfIntentClassifier.load(TfidfIntentClassifier.get_default_config(), storage, resource, context())
+    # Unseen wordings: a plural only the lemma connects, and a greeting with a typo.
+    asked = loaded.process([message("so many meeting"), message("the partner signed nothing"), message("helo")])
+    assert [m.get("intent")["name"] for m in asked] == ["challenge_communication", "challenge_authority", "greet"]
+    ranking = asked[0].get("intent_ranking")
+    assert [r["name"] for r in ranking][0] == "challenge_communication" and len(ranking) == 3
+    assert ranking == sorted(ranking, key=lambda r: -r["confidence"]) and abs(sum(r["confidence"] for r in ranking) - 1) < 1e-6
+
+
+def test_a_model_without_a_trained_classifier_predicts_nothing_rather_than_failing(tmp_path: Path) -> None:
+    loaded = TfidfIntentClassifier.load({}, LocalModelStorage(tmp_path), Resource("never_trained"), context())
+    [asked] = loaded.process([message("too many meetings")])
+    assert asked.get("intent") is None
