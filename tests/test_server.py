@@ -76,3 +76,25 @@ def test_health_check_over_rest_ends_with_stored_result(advisor: RunningAdvisor)
     with make_session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(HealthCheckResult)) >= 1
     engine.dispose()
+
+
+def test_sqlite_tracker_store_is_written_ahead_so_reports_can_read_it_live(advisor: RunningAdvisor) -> None:
+    import sqlite3
+
+    say(advisor, "hello", f"wal-{uuid.uuid4().hex[:8]}")
+    with sqlite3.connect(advisor.tracker_db) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_action_responses_are_still_validated_after_caching_the_validator() -> None:
+    import pytest
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from scripts.rasa_server import install_cached_action_response_validation
+
+    install_cached_action_response_validation()
+    action = RemoteAction("action_challenge_advice", None)
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "sector", "value": "health"}], "responses": [{"text": "hi"}]})
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result({"events": [{"name": "no event type"}], "responses": "not a list"})
