@@ -120,18 +120,33 @@ def install_cached_action_response_validation() -> None:
 
 
 def install_sqlite_write_ahead_log() -> None:
-    """Open SQLite tracker stores in WAL mode with synchronous=NORMAL (idempotent).
+    """SQLite tracker stores: WAL mode, synchronous=NORMAL, and connections kept open (idempotent).
 
     The default rollback journal syncs to disk twice per saved turn (4 ms here) and locks
     out readers while it writes; WAL syncs at checkpoints and lets `make report` and
     `make purge` read a live store. A committed turn survives a crash of the server; only
-    a power cut can lose the last few."""
+    a power cut can lose the last few. SQLAlchemy 1.4 gives SQLite files a NullPool, so
+    Rasa opened and closed a connection per read and per save, and each close of the last
+    connection checkpoints the log (another 4 ms): a pool keeps them open."""
+    from rasa.core import tracker_store
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Engine, make_url
+    from sqlalchemy.pool import QueuePool
 
     if event.contains(Engine, "connect", _sqlite_wal):
         return
     event.listen(Engine, "connect", _sqlite_wal)
+    original = tracker_store.create_engine_kwargs
+
+    def create_engine_kwargs(url: Any) -> dict[str, Any]:
+        database = make_url(str(url)).database
+        if make_url(str(url)).get_backend_name() == "sqlite" and database not in (None, "", ":memory:"):
+            # Rasa runs its tracker-store sessions on the event loop's thread; the pool may
+            # still hand a connection to another thread later, which sqlite3 allows this way.
+            return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
+        return original(url)
+
+    tracker_store.create_engine_kwargs = create_engine_kwargs
 
 
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
