@@ -217,7 +217,7 @@ def is_not_understood(exchange: Exchange) -> bool:
         exchange.turn.intent == FALLBACK
         and exchange.form is None
         and "advice_given" not in exchange.slots
-        and bool(exchange.turn.text.strip())
+        and bool(clean(exchange.turn.text))
     )
 
 
@@ -235,7 +235,7 @@ def read_tracker(connection: Connection, data: Data, since: datetime | None) -> 
             data.questions[(turn.at.date(), turn.intent, turn.sector or "", turn.role or "")] += 1
             data.live_questions += 1
         elif is_not_understood(exchange):
-            item = NotUnderstood(turn.text.strip()[:TEXT_LIMIT], turn.at.date(), exchange.guess, exchange.guess_confidence)
+            item = NotUnderstood(clean(turn.text)[:TEXT_LIMIT], turn.at.date(), exchange.guess, exchange.guess_confidence)
             data.not_understood.append(item)
             previous = (turn.sender_id, item)
 
@@ -282,8 +282,18 @@ def read_knowledge_store(connection: Connection, data: Data, since: datetime | N
 def _comment(text: str | None) -> str | None:
     """A feedback comment; a button payload is not one (releases before the comment-form fix
     stored the "/feedback_..." click itself as the comment)."""
-    text = (text or "").strip()
+    text = clean(text or "")
     return None if not text or PAYLOAD.fullmatch(text) else text
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Free text as it can be written to HTML and CSV: no control characters (a NUL stops Python's
+    csv writer, an escape sequence is not text), no unpaired surrogates (not encodable in UTF-8)."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return CONTROL.sub("", text).strip()
 
 
 def read_stores(tracker_url: str, knowledge_url: str, since: datetime | None) -> Data:

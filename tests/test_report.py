@@ -21,6 +21,7 @@ from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import URL
 
 from actions.store.db import make_engine, make_session_factory
 from actions.store.models import AdviceItem, Feedback, FeedbackItem, HealthCheckResult, HealthCheckScore, QuestionTally
@@ -374,10 +375,12 @@ def test_fresh_install_gets_an_empty_report_and_no_database_is_created(tmp_path:
 
 
 def test_an_unreachable_store_is_a_clear_error(tmp_path: Path) -> None:
-    result = run_report(tmp_path, "--tracker-db", "postgresql://reporter:secret@127.0.0.1:9/advisor")
+    password = "not-a-real-password"
+    url = URL.create("postgresql", username="reporter", password=password, host="127.0.0.1", port=9, database="advisor")
+    result = run_report(tmp_path, "--tracker-db", url.render_as_string(hide_password=False))
     assert result.returncode == 2
     assert "Cannot reach the tracker store at postgresql://reporter:***@127.0.0.1:9/advisor" in result.stderr
-    assert "secret" not in result.stderr and not (tmp_path / "report.html").exists()
+    assert password not in result.stderr and not (tmp_path / "report.html").exists()
 
 
 def test_stores_are_opened_read_only(store_url: str) -> None:
@@ -426,10 +429,11 @@ def test_similar_messages_are_grouped_largest_first() -> None:
 
 def test_html_escapes_everything_and_csv_defuses_formulas(tmp_path: Path) -> None:
     data = report.Data(tracker_found=True, knowledge_found=True)
-    data.not_understood = [report.NotUnderstood(text, date.today(), None, None) for text in ('<script>alert("x")</script>', '=HYPERLINK("http://evil")')]
+    texts_ = ('<script>alert("x")</script>', '=HYPERLINK("http://evil")', "PK\x03\x04\x00\x1b[31m\ud800 binary")
+    data.not_understood = [report.NotUnderstood(report.clean(t), date.today(), None, None) for t in texts_]
     page = report.build(data, free_text=True, since=None, now=datetime.now(timezone.utc))
     assert "<script" not in page.html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page.html
     assert "=HYPERLINK(&quot;http://evil&quot;)" in page.html and 'href="http' not in page.html
     [table] = [t for t in page.tables if t.name == "not_understood"]
     messages = [row["message"] for row in read_csv(report.write_csv(table, tmp_path))]
-    assert sorted(messages) == ["'=HYPERLINK(\"http://evil\")", '<script>alert("x")</script>']  # not run by a spreadsheet
+    assert sorted(messages) == ["'=HYPERLINK(\"http://evil\")", '<script>alert("x")</script>', "PK[31m? binary"]  # no formula, no NUL
