@@ -693,7 +693,8 @@ def question_charts(data: Data, tables: list[Table]) -> list[Chart]:
     figure.axes[0].legend(handles=[Patch(color=PALETTE[0], label="Challenge"), Patch(color=PALETTE[1], label="Knowledge topic")], loc="lower right")
     charts.append(Chart(_save(figure), "Bar chart of questions per challenge and knowledge topic. Most asked: " + _highest((r[2], r[3]) for r in rows) + "."))
 
-    weeks = sorted({r[0] for r in by_week.rows})
+    first, last = (date.fromisoformat(w) for w in (min(r[0] for r in by_week.rows), max(r[0] for r in by_week.rows)))
+    weeks = [(first + timedelta(weeks=n)).isoformat() for n in range((last - first).days // 7 + 1)]  # quiet weeks too
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(8.5, 4.2))
     bottoms = [0] * len(weeks)
@@ -710,6 +711,8 @@ def question_charts(data: Data, tables: list[Table]) -> list[Chart]:
     axes.legend(fontsize=8, bbox_to_anchor=(1.02, 1), loc="upper left", frameon=False)
     if len(weeks) > 8:
         axes.tick_params(axis="x", labelrotation=45)
+        step = -(-len(weeks) // 20)  # at most 20 labels
+        axes.set_xticks(range(0, len(weeks), step), weeks[::step])
     charts.append(Chart(
         _save(figure),
         f"Stacked bar chart of questions per week by challenge and topic, {len(weeks)} week(s) from {weeks[0]} to {weeks[-1]}; "
