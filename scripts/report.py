@@ -45,7 +45,7 @@ from actions import settings
 from actions.actions import TOPIC_INTENTS
 from actions.conversation import QUESTION_ACTIONS
 from actions.health_check import PRESSING
-from actions.store.conversations import Exchange, TallyKey, exchanges
+from actions.store.conversations import Exchange, exchanges
 from actions.store.models import (
     AdviceItem,
     Feedback,

@@ -9,7 +9,6 @@ import csv
 import html
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
