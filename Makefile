@@ -6,7 +6,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # No usage telemetry leaves the machine.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run shell serve install load export check-content train validate test eval bench clean
+.PHONY: run shell serve install load export check-content report train validate test eval bench clean
 
 ## run: set everything up if needed, then serve the web chat page (http://127.0.0.1:5005/chat/),
 ##      REST and (when configured) Slack, with the action server, until Ctrl-C
@@ -41,6 +41,12 @@ export: install
 ## check-content: validate the knowledge content without touching the store
 check-content: install
 	$(PY) -m actions.store.loader --check
+
+## report: the insight report from the tracker and knowledge stores (read-only): results/report/report.html
+##         and the same figures as CSV; ARGS="--no-free-text" leaves out message and comment texts,
+##         ARGS="--since 2025-01-01" starts the figures at a date
+report: install
+	$(PY) -m scripts.report $(ARGS)
 
 ## train: train a model only if data, config or domain changed since the last one
 train: install

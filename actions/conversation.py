@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import answer_two
@@ -109,7 +109,7 @@ class ActionRecordFeedback(Action):
         advice_ids = tracker.get_slot("last_advice") or []
         if not advice_ids:
             dispatcher.utter_message(text="Thanks. Feedback is about a piece of advice, and I haven't given you any yet.")
-            return [SlotSet("feedback_comment", NO_COMMENT_NEEDED)]  # the comment form then ends at once
+            return [SlotSet("feedback_comment", NO_COMMENT_NEEDED), ActiveLoop("feedback_form")]  # the form then ends at once
         await RECORDER.save(
             "feedback",
             {
@@ -119,7 +119,9 @@ class ActionRecordFeedback(Action):
                 "advice_ids": advice_ids,
             },
         )
-        return [SlotSet("last_advice", None)]
+        # Start the comment form here: activated by the rule instead, Rasa would fill its slot
+        # from this very message (the "/feedback_..." payload) and never ask for the comment.
+        return [SlotSet("last_advice", None), SlotSet("feedback_comment", None), ActiveLoop("feedback_form")]
 
 
 # A reply to "anything to add?" that is really a new question is answered, not stored.

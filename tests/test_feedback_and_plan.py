@@ -9,6 +9,7 @@ from actions.store.db import make_engine, make_session_factory
 from actions.store.models import Feedback
 from actions.store.records import conversation_key
 from tests.conftest import make_tracker, run_action as run
+from tests.servers import say, sender, texts
 
 
 
@@ -68,3 +69,18 @@ async def test_goodbye_offers_the_plan_once_when_advice_was_given(domain) -> Non
     assert messages[0]["response"] == "utter_goodbye"
     messages, _ = await run(ActionGoodbye(), make_tracker("goodbye"), domain)
     assert messages[0]["response"] == "utter_goodbye"
+
+
+def test_over_rest_a_vote_asks_for_a_comment_and_stores_it(advisor) -> None:
+    """The real servers: clicking "Not helpful" asks for a comment (activated by a rule, Rasa's form
+    would take the click's own payload as the comment), and a later click without new advice
+    leaves that comment alone."""
+    me = sender("feedback")
+    base = advisor.base_url
+    say(base, '/inform{"sector": "pharmacy"}', me)
+    assert "\u201cFunding\u201d challenge" in texts(say(base, "one partner only joined for the grant", me))
+    assert "Anything to add" in texts(say(base, "/feedback_not_helpful", me))
+    assert "comment is noted" in texts(say(base, "it missed how small our pharmacy team is", me))
+    assert "haven't given you any yet" in texts(say(base, "/feedback_helpful", me))
+    rows = [r for r in feedback_rows(advisor.knowledge_url) if r[0] == conversation_key(me)]
+    assert [(helpful, comment, len(items)) for _, helpful, comment, items in rows] == [(False, "it missed how small our pharmacy team is", 3)]

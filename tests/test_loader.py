@@ -4,6 +4,9 @@ with an error naming the file and entry, and the store is left as it was."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ from actions.store.loader import ContentError, export, load, main, read_content
 from actions.store.models import AdviceItem, AdviceTag, Passage, Source, advice_principles
 from actions.vocabulary import CHALLENGES, REQUIRED_TOPICS
 from tests.conftest import CONTENT_DIR, SEEDS_DIR
+from tests.servers import say, sender, texts
 
 
 def counts(url: str) -> dict[str, int]:
@@ -167,3 +171,37 @@ def test_export_writes_the_store_back_as_content_that_loads_the_same(store_url: 
     assert [t["id"] for t in exported.topics] == [t["id"] for t in original.topics]
     load(tmp_path / "exported", store_url)  # loads again as it is, changing nothing
     assert counts(store_url) == before
+
+
+def readme_advice_example() -> dict:
+    """The advice item the README shows how to add (one challenge, tagged for a sector)."""
+    readme = (CONTENT_DIR.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("Add an advice item for one challenge, tagged for a sector:", 1)[1]
+    [item] = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
+    return item
+
+
+def test_readme_example_and_an_edited_source_are_served_on_the_next_question_without_restart(advisor, content_dir: Path) -> None:
+    """`make load` (the loader's command line) against the running servers: the README's new advice
+    item and an edited source are in the very next answers, with no retraining and no restart."""
+    item = readme_advice_example()
+    assert item["challenge"] in CHALLENGES and set(item["tags"]) == {"sector"}
+    edit(content_dir, "advice.yml", lambda d: d["advice"].append(item))
+    citation = "Scottish Government (2002) Partnership working: models and experiences (edited while the advisor runs)"
+    edit(content_dir, "sources.yml", lambda d: next(s for s in d["sources"] if s["id"] == "scottish_government_2002").update(citation=citation))
+    me = sender("content")
+    sector = item["tags"]["sector"][0]
+    say(advisor.base_url, f'/inform{{"sector": "{sector}"}}', me)
+    assert item["title"] not in texts(say(advisor.base_url, "one partner only joined for the grant", me))
+    try:
+        loaded = subprocess.run(
+            [sys.executable, "-m", "actions.store.loader", "--content", str(content_dir), "--db", advisor.knowledge_url],
+            cwd=CONTENT_DIR.parent.parent, capture_output=True, text=True, timeout=60,
+        )
+        assert loaded.returncode == 0, loaded.stderr
+        time.sleep(float(advisor.env["KNOWLEDGE_REFRESH_SECONDS"]) + 0.1)  # the action server's content check interval
+        more = texts(say(advisor.base_url, "/ask_more", me))  # the next question: no polling
+        assert f"{item['title']} (suits {sector})" in more and item["text"] in more
+        assert citation in texts(say(advisor.base_url, "where does this advice come from?", me))
+    finally:
+        load(CONTENT_DIR, advisor.knowledge_url)  # the original content, for the other tests

@@ -129,3 +129,71 @@ def stored_tallies(session: Session) -> Counter[TallyKey]:
 
 def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
+
+
+# --- What happened around each message, for the insight report --------------------------------
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One user message with what surrounded it: the form it answered, the NLU's best guess
+    besides `nlu_fallback`, and what the advisor did in reply (before the next message)."""
+
+    turn: UserTurn
+    form: str | None  # the form active when it was sent (a health-check answer, a feedback comment)
+    guess: str | None  # the most likely intent other than nlu_fallback
+    guess_confidence: float | None
+    actions: tuple[str, ...]  # the actions run in reply, action_listen left out
+    slots: tuple[str, ...]  # the slots set in reply
+
+
+_EXCHANGE_EVENTS = ("user", "slot", "action", "active_loop", "session_started", "restart")
+
+
+def exchanges(connection: Connection) -> Iterator[Exchange]:
+    """Every user message in the store with its exchange, conversation by conversation
+    (the context of each turn is the conversation's final one, as in `user_turns`)."""
+    events = events_table(connection)
+    if events is None:
+        return
+    query = (
+        select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+        .where(events.c.type_name.in_(_EXCHANGE_EVENTS))
+        .order_by(events.c.sender_id, events.c.id)
+    )
+    current, context, pending, form = None, {}, [], None
+    for sender, kind, timestamp, data in connection.execution_options(stream_results=True).execute(query):
+        if sender != current:
+            yield from _exchanges_with_context(current, pending, context)
+            current, context, pending, form = sender, {}, [], None
+        event = json.loads(data)
+        if kind in ("session_started", "restart"):
+            form = None
+        elif kind == "active_loop":
+            form = event.get("name")
+        elif kind == "slot":
+            if event.get("name") in CONTEXT_SLOTS and event.get("value"):
+                context[event["name"]] = event["value"]
+            if pending:
+                pending[-1]["slots"].append(event.get("name") or "")
+        elif kind == "action":
+            if pending and event.get("name") not in (None, "action_listen"):
+                pending[-1]["actions"].append(event["name"])
+        elif kind == "user":
+            pending.append({"timestamp": timestamp, "event": event, "form": form, "actions": [], "slots": []})
+    yield from _exchanges_with_context(current, pending, context)
+
+
+def _exchanges_with_context(sender: str | None, pending: list[dict], context: dict) -> Iterator[Exchange]:
+    turns = _with_context(sender, [(p["timestamp"], p["event"]) for p in pending], context)
+    for turn, item in zip(turns, pending):
+        ranking = (item["event"].get("parse_data") or {}).get("intent_ranking") or []
+        guess = next((r for r in ranking if r.get("name") and r.get("name") != "nlu_fallback"), None)
+        yield Exchange(
+            turn=turn,
+            form=item["form"],
+            guess=guess["name"] if guess else None,
+            guess_confidence=guess.get("confidence") if guess else None,
+            actions=tuple(item["actions"]),
+            slots=tuple(item["slots"]),
+        )
