@@ -65,6 +65,7 @@ test: install
 ##       trains the default-config peer when needed and five cross-validation models). Not part of make test.
 eval: install train
 	$(PY) -m scripts.evaluate --sweep --peers --cv --json results/eval.json
+	$(PY) -m scripts.evaluate --heldout tests/heldout/nlu_fresh.yml --peers --json results/eval-fresh.json
 
 ## bench: speed and cost of the running servers beside the default-config bot: timed trainings, then
 ##        REST conversations at 1, 10 and 50 at once; report in results/bench/. Not part of make test.

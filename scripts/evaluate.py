@@ -217,18 +217,21 @@ def cross_validation(folds: int = 5) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--heldout", type=Path, default=HELD_OUT, help="held-out NLU file (default: tests/heldout/nlu.yml)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--sweep", action="store_true", help="also show other fallback thresholds")
     parser.add_argument("--peers", action="store_true", help="also Rasa's default config and TF-IDF + logistic regression")
     parser.add_argument("--cv", action="store_true", help="also 5-fold cross-validation of our pipeline (five trainings)")
     args = parser.parse_args(argv)
+    args.heldout = args.heldout.resolve()
     quiet_rasa()
     model = args.model or model_path()
     if not model.exists():
         print(f"No model at {model}: run `make train` first.", file=sys.stderr)
         return 1
-    examples = held_out_examples()
+    examples = held_out_examples(args.heldout)
     texts = [t for t, _ in examples]
+    suffix = "" if args.heldout == HELD_OUT else f"-{args.heldout.stem}"  # confusion PNGs per held-out set
     agent = load_agent(model)
     results = parse_all(agent, texts)
     threshold, ambiguity = peers.fallback_settings(ROOT / "config.yml")
@@ -236,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     single = [(expected, r) for (_, expected), r in zip(examples, results) if expected.startswith("challenge_")]
     figures["two_problems"] = two_problem_figures(agent, single)
     del agent
-    print(f"Held-out examples: {figures['examples']}  (model {model.name})")
+    print(f"Held-out examples: {figures['examples']} in {args.heldout.relative_to(ROOT)}  (model {model.name})")
     print(f"Intent accuracy: {figures['accuracy']:.3f}   macro-F1: {figures['macro_f1']:.3f}   "
           f"macro-F1 on challenge and knowledge intents: {figures['advice_macro_f1']:.3f}")
     print(f"Out-of-scope declined: {figures['out_of_scope_declined']:.3f}   "
@@ -253,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:28} {row['support']:>4} {row['precision']:>6.2f} {row['recall']:>6.2f} {row['f1']:>6.2f}  {wrong}")
     if args.sweep:
         fallback_sweep(examples, results, ambiguity)
-    confusion_png(pairs, f"Our model ({model.name}), held-out set", RESULTS / "confusion-ours.png")
-    pngs = ["results/confusion-ours.png"]
+    confusion_png(pairs, f"Our model ({model.name}), {args.heldout.name}", RESULTS / f"confusion-ours{suffix}.png")
+    pngs = [f"results/confusion-ours{suffix}.png"]
 
     if args.peers:
         default_model = peers.train_default_model()
@@ -269,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         ):
             peer_figures, _, peer_pairs = figures_of(examples, peer_results, peer_threshold)
             rows[name] = peer_figures
-            confusion_png(peer_pairs, f"{name}, held-out set", RESULTS / f"confusion-{key}.png")
-            pngs.append(f"results/confusion-{key}.png")
+            confusion_png(peer_pairs, f"{name}, {args.heldout.name}", RESULTS / f"confusion-{key}{suffix}.png")
+            pngs.append(f"results/confusion-{key}{suffix}.png")
             if args.sweep:
                 print(f"\nFallback thresholds for {name}:", end="")
                 fallback_sweep(examples, peer_results, peer_ambiguity)

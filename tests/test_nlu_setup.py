@@ -45,8 +45,8 @@ def examples_by_intent(paths) -> dict[str, list[str]]:
 
 
 TRAINING = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
-HELD_OUT_FILE = ROOT / "tests" / "heldout" / "nlu.yml"
-HELD_OUT = examples_by_intent([HELD_OUT_FILE]) if HELD_OUT_FILE.exists() else {}
+HELD_OUT_FILES = [ROOT / "tests" / "heldout" / name for name in ("nlu.yml", "nlu_fresh.yml")]
+HELD_OUT = examples_by_intent([f for f in HELD_OUT_FILES if f.exists()])
 
 
 def test_spacy_nlp_loads_the_installed_english_pipeline() -> None:
@@ -98,7 +98,7 @@ def test_no_example_is_labelled_with_two_intents() -> None:
 
 
 def test_held_out_set_is_kept_apart_from_training_data() -> None:
-    assert HELD_OUT, "tests/heldout/nlu.yml is missing"
+    assert all(f.exists() for f in HELD_OUT_FILES), "a held-out file in tests/heldout/ is missing"
     training = {plain(e) for examples in TRAINING.values() for e in examples}
     leaked = sorted({plain(e) for examples in HELD_OUT.values() for e in examples} & training)
     assert not leaked, f"held-out sentences also in training data: {leaked[:10]}"
