@@ -1,7 +1,7 @@
 """Rasa's own command line, with the project's guards: never silent when the action server
 fails, over-long messages capped, Redis lock tickets atomic, HTTP API only with auth, and
-privacy: "delete my data" deletes the conversation, and the retention period in the
-replies that state it.
+privacy: "delete my data" deletes the conversation, no message text in the logs, and the
+retention period in the replies that state it.
 
     python -m scripts.rasa_server run --model ... --endpoints endpoints.yml ...
     python -m scripts.rasa_server shell --model ...
@@ -30,6 +30,12 @@ deletes every stored event of the conversation instead (SQL, in-memory and Redis
 stores). It cannot happen earlier: SQLTrackerStore.save writes every event of the tracker
 again if the stored rows vanished during the turn. The next message starts a new conversation.
 
+Logs at the default level carry no message text: Rasa's structlog events name the fields
+that hold text (its own anonymiser's list); those are replaced by "[redacted]" in every
+event at INFO or above (debug logging, switched on by hand, still shows them). Rasa's
+warnings about a message that looks like a payload ("/...") but is not one quote the
+message; they are replaced by one that does not.
+
 Responses may say {retention_days}: filled from RETENTION_DAYS (actions/settings.py).
 
 For `run`, the HTTP API is switched on only when RASA_API_TOKEN or RASA_JWT_SECRET is set,
@@ -44,6 +50,7 @@ import functools
 import logging
 import os
 import sys
+import warnings
 from typing import Any
 
 from actions import settings
@@ -215,6 +222,69 @@ def install_conversation_deletion() -> None:
     MessageProcessor.save_tracker = save_tracker  # type: ignore[method-assign]
 
 
+# The event fields Rasa's own anonymiser treats as holding people's text (rasa/utils/log_utils.py).
+TEXT_FIELDS = frozenset({
+    "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
+    "prediction_events", "tracker_latest_message", "prefilled_slots", "message", "response",
+    "slot_candidates", "rasa_event", "rasa_events", "tracker_states", "current_states", "old_states",
+    "successes", "current_entity", "next_entity", "states", "entity", "token_text", "user_message",
+    "json_message",
+})
+VERBOSE_LEVELS = frozenset({"debug", "notset"})
+REDACTED = "[redacted]"
+
+
+def redact_text_fields(logger_: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor: no people's text in events logged at INFO or above."""
+    if method_name not in VERBOSE_LEVELS:
+        for key in TEXT_FIELDS.intersection(event_dict):
+            event_dict[key] = REDACTED
+    return event_dict
+
+
+def install_log_redaction() -> None:
+    """Put redact_text_fields in front of Rasa's structlog processors (idempotent).
+
+    Rasa's configure_structlog puts its module's `_anonymizer` first in the chain; that name
+    is looked up when the logging is configured, so it is replaced by one that runs the
+    original and then redacts."""
+    import rasa.utils.log_utils as log_utils
+
+    original = log_utils._anonymizer
+    if getattr(original, "redacts", False):
+        return
+
+    def anonymizer(logger_: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        return redact_text_fields(logger_, method_name, original(logger_, method_name, event_dict))
+
+    anonymizer.redacts = True  # type: ignore[attr-defined]
+    log_utils._anonymizer = anonymizer
+
+
+def install_payload_warning_redaction() -> None:
+    """No message text in Rasa's warnings about a message that looks like a button payload (idempotent).
+
+    A message starting with "/" is read as a payload ("/intent{...}"); when it is not a valid
+    one, Rasa warns with the whole message ("Failed to parse arguments in line '/...'") and then
+    reads it as text. The warnings are caught and one without the text is logged instead."""
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    original = YAMLStoryReader.unpack_regex_message
+    if getattr(original, "redacted", False):
+        return
+
+    def unpack_regex_message(message: Any, domain: Any = None, entity_extractor_name: Any = None) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            unpacked = original(message, domain, entity_extractor_name)
+        if caught:
+            logger.warning("A message starting with \"/\" is not a payload this bot knows (%d problem(s)); it is read as text.", len(caught))
+        return unpacked
+
+    unpack_regex_message.redacted = True  # type: ignore[attr-defined]
+    YAMLStoryReader.unpack_regex_message = staticmethod(unpack_regex_message)  # type: ignore[method-assign]
+
+
 def install_retention_in_responses() -> None:
     """Let responses say {retention_days} (idempotent)."""
     from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
@@ -257,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
     install_message_length_cap()
     install_atomic_redis_locks()
     install_conversation_deletion()
+    install_log_redaction()
+    install_payload_warning_redaction()
     install_retention_in_responses()
     import rasa.__main__
 
