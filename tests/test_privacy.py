@@ -116,6 +116,17 @@ async def test_delete_with_the_database_down_deletes_nothing_and_says_so(tmp_pat
     assert PRIVACY_SIGNAL not in messages[0]  # so the Rasa server keeps the conversation too
 
 
+async def test_an_unclear_request_to_delete_is_offered_as_a_choice(domain) -> None:
+    """A request the model is unsure of ends in "Did you mean ...?"; deleting is one of the choices."""
+    from actions.conversation import ActionClarify
+
+    unsure = make_tracker("nlu_fallback", text="can you delete what I wrote earlier",
+                          ranking=[("nlu_fallback", 0.7), ("delete_my_data", 0.55), ("ask_sources", 0.2)])
+    messages, _ = await run_action(ActionClarify(), unsure, domain)
+    assert [(b["title"], b["payload"]) for b in messages[0]["buttons"]] == [
+        ("Delete my data", "/delete_my_data"), ("Where the advice comes from", "/ask_sources"), ("Something else", "/something_else")]
+
+
 def rasa_tracker(sender_id: str, *, signal_from: str | None = DELETE_ACTION, then_user: bool = False) -> Any:
     """A Rasa tracker of one turn: a message, an action (saying something with the signal or not)."""
     from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
