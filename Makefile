@@ -6,7 +6,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # No usage telemetry leaves the machine.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run shell serve install load export check-content report train validate test eval bench clean
+.PHONY: run shell serve install load export check-content report train validate test eval bench purge clean
 
 ## run: set everything up if needed, then serve the web chat page (http://127.0.0.1:5005/chat/),
 ##      REST and (when configured) Slack, with the action server, until Ctrl-C
@@ -71,6 +71,12 @@ eval: install train
 ##        REST conversations at 1, 10 and 50 at once; report in results/bench/. Not part of make test.
 bench: install
 	$(PY) -m scripts.bench
+
+## purge: delete conversations older than RETENTION_DAYS (default 30) from the tracker store and
+##        anonymise older feedback and health-check rows, keeping the figures; prints what it removed.
+##        `make purge ARGS=--dry-run` only reports. Run it daily (deploy/systemd/advisor-purge.timer, or cron).
+purge: install
+	$(PY) -m actions.store.purge $(ARGS)
 
 clean:
 	rm -rf .rasa results var models/*.tar.gz node_modules

@@ -12,6 +12,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_ROOT / "data" / "knowledge"
 DEFAULT_KNOWLEDGE_DB = PROJECT_ROOT / "var" / "knowledge.db"
+DEFAULT_TRACKER_DB = PROJECT_ROOT / "var" / "tracker.db"
+DEFAULT_RETENTION_DAYS = 30
 
 
 def knowledge_db_url() -> str:
@@ -24,6 +26,35 @@ def knowledge_db_url() -> str:
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     return url
+
+
+def tracker_store_url() -> str:
+    """SQLAlchemy URL of Rasa's SQL tracker store (conversations), as endpoints.yml gets it.
+
+    The launcher gives Rasa the same default (scripts/launch.py); the retention purge reads it here.
+    """
+    url = os.environ.get("TRACKER_STORE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{DEFAULT_TRACKER_DB}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def retention_days() -> int:
+    """How many days a conversation is kept after its last message (RETENTION_DAYS, default 30).
+
+    The purge (`make purge`) deletes older conversations and anonymises older feedback and
+    health-check rows; the welcome message and the privacy notice state this number.
+    """
+    raw = os.environ.get("RETENTION_DAYS", "").strip() or str(DEFAULT_RETENTION_DAYS)
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ValueError(f"RETENTION_DAYS must be a whole number of days, not {raw!r}") from None
+    if days < 1:
+        raise ValueError(f"RETENTION_DAYS must be at least 1, not {days}")
+    return days
 
 
 def knowledge_refresh_seconds() -> float:

@@ -75,6 +75,7 @@ TOPIC_BUTTON_TITLES = {
     "start_health_check": "A partnership health check",
     "ask_capabilities": "What I can do",
     "ask_summary": "An action plan of our conversation",
+    "delete_my_data": "Delete my data",  # asks to confirm first
 }
 
 # Sector choices offered when asking once for context, with "Just tell me" five buttons in all

@@ -11,8 +11,14 @@ presents an id with a bad signature gets a fresh one. The conversation id of eac
 on the server (`sio.save_session`); what a message says about its session is ignored.
 Allowed origins come from WEBCHAT_ALLOWED_ORIGINS (comma-separated); unset, only the page's own.
 
-The same channel serves the page (web/) and the Socket.IO client (node_modules/) under /chat/,
-so the page and its socket share one origin and one port: nothing else to run or configure.
+The same channel serves the page (web/), its privacy notice and the Socket.IO client
+(node_modules/) under /chat/, so the page and its socket share one origin and one port: nothing
+else to run or configure. The pages state the retention period, RETENTION_DAYS, filled in as
+they are served.
+
+When a person's "delete my data" is done, the confirmation is followed by a
+`{"privacy": "conversation_deleted"}` message, on which the page drops its copy of the
+conversation and asks for a new session.
 """
 
 from __future__ import annotations
@@ -25,13 +31,16 @@ import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from rasa.shared.exceptions import InvalidConfigException
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from actions import settings
+from actions.replies import CONVERSATION_DELETED, PRIVACY_SIGNAL
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +49,7 @@ PAGE_URL = "/chat/"
 # The only files the page needs, by URL: an explicit list, so no path from a request reaches the disk.
 ASSETS = {
     PAGE_URL: (ROOT / "web" / "index.html", "text/html; charset=utf-8"),
+    PAGE_URL + "privacy.html": (ROOT / "web" / "privacy.html", "text/html; charset=utf-8"),
     PAGE_URL + "chat.js": (ROOT / "web" / "chat.js", "text/javascript; charset=utf-8"),
     PAGE_URL + "chat.css": (ROOT / "web" / "chat.css", "text/css; charset=utf-8"),
     PAGE_URL + "favicon.svg": (ROOT / "web" / "favicon.svg", "image/svg+xml"),
@@ -108,13 +118,29 @@ class PageAndSocketBlueprint(SocketBlueprint):
             logger.error(f"Web chat page incomplete, missing {missing}: run `make install` (npm ci).")
 
 
+RETENTION_PLACEHOLDER = b"{{retention_days}}"
+
+
 def _file_route(path: Path, content_type: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
     async def serve(_: Request) -> HTTPResponse:
         if not path.exists():
             return response.text(f"{path.name} is missing: run `make install`.", status=404)
-        return response.raw(path.read_bytes(), content_type=content_type, headers=SECURITY_HEADERS)
+        body = path.read_bytes()
+        if content_type.startswith("text/html"):
+            body = body.replace(RETENTION_PLACEHOLDER, str(settings.retention_days()).encode())
+        return response.raw(body, content_type=content_type, headers=SECURITY_HEADERS)
 
     return serve
+
+
+class PageSocketIOOutput(SocketIOOutput):
+    """Rasa's Socket.IO output, passing the privacy signal of a message on to the page."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        signal = message.get(PRIVACY_SIGNAL)
+        await super().send_response(recipient_id, message)
+        if signal == CONVERSATION_DELETED:
+            await self._send_message(recipient_id, {PRIVACY_SIGNAL: signal})
 
 
 class SignedSocketIOInput(SocketIOInput):
@@ -131,6 +157,9 @@ class SignedSocketIOInput(SocketIOInput):
             credentials.get("socketio_path", "/socket.io"),
             metadata_key=credentials.get("metadata_key", "metadata"),
         )
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return PageSocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else super().get_output_channel()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         signer = SessionSigner(os.environ.get("WEBCHAT_SESSION_SECRET", ""))
@@ -169,7 +198,7 @@ class SignedSocketIOInput(SocketIOInput):
             metadata = data.get(self.metadata_key)
             message = UserMessage(
                 str(data.get("message", "")),
-                SocketIOOutput(sio, self.bot_message_evt),
+                PageSocketIOOutput(sio, self.bot_message_evt),
                 sender_id,  # from the server-side session, never from the message
                 input_channel=self.name(),
                 metadata=metadata if isinstance(metadata, dict) else {},

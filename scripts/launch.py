@@ -28,6 +28,8 @@ from pathlib import Path
 
 import yaml
 
+from actions.settings import DEFAULT_TRACKER_DB
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 MODELS = ROOT / "models"
@@ -41,7 +43,7 @@ def defaults(action_port: int = DEFAULT_ACTION_PORT) -> dict[str, str]:
     """The embedded single-machine setup: SQLite stores, in-memory lock store, loopback only."""
     return {
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "TRACKER_STORE_URL": f"sqlite:///{RUN_DIR / 'tracker.db'}",
+        "TRACKER_STORE_URL": f"sqlite:///{DEFAULT_TRACKER_DB}",  # var/tracker.db; the purge reads the same
         "LOCK_STORE_TYPE": "in_memory",
         "REDIS_HOST": "localhost",
         "REDIS_PORT": "6379",

@@ -1,7 +1,9 @@
 """Rasa's own command line, with the project's guards and speed-ups at Rasa's seams: never
 silent when the action server fails, over-long messages capped, Redis lock tickets atomic,
 HTTP API only with auth; action responses validated by a cached validator and SQLite
-tracker stores in WAL mode (together 60 -> 21 ms per advice turn here).
+tracker stores in WAL mode (together 60 -> 21 ms per advice turn here); and privacy:
+"delete my data" deletes the conversation, no message text in the logs, and the retention
+period in the replies that state it.
 
     python -m scripts.rasa_server run --model ... --endpoints endpoints.yml ...
     python -m scripts.rasa_server shell --model ...
@@ -23,6 +25,21 @@ at the same moment both drew ticket 0 in 39 of 50 tries here and ran side by sid
 same advice given twice). Each of those read-modify-writes now runs under a short Redis
 mutex.
 
+"Delete my data" is finished here. Once the action server has deleted the conversation's
+feedback and health-check rows, its confirmation carries a privacy signal
+(actions/replies.py); at the end of that turn, where Rasa would save the tracker, this
+deletes every stored event of the conversation instead (SQL, in-memory and Redis tracker
+stores). It cannot happen earlier: SQLTrackerStore.save writes every event of the tracker
+again if the stored rows vanished during the turn. The next message starts a new conversation.
+
+Logs at the default level carry no message text: Rasa's structlog events name the fields
+that hold text (its own anonymiser's list); those are replaced by "[redacted]" in every
+event at INFO or above (debug logging, switched on by hand, still shows them). Rasa's
+warnings about a message that looks like a payload ("/...") but is not one quote the
+message; they are replaced by one that does not.
+
+Responses may say {retention_days}: filled from RETENTION_DAYS (actions/settings.py).
+
 For `run`, the HTTP API is switched on only when RASA_API_TOKEN or RASA_JWT_SECRET is set,
 and then only with that token or JWT secret. They are read here from the environment
 and handed to Rasa in-process, so they never appear on a process command line.
@@ -35,9 +52,11 @@ import functools
 import logging
 import os
 import sys
+import warnings
 from typing import Any
 
-from actions.replies import UNAVAILABLE_REPLY
+from actions import settings
+from actions.replies import CONVERSATION_DELETED, DELETE_ACTION, PRIVACY_SIGNAL, UNAVAILABLE_REPLY
 
 logger = logging.getLogger(__name__)
 DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
@@ -181,6 +200,173 @@ def install_atomic_redis_locks() -> None:
     RedisLockStore.atomic_tickets = True  # type: ignore[attr-defined]
 
 
+def deletion_confirmed(tracker: Any) -> bool:
+    """Did this turn end with the delete action confirming it deleted the person's data?"""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+    signalled = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, BotUttered) and (event.metadata or {}).get(PRIVACY_SIGNAL) == CONVERSATION_DELETED:
+            signalled = True
+        elif signalled and isinstance(event, ActionExecuted):
+            return event.action_name == DELETE_ACTION  # the signal must come from that action
+    return False
+
+
+def tracker_store_layers(store: Any) -> list[Any]:
+    """The store and the stores it wraps (Rasa wraps the configured one in FailSafeTrackerStore,
+    with an in-memory fallback, and sometimes in AwaitableTrackerStore)."""
+    layers = []
+    while store is not None and store not in layers:
+        layers.append(store)
+        fallback = getattr(store, "_fallback_tracker_store", None)
+        if fallback is not None:
+            layers.append(fallback)
+        store = getattr(store, "_tracker_store", None)
+    return layers
+
+
+def delete_conversation(store: Any, sender_id: str) -> int | None:
+    """Delete every stored event of one conversation (all its sessions); the number of events
+    deleted from a SQL store, or None if a layer's kind of store cannot be handled."""
+    from rasa.core.tracker_store import (
+        AwaitableTrackerStore,
+        FailSafeTrackerStore,
+        InMemoryTrackerStore,
+        RedisTrackerStore,
+        SQLTrackerStore,
+    )
+
+    layers = tracker_store_layers(store)
+    unsupported = [
+        type(layer).__name__
+        for layer in layers
+        if not isinstance(layer, (AwaitableTrackerStore, FailSafeTrackerStore, InMemoryTrackerStore, RedisTrackerStore, SQLTrackerStore))
+    ]
+    if unsupported:
+        logger.error("Cannot delete a conversation from a %s tracker store; it was saved as usual.", ", ".join(unsupported))
+        return None
+    deleted = 0
+    for layer in layers:
+        if isinstance(layer, SQLTrackerStore):
+            with layer.session_scope() as session:  # one transaction
+                deleted += session.query(layer.SQLEvent).filter(layer.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
+                session.commit()
+        elif isinstance(layer, InMemoryTrackerStore):
+            layer.store.pop(sender_id, None)
+        elif isinstance(layer, RedisTrackerStore):
+            layer.red.delete(layer.key_prefix + sender_id)
+    return deleted
+
+
+def install_conversation_deletion() -> None:
+    """Delete the conversation instead of saving the turn that confirmed "delete my data" (idempotent)."""
+    from rasa.core.processor import MessageProcessor
+
+    original = MessageProcessor.save_tracker
+    if getattr(original, "deletes_on_request", False):
+        return
+
+    async def save_tracker(self: MessageProcessor, tracker: Any) -> None:
+        if not deletion_confirmed(tracker):
+            return await original(self, tracker)
+        try:
+            deleted = delete_conversation(self.tracker_store, tracker.sender_id)
+        except Exception:  # noqa: BLE001 - the database failed: say so in the log, never silently keep it
+            logger.exception("A conversation could not be deleted on request; the retention purge will delete it later.")
+            return None
+        if deleted is None:
+            return await original(self, tracker)
+        # No conversation id in the log: the person asked to be forgotten.
+        logger.info("Deleted a conversation on request (%d stored events).", deleted)
+        return None
+
+    save_tracker.deletes_on_request = True  # type: ignore[attr-defined]
+    MessageProcessor.save_tracker = save_tracker  # type: ignore[method-assign]
+
+
+# The event fields Rasa's own anonymiser treats as holding people's text (rasa/utils/log_utils.py).
+TEXT_FIELDS = frozenset({
+    "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
+    "prediction_events", "tracker_latest_message", "prefilled_slots", "message", "response",
+    "slot_candidates", "rasa_event", "rasa_events", "tracker_states", "current_states", "old_states",
+    "successes", "current_entity", "next_entity", "states", "entity", "token_text", "user_message",
+    "json_message",
+})
+VERBOSE_LEVELS = frozenset({"debug", "notset"})
+REDACTED = "[redacted]"
+
+
+def redact_text_fields(logger_: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """A structlog processor: no people's text in events logged at INFO or above."""
+    if method_name not in VERBOSE_LEVELS:
+        for key in TEXT_FIELDS.intersection(event_dict):
+            event_dict[key] = REDACTED
+    return event_dict
+
+
+def install_log_redaction() -> None:
+    """Put redact_text_fields in front of Rasa's structlog processors (idempotent).
+
+    Rasa's configure_structlog puts its module's `_anonymizer` first in the chain; that name
+    is looked up when the logging is configured, so it is replaced by one that runs the
+    original and then redacts."""
+    import rasa.utils.log_utils as log_utils
+
+    original = log_utils._anonymizer
+    if getattr(original, "redacts", False):
+        return
+
+    def anonymizer(logger_: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        return redact_text_fields(logger_, method_name, original(logger_, method_name, event_dict))
+
+    anonymizer.redacts = True  # type: ignore[attr-defined]
+    log_utils._anonymizer = anonymizer
+
+
+def install_payload_warning_redaction() -> None:
+    """No message text in Rasa's warnings about a message that looks like a button payload (idempotent).
+
+    A message starting with "/" is read as a payload ("/intent{...}"); when it is not a valid
+    one, Rasa warns with the whole message ("Failed to parse arguments in line '/...'") and then
+    reads it as text. The warnings are caught and one without the text is logged instead."""
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    original = YAMLStoryReader.unpack_regex_message
+    if getattr(original, "redacted", False):
+        return
+
+    def unpack_regex_message(message: Any, domain: Any = None, entity_extractor_name: Any = None) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            unpacked = original(message, domain, entity_extractor_name)
+        if caught:
+            logger.warning("A message starting with \"/\" is not a payload this bot knows (%d problem(s)); it is read as text.", len(caught))
+        return unpacked
+
+    unpack_regex_message.redacted = True  # type: ignore[attr-defined]
+    YAMLStoryReader.unpack_regex_message = staticmethod(unpack_regex_message)  # type: ignore[method-assign]
+
+
+def install_retention_in_responses() -> None:
+    """Let responses say {retention_days} (idempotent)."""
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+
+    original = TemplatedNaturalLanguageGenerator.generate
+    if getattr(original, "retention", False):
+        return
+    days = str(settings.retention_days())  # read once: a bad RETENTION_DAYS stops the start-up
+
+    async def generate(self: Any, utter_action: str, tracker: Any, output_channel: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("retention_days", days)
+        return await original(self, utter_action, tracker, output_channel, **kwargs)
+
+    generate.retention = True  # type: ignore[attr-defined]
+    TemplatedNaturalLanguageGenerator.generate = generate  # type: ignore[method-assign]
+
+
 def api_arguments(env: dict[str, str] | os._Environ = os.environ) -> list[str]:
     """`rasa run` flags for the HTTP API: none (API off) unless a token or JWT secret is set."""
     token = env.get("RASA_API_TOKEN", "").strip()
@@ -207,6 +393,10 @@ def main(argv: list[str] | None = None) -> None:
     install_atomic_redis_locks()
     install_cached_action_response_validation()
     install_sqlite_write_ahead_log()
+    install_conversation_deletion()
+    install_log_redaction()
+    install_payload_warning_redaction()
+    install_retention_in_responses()
     import rasa.__main__
 
     sys.argv = ["rasa", *argv]

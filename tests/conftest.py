@@ -82,6 +82,7 @@ def recorder(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr("actions.common.RECORDER", recorder)
     monkeypatch.setattr("actions.conversation.RECORDER", recorder)
     monkeypatch.setattr("actions.health_check.RECORDER", recorder)
+    monkeypatch.setattr("actions.privacy.RECORDER", recorder)
     return recorder
 
 

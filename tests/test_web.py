@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import pytest
 import socketio
 
+from actions import settings
 from channels.socketio import SessionSigner, allowed_origins
 from scripts import launch
 from tests.conftest import ROOT, RunningAdvisor, service_missing
@@ -374,6 +375,60 @@ def test_axe_finds_no_wcag22_aa_violation_when_opened_after_advice_and_in_the_he
             report.append(f"[{state}] {v['id']} ({v['impact']}): {v['help']}")
             report += [f"    {node['target']}: {node['summary']}" for node in v["nodes"]]
     assert not report, "axe-core found WCAG 2.2 A/AA violations:\n" + "\n".join(report)
+
+
+def test_privacy_is_stated_in_the_page_and_the_welcome_and_its_notice_is_accessible(chat: Chat) -> None:
+    days = settings.retention_days()  # the servers' setting: they run with this environment
+    chat.open()
+    summary = chat.page.locator("#privacy-summary").inner_text()
+    assert f"kept for {days} days after your last message" in summary and "not shared" in summary
+    assert "“delete my data”" in summary
+    [welcome] = [chat.message_text(m) for m in chat.page.locator("#log .msg-bot").all()]
+    assert f"for {days} days after your last message" in welcome and '"delete my data"' in welcome
+
+    chat.page.get_by_role("link", name="Privacy notice").click()
+    chat.page.wait_for_url("**/chat/privacy.html")
+    assert chat.page.title() == "Partnership Advisor: privacy notice"
+    assert chat.page.locator("html").get_attribute("lang") == "en-GB"
+    assert chat.page.locator("h1, h2").all_inner_texts() == [
+        "Privacy notice", "What is kept", "For how long", "How to delete it now", "What is not done", "Questions"]
+    notice = chat.page.locator("main").inner_text()
+    assert f"deleted {days} days after your last message" in notice and "{{" not in notice
+    violations = chat.audit()
+    assert not violations, violations
+    chat.page.get_by_role("link", name="Back to the chat").click()
+    chat.page.wait_for_url("**/chat/")
+    assert chat.page.locator("#log .msg").count() == 1  # the same tab's conversation, not a new one
+
+
+def test_delete_my_data_in_the_page_drops_the_tabs_copy_and_starts_afresh(chat: Chat, advisor: RunningAdvisor) -> None:
+    chat.open()
+    chat.ask("what are the key principles?")
+    old = chat.session_id()
+    assert "what are the key principles?" in advisor.user_messages(old, expect=["/greet", "what are the key principles?"])
+    assert chat.ask("delete my data") == ["This deletes this conversation and your feedback and health-check answers. Delete them?"]
+    assert chat.enabled_buttons() == ["Yes, delete my data", "No, keep it"]
+
+    chat.latest_replies().get_by_role("button", name="Yes, delete my data", exact=True).click()
+    # Everything before the confirmation leaves the page and the tab's storage; a new session is taken.
+    chat.page.wait_for_function("""() => { const s = JSON.parse(sessionStorage.getItem('partnership-advisor.chat'));
+        return s && s.token && document.querySelectorAll('#log .msg').length === 1; }""")
+    [confirmation] = chat.transcript()
+    assert confirmation.startswith("Partnership Advisor said: Done: I've deleted this conversation")
+    stored = chat.page.evaluate("() => JSON.parse(sessionStorage.getItem('partnership-advisor.chat'))")
+    assert [m["text"] for m in stored["messages"]] == [confirmation.split(": ", 1)[1]]
+    new = chat.session_id()
+    assert new != old and advisor.user_messages(old) == []  # gone from the tracker store too
+    assert chat.page.locator("#message").evaluate("e => e === document.activeElement")  # focus stays in the input
+
+    # The next question is a new conversation; a reload shows only what came after the deletion.
+    assert chat.ask("what are the benefits?")
+    assert advisor.user_messages(new, expect=["what are the benefits?"]) == ["what are the benefits?"]
+    before_reload = chat.transcript()
+    chat.page.reload()
+    chat.page.locator("#log .msg").nth(len(before_reload) - 1).wait_for()
+    assert chat.transcript() == before_reload and before_reload[:2] == [confirmation, "You said: what are the benefits?"]
+    assert advisor.user_messages(old) == [] and chat.errors == []
 
 
 def focus(chat: Chat) -> dict:

@@ -132,8 +132,25 @@
     else queue.push(payload);
   }
 
+  // "Delete my data" is done on the server: drop this tab's copy of the conversation too (all
+  // but the confirmation just shown) and ask for a new session, so the next message starts afresh.
+  function forgetConversation() {
+    var lastUser = -1;
+    state.messages.forEach(function (message, i) { if (message.from === "user") lastUser = i; });
+    var kept = state.messages.slice(lastUser + 1); // the confirmation
+    var drop = log.children.length - kept.length;
+    for (var i = 0; i < drop; i++) log.removeChild(log.firstElementChild);
+    state = { token: null, greeted: true, messages: kept };
+    persist();
+    if (socket.connected) {
+      ready = false; // messages typed meanwhile wait for the new session
+      socket.emit("session_request", { session_id: null });
+    }
+  }
+
   function botMessage(data) {
     if (!data || typeof data !== "object") return;
+    if (data.privacy === "conversation_deleted") { forgetConversation(); return; }
     var choices = data.quick_replies || data.buttons || [];
     var text = typeof data.text === "string" ? data.text : "";
     if (!text && !choices.length) return; // attachments and custom payloads are not used by this bot

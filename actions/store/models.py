@@ -145,3 +145,13 @@ class QuestionTally(Base):
     sector = Column(String(40), primary_key=True, default="")  # "" when not known
     role = Column(String(40), primary_key=True, default="")
     count = Column(Integer, nullable=False)
+
+
+class PurgePending(Base):
+    """Conversations the retention purge has rolled up into question_tallies but not yet seen
+    deleted from the tracker store (keyed hashes, as in feedback). A purge interrupted between
+    its two stores finishes them on its next run without counting them twice; the table is
+    empty once a run completes."""
+
+    __tablename__ = "purge_pending"
+    conversation_key = Column(String(64), primary_key=True)

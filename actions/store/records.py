@@ -13,13 +13,14 @@ import hmac
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions import settings
@@ -27,6 +28,14 @@ from actions.store.db import make_engine, make_session_factory
 from actions.store.models import Feedback, FeedbackItem, HealthCheckResult, HealthCheckScore
 
 logger = logging.getLogger(__name__)
+
+
+def describe(error: SQLAlchemyError) -> str:
+    """A database error for the log, without the statement's parameters (SQLAlchemy's message
+    repeats them, and an INSERT of feedback carries the comment a person typed)."""
+    cause = getattr(error, "orig", None) or error
+    first_line = (str(cause).strip().splitlines() or [""])[0] if isinstance(error, (OperationalError, InterfaceError)) else ""
+    return f"{type(cause).__name__}: {first_line[:200]}" if first_line else type(cause).__name__
 
 
 def conversation_key(sender_id: str) -> str:
@@ -81,6 +90,29 @@ def write_feedback_comment(session: Session, record: dict[str, Any]) -> int:
     return feedback.id
 
 
+@dataclass(frozen=True)
+class Deleted:
+    """What "delete my data" removed from the knowledge store for one conversation."""
+
+    feedback: int = 0
+    health_checks: int = 0
+
+
+def delete_conversation_rows(session: Session, key: str) -> Deleted:
+    """Delete every row linked to one conversation (its keyed hash), in the caller's transaction."""
+    feedback_ids = select(Feedback.id).where(Feedback.conversation_key == key).scalar_subquery()
+    result_ids = select(HealthCheckResult.id).where(HealthCheckResult.conversation_key == key).scalar_subquery()
+    # Children first: bulk deletes do not cascade through the ORM, and SQLite enforces the keys.
+    unsynchronised = {"synchronize_session": False}  # nothing of these is loaded in the session
+    session.execute(delete(FeedbackItem).where(FeedbackItem.feedback_id.in_(feedback_ids)), execution_options=unsynchronised)
+    session.execute(delete(HealthCheckScore).where(HealthCheckScore.result_id.in_(result_ids)), execution_options=unsynchronised)
+    feedback = session.execute(delete(Feedback).where(Feedback.conversation_key == key), execution_options=unsynchronised).rowcount
+    health_checks = session.execute(
+        delete(HealthCheckResult).where(HealthCheckResult.conversation_key == key), execution_options=unsynchronised
+    ).rowcount
+    return Deleted(feedback=feedback, health_checks=health_checks)
+
+
 WRITERS = {"health_check": write_health_check, "feedback": write_feedback, "feedback_comment": write_feedback_comment}
 
 
@@ -109,7 +141,7 @@ class Recorder:
                     for item in pending + [record]:
                         WRITERS[item["kind"]](session, item)
             except SQLAlchemyError as error:
-                logger.error("Database unreachable; keeping a %s record in %s: %s", record["kind"], spool, error)
+                logger.error("Database unreachable; keeping a %s record in %s: %s", record["kind"], spool, describe(error))
                 spool.parent.mkdir(parents=True, exist_ok=True)
                 with spool.open("a", encoding="utf-8") as out:
                     out.write(json.dumps(record) + "\n")
@@ -118,6 +150,36 @@ class Recorder:
                 spool.unlink(missing_ok=True)
                 logger.info("Wrote %d spooled record(s)", len(pending))
             return True
+
+    async def forget(self, key: str) -> Deleted | None:
+        """Delete one conversation's rows (and its records still waiting in the spool file);
+        None if the database cannot be reached, in which case nothing was deleted."""
+        return await asyncio.to_thread(self._forget, key)
+
+    def _forget(self, key: str) -> Deleted | None:
+        spool = self._spool or settings.pending_records_file()
+        with self._lock:
+            try:
+                if self._engine is None:
+                    self._engine = make_engine(self._url)
+                with make_session_factory(self._engine).begin() as session:
+                    deleted = delete_conversation_rows(session, key)
+            except DBAPIError as error:  # the database, not the code: anything else is raised
+                logger.error("Database unreachable; a conversation's rows could not be deleted: %s", describe(error))
+                return None
+            pending = self._read_spool(spool)
+            kept = [record for record in pending if record.get("conversation_key") != key]
+            if len(kept) != len(pending):
+                spooled = [record["kind"] for record in pending if record.get("conversation_key") == key]
+                deleted = Deleted(
+                    feedback=deleted.feedback + spooled.count("feedback"),
+                    health_checks=deleted.health_checks + spooled.count("health_check"),
+                )
+                if kept:
+                    spool.write_text("".join(json.dumps(record) + "\n" for record in kept), encoding="utf-8")
+                else:
+                    spool.unlink(missing_ok=True)
+            return deleted
 
     @staticmethod
     def _read_spool(spool: Path) -> list[dict[str, Any]]:
