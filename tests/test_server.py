@@ -98,3 +98,8 @@ def test_action_responses_are_still_validated_after_caching_the_validator() -> N
     assert action._validate_action_result({"events": [{"event": "slot", "name": "sector", "value": "health"}], "responses": [{"text": "hi"}]})
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": [{"name": "no event type"}], "responses": "not a list"})
+
+
+def test_a_privacy_question_says_what_is_kept_for_how_long_and_how_to_delete_it(advisor: RunningAdvisor) -> None:
+    reply = " ".join(m.get("text", "") for m in say(advisor, "is what I write here kept anywhere?", f"priv-{uuid.uuid4().hex[:8]}"))
+    assert "30 days after your last message" in reply and '"delete my data"' in reply and "{" not in reply
