@@ -15,9 +15,9 @@ ACTION_TIMEOUT_SECONDS (default 10) and turns those failures into the same apolo
 action server sends when the knowledge store is unreachable. An HTTP 400 still becomes
 Rasa's ActionExecutionRejection, as before.
 
-It also reads only the first MAX_MESSAGE_CHARS characters of a message: DIET's cost grows
-with the square of the length, and one 50,000-character message of ordinary words kept
-the server busy for 35 s here, stalling every other conversation on it.
+It also reads only the first MAX_MESSAGE_CHARS characters of a message: with the earlier
+DIET pipeline one 50,000-character message of ordinary words kept the server busy for 35 s
+here, stalling every other conversation on it; the cap bounds any pipeline's cost.
 
 And it makes the Redis lock store's ticket handling atomic. Rasa updates a conversation's
 ticket lock with a Redis GET, then a SET: two replicas taking messages of one conversation
