@@ -159,8 +159,8 @@ def install_sqlite_write_ahead_log() -> None:
     original = tracker_store.create_engine_kwargs
 
     def create_engine_kwargs(url: Any) -> dict[str, Any]:
-        database = make_url(str(url)).database
-        if make_url(str(url)).get_backend_name() == "sqlite" and database not in (None, "", ":memory:"):
+        parsed = make_url(str(url))
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             # Rasa runs its tracker-store sessions on the event loop's thread; the pool may
             # still hand a connection to another thread later, which sqlite3 allows this way.
             return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
