@@ -59,3 +59,21 @@ def test_a_model_without_a_trained_classifier_predicts_nothing_rather_than_faili
     loaded = TfidfIntentClassifier.load({}, LocalModelStorage(tmp_path), Resource("never_trained"), context())
     [asked] = loaded.process([message("too many meetings")])
     assert asked.get("intent") is None
+
+
+def test_the_one_message_scorer_gives_scikit_learns_probabilities(tmp_path: Path) -> None:
+    """process() computes the features and probabilities itself, for speed; they must be the
+    numbers scikit-learn's vectorisers and LogisticRegression.predict_proba give, for known,
+    partly known and wholly unknown wordings, with several intents and with two."""
+    import numpy as np
+
+    for examples in (EXAMPLES, {k: EXAMPLES[k] for k in ("greet", "challenge_authority")}):
+        (tmp_path / str(len(examples))).mkdir()
+        storage = LocalModelStorage(tmp_path / str(len(examples)))
+        classifier = TfidfIntentClassifier.create({}, storage, Resource("intent_classifier"), context())
+        classifier.train(TrainingData([message(t, i) for i, texts in examples.items() for t in texts]))
+        asked = [message(t) for t in ("too many meetings", "the bosses signed nothing, again!", "zzz qqq", "", "Hi THERE hi there")]
+        expected = classifier.model["classifier"].predict_proba(classifier._features(asked))
+        for msg, row in zip(classifier.process(asked), expected):
+            ranking = {r["name"]: r["confidence"] for r in msg.get("intent_ranking")}
+            assert np.allclose([ranking[str(name)] for name in classifier.model["classifier"].classes_], row, atol=1e-12)
