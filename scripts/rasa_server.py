@@ -169,6 +169,83 @@ def install_sqlite_write_ahead_log() -> None:
     tracker_store.create_engine_kwargs = create_engine_kwargs
 
 
+def install_fast_sql_tracker_store() -> None:
+    """The SQL tracker store's reads and writes as prepared Core statements (idempotent).
+
+    Each turn Rasa reads the conversation's events, counts them again before saving, and
+    saves the new ones, each time building an ORM query (with its session-start subquery)
+    or going through the ORM's unit of work: 1.5 ms to read 260 events here, against
+    0.2 ms for the same SELECT built once; the count 0.7 ms against 0.1. Same rows, same
+    order, same "latest session" rule (events from the newest session_started on, or all
+    events if there is none); tests/test_conversations.py compares both on SQLite and
+    PostgreSQL."""
+    import itertools
+    import json
+
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    if getattr(SQLTrackerStore, "core_statements", False):
+        return
+
+    def statements(store: SQLTrackerStore) -> dict[str, Any]:
+        prepared = store.__dict__.get("_core_statements")
+        if prepared is None:
+            events = store.SQLEvent.__table__
+            of_sender = events.c.sender_id == sa.bindparam("sender_id")
+            session_start = (
+                sa.select(sa.func.max(events.c.timestamp))
+                .where(of_sender, events.c.type_name == SessionStarted.type_name)
+                .scalar_subquery()
+            )
+            in_latest_session = sa.and_(of_sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
+            prepared = store.__dict__["_core_statements"] = {
+                "all": sa.select(events.c.data).where(of_sender).order_by(events.c.id),
+                "latest": sa.select(events.c.data).where(in_latest_session).order_by(events.c.id),
+                "count_latest": sa.select(sa.func.count()).select_from(events).where(in_latest_session),
+                "insert": events.insert(),
+            }
+        return prepared
+
+    async def _retrieve(self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
+        query = statements(self)["all" if fetch_events_from_all_sessions else "latest"]
+        with self.session_scope() as session:
+            events = [json.loads(data) for (data,) in session.execute(query, {"sender_id": sender_id})]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    def _additional_events(self: SQLTrackerStore, session: Any, tracker: Any) -> Any:
+        stored = session.execute(statements(self)["count_latest"], {"sender_id": tracker.sender_id}).scalar()
+        return itertools.islice(tracker.events, stored, len(tracker.events))
+
+    async def save(self: SQLTrackerStore, tracker: Any) -> None:
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:
+                session.execute(statements(self)["insert"], rows)
+            session.commit()
+
+    SQLTrackerStore._retrieve = _retrieve  # type: ignore[method-assign]
+    SQLTrackerStore._additional_events = _additional_events  # type: ignore[method-assign]
+    SQLTrackerStore.save = save  # type: ignore[method-assign]
+    SQLTrackerStore.core_statements = True  # type: ignore[attr-defined]
+
+
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
@@ -197,6 +274,80 @@ def install_spacy_without_ner() -> None:
 
     load_model.without_ner = True  # type: ignore[attr-defined]
     SpacyNLP.load_model = staticmethod(load_model)  # type: ignore[method-assign]
+
+
+def install_event_type_cache() -> None:
+    """Look up event classes by type name in a dict (idempotent).
+
+    Rasa finds the class of every stored event by walking all subclasses of Event and asking
+    `inspect.isabstract` of each, for each event it reads: 5 % of the Rasa server's time
+    under load here, since every turn reads the conversation's events back. The same search
+    runs again on a miss, so classes defined later are still found."""
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    original = Event.resolve_by_type
+    if getattr(original, "cached", False):
+        return
+    classes: dict[str, type] = {}
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        found = classes.get(type_name)
+        if found is None:
+            classes.clear()
+            classes.update((cls.type_name, cls) for cls in reversed(all_subclasses(Event)))  # first match wins, as in Rasa
+            found = classes.get(type_name)
+        return found if found is not None else original(type_name, default)
+
+    resolve_by_type.cached = True  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
+# Shorter than the action server's (Sanic's) 5 s keep-alive, so Rasa never sends a call on a
+# connection the action server is closing at that moment.
+KEEP_ALIVE_SECONDS = 2.0
+
+
+class _KeptSession:
+    """`async with` on a shared aiohttp session that leaves it open afterwards."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+def install_kept_alive_endpoint_sessions() -> None:
+    """Reuse one HTTP session (and its connections) per endpoint, e.g. the action server (idempotent).
+
+    Rasa opens a new aiohttp session, and so a new TCP connection, for every action call and
+    closes it afterwards: 5 % of the Rasa server's time under load here. The session is made
+    as Rasa makes it (headers, basic auth, timeout), once per event loop."""
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    original = EndpointConfig.session
+    if getattr(original, "kept_alive", False):
+        return
+
+    def session(self: EndpointConfig) -> Any:
+        loop = asyncio.get_running_loop()
+        kept = getattr(self, "_kept_session", None)
+        if kept is None or kept.closed or kept._loop is not loop:
+            auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+            kept = aiohttp.ClientSession(
+                headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS),
+            )
+            self._kept_session = kept
+        return _KeptSession(kept)
+
+    session.kept_alive = True  # type: ignore[attr-defined]
+    EndpointConfig.session = session  # type: ignore[method-assign]
 
 
 def install_atomic_redis_locks() -> None:
@@ -416,7 +567,10 @@ def main(argv: list[str] | None = None) -> None:
     install_atomic_redis_locks()
     install_cached_action_response_validation()
     install_sqlite_write_ahead_log()
+    install_fast_sql_tracker_store()
     install_spacy_without_ner()
+    install_event_type_cache()
+    install_kept_alive_endpoint_sessions()
     install_conversation_deletion()
     install_log_redaction()
     install_payload_warning_redaction()

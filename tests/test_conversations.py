@@ -81,3 +81,55 @@ def test_tallies_add_up_across_purges(store_url: str) -> None:
     with sessions() as session:
         assert stored_tallies(session) == Counter({key: 6})
     engine.dispose()
+
+
+def test_the_servers_faster_tracker_store_reads_and_writes_what_rasas_own_does(store_url: str) -> None:
+    """scripts/rasa_server.py replaces SQLTrackerStore's queries with prepared statements. A
+    conversation of two sessions, saved turn by turn, must give the same rows and read back
+    the same way (latest session only, or all) through either implementation."""
+    from rasa.shared.core.events import ActionExecuted as Action, SessionStarted
+
+    from scripts.rasa_server import install_fast_sql_tracker_store
+
+    names = ("_retrieve", "_additional_events", "save", "core_statements")
+    rasas = {name: SQLTrackerStore.__dict__.get(name) for name in names}
+    turns = [
+        [Action("action_session_start", timestamp=MONDAY), SessionStarted(timestamp=MONDAY + 1), Action("action_listen", timestamp=MONDAY + 2)],
+        [user("nobody can sign anything off", "challenge_authority", MONDAY + 3), SlotSet("sector", "health", timestamp=MONDAY + 4), BotUttered("advice", timestamp=MONDAY + 5)],
+        [Action("action_session_start", timestamp=TUESDAY), SessionStarted(timestamp=TUESDAY + 1), Action("action_listen", timestamp=TUESDAY + 2)],
+        [user("what is a partnership?", "ask_definition", TUESDAY + 3), BotUttered("a definition", timestamp=TUESDAY + 4)],
+    ]
+
+    def converse(store: SQLTrackerStore, sender: str) -> None:
+        tracker = None
+        for turn in turns:  # as the processor does: read, add the turn's events, save
+            tracker = asyncio.run(store.retrieve(sender)) or store.init_tracker(sender)
+            for event in turn:
+                tracker.update(event)
+            asyncio.run(store.save(tracker))
+
+    def read(store: SQLTrackerStore, sender: str) -> tuple[list, list]:
+        latest, full = asyncio.run(store.retrieve(sender)), asyncio.run(store.retrieve_full_tracker(sender))
+        return [e.as_dict() for e in latest.events], [e.as_dict() for e in full.events]
+
+    store = SQLTrackerStore(Domain.from_dict({"slots": {"sector": {"type": "text", "mappings": [{"type": "custom"}]}}}), host=store_url)
+    try:
+        converse(store, "rasa")
+        rasa_reads = read(store, "rasa")
+        install_fast_sql_tracker_store()
+        converse(store, "fast")
+        assert read(store, "fast") == read(store, "rasa") == rasa_reads
+        assert [e["event"] for e in rasa_reads[0]] == ["session_started", "action", "user", "bot"] and len(rasa_reads[1]) == 11
+        rows = {
+            sender: [(r.type_name, r.timestamp, r.intent_name, r.action_name, r.data) for r in store.engine.connect().execute(
+                store.SQLEvent.__table__.select().where(store.SQLEvent.sender_id == sender).order_by(store.SQLEvent.id))]
+            for sender in ("rasa", "fast")
+        }
+        assert rows["fast"] == rows["rasa"] and len(rows["rasa"]) == 11  # each event stored once
+    finally:
+        for name, original in rasas.items():
+            if original is None:
+                delattr(SQLTrackerStore, name)
+            else:
+                setattr(SQLTrackerStore, name, original)
+        store.engine.dispose()

@@ -119,3 +119,62 @@ def test_the_servers_spacy_pipeline_skips_entities_but_keeps_lemmas() -> None:
     doc = nlp("Belfast City Council cancelled our meetings")
     assert "ner" not in nlp.pipe_names and "parser" not in nlp.pipe_names
     assert [t.lemma_ for t in doc][-1] == "meeting" and not doc.ents
+
+
+def test_events_read_back_are_the_same_classes_with_the_type_lookup_cached() -> None:
+    import pytest
+    from rasa.shared.core import events
+    from rasa.shared.utils.common import all_subclasses
+
+    from scripts.rasa_server import install_event_type_cache
+
+    install_event_type_cache()
+    for cls in all_subclasses(events.Event):
+        found = events.Event.resolve_by_type(cls.type_name)
+        assert found.type_name == cls.type_name  # one class per stored name, as Rasa resolves it
+    stored = [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}}, {"event": "action", "name": "utter_greet"}]
+    assert [type(e) for e in events.deserialise_events(stored)] == [events.UserUttered, events.ActionExecuted]
+    assert events.Event.resolve_by_type("no_such_event", default=events.UserUttered) is events.UserUttered
+    with pytest.raises(ValueError, match="Unknown event name"):
+        events.Event.resolve_by_type("no_such_event")
+
+
+def test_action_calls_share_one_connection_and_survive_the_servers_keep_alive_closing_it() -> None:
+    """Rasa's endpoint requests reuse a kept-alive connection; when the server has closed an
+    idle one (as Sanic does after 5 s), the next call opens a new one and still succeeds."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from scripts.rasa_server import KEEP_ALIVE_SECONDS, install_kept_alive_endpoint_sessions
+
+    install_kept_alive_endpoint_sessions()
+    connections: list[object] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        if request.transport not in connections:
+            connections.append(request.transport)
+        return web.json_response({"events": [], "responses": [{"text": f"call {len(connections)}"}]})
+
+    async def scenario() -> list[str]:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app, keepalive_timeout=0.1)  # the server gives up first (within a second)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        try:
+            replies = [await endpoint.request(json={"next_action": "a"}, method="post") for _ in range(3)]
+            shared = len(connections)
+            await asyncio.sleep(KEEP_ALIVE_SECONDS * 0.75)  # the server has closed the idle connection
+            replies.append(await endpoint.request(json={"next_action": "a"}, method="post"))
+            return [shared, len(connections), *[r["responses"][0]["text"] for r in replies]]
+        finally:
+            await endpoint._kept_session.close()
+            await runner.cleanup()
+
+    shared, total, *texts = asyncio.run(scenario())
+    assert shared == 1 and total == 2 and texts[-1] == "call 2"
