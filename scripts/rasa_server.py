@@ -350,6 +350,43 @@ def install_kept_alive_endpoint_sessions() -> None:
     EndpointConfig.session = session  # type: ignore[method-assign]
 
 
+def install_sequential_graph_runner() -> None:
+    """Run the model's graph (NLU, then policies) by plain recursion instead of dask (idempotent).
+
+    Rasa hands every parse and every prediction to dask's synchronous scheduler, which
+    re-derives the task order each time: 8 % of the Rasa server's time under load here, for
+    graphs of about ten nodes. Each node still runs once, after the nodes it needs, with the
+    same inputs; results and errors are as before."""
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    if getattr(DaskGraphRunner.run, "sequential", False):
+        return
+
+    def run(self: DaskGraphRunner, inputs: dict[str, Any] | None = None, targets: list[str] | None = None) -> dict[str, Any]:
+        nodes = self._graph_schema.nodes
+        done: dict[str, Any] = {}
+        for name, value in (inputs or {}).items():
+            if isinstance(value, str) and value in nodes:
+                raise GraphRunError(f"Input value '{value}' clashes with a node name.")
+            done[name] = (name, value)  # as dask passes an input: (name, value)
+
+        def result_of(name: str) -> Any:
+            if name not in done:
+                if name not in nodes:
+                    return name  # dask passes an unknown name on as it is
+                done[name] = self._instantiated_nodes[name](*(result_of(need) for need in nodes[name].needs.values()))
+            return done[name]
+
+        try:
+            return dict(result_of(target) for target in (targets or self._graph_schema.target_names))
+        except RuntimeError as error:
+            raise GraphRunError("Error running runner.") from error
+
+    run.sequential = True  # type: ignore[attr-defined]
+    DaskGraphRunner.run = run  # type: ignore[method-assign]
+
+
 def install_atomic_redis_locks() -> None:
     """Serialise RedisLockStore's read-modify-writes of a ticket lock across processes (idempotent)."""
     from rasa.core.lock_store import LockStore, RedisLockStore
@@ -570,6 +607,7 @@ def main(argv: list[str] | None = None) -> None:
     install_fast_sql_tracker_store()
     install_spacy_without_ner()
     install_event_type_cache()
+    install_sequential_graph_runner()
     install_kept_alive_endpoint_sessions()
     install_conversation_deletion()
     install_log_redaction()

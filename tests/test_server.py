@@ -178,3 +178,53 @@ def test_action_calls_share_one_connection_and_survive_the_servers_keep_alive_cl
 
     shared, total, *texts = asyncio.run(scenario())
     assert shared == 1 and total == 2 and texts[-1] == "call 2"
+
+
+class _Add:
+    """A graph component for the runner test: adds its inputs and its own number."""
+
+    @classmethod
+    def create(cls, config: dict, model_storage, resource, execution_context) -> "_Add":
+        return cls(config["k"])
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def add(self, x: int, y: int = 0) -> int:
+        if x < 0:
+            raise ValueError("negative")
+        return x + y + self.k
+
+
+def test_the_graph_runs_without_dask_with_the_same_results_and_errors(tmp_path) -> None:
+    """A diamond graph (two nodes need one, one needs both): every target's value and a
+    failing node's error are the same through dask and through the sequential runner."""
+    import pytest
+    from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    from scripts.rasa_server import install_sequential_graph_runner
+
+    component = type("Add", (_Add, GraphComponent), {})
+    node = lambda needs, k: SchemaNode(needs=needs, uses=component, fn="add", constructor_name="create", config={"k": k})  # noqa: E731
+    schema = GraphSchema({
+        "base": node({"x": "number"}, 1),
+        "left": node({"x": "base"}, 10),
+        "right": node({"x": "base"}, 100),
+        "joined": node({"x": "left", "y": "right"}, 1000),
+    })
+    runner = DaskGraphRunner(schema, LocalModelStorage(tmp_path), ExecutionContext(schema))
+    with_dask = [runner.run({"number": 5}, ["joined", "left"]), runner.run({"number": 5})]
+    with pytest.raises(Exception) as dask_error:
+        runner.run({"number": -5}, ["joined"])
+
+    original = DaskGraphRunner.__dict__["run"]
+    install_sequential_graph_runner()
+    try:
+        assert [runner.run({"number": 5}, ["joined", "left"]), runner.run({"number": 5})] == with_dask
+        assert with_dask[0] == {"joined": 1000 + (5 + 1 + 10) + (5 + 1 + 100), "left": 16}
+        with pytest.raises(type(dask_error.value), match=str(dask_error.value)):
+            runner.run({"number": -5}, ["joined"])
+    finally:
+        DaskGraphRunner.run = original
