@@ -173,7 +173,7 @@ def markdown(report: dict) -> str:
     lines = [
         "# make bench: speed and cost",
         "",
-        f"{report['started']}; {machine['cpus']} CPUs, load average {machine['load_before']} before the run "
+        f"{report['started']}; {machine['cpus']} CPUs, measured parallel capacity {machine.get('parallel_cores', '?')} cores, load average {machine['load_before']} before the run "
         f"(shared machine: absolute figures move with other work, ratios less); loopback REST webhook; "
         f"levels (simultaneous conversations, conversations, turns each): {report['levels']}; "
         f"turn limit {TURN_TIMEOUT:.0f} s; one unmeasured warm-up conversation of each kind.",
@@ -282,6 +282,29 @@ class PeakMemory(threading.Thread):
 
 
 # --- driving the servers -------------------------------------------------------------------------
+def _spin(loops: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for i in range(loops):
+        total += i
+    return time.perf_counter() - started
+
+
+def parallel_cores(loops: int = 10_000_000) -> float:
+    """How many CPU-bound processes this machine runs at full speed at once: two spinning
+    processes against one alone. 2.0 on two real cores; about 1.0 where the two CPUs the
+    system reports share one core (seen on some virtual machines here), so that one Rasa
+    server already takes all the machine can give and more workers would not help."""
+    import multiprocessing
+
+    alone = _spin(loops)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        started = time.perf_counter()
+        pool.map(_spin, [loops, loops])
+        together = time.perf_counter() - started
+    return round(2 * alone / together, 2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -410,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.bots.split(",")
     report = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {"cpus": os.cpu_count(), "load_before": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {"cpus": os.cpu_count(), "parallel_cores": parallel_cores(), "load_before": [round(x, 2) for x in os.getloadavg()]},
         "levels": [list(level) for level in args.levels],
         "bots": {},
     }
