@@ -301,12 +301,17 @@ def test_knowledge_reload_while_people_chat(stack: Stack, content_dir: Path, cap
     answered: list[float] = []
     stop_at = time.monotonic() + 60  # every loop here is bounded in time and count
 
+    reloaded = threading.Event()
+
     def chat(index: int) -> None:
+        """Chat until four turns after the reload (the bot may be fast enough to finish any
+        fixed number of turns before it)."""
         me = sender(f"reload{index}")
-        for turn in range(24):
-            if time.monotonic() > stop_at:
-                return
+        turn, after_reload = 0, 0
+        while time.monotonic() < stop_at and after_reload < 4:
+            after_reload += reloaded.is_set()
             message = turns[turn % len(turns)]
+            turn += 1
             try:
                 reply = texts(say(stack.url, message, me, timeout=30))
             except Exception as error:  # noqa: BLE001 - every failure is a finding
@@ -323,6 +328,7 @@ def test_knowledge_reload_while_people_chat(stack: Stack, content_dir: Path, cap
             time.sleep(1.5)
             reloaded_at = time.monotonic()
             load(content_dir, url)
+            reloaded.set()
             # New answers use the new content within the refresh interval (0.5 s here).
             assert wait_until(lambda: marker in texts(say(stack.url, "what are the key principles?", sender("after"))), timeout=10)
             report(capsys, f"content reload visible after {time.monotonic() - reloaded_at:.1f} s")
