@@ -194,6 +194,10 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def _exit_on_signal(signal_number: int, _frame: object) -> None:
+    raise SystemExit(128 + signal_number)  # runs the `finally` blocks that stop the servers
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["train", "shell", "serve"])
@@ -205,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     model = train(force=args.force)
     if args.command == "train":
         return 0
+    # A closed terminal (SIGHUP) or a plain `kill` (SIGTERM) stops both servers too, as
+    # Ctrl-C does, instead of leaving them holding the ports.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _exit_on_signal)
     env = server_env(args.action_port)
     actions = start_action_server(args.action_port, env, log=RUN_DIR / "action-server.log")
     try:

@@ -264,3 +264,42 @@ def test_the_per_kind_event_check_gives_the_full_schemas_verdict() -> None:
     verdicts = [(response_is_valid(r), full.is_valid(r)) for r in responses]
     assert all(ours == theirs for ours, theirs in verdicts), [r for r, (a, b) in zip(responses, verdicts) if a != b]
     assert sum(theirs for _, theirs in verdicts) >= len(good) + 2 and not all(theirs for _, theirs in verdicts)
+
+
+def test_make_run_stops_both_servers_when_its_terminal_closes_or_it_is_killed(advisor: RunningAdvisor, tmp_path) -> None:
+    """`make run` (scripts/launch.py serve) given SIGHUP or SIGTERM stops the Rasa server and
+    the action server as Ctrl-C does, so the next `make run` finds its ports free."""
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    from scripts import launch
+    from tests.conftest import ROOT, free_port
+
+    env = {k: v for k, v in advisor.env.items() if not k.startswith("SLACK_")}
+    for stop_signal in (signal.SIGHUP, signal.SIGTERM):
+        rasa_port, action_port = free_port(), free_port()
+        env["TRACKER_STORE_URL"] = f"sqlite:///{tmp_path / f'run-{stop_signal}.db'}"
+        launcher = subprocess.Popen(
+            [str(launch.VENV_BIN / "python"), "-m", "scripts.launch", "serve", "--port", str(rasa_port), "--action-port", str(action_port)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        try:
+            for line in launcher.stdout:
+                if "Partnership Advisor is running" in line:
+                    break
+            assert launcher.poll() is None, "the launcher stopped before the servers were up"
+            launcher.send_signal(stop_signal)
+            launcher.wait(timeout=30)
+        finally:
+            if launcher.poll() is None:
+                launcher.kill()
+        deadline = time.monotonic() + 10
+        for port in (rasa_port, action_port):
+            while True:
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) != 0:
+                        break
+                assert time.monotonic() < deadline, f"a server still listens on {port} after {signal.Signals(stop_signal).name}"
+                time.sleep(0.2)
