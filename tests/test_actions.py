@@ -140,3 +140,17 @@ async def test_reload_is_picked_up_without_restart(content_dir, sqlite_url, monk
     tracker = make_tracker(data["advice"][0]["challenge"], slots={"context_asked": True})
     messages, _ = await run(ActionChallengeAdvice(), tracker, domain)
     assert "A freshly edited piece of advice" in messages[0]["text"]
+
+
+def test_the_action_server_builds_the_two_problem_model_before_serving() -> None:
+    """scripts/action_server.py trains the clause model before it takes requests, so the first
+    person after a start who writes two problems in one message does not wait for it."""
+    from actions.clauses import challenges_by_clause, clause_model
+    from scripts.action_server import warm_up
+
+    clause_model.cache_clear()
+    warm_up()
+    assert clause_model.cache_info().currsize == 1
+    found = challenges_by_clause("we have far too many pointless meetings and one partner only joined for the grant money")
+    assert found == ["challenge_communication", "challenge_funding"]
+    assert clause_model.cache_info().misses == 1  # answered by the model built at start-up
