@@ -303,3 +303,38 @@ def test_make_run_stops_both_servers_when_its_terminal_closes_or_it_is_killed(ad
                         break
                 assert time.monotonic() < deadline, f"a server still listens on {port} after {signal.Signals(stop_signal).name}"
                 time.sleep(0.2)
+
+
+def test_the_server_works_on_a_few_turns_at_a_time_first_come_first_served(monkeypatch) -> None:
+    """Turn admission: with CONCURRENT_TURNS=3, ten simultaneous turns (each awaiting twice,
+    like action calls) never have more than three in progress, every one is answered, and
+    they start in the order they arrived."""
+    import asyncio
+
+    from rasa.core.processor import MessageProcessor
+
+    from scripts.rasa_server import install_turn_admission
+
+    monkeypatch.setenv("CONCURRENT_TURNS", "3")
+    in_progress, most, started = 0, 0, []
+
+    async def handle_message(self, message):
+        nonlocal in_progress, most
+        in_progress += 1
+        most = max(most, in_progress)
+        started.append(message)
+        for _ in range(2):
+            await asyncio.sleep(0.01)
+        in_progress -= 1
+        return [f"reply to {message}"]
+
+    monkeypatch.setattr(MessageProcessor, "handle_message", handle_message)  # restored after the test
+    install_turn_admission()
+    admitted = MessageProcessor.handle_message
+
+    async def ten_at_once() -> list:
+        return await asyncio.gather(*(admitted(None, i) for i in range(10)))
+
+    replies = asyncio.run(ten_at_once())
+    assert replies == [[f"reply to {i}"] for i in range(10)]
+    assert most == 3 and started == list(range(10))
