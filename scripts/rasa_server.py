@@ -4,7 +4,8 @@ HTTP API only with auth; speed-ups, each found by profiling the server under loa
 bench`): action responses validated by a cached validator, SQLite tracker stores in WAL
 mode, spaCy without its unused entity recogniser, event classes looked up in a dict, one
 kept-alive HTTP session per endpoint, the tracker store's reads and writes as prepared
-statements, and the model graph run without dask; and privacy:
+statements with ujson, the model graph run without dask, and turns admitted a few at a
+time, first come first served; and privacy:
 "delete my data" deletes the conversation, no message text in the logs, and the retention
 period in the replies that state it.
 
@@ -119,7 +120,10 @@ def install_message_length_cap() -> None:
 
 
 def concurrent_turns() -> int:
-    return int(os.environ.get("CONCURRENT_TURNS") or DEFAULT_CONCURRENT_TURNS)
+    turns = int(os.environ.get("CONCURRENT_TURNS") or DEFAULT_CONCURRENT_TURNS)
+    if turns < 1:
+        raise ValueError(f"CONCURRENT_TURNS must be 1 or more, not {turns}")
+    return turns
 
 
 def install_turn_admission() -> None:
@@ -137,13 +141,14 @@ def install_turn_admission() -> None:
     original = MessageProcessor.handle_message
     if getattr(original, "admitted", False):
         return
+    limit = concurrent_turns()  # read once: a bad value stops the start-up, not a turn
     gates: dict[Any, asyncio.Semaphore] = {}  # one per event loop (Sanic workers each have one)
 
     async def handle_message(self: MessageProcessor, message: Any) -> Any:
         loop = asyncio.get_running_loop()
         gate = gates.get(loop)
         if gate is None:
-            gate = gates[loop] = asyncio.Semaphore(concurrent_turns())
+            gate = gates[loop] = asyncio.Semaphore(limit)
         async with gate:
             return await original(self, message)
 
@@ -167,7 +172,7 @@ def install_cached_action_response_validation() -> None:
     original = RemoteAction._validate_action_result
     if getattr(original, "cached", False):
         return
-    validate_response, validate_event = response_validators(RemoteAction.action_response_format_spec(), validator_for)
+    validate_response = response_validator(RemoteAction.action_response_format_spec(), validator_for)
 
     def validate(self: RemoteAction, result: dict) -> bool:
         return True if validate_response(result) else original(self, result)
@@ -176,9 +181,9 @@ def install_cached_action_response_validation() -> None:
     RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
 
 
-def response_validators(schema: dict[str, Any], validator_for: Any) -> tuple[Any, Any]:
-    """(is the action response valid?, is this event valid?) for Rasa's response schema, with
-    each event checked against the event kind its "event" names (the oneOf branches)."""
+def response_validator(schema: dict[str, Any], validator_for: Any) -> Any:
+    """"Is this action response valid?" for Rasa's response schema, with each event checked
+    against the event kind its "event" names (the oneOf branches)."""
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
     event_schema = schema["properties"]["events"]["items"]
@@ -199,7 +204,7 @@ def response_validators(schema: dict[str, Any], validator_for: Any) -> tuple[Any
         events = result.get("events") if isinstance(result, dict) else None
         return outline.is_valid(result) and all(event_is_valid(event) for event in events or [])
 
-    return response_is_valid, event_is_valid
+    return response_is_valid
 
 
 def install_sqlite_write_ahead_log() -> None:

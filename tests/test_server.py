@@ -237,11 +237,11 @@ def test_the_per_kind_event_check_gives_the_full_schemas_verdict() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core import events as e
 
-    from scripts.rasa_server import response_validators
+    from scripts.rasa_server import response_validator
 
     schema = RemoteAction.action_response_format_spec()
     full = validator_for(schema)(schema)
-    response_is_valid, _ = response_validators(schema, validator_for)
+    response_is_valid = response_validator(schema, validator_for)
     good = [
         e.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "sector", "value": "health", "start": 0, "end": 2}]).as_dict(),
         e.ActionExecuted("action_listen", policy="RulePolicy", confidence=1.0).as_dict(),
