@@ -142,15 +142,22 @@ async def test_reload_is_picked_up_without_restart(content_dir, sqlite_url, monk
     assert "A freshly edited piece of advice" in messages[0]["text"]
 
 
-def test_the_action_server_builds_the_two_problem_model_before_serving() -> None:
+def test_the_action_server_builds_the_two_problem_model_before_serving(monkeypatch: pytest.MonkeyPatch) -> None:
     """scripts/action_server.py trains the clause model before it takes requests, so the first
     person after a start who writes two problems in one message does not wait for it."""
-    from actions.clauses import challenges_by_clause, clause_model
-    from scripts.action_server import warm_up
+    import sys
 
+    import rasa_sdk.__main__
+
+    from actions.clauses import challenges_by_clause, clause_model
+    from scripts import action_server
+
+    serving_started_with = []
+    monkeypatch.setattr(rasa_sdk.__main__, "main", lambda: serving_started_with.append(clause_model.cache_info().currsize))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))  # main() sets rasa_sdk's command line
     clause_model.cache_clear()
-    warm_up()
-    assert clause_model.cache_info().currsize == 1
+    action_server.main(["--actions", "actions"])
+    assert serving_started_with == [1]  # the model existed when rasa_sdk began serving
     found = challenges_by_clause("we have far too many pointless meetings and one partner only joined for the grant money")
     assert found == ["challenge_communication", "challenge_funding"]
     assert clause_model.cache_info().misses == 1  # answered by the model built at start-up
