@@ -7,7 +7,8 @@ kept-alive HTTP session per endpoint, the tracker store's reads and writes as pr
 statements with ujson, the model graph run without dask, and turns admitted a few at a
 time, first come first served; and privacy:
 "delete my data" deletes the conversation, no message text in the logs, and the retention
-period in the replies that state it.
+period in the replies that state it. Slots filled from entities and payloads keep only the
+values the domain lists for them.
 
     python -m scripts.rasa_server run --model ... --endpoints endpoints.yml ...
     python -m scripts.rasa_server shell --model ...
@@ -649,6 +650,46 @@ def install_retention_in_responses() -> None:
     TemplatedNaturalLanguageGenerator.generate = generate  # type: ignore[method-assign]
 
 
+def valid_slot_events(events: list, domain: Any) -> list:
+    """Drop SlotSet events that give a categorical slot a value outside its `values` in the domain.
+
+    Entities (and so payloads like /inform{"sector": ...}) fill slots unchecked in Rasa 3.6: a dict
+    or any string would otherwise be stored and read back by every later turn, the purge and the
+    report. Only the slot's name is logged, never the value."""
+    from rasa.shared.core.constants import DEFAULT_CATEGORICAL_SLOT_VALUE
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.slots import CategoricalSlot
+
+    slots = {slot.name: slot for slot in domain.slots}
+    kept = []
+    for event in events:
+        slot = slots.get(event.key) if isinstance(event, SlotSet) else None
+        if isinstance(slot, CategoricalSlot) and event.value is not None:
+            allowed = [v for v in slot.values if v != DEFAULT_CATEGORICAL_SLOT_VALUE]
+            if not (isinstance(event.value, str) and event.value in allowed):
+                logger.info("Ignored a value for the slot '%s' that is not one of its values in the domain.", event.key)
+                continue
+        kept.append(event)
+    return kept
+
+
+def install_slot_validation() -> None:
+    """Validate slots filled from entities and payloads where Rasa validates them (idempotent):
+    ActionExtractSlots._execute_validation_action, which also calls action_validate_slot_mappings
+    when the domain has one; ours runs first, in-process, so a turn costs no extra call."""
+    from rasa.core.actions.action import ActionExtractSlots
+
+    original = ActionExtractSlots._execute_validation_action
+    if getattr(original, "validates_values", False):
+        return
+
+    async def execute_validation_action(self: Any, extraction_events: list, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list:
+        return await original(self, valid_slot_events(extraction_events, domain), output_channel, nlg, tracker, domain)
+
+    execute_validation_action.validates_values = True  # type: ignore[attr-defined]
+    ActionExtractSlots._execute_validation_action = execute_validation_action  # type: ignore[method-assign]
+
+
 def api_arguments(env: dict[str, str] | os._Environ = os.environ) -> list[str]:
     """`rasa run` flags for the HTTP API: none (API off) unless a token or JWT secret is set."""
     token = env.get("RASA_API_TOKEN", "").strip()
@@ -685,6 +726,7 @@ def main(argv: list[str] | None = None) -> None:
     install_log_redaction()
     install_payload_warning_redaction()
     install_retention_in_responses()
+    install_slot_validation()
     import rasa.__main__
 
     sys.argv = ["rasa", *argv]
