@@ -84,8 +84,13 @@ def texts(replies: list[dict]) -> str:
 
 
 def advice_titles(reply_text: str) -> list[str]:
-    """The numbered advice items of an advice reply ("1. Title: ...")."""
-    return [line.split(". ", 1)[1].split(":")[0] for line in reply_text.splitlines() if line[:1].isdigit() and line[1:3] == ". "]
+    """The advice items of an advice reply: each "Try this: “Title” ..." / "Another idea on x: “Title” ..."
+    line, or the numbered items of a two-problem reply ("1. Authority: “Title” ...")."""
+    found = []
+    for line in reply_text.splitlines():
+        if line.startswith(("Try this: ", "Another idea on ")) or (line[:1].isdigit() and line[1:3] == ". " and ": “" in line):
+            found.append(line.split("“", 1)[1].split("”", 1)[0])
+    return found
 
 
 def sender(prefix: str) -> str:

@@ -55,8 +55,9 @@ async def test_action_plan_groups_the_advice_given_by_challenge(knowledge_cache,
     given = [time_items[0].id, funding_item.id, time_items[1].id]
     messages, _ = await run(ActionActionPlan(), make_tracker("ask_summary", slots={"advice_given": given}), domain)
     text = messages[0]["text"]
-    assert text.index("Time (") < text.index(time_items[1].title) < text.index("Funding (") < text.index(funding_item.title)
-    assert text.count("Rests on:") == 3 and "Adapted from: Top 10 Partnership Killers" in text
+    assert text.index("\nTime:") < text.index(time_items[1].title) < text.index("\nFunding:") < text.index(funding_item.title)
+    assert text.count("\u2610 ") == 3 and "rests on " in text  # one line per action, with its principle
+    assert len(text.split()) < 120
 
     messages, _ = await run(ActionActionPlan(), make_tracker("ask_summary"), domain)
     assert "haven't gone through any advice yet" in messages[0]["text"]

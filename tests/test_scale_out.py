@@ -177,7 +177,7 @@ def test_one_conversation_alternates_between_replicas_and_keeps_its_context(clus
         reply = turn("/ask_more")
         if reply.startswith("That's all the advice I have on funding"):
             break
-        assert reply.startswith("More on funding"), reply
+        assert reply.startswith("Another idea on funding"), reply
         given += advice_titles(reply)
     assert len(given) == FUNDING_ITEMS and len(set(given)) == FUNDING_ITEMS, f"advice repeated across replicas: {given}"
 
@@ -296,7 +296,7 @@ async def converse(session: aiohttp.ClientSession, url: str, me: str, latencies:
         if status != 200 or not reply.strip() or UNAVAILABLE_REPLY in reply:
             problems.append(f"{me} {message!r}: HTTP {status} {body[:200]}")
         elif message == "/ask_more":
-            if not reply.startswith("More on") or set(advice_titles(reply)) & set(previous):
+            if not reply.startswith("Another idea on") or set(advice_titles(reply)) & set(previous):
                 problems.append(f"{me}: 'more' lost the challenge or repeated advice: {reply[:120]!r}")
         previous = advice_titles(reply)
 
@@ -352,6 +352,6 @@ def test_a_replica_down_the_other_answers_and_the_conversation_continues(cluster
     cluster.processes.stop("actions1")
     for _ in range(2):  # both turns land on the survivors, whichever replica round robin picks
         reply = texts(say(cluster.balancer, "/ask_more", me))
-        assert reply.startswith("More on funding"), reply
+        assert reply.startswith("Another idea on funding"), reply
         assert not set(advice_titles(reply)) & set(first)
         first += advice_titles(reply)

@@ -110,7 +110,7 @@ def test_signed_direct_message_is_answered_in_its_thread(advisor: RunningAdvisor
     deliver(advisor, message_event("more", user, channel, f"{int(time.time())}.999999", thread_ts=ts), "application/json")
     [_, _, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
     assert more["thread_ts"] == ts
-    assert more["text"].startswith("More on funding")
+    assert more["text"].startswith("Another idea on funding")
 
 
 def test_mention_in_a_channel_is_answered_without_the_mention(advisor: RunningAdvisor) -> None:
@@ -137,7 +137,7 @@ def test_button_click_continues_the_conversation_in_the_thread(advisor: RunningA
 
     deliver(advisor, button_click("/ask_more", user, channel, advice["ts"], ts), "application/x-www-form-urlencoded")
     [_, _, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
-    assert more["text"].startswith("More on funding")
+    assert more["text"].startswith("Another idea on funding")
     assert more["thread_ts"] == ts
     expected = ["one partner only joined for the grant", "/skip_context", "/ask_more"]
     assert advisor.user_messages(user, expect=expected) == expected

@@ -31,7 +31,7 @@ async def test_asks_once_for_the_sector_then_advises_for_it(knowledge_cache, dom
 
     # Asked once only: the next challenge is answered straight away.
     messages, _ = await run(ActionChallengeAdvice(), make_tracker("challenge_time", slots={"context_asked": True}), domain)
-    assert "What tends to help" in messages[0]["text"]
+    assert "Try this: " in messages[0]["text"]
 
 
 async def test_just_tell_me_gives_general_advice(knowledge_cache, domain) -> None:

@@ -28,7 +28,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 RESULTS = ROOT / "results"
 CHALLENGE = "one partner only joined for the grant"
-CHALLENGE_BUTTONS = ["More advice on this", "Another challenge", "This helped", "Not helpful"]
+CHALLENGE_BUTTONS = ["How do I do that?", "An example", "Another idea", "Sources", "A different problem"]
 SECTOR_BUTTONS = ["Health / NHS", "Council", "Charity or community group", "Pharmacy", "Just tell me"]
 
 
@@ -283,7 +283,7 @@ def test_journey_advice_buttons_reload_and_injection(chat: Chat, advisor: Runnin
             .observe(document.getElementById('typing'), {attributes: true}); }""")
     answer = "\n".join(chat.ask_challenge())
     assert "\u201cFunding\u201d challenge" in answer and "simply to access funding" in answer
-    assert "What tends to help:" in answer and "Sources:" in answer
+    assert "Try this: " in answer and "Rests on:" in answer
     assert chat.page.evaluate("() => window.typingShown") is True
     assert chat.page.locator("#typing").is_hidden()
     assert chat.enabled_buttons() == CHALLENGE_BUTTONS  # the welcome's buttons are answered: disabled
