@@ -177,11 +177,12 @@ class ActionKnowledgeAnswer(Action):
             return []
         buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(intent or "", [])]
         if intent == "ask_sources":
-            focus = resolve(knowledge, tracker.get_slot("focus"))
-            if focus is not None and not isinstance(focus, TopicView):  # "sources" right after an answer: that answer's
+            # The "Sources" button under an answer asks for that answer's; a typed question for all of them.
+            this_answer = any(e.get("entity") == "option" and e.get("value") == "this" for e in tracker.latest_message.get("entities") or [])
+            if this_answer and focus is not None and not isinstance(focus, TopicView):
                 all_sources = {"title": "All my sources", "payload": "/ask_sources"}
                 dispatcher.utter_message(text=answers.item_sources_reply(knowledge, focus), buttons=answers.follow_up_buttons(focus, "sources")[:3] + [all_sources])
-                return [SlotSet("focus", None)]  # asked again, it lists every source
+                return []
             dispatcher.utter_message(text=sources_reply(knowledge), buttons=buttons)
             return []
         if intent not in TOPIC_INTENTS:

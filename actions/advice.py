@@ -76,7 +76,8 @@ def two_challenges_reply(knowledge: Knowledge, answers: list[tuple[str, list[Ran
     for challenge_id, chosen in answers:
         for ranked in chosen:
             number += 1
-            lines.append(f"{number}. {knowledge.passages[challenge_id].title}: \u201c{ranked.item.title}\u201d. {ranked.item.text}")
+            suits = f" (suits {' and '.join(ranked.matched)})" if ranked.matched else ""
+            lines.append(f"{number}. {knowledge.passages[challenge_id].title}: \u201c{ranked.item.title}\u201d{suits}. {ranked.item.text}")
     origins = dict.fromkeys(cite(knowledge.passages[c]) for c, _ in answers)
     lines.append("Challenges from: " + "; ".join(origins) + ". Say \u201chow\u201d or \u201cthe second one\u201d for more.")
     return "\n".join(lines)

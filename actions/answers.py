@@ -17,8 +17,9 @@ HOW_BUTTON = {"title": "How do I do that?", "payload": "/ask_how"}
 EXAMPLE_BUTTON = {"title": "An example", "payload": "/ask_example"}
 WHY_BUTTON = {"title": "Why it helps", "payload": "/ask_why"}
 ANOTHER_BUTTON = {"title": "Another idea", "payload": "/ask_more"}
-SOURCES_BUTTON = {"title": "Sources", "payload": "/ask_sources"}
-HELP_BUTTON = {"title": "Where to get help", "payload": "/ask_sources"}
+# {"option": "this"}: the sources of the answer the button is under, not the list of every source.
+SOURCES_BUTTON = {"title": "Sources", "payload": '/ask_sources{"option": "this"}'}
+HELP_BUTTON = {"title": "Where to get help", "payload": '/ask_sources{"option": "this"}'}
 OTHER_PROBLEM_BUTTON = {"title": "A different problem", "payload": "/ask_challenges"}
 MORE_BUTTON = {"title": "Tell me more", "payload": "/ask_more"}
 FEEDBACK_BUTTONS = [
@@ -174,13 +175,15 @@ def topic_summary_line(topic: TopicView) -> str:
 def topic_summary(topic: TopicView) -> str:
     """A topic in a few lines: its introduction (or first passage) and the names of its parts."""
     intro = next((p for p in topic.passages if p.id.endswith("_intro")), None)
-    named = [p for p in topic.passages if p is not intro]
     if intro is not None:
         lines = [f"{topic.title}: {intro.text}"]
-        lines += [f"\u2022 {p.title}" for p in named]
+        named = [p for p in topic.passages if p is not intro]
     else:
-        first = topic.passages[0]
+        first, named = topic.passages[0], list(topic.passages[1:])
         lines = [f"{topic.title}: \u201c{first.text}\u201d ({cite(first)})"]
+        if named:
+            lines.append("Also:")
+    lines += [f"\u2022 {p.title}" for p in named]
     return "\n".join(lines)
 
 

@@ -13,6 +13,10 @@ from actions.advice import action_plan_reply
 from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.answers import resolve
 from actions.follow_ups import ActionFollowUp, answer_by_retrieval, short_follow_up
+from actions.retrieval import content_words
+
+# Fewer words of substance than this ("what about it") is not enough to look anything up.
+MIN_CONTENT_WORDS = 2
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
 from actions.vocabulary import CHALLENGES, TOPIC_BUTTON_TITLES
@@ -57,11 +61,12 @@ class ActionClarify(Action):
         # Not when the classifier's best guess is "out of scope": retrieval must not turn an
         # everyday request into advice.
         guesses = clarification_options(tracker.latest_message, count=1, keep_out_of_scope=True)
-        if guesses[:1] != ["out_of_scope"]:
+        text = tracker.latest_message.get("text") or ""
+        if guesses[:1] != ["out_of_scope"] and len(content_words(text)) >= MIN_CONTENT_WORDS:
             knowledge = await knowledge_or_apology(dispatcher)
             if knowledge is None:
                 return []
-            answered = answer_by_retrieval(dispatcher, tracker, knowledge, tracker.latest_message.get("text") or "")
+            answered = answer_by_retrieval(dispatcher, tracker, knowledge, text)
             if answered is not None:
                 return answered
         if previous_user_intent(tracker) in ("nlu_fallback", "something_else"):

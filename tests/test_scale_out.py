@@ -234,7 +234,7 @@ def test_simultaneous_turns_on_both_replicas_are_serialised_by_the_redis_lock(cl
         with ThreadPoolExecutor(2) as pool:
             one, two = pool.map(more, [cluster.replica("rasa1"), cluster.replica("rasa2")])
         given = first + one + two
-        ok = len(given) == FUNDING_ITEMS and len(set(given)) == FUNDING_ITEMS
+        ok = len(given) == 3 and len(set(given)) == 3  # one item per answer
         return None if ok else f"advice repeated: {first} {one} {two}"
 
     with ThreadPoolExecutor(5) as pool:

@@ -28,7 +28,7 @@ def test_challenge_question_gets_advice_and_buttons(advisor: RunningAdvisor) -> 
     assert "\u201cFunding\u201d challenge" in reply["text"]
     assert "simply to access funding" in reply["text"]  # the source's words
     assert "Rests on:" in reply["text"] and "Try this: " in reply["text"]
-    assert [b["payload"] for b in reply["buttons"]] == ["/ask_how", "/ask_example", "/ask_more", "/ask_sources", "/ask_challenges"]
+    assert [b["payload"] for b in reply["buttons"]] == ["/ask_how", "/ask_example", "/ask_more", '/ask_sources{"option": "this"}', "/ask_challenges"]
 
     # "More" continues the same challenge with new items, and a button payload works as typed text.
     [more] = say(advisor, "/ask_more", sender)

@@ -39,13 +39,13 @@ def test_shell_gives_advice_with_numbered_buttons_and_one_can_be_chosen(advisor:
         shell.send(DOWN * 4)  # to item 5
         shell.send(ENTER)
         shell.expect("“Funding” challenge", timeout=30)
-        shell.expect("simply to access funding")
+        shell.expect("Try this: ")
         # The advice's buttons, numbered, as an arrow-key menu with the first item selected.
-        shell.expect(r"1: More advice on this \(/ask_more\)")
-        shell.expect(r"2: Another challenge \(/ask_challenges\)")
-        shell.expect(r"3: This helped \(/feedback_helpful\)")
+        shell.expect(r"1: How do I do that\? \(/ask_how\)")
+        shell.expect(r"3: Another idea \(/ask_more\)")
+        shell.expect(r"5: A different problem \(/ask_challenges\)")
 
-        shell.send(DOWN)  # to item 2
+        shell.send(DOWN * 4)  # to item 5
         shell.send(ENTER)
         # "Another challenge" lists the common challenges, with a menu of its own.
         shell.expect_exact("Partnerships commonly run into these challenges:", timeout=30)

@@ -105,7 +105,7 @@ def test_signed_direct_message_is_answered_in_its_thread(advisor: RunningAdvisor
     assert advice["thread_ts"] == ts
     assert "\u201cFunding\u201d challenge" in advice["text"]
     buttons = [e for block in advice["blocks"] if block["type"] == "actions" for e in block["elements"]]
-    assert [b["value"] for b in buttons] == ["/ask_more", "/ask_challenges", "/feedback_helpful", "/feedback_not_helpful"]
+    assert [b["value"] for b in buttons] == ["/ask_how", "/ask_example", "/ask_more", '/ask_sources{"option": "this"}', "/ask_challenges"]
 
     deliver(advisor, message_event("more", user, channel, f"{int(time.time())}.999999", thread_ts=ts), "application/json")
     [_, _, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)

@@ -295,9 +295,9 @@ def test_journey_advice_buttons_reload_and_injection(chat: Chat, advisor: Runnin
     chat.page.screenshot(path=str(RESULTS / "webchat.png"), full_page=True)
 
     # A button click continues the conversation; its title is shown as the person's message.
-    more = chat.click("More advice on this")
-    assert more[0].startswith("More on funding")
-    assert chat.transcript()[-len(more) - 1] == "You said: More advice on this"
+    more = chat.click("Another idea")
+    assert more[0].startswith("Another idea on funding")
+    assert chat.transcript()[-len(more) - 1] == "You said: Another idea"
 
     # Links: only http(s), rendered as links that pass nothing on.
     sources = "\n".join(chat.ask("where does this advice come from?"))
@@ -469,9 +469,9 @@ def test_keyboard_alone_reaches_the_chat_sends_and_uses_reply_buttons(chat: Chat
         keys.press("Shift+Tab")
         assert focus(chat) == {"id": "", "tag": "BUTTON", "text": title, "disabled": False, "visible": True}
     count = chat.bot_count()
-    keys.press("Enter")  # "More advice on this"
+    keys.press("Enter")  # "How do I do that?"
     assert focus(chat)["id"] == "message"  # activation returns to the input before the button is disabled
-    assert chat.answer_after(count)[0].startswith("More on funding")
+    assert chat.answer_after(count)[0].startswith("How to put \u201c")
     assert focus(chat)["id"] == "message"
 
     # Space activates a reply button too, and the answer arrives with focus kept in the input.
