@@ -12,7 +12,7 @@ from actions.actions import answer_two
 from actions.advice import action_plan_reply
 from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.answers import resolve
-from actions.follow_ups import ActionFollowUp, answer_by_retrieval, short_follow_up
+from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, retrieve, short_follow_up
 from actions.retrieval import content_words
 
 # Fewer words of substance than this ("what about it") is not enough to look anything up.
@@ -66,7 +66,7 @@ class ActionClarify(Action):
             knowledge = await knowledge_or_apology(dispatcher)
             if knowledge is None:
                 return []
-            answered = answer_by_retrieval(dispatcher, tracker, knowledge, text)
+            answered = answer_by_retrieval(dispatcher, tracker, knowledge, text, retrieve(knowledge, text, threshold=FALLBACK_THRESHOLD))
             if answered is not None:
                 return answered
         if previous_user_intent(tracker) in ("nlu_fallback", "something_else"):

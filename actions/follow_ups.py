@@ -16,7 +16,7 @@ from actions.advice import RankedAdvice, cite, rank_advice
 from actions.answers import Item, key_of, resolve
 from actions.common import advice_started, challenge_buttons, intent_of, knowledge_or_apology, next_advice, person_context
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
-from actions.store.knowledge import AdviceView, Knowledge, PracticeView
+from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView
 from actions.vocabulary import CHALLENGES, PRINCIPLE_TOPICS
 
 ORDINALS = {
@@ -35,6 +35,9 @@ CHOICE_RATIO = 0.9
 # Enough for a practice question the classifier recognised (ask_practice_question) to get its best
 # match: the classifier is the domain gate there; ANSWER_THRESHOLD guards messages it could not place.
 PRACTICE_THRESHOLD = 0.06
+# For a message the classifier could not place but whose best guess is not "out of scope": it is
+# probably about partnership work, so a weaker match still answers it better than "Did you mean?".
+FALLBACK_THRESHOLD = 0.12
 NOT_A_PARTNERSHIP_TERM = (
     "Sorry, I can't help with that: I only explain words used in partnership working (like \u201cscheme of delegation\u201d "
     "or \u201copenness\u201d), not general definitions."
@@ -199,6 +202,31 @@ def principle_meaning(knowledge: Knowledge, term: str) -> tuple[str, list[Advice
     return None
 
 
+def term_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(r"\b" + re.escape(term.strip()) + r"\b", re.IGNORECASE)
+
+
+def passage_using(knowledge: Knowledge, term: str) -> PassageView | None:
+    """A guidance passage (not a heading) that uses the term, e.g. "mistrust" in Communication."""
+    if len(term) < 3:
+        return None
+    pattern = term_pattern(term)
+    return next(
+        (p for p in knowledge.passages.values() if p.text.strip() != p.title.strip() and pattern.search(p.text) and p.topic_id != "references"),
+        None,
+    )
+
+
+def uses_term(knowledge: Knowledge, term: str) -> bool:
+    """Does anything in the practice library or the advice use the term ("ISA", "LPC", "legacy")?"""
+    if len(term) < 2:
+        return False
+    pattern = term_pattern(term)
+    texts = [" ".join((p.title, p.answer, *p.steps, *p.questions, *(s.text for s in p.signposts))) for p in knowledge.practice.values()]
+    texts += [" ".join((a.title, a.text, *a.how, a.why)) for items in knowledge.advice_by_challenge.values() for a in items]
+    return any(pattern.search(text) for text in texts)
+
+
 def term_in(text: str) -> str | None:
     match = TERM.search(text or "")
     if not match:
@@ -232,7 +260,15 @@ class ActionFollowUp(Action):
                     dispatcher.utter_message(text=reply, buttons=[answers.HOW_BUTTON, answers.OTHER_PROBLEM_BUTTON] if not items else [
                         {"title": a.title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, a in enumerate(items, start=1)])
                     return [SlotSet("last_options", [key_of(a) for a in items])] if items else []
-                found = retrieve(knowledge, term + " " + text)
+                passage = passage_using(knowledge, term)
+                if passage is not None:
+                    topic = knowledge.topics[passage.topic_id]
+                    dispatcher.utter_message(
+                        text=f"\u201c{term}\u201d comes up in the guidance on {passage.title}: \u201c{passage.text}\u201d ({cite(passage)})",
+                        buttons=[answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON],
+                    )
+                    return [SlotSet("focus", key_of(topic))]
+                found = retrieve(knowledge, term, threshold=PRACTICE_THRESHOLD) if uses_term(knowledge, term) else retrieve(knowledge, term + " " + text)
                 if found:
                     return show(dispatcher, knowledge, tracker, found[0][0])
                 if not (item and set(content_words(term)) & set(content_words(item.title))):

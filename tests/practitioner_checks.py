@@ -52,7 +52,8 @@ def kind_of(text: str) -> set[str]:
     kinds = set()
     if text.startswith("Sorry, I can't help with that"):
         kinds.add("decline")
-    if any(start(text, responses()[r]) for r in SMALLTALK if r in responses()) or text.startswith(("Before you go", "You're welcome")):
+    # Privacy facts ("I keep this conversation...") are about the bot itself, like "are you a bot?".
+    if any(start(text, responses()[r]) for r in SMALLTALK if r in responses()) or text.startswith(("Before you go", "You're welcome", "I keep this conversation")):
         kinds.add("smalltalk")
     if any(mark in text for mark in CLARIFY_MARKS):
         kinds.add("clarify")

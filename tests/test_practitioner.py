@@ -71,3 +71,55 @@ def test_practitioner_conversations(advisor: RunningAdvisor) -> None:
         print(f"  MISS {failure['user']!r} expected {failure['expect']} read as {failure['read_as']}: {failure['reply'][:120]!r}")
     assert max(first_answers, default=0) <= FIRST_ANSWER_WORDS, "a first answer to a challenge is too long for a phone"
     assert passed / len(turns) >= PASS_RATE, f"{passed}/{len(turns)} practitioner turns passed"
+
+
+ADVICE_KINDS = {"advice", "how", "example", "why", "simpler", "another", "sources", "context"}
+EVERYDAY_ANSWERED = 0.01  # issue 13: everyday requests answered with advice, at most 1 %
+IN_DOMAIN_DECLINED = 0.05  # issue 13: practice questions declined as off-topic, at most 5 %
+
+
+def first_replies(advisor: RunningAdvisor, messages: list[str]) -> list[str]:
+    """Each message as the first of a new conversation."""
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(lambda m: texts(say(advisor.base_url, m, sender("single"))), messages))
+
+
+def answered_with_advice(reply: str) -> bool:
+    """Advice or knowledge of any kind, rather than a decline, small talk or a question back."""
+    read = kind_of(reply)
+    return bool(read & ADVICE_KINDS) or (not read & {"decline", "smalltalk", "clarify"} and bool(reply.strip()))
+
+
+def test_everyday_requests_are_declined_not_advised(advisor: RunningAdvisor) -> None:
+    requests = yaml.safe_load((PRACTITIONER_DIR / "everyday.yml").read_text())["requests"]
+    replies = first_replies(advisor, [r["text"] for r in requests])
+    advised = [(r["text"], reply[:80]) for r, reply in zip(requests, replies) if answered_with_advice(reply)]
+    rate = len(advised) / len(requests)
+    print(f"\n[measured] everyday requests answered with advice: {len(advised)}/{len(requests)} ({rate:.1%}): {advised[:5]}")
+    record("everyday", {"requests": len(requests), "answered_with_advice": len(advised), "rate": round(rate, 4), "examples": advised[:10]})
+    assert rate <= EVERYDAY_ANSWERED, advised
+
+
+def test_practice_questions_are_answered_not_declined(advisor: RunningAdvisor) -> None:
+    """The held-out practice questions (test split; the dev split steered retrieval)."""
+    questions = yaml.safe_load((PRACTITIONER_DIR / "practice_questions_test.yml").read_text())["questions"]
+    replies = first_replies(advisor, [q["text"] for q in questions])
+    declined = [(q["text"], reply[:80]) for q, reply in zip(questions, replies) if "decline" in kind_of(reply)]
+    right = sum(
+        matches({"kind": "practice", "topic": q["topic"]} if not q["topic"].startswith("challenge_") else {"kind": "advice", "challenge": q["topic"]}, reply)
+        for q, reply in zip(questions, replies)
+    )
+    rate = len(declined) / len(questions)
+    print(f"\n[measured] practice questions declined as off-topic: {len(declined)}/{len(questions)} ({rate:.1%}); "
+          f"answered on the expected topic: {right}/{len(questions)}")
+    record("practice_questions", {"questions": len(questions), "declined": len(declined), "rate": round(rate, 4), "right_topic": right, "examples": declined[:10]})
+    assert rate <= IN_DOMAIN_DECLINED, declined
+
+
+def record(name: str, figures: dict) -> None:
+    """Add figures to results/practitioner_measures.json, which `make eval` prints."""
+    path = ROOT / "results" / "practitioner_measures.json"
+    path.parent.mkdir(exist_ok=True)
+    current = json.loads(path.read_text()) if path.exists() else {}
+    current[name] = figures
+    path.write_text(json.dumps(current, indent=1))
