@@ -27,7 +27,8 @@ And it makes the Redis lock store's ticket handling atomic. Rasa updates a conve
 ticket lock with a Redis GET, then a SET: two replicas taking messages of one conversation
 at the same moment both drew ticket 0 in 39 of 50 tries here and ran side by side (the
 same advice given twice). Each of those read-modify-writes now runs under a short Redis
-mutex.
+mutex, over redis.asyncio: a turn waiting for it never stalls the other conversations of
+its process (a blocking wait did, for up to 10 s).
 
 "Delete my data" is finished here. Once the action server has deleted the conversation's
 feedback and health-check rows, its confirmation carries a privacy signal
@@ -52,7 +53,6 @@ and handed to Rasa in-process, so they never appear on a process command line.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import sys
@@ -458,27 +458,134 @@ def install_sequential_graph_runner() -> None:
     DaskGraphRunner.run = run  # type: ignore[method-assign]
 
 
+# The ticket mutex (install_atomic_redis_locks) is held for one GET and one SET of a ticket lock,
+# milliseconds; should a replica die holding it, it expires on its own after this long.
+TICKET_MUTEX_EXPIRY_SECONDS = 5.0
+# How long a turn waits for the mutex before failing with Rasa's LockError. Longer than the
+# expiry, so a replica that died holding it never fails a turn; the wait is asynchronous.
+TICKET_MUTEX_WAIT_SECONDS = 12.0
+# Write a ticket lock (delete it when ARGV[2] is empty) only while still holding the mutex
+# (KEYS[1], token ARGV[1]): a holder stalled past the expiry must not overwrite tickets that
+# another replica issued meanwhile.
+_FENCED_TICKET_WRITE = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('del', KEYS[2]) else redis.call('set', KEYS[2], ARGV[2]) end
+return 1
+"""
+UNCHANGED = object()  # what a ticket change returns to leave the stored lock as it is
+
+
+async def change_ticket_lock(store: Any, conversation_id: str, change: Any) -> Any:
+    """Read, change and write one conversation's ticket lock under its Redis mutex, on the
+    event loop without blocking it (redis.asyncio). `change` gets the stored TicketLock (None
+    if there is none) and returns (the lock to store, None to delete it, or UNCHANGED; a result),
+    and this returns the result."""
+    import contextlib
+    import json
+    import uuid
+
+    import redis
+    from rasa.core.lock import TicketLock
+    from rasa.core.lock_store import LockError
+
+    from scripts.async_redis import async_redis
+
+    client = async_redis(store.red)
+    key = store.key_prefix + conversation_id
+    # The same key as the blocking mutex of earlier versions, so mixed replicas exclude each other.
+    mutex = client.lock(
+        f"mutex:{key}", timeout=TICKET_MUTEX_EXPIRY_SECONDS, sleep=0.005,
+        blocking_timeout=TICKET_MUTEX_WAIT_SECONDS, thread_local=False,
+    )
+    token = uuid.uuid4().hex.encode()
+    if not await mutex.acquire(token=token):
+        raise LockError(f"The ticket lock of conversation '{conversation_id}' stayed busy for {TICKET_MUTEX_WAIT_SECONDS:g} s.")
+    try:
+        stored = await client.get(key)
+        lock, result = change(TicketLock.from_dict(json.loads(stored)) if stored else None)
+        if lock is not UNCHANGED:
+            if not await client.eval(_FENCED_TICKET_WRITE, 2, mutex.name, key, token, lock.dumps() if lock else ""):
+                raise LockError(f"The ticket mutex of conversation '{conversation_id}' expired before its lock was written.")
+        return result
+    finally:
+        with contextlib.suppress(redis.exceptions.LockError):  # expired meanwhile: nothing to release
+            await mutex.release()
+
+
+async def issue_ticket(store: Any, conversation_id: str, lifetime: float) -> int:
+    """A new ticket for the conversation (Rasa's LockStore.issue_ticket, atomic and asynchronous)."""
+
+    def issue(lock: Any) -> tuple[Any, int]:
+        lock = lock or store.create_lock(conversation_id)
+        return lock, lock.issue_ticket(lifetime)
+
+    return await change_ticket_lock(store, conversation_id, issue)
+
+
 def install_atomic_redis_locks() -> None:
-    """Serialise RedisLockStore's read-modify-writes of a ticket lock across processes (idempotent)."""
-    from rasa.core.lock_store import LockStore, RedisLockStore
+    """RedisLockStore.lock with its ticket read-modify-writes atomic across processes, and
+    never blocking the event loop (idempotent).
+
+    Rasa issues, expires and returns tickets with a GET then a SET each (two replicas drew
+    the same ticket), over a blocking Redis client. Here each of those runs under a short
+    Redis mutex, over redis.asyncio: a turn that waits for the mutex, or for an earlier turn
+    of its conversation, waits alone while the process goes on serving other conversations.
+    The lock behaves as Rasa's LockStore.lock otherwise: tickets in order, polled every
+    `wait_time_in_seconds`, LockError when the lock vanished."""
+    import contextlib
+    import json
+
+    from rasa.core.lock import TicketLock
+    from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+
+    from scripts.async_redis import async_redis
 
     if getattr(RedisLockStore, "atomic_tickets", False):
         return
 
-    def under_mutex(method: Any) -> Any:
-        @functools.wraps(method)
-        def guarded(self: RedisLockStore, conversation_id: str, *args: Any, **kwargs: Any) -> Any:
-            # redis-py's Lock (SET NX PX): expires on its own if a replica dies holding it.
-            mutex = self.red.lock(f"mutex:{self.key_prefix}{conversation_id}", timeout=10, sleep=0.005, blocking_timeout=10)
-            with mutex:
-                return method(self, conversation_id, *args, **kwargs)
+    async def acquire(store: RedisLockStore, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> Any:
+        client = async_redis(store.red)
 
-        return guarded
+        def drop_expired(lock: Any) -> tuple[Any, None]:
+            if lock is None:
+                return UNCHANGED, None
+            lock.remove_expired_tickets()
+            return lock, None
 
-    # The only callers of get-then-save: issuing a ticket, dropping expired ones, and
-    # cleanup (finish serving, then delete the lock if nobody waits).
-    for name in ("issue_ticket", "update_lock", "cleanup"):
-        setattr(RedisLockStore, name, under_mutex(getattr(LockStore, name)))
+        while True:
+            stored = await client.get(store.key_prefix + conversation_id)
+            if not stored:
+                break  # expired
+            lock = TicketLock.from_dict(json.loads(stored))
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            await change_ticket_lock(store, conversation_id, drop_expired)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    @contextlib.asynccontextmanager
+    async def lock(
+        self: RedisLockStore, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> Any:
+        try:
+            ticket = await issue_ticket(self, conversation_id, lock_lifetime)
+        except LockError:
+            raise
+        except Exception as error:  # as Rasa's issue_ticket: Redis unreachable and the like
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+        def finish(lock: Any) -> tuple[Any, None]:
+            if lock is None:
+                return UNCHANGED, None
+            lock.remove_ticket_for(ticket)
+            return (lock if lock.is_someone_waiting() else None), None  # delete it when nobody waits
+
+        try:
+            yield await acquire(self, conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            await change_ticket_lock(self, conversation_id, finish)
+
+    RedisLockStore.lock = lock  # type: ignore[method-assign]
     RedisLockStore.atomic_tickets = True  # type: ignore[attr-defined]
 
 
