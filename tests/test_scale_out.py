@@ -43,6 +43,8 @@ from tests.servers import (
     server_env,
     texts,
 )
+from tests.slack_standin import TEST_SIGNING_SECRET, TEST_TOKEN, SlackWebAPIStandIn
+from tests.test_slack import RETRY, SECOND_RETRY, acknowledged_without_retry, barrier, deliver, message_event, new_ids, sign
 
 NGINX_SITE = ROOT / "deploy" / "nginx" / "advisor.conf"
 CONVERSATIONS, TURNS = 50, 20
@@ -108,6 +110,7 @@ class Cluster:
     processes: Processes
     database_url: str
     balancer: str  # what people reach: nginx in front of the Rasa replicas
+    slack_api: SlackWebAPIStandIn  # Slack's Web API stand-in both replicas post to
 
     def replica(self, name: str) -> str:
         return self.processes.url(name)
@@ -144,6 +147,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             REDIS_PORT=str(redis_port),
             PRIVACY_HASH_KEY=PRIVACY_HASH_KEY,
         )
+        slack_api = SlackWebAPIStandIn()
+        env.update(SLACK_TOKEN=TEST_TOKEN, SLACK_SIGNING_SECRET=TEST_SIGNING_SECRET, SLACK_API_URL=slack_api.url)
         processes.running["nginx"] = start_nginx(workdir, site)
         try:
             for name in ("actions1", "actions2"):
@@ -155,9 +160,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 processes.wait(name, "/health")
             for name in ("rasa1", "rasa2"):
                 processes.wait(name)
-            yield Cluster(processes, database_url, f"http://127.0.0.1:{ports['balancer']}")
+            yield Cluster(processes, database_url, f"http://127.0.0.1:{ports['balancer']}", slack_api)
         finally:
             processes.stop_all()
+            slack_api.stop()
 
 
 def test_one_conversation_alternates_between_replicas_and_keeps_its_context(cluster: Cluster) -> None:
@@ -349,6 +355,32 @@ def test_turns_waiting_for_the_ticket_mutex_on_both_replicas_leave_other_convers
     assert all(seconds >= MUTEX_HELD_SECONDS - 1 for seconds, _ in waited.values()), f"the turns did not wait: {waited}"
     given = first + waited["rasa1"][1] + waited["rasa2"][1]
     assert len(given) == FUNDING_ITEMS and len(set(given)) == FUNDING_ITEMS, f"advice repeated: {given}"
+
+
+def test_slack_deliveries_are_answered_once_whichever_replica_gets_them(cluster: Cluster) -> None:
+    """The replicas remember Slack deliveries in the lock store's Redis: a retry or a replay
+    reaching the other replica is not answered again, and the retry of a delivery that never
+    arrived is answered once."""
+    rasa1, rasa2 = cluster.replica("rasa1"), cluster.replica("rasa2")
+    user, channel, ts = new_ids()
+    body = message_event("what are the key principles?", user, channel, ts)
+    captured = {"timestamp": int(time.time())}
+    captured["signature"] = sign(body, captured["timestamp"])
+    assert deliver(rasa1, body, "application/json", **captured)[0] == 200
+    cluster.slack_api.wait_for(lambda p: p.get("channel") == channel)
+    assert acknowledged_without_retry(deliver(rasa2, body, "application/json", headers=SECOND_RETRY))
+    assert acknowledged_without_retry(deliver(rasa2, body, "application/json", **captured))  # a replay
+
+    user2, channel2, ts2 = new_ids()
+    lost_first = message_event("the other providers see us as rivals", user2, channel2, ts2)
+    assert deliver(rasa2, lost_first, "application/json", headers=RETRY)[0] == 200
+    cluster.slack_api.wait_for(lambda p: p.get("channel") == channel2)
+    assert acknowledged_without_retry(deliver(rasa1, lost_first, "application/json", headers=SECOND_RETRY))
+
+    for replica in (rasa1, rasa2):
+        barrier(replica, cluster.slack_api)
+    assert len(cluster.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 1
+    assert len(cluster.slack_api.posts_where(lambda p: p.get("channel") == channel2)) == 1
 
 
 @pytest.mark.parametrize("kind", list(BAD_INPUTS))
