@@ -45,6 +45,8 @@ message; they are replaced by one that does not.
 
 Responses may say {retention_days}: filled from RETENTION_DAYS (actions/settings.py).
 
+Installed libraries' deprecation notices are kept off the screen (`make shell` opened with two screens).
+
 For `run`, the HTTP API is switched on only when RASA_API_TOKEN or RASA_JWT_SECRET is set,
 and then only with that token or JWT secret. They are read here from the environment
 and handed to Rasa in-process, so they never appear on a process command line.
@@ -756,6 +758,32 @@ def install_retention_in_responses() -> None:
     TemplatedNaturalLanguageGenerator.generate = generate  # type: ignore[method-assign]
 
 
+def install_quiet_third_party_warnings() -> None:
+    """No deprecation notices of installed libraries on the screen (idempotent; call it first).
+
+    Sanic switches every DeprecationWarning on when it is imported (`filterwarnings("once")`),
+    so `make shell` opened with two screens of notices from pkg_resources, SQLAlchemy,
+    pyparsing, click, distutils and others: nothing the person can act on (the versions are
+    pinned for Rasa 3.6). They are dropped where they would be shown, whatever filters the
+    libraries set; deprecations raised in the project's own code still show. TensorFlow's C++
+    start-up notices (oneDNN, CUDA, TensorRT) are turned off as Rasa does once it has loaded
+    TensorFlow (TF_CPP_MIN_LOG_LEVEL=2), only before the import, where it has an effect."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    original = warnings.showwarning
+    if getattr(original, "quiet", False):
+        return
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+    def showwarning(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        own = filename.startswith(project) and "site-packages" not in filename
+        if issubclass(category, (DeprecationWarning, PendingDeprecationWarning)) and not own:
+            return
+        original(message, category, filename, lineno, file, line)
+
+    showwarning.quiet = True  # type: ignore[attr-defined]
+    warnings.showwarning = showwarning
+
+
 def api_arguments(env: dict[str, str] | os._Environ = os.environ) -> list[str]:
     """`rasa run` flags for the HTTP API: none (API off) unless a token or JWT secret is set."""
     token = env.get("RASA_API_TOKEN", "").strip()
@@ -777,6 +805,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("Set RASA_API_TOKEN or RASA_JWT_SECRET instead of passing --enable-api: the API never runs without auth.")
     if argv[:1] == ["run"] and argv[1:2] != ["actions"]:
         argv += api_arguments()
+    install_quiet_third_party_warnings()
     install_never_silent_guard()
     install_message_length_cap()
     install_turn_admission()

@@ -5,7 +5,6 @@ web channel work.)"""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
 import subprocess
@@ -22,7 +21,7 @@ from scripts import launch
 from scripts.rasa_server import api_arguments
 from scripts.rasa_server import main as rasa_server_main
 from tests.conftest import ROOT, RunningAdvisor, free_port
-from tests.servers import Processes, get, post, say, server_env
+from tests.servers import Processes, get, listening_addresses, post, say, server_env
 
 def test_http_api_is_off_by_default(advisor: RunningAdvisor) -> None:
     base = f"http://127.0.0.1:{advisor.rasa_port}"
@@ -99,21 +98,6 @@ def test_api_secrets_never_appear_on_a_command_line(api_server: ApiServer) -> No
     command_line = Path(f"/proc/{process.pid}/cmdline").read_bytes()
     assert b"scripts.rasa_server" in command_line
     assert api_server.token.encode() not in command_line and api_server.jwt_secret.encode() not in command_line
-
-
-def listening_addresses(port: int) -> set[str]:
-    """Addresses with a listening TCP socket on `port`, from the kernel's tables."""
-    found = set()
-    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            address, port_hex = fields[1].split(":")
-            if fields[3] == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
-                raw = bytes.fromhex(address)
-                # The kernel prints each 32-bit word in host (little-endian) order.
-                packed = b"".join(raw[i : i + 4][::-1] for i in range(0, width, 4))
-                found.add(str(ipaddress.ip_address(packed)))
-    return found
 
 
 def test_both_servers_listen_on_loopback_only_by_default(advisor: RunningAdvisor) -> None:
