@@ -163,7 +163,8 @@ class SignedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         signer = SessionSigner(os.environ.get("WEBCHAT_SESSION_SECRET", ""))
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=allowed_origins())
+        # No credentials: the session id travels in the messages, never in a cookie.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=allowed_origins(), cors_credentials=False)
         self.sio = sio  # Rasa's get_output_channel reads it
         blueprint = PageAndSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         namespace = self.namespace

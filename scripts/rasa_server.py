@@ -45,7 +45,9 @@ message; they are replaced by one that does not.
 
 Responses may say {retention_days}: filled from RETENTION_DAYS (actions/settings.py).
 
-Installed libraries' deprecation notices are kept off the screen (`make shell` opened with two screens).
+Every response carries security headers (X-Content-Type-Options: nosniff and others), and
+none says Access-Control-Allow-Credentials: true (Rasa's CORS set-up did). Installed
+libraries' deprecation notices are kept off the screen (`make shell` opened with two screens).
 
 For `run`, the HTTP API is switched on only when RASA_API_TOKEN or RASA_JWT_SECRET is set,
 and then only with that token or JWT secret. They are read here from the environment
@@ -784,6 +786,52 @@ def install_quiet_third_party_warnings() -> None:
     warnings.showwarning = showwarning
 
 
+# On every response of the Rasa server (REST, Slack, Socket.IO, the health check, errors); a
+# response that sets its own keeps it (the chat pages: their Content-Security-Policy and caching).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+async def add_security_headers(request: Any, response: Any) -> None:
+    """A Sanic response middleware: SECURITY_HEADERS, and never Access-Control-Allow-Credentials."""
+    if response is None:
+        return
+    for name, value in SECURITY_HEADERS.items():
+        if name not in response.headers:
+            response.headers[name] = value
+    response.headers.pop("Access-Control-Allow-Credentials", None)
+
+
+def install_security_headers() -> None:
+    """Security headers on every response, and CORS without credentials (idempotent).
+
+    Rasa's configure_cors (rasa/server.py), which every Rasa app goes through, tells
+    Sanic-CORS to allow credentials, so every response said
+    `Access-Control-Allow-Credentials: true`; nothing here uses cookies or HTTP auth across
+    origins (the web chat's session id travels in its messages), so it is not allowed. The
+    same function, otherwise as Rasa's, adds the security headers to the app."""
+    import rasa.server
+    from sanic_cors import CORS
+
+    if getattr(rasa.server.configure_cors, "secured", False):
+        return
+
+    def configure_cors(app: Any, cors_origins: Any = "") -> None:
+        app.config.CORS_AUTOMATIC_OPTIONS = True
+        app.config.CORS_SUPPORTS_CREDENTIALS = False
+        app.config.CORS_EXPOSE_HEADERS = "filename"
+        CORS(app, resources={r"/*": {"origins": cors_origins or ""}}, automatic_options=True)
+        app.register_middleware(add_security_headers, "response")
+
+    configure_cors.secured = True  # type: ignore[attr-defined]
+    rasa.server.configure_cors = configure_cors
+
+
 def api_arguments(env: dict[str, str] | os._Environ = os.environ) -> list[str]:
     """`rasa run` flags for the HTTP API: none (API off) unless a token or JWT secret is set."""
     token = env.get("RASA_API_TOKEN", "").strip()
@@ -821,6 +869,7 @@ def main(argv: list[str] | None = None) -> None:
     install_log_redaction()
     install_payload_warning_redaction()
     install_retention_in_responses()
+    install_security_headers()
     import rasa.__main__
 
     sys.argv = ["rasa", *argv]

@@ -5,6 +5,8 @@ web channel work.)"""
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
 import secrets
 import subprocess
@@ -98,6 +100,51 @@ def test_api_secrets_never_appear_on_a_command_line(api_server: ApiServer) -> No
     command_line = Path(f"/proc/{process.pid}/cmdline").read_bytes()
     assert b"scripts.rasa_server" in command_line
     assert api_server.token.encode() not in command_line and api_server.jwt_secret.encode() not in command_line
+
+
+def raw_request(advisor: RunningAdvisor, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    """Status and headers (names lower-cased) of one request to the Rasa server."""
+    connection = http.client.HTTPConnection("127.0.0.1", advisor.rasa_port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}
+    finally:
+        connection.close()
+
+
+def test_every_response_has_security_headers_and_none_allows_credentials(advisor: RunningAdvisor) -> None:
+    """Stock Rasa set these on nothing but the chat pages (ours), and said
+    Access-Control-Allow-Credentials: true on every response, though nothing here uses
+    cookies or HTTP auth across origins."""
+    own, other = advisor.base_url, "http://elsewhere.example"
+    rest = json.dumps({"sender": f"headers-{secrets.token_hex(4)}", "message": "hi"}).encode()
+    requests = {
+        "health check": ("GET", "/", None, {}),
+        "REST webhook": ("POST", "/webhooks/rest/webhook", rest, {"Content-Type": "application/json", "Origin": other}),
+        "REST preflight": ("OPTIONS", "/webhooks/rest/webhook", None, {"Origin": other, "Access-Control-Request-Method": "POST"}),
+        "Socket.IO handshake": ("GET", "/socket.io/?EIO=4&transport=polling", None, {"Origin": own}),
+        "Socket.IO from another origin": ("GET", "/socket.io/?EIO=4&transport=polling", None, {"Origin": other}),
+        "chat page": ("GET", "/chat/", None, {}),
+        "chat script": ("GET", "/chat/chat.js", None, {}),
+        "unsigned Slack request": ("POST", "/webhooks/slack/webhook", b"{}", {"Content-Type": "application/json"}),
+        "unknown path": ("GET", "/no-such-page", None, {"Origin": other}),
+    }
+    problems = []
+    for name, (method, path, body, headers) in requests.items():
+        status, got = raw_request(advisor, method, path, body, headers)
+        if got.get("x-content-type-options") != "nosniff":
+            problems.append(f"{name} ({status}): X-Content-Type-Options {got.get('x-content-type-options')!r}")
+        if got.get("referrer-policy") != "no-referrer" or "frame-ancestors 'none'" not in got.get("content-security-policy", ""):
+            problems.append(f"{name} ({status}): Referrer-Policy / frame-ancestors missing")
+        if "access-control-allow-credentials" in got:
+            problems.append(f"{name} ({status}): Access-Control-Allow-Credentials {got['access-control-allow-credentials']!r}")
+    assert not problems, problems
+    # The pages keep their own, stricter, Content-Security-Policy (scripts from this server only).
+    assert "script-src 'self'" in raw_request(advisor, "GET", "/chat/")[1]["content-security-policy"]
+    assert raw_request(advisor, "POST", "/webhooks/rest/webhook", rest, {"Content-Type": "application/json"})[1]["cache-control"] == "no-store"
 
 
 def test_both_servers_listen_on_loopback_only_by_default(advisor: RunningAdvisor) -> None:
