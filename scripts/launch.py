@@ -30,14 +30,13 @@ from pathlib import Path
 
 import yaml
 
-from actions.settings import DEFAULT_TRACKER_DB
+from actions.settings import DEFAULT_RASA_PORT, DEFAULT_TRACKER_DB, local_origins
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 MODELS = ROOT / "models"
 RUN_DIR = ROOT / "var"
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories")
-DEFAULT_RASA_PORT = 5005
 DEFAULT_ACTION_PORT = 5055
 
 
@@ -146,6 +145,11 @@ def start_action_server(port: int = DEFAULT_ACTION_PORT, env: dict[str, str] | N
     )
 
 
+def with_public_origins(env: dict[str, str], port: int) -> dict[str, str]:
+    """`env` with PUBLIC_ORIGINS, when it does not say, set to the local address served on `port`."""
+    return {**env, "PUBLIC_ORIGINS": env.get("PUBLIC_ORIGINS") or ",".join(local_origins(port))}
+
+
 def start_rasa_server(
     port: int = DEFAULT_RASA_PORT,
     model: Path | None = None,
@@ -154,7 +158,7 @@ def start_rasa_server(
     credentials: Path | None = None,
 ) -> subprocess.Popen:
     out = open(log, "ab") if log else None
-    env = env or server_env()
+    env = with_public_origins(env or server_env(), port)
     credentials = credentials or render_credentials(env)
     return subprocess.Popen(
         [
@@ -175,6 +179,7 @@ def start_rasa_server(
 def start_shell(port: int, model: Path, env: dict[str, str]) -> subprocess.Popen:
     """`rasa shell` in this terminal. It runs a Rasa server (REST) for the conversation: on
     loopback, as `rasa run` here (stock `rasa shell` listens on 0.0.0.0, open to the network)."""
+    env = with_public_origins(env, port)
     return subprocess.Popen(
         [
             str(VENV_BIN / "python"), "-m", "scripts.rasa_server", "shell", "--model", str(model),
