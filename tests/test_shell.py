@@ -107,7 +107,9 @@ def test_make_shell_listens_on_loopback_starts_quietly_and_stops_when_its_termin
     make is then the terminal's session leader, the only process the kernel tells of the
     hang-up. The install and load steps are taken as done (-o): the advisor fixture loaded the store."""
     rasa_port, action_port = free_port(), free_port()
-    env = {k: v for k, v in advisor.env.items() if not k.startswith("SLACK_")}
+    # As in a person's terminal: no TF_CPP_MIN_LOG_LEVEL, which this test process may carry
+    # (jax, imported by in-process tests before this one, sets it to 1 in os.environ).
+    env = {k: v for k, v in advisor.env.items() if not k.startswith("SLACK_") and k != "TF_CPP_MIN_LOG_LEVEL"}
     env.update(TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'shell-tracker.db'}", TERM="xterm", COLUMNS="120", LINES="50")
     screen = io.StringIO()
     terminal = pexpect.spawn(
