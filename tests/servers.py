@@ -5,6 +5,7 @@ action servers and nginx started by a test module, plus the services they need
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import shutil
@@ -95,6 +96,21 @@ def advice_titles(reply_text: str) -> list[str]:
 
 def sender(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Addresses with a listening TCP socket on `port`, from the kernel's tables."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, port_hex = fields[1].split(":")
+            if fields[3] == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                # The kernel prints each 32-bit word in host (little-endian) order.
+                packed = b"".join(raw[i : i + 4][::-1] for i in range(0, width, 4))
+                found.add(str(ipaddress.ip_address(packed)))
+    return found
 
 
 # --- processes ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ real Rasa server and action server: the journey of issue 4 and the WCAG 2.2 AA c
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import re
 import time
@@ -121,11 +122,51 @@ async def test_only_the_pages_own_origin_may_connect(advisor: RunningAdvisor) ->
     await own.close()
 
 
-def test_allowed_origins_come_from_one_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def socketio_handshake(advisor: RunningAdvisor, headers: dict[str, str]) -> int:
+    """The status of a Socket.IO (Engine.IO 4) handshake sent with exactly these headers."""
+    connection = http.client.HTTPConnection("127.0.0.1", advisor.rasa_port, timeout=10)
+    try:
+        connection.putrequest("GET", "/socket.io/?EIO=4&transport=polling", skip_host=True, skip_accept_encoding=True)
+        for name, value in {"Host": f"127.0.0.1:{advisor.rasa_port}", **headers}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_origin_check_trusts_the_configured_origins_not_the_requests_host(advisor: RunningAdvisor) -> None:
+    """python-socketio's default takes "the server's own origin" from Host and X-Forwarded-Host,
+    which the request sets itself: a client (or a page on a DNS name rebound to this server)
+    naming its own origin in all three passed."""
+    port = advisor.rasa_port
+    spoofed = {
+        "Host and X-Forwarded-Host": {"Origin": "http://evil.example", "Host": "evil.example",
+                                      "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"},
+        "X-Forwarded-Host": {"Origin": "https://evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+        "DNS rebinding (Host is the attacker's name)": {"Origin": f"http://evil.example:{port}", "Host": f"evil.example:{port}"},
+    }
+    for name, headers in spoofed.items():
+        assert socketio_handshake(advisor, headers) == 400, name
+    # The page's own origin, as the launcher serves it (settings.public_origins), is accepted.
+    for origin in settings.local_origins(port):
+        assert socketio_handshake(advisor, {"Origin": origin}) == 200, origin
+
+
+def test_allowed_origins_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WEBCHAT_ALLOWED_ORIGINS", raising=False)
-    assert allowed_origins() is None  # python-socketio: the server's own origin only
+    monkeypatch.delenv("PUBLIC_ORIGINS", raising=False)
+    assert allowed_origins() == ["http://127.0.0.1:5005", "http://localhost:5005"]  # where `make run` serves
+    assert launch.with_public_origins({}, 5123)["PUBLIC_ORIGINS"] == "http://127.0.0.1:5123,http://localhost:5123"
+    assert launch.with_public_origins({"PUBLIC_ORIGINS": "https://a.example"}, 5123)["PUBLIC_ORIGINS"] == "https://a.example"
+    monkeypatch.setenv("PUBLIC_ORIGINS", "https://Advisor.example.org:443/")
     monkeypatch.setenv("WEBCHAT_ALLOWED_ORIGINS", "https://advisor.example.org/, https://intranet.example.nhs.uk")
     assert allowed_origins() == ["https://advisor.example.org", "https://intranet.example.nhs.uk"]
+    monkeypatch.setenv("PUBLIC_ORIGINS", "advisor.example.org")  # no scheme: no browser sends that
+    with pytest.raises(ValueError, match="PUBLIC_ORIGINS"):
+        allowed_origins()
 
 
 def test_session_signatures_depend_on_the_secret_which_the_launcher_keeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
