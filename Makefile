@@ -67,6 +67,8 @@ test: install
 eval: install train
 	$(PY) -m scripts.evaluate --sweep --peers --cv --json results/eval.json
 	$(PY) -m scripts.evaluate --heldout tests/heldout/nlu_fresh.yml --peers --json results/eval-fresh.json
+	$(PY) -m scripts.practitioner_eval
+	$(PY) -m scripts.retrieval_eval
 
 ## bench: speed and cost of the running servers beside the default-config bot: timed trainings, then
 ##        REST conversations at 1, 10 and 50 at once; report in results/bench/. Not part of make test.

@@ -354,7 +354,7 @@ def test_turns_waiting_for_the_ticket_mutex_on_both_replicas_leave_other_convers
     assert len(others) >= 4, others
     assert all(seconds >= MUTEX_HELD_SECONDS - 1 for seconds, _ in waited.values()), f"the turns did not wait: {waited}"
     given = first + waited["rasa1"][1] + waited["rasa2"][1]
-    assert len(given) == FUNDING_ITEMS and len(set(given)) == FUNDING_ITEMS, f"advice repeated: {given}"
+    assert len(given) == 3 and len(set(given)) == 3, f"advice repeated: {given}"  # one item per answer
 
 
 def test_slack_deliveries_are_answered_once_whichever_replica_gets_them(cluster: Cluster) -> None:
