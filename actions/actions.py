@@ -139,11 +139,11 @@ class ActionMoreAdvice(Action):
         if knowledge is None:
             return []
         focus = resolve(knowledge, tracker.get_slot("focus"))
-        if intent_of(tracker) == "ask_more" and isinstance(focus, TopicView):  # "tell me more" after a summary
+        if intent_of(tracker) != "skip_context" and isinstance(focus, TopicView):  # "tell me more" after a summary
             buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(f"ask_{focus.id}", ["ask_challenges"])]
             dispatcher.utter_message(text=topic_reply(knowledge, focus.id), buttons=buttons)
             return []
-        if intent_of(tracker) == "ask_more" and isinstance(focus, PracticeView):
+        if intent_of(tracker) != "skip_context" and isinstance(focus, PracticeView):
             return another_idea(dispatcher, knowledge, tracker, focus)
         challenge = tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:

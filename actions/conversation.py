@@ -12,11 +12,14 @@ from actions.actions import answer_two
 from actions.advice import action_plan_reply
 from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.answers import resolve
-from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, retrieve, short_follow_up
+from actions.context import context_from_message
+from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, focus_events, retrieve, short_follow_up
 from actions.retrieval import content_words
 
 # Fewer words of substance than this ("what about it") is not enough to look anything up.
 MIN_CONTENT_WORDS = 2
+# A message about the person this short is only that; a longer one also asks something.
+CONTEXT_ONLY_WORDS = 6
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
 from actions.vocabulary import CHALLENGES, TOPIC_BUTTON_TITLES
@@ -52,11 +55,18 @@ class ActionClarify(Action):
             return answer_two(dispatcher, tracker, knowledge, pair) if knowledge else []
         # A short follow-up in words the classifier cannot place ("exmple pls", "tldr?").
         follow_up = short_follow_up(tracker.latest_message.get("text") or "")
+        if follow_up == "ask_more" and tracker.get_slot("focus"):
+            return [FollowupAction("action_more_advice")]
         if follow_up and tracker.get_slot("focus"):
             knowledge = await knowledge_or_apology(dispatcher)
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
             if item is not None:
-                return ActionFollowUp.follow_up(dispatcher, item, follow_up)
+                return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
+        # "hiya, I manage a small charity": the person telling us about themselves in words the
+        # classifier could not place.
+        about_them = context_from_message(tracker.latest_message)
+        if about_them and len(content_words(tracker.latest_message.get("text") or "")) <= CONTEXT_ONLY_WORDS:
+            return [SlotSet(d, v) for d, v in about_them.items()] + [FollowupAction("action_acknowledge_context")]
         # About partnership work but no intent fits: answer from the store when something fits well.
         # Not when the classifier's best guess is "out of scope": retrieval must not turn an
         # everyday request into advice.

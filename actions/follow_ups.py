@@ -166,10 +166,11 @@ def another_idea(dispatcher: CollectingDispatcher, knowledge: Knowledge, tracker
 SHORT_FOLLOW_UPS = (
     (re.compile(r"\bex[a-z]{0,3}m?p[a-z]*\b|\be\.?g\b|\binstance\b"), "ask_example"),
     (re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\bshort[a-z]*\b|\bsumm?ar"), "ask_simpler"),
-    (re.compile(r"^\W*(how|steps?)\b"), "ask_how"),
-    (re.compile(r"^\W*why\b"), "ask_why"),
+    (re.compile(r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"), "ask_how"),
+    (re.compile(r"^\W*(?:ok\w*|so|and|but)?\W*why\b"), "ask_why"),
+    (re.compile(r"\b(?:what else|another|other (?:ideas?|suggestions?|options?)|different (?:idea|suggestion))\b"), "ask_more"),
 )
-SHORT_WORDS = 5
+SHORT_WORDS = 8
 
 
 def short_follow_up(text: str) -> str | None:
@@ -269,6 +270,10 @@ class ActionFollowUp(Action):
                     )
                     return [SlotSet("focus", key_of(topic))]
                 found = retrieve(knowledge, term, threshold=PRACTICE_THRESHOLD) if uses_term(knowledge, term) else retrieve(knowledge, term + " " + text)
+                if found and isinstance(found[0][0], PracticeView):
+                    practice = found[0][0]
+                    dispatcher.utter_message(text=f"\u201c{term}\u201d comes up in {answers.practice_answer(practice)}", buttons=answers.practice_buttons())
+                    return focus_events(practice)
                 if found:
                     return show(dispatcher, knowledge, tracker, found[0][0])
                 if not (item and set(content_words(term)) & set(content_words(item.title))):
