@@ -26,8 +26,8 @@ ORDINALS = {
 ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b|(?:number|no\.?|option|item|#)\s*([1-5])\b|^\s*([1-5])\s*$", re.IGNORECASE)
 # "what do you mean by X", "what does X mean", "what's a X", "meaning of X", "define X"
 TERM = re.compile(
-    r"mean(?:t)? by\s+(?P<a>.+)|what (?:does|do|is|are|'s)\s+(?P<b>(?!you\b).+?)\s+(?:actually |really |even )?(?:mean|stand for)|"
-    r"meaning of\s+(?P<c>.+)|define\s+(?P<d>.+)|^(?:so )?what(?:'s| is| are)\s+(?:an?\s+|the\s+)?(?P<e>.+)",
+    r"mean(?:t)? by\s+(?P<a>.+)|what (?:does|do|is|are|'s|s)\s+(?P<b>(?!you\b).+?)\s+(?:actually |really |even )?(?:mean|stand for)|"
+    r"meaning of\s+(?P<c>.+)|define\s+(?P<d>.+)|^(?:so |ok )?what(?:'s| is| are|s)\s+(?:an?\s+|the\s+)?(?P<e>.+)",
     re.IGNORECASE,
 )
 # A second answer scoring this close to the best is offered beside it.
@@ -69,6 +69,8 @@ def named_option(knowledge: Knowledge, text: str, options: list[str]) -> str | N
     for key in options:
         item = resolve(knowledge, key)
         title = set(content_words(item.title)) if item else set()
+        if isinstance(item, AdviceView):  # "the time one": the challenge an advice item is about
+            title |= set(content_words(knowledge.passages[item.challenge_id].title)) if item.challenge_id in knowledge.passages else set()
         overlap = len(title & said)
         if title and overlap > best_overlap and overlap >= min(2, len(title)):
             best, best_overlap = key, overlap
@@ -173,8 +175,17 @@ SHORT_FOLLOW_UPS = (
 SHORT_WORDS = 8
 
 
+# "why does giving it time matter if we can't show them anything": a question that starts with
+# why or how, right after an answer, is about that answer even when it is longer.
+LEADING_FOLLOW_UP = re.compile(r"^\W*(?:ok\w*|so|and|but|right)?\W*(how|why)\b")
+LEADING_WORDS = 16
+
+
 def short_follow_up(text: str) -> str | None:
     cleaned = (text or "").lower().strip()
+    leading = LEADING_FOLLOW_UP.match(cleaned)
+    if leading and len(cleaned.split()) <= LEADING_WORDS:
+        return f"ask_{leading.group(1)}"
     if len(cleaned.split()) > SHORT_WORDS:
         return None
     return next((intent for pattern, intent in SHORT_FOLLOW_UPS if pattern.search(cleaned)), None)
@@ -204,7 +215,8 @@ def principle_meaning(knowledge: Knowledge, term: str) -> tuple[str, list[Advice
 
 
 def term_pattern(term: str) -> re.Pattern[str]:
-    return re.compile(r"\b" + re.escape(term.strip()) + r"\b", re.IGNORECASE)
+    """The term as a whole word or phrase, singular or plural ("statutory requirement(s)")."""
+    return re.compile(r"\b" + re.escape(term.strip()) + r"s?\b", re.IGNORECASE)
 
 
 def passage_using(knowledge: Knowledge, term: str) -> PassageView | None:
@@ -228,11 +240,16 @@ def uses_term(knowledge: Knowledge, term: str) -> bool:
     return any(pattern.search(text) for text in texts)
 
 
+# What people put after the term: "what's an LPC actually do", "the CVS anyway", "mistrust there".
+TERM_TAIL = re.compile(r"\s+(?:actually|really|exactly|anyway|for|do|does|mean|there|here|then|in practice|in this context)\b.*$", re.IGNORECASE)
+
+
 def term_in(text: str) -> str | None:
     match = TERM.search(text or "")
     if not match:
         return None
-    term = next(g for g in match.groups() if g)
+    term = next(g for g in match.groups() if g).split(",")[0]
+    term = re.sub(r"^(?:an?|the)\s+", "", TERM_TAIL.sub("", term.strip()), flags=re.IGNORECASE)
     return term.strip(" ?!.\"'\u201c\u201d") or None
 
 

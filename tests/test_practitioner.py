@@ -18,9 +18,9 @@ from tests.conftest import ROOT, RunningAdvisor
 from tests.practitioner_checks import PRACTITIONER_DIR, kind_of, matches, words
 from tests.servers import say, sender, texts
 
-# Issue 13 asks for 90 %; this session reached 82 % on this (development) set. The test guards the
-# change cannot lower it silently; raise it as the figure rises.
-PASS_RATE = 0.80
+# Issue 13 asks for 90 %; 83.5 % is reached on this development set so far. The test guards the
+# committed figure so a change cannot lower it silently; raise it as the figure rises.
+PASS_RATE = 0.82
 FIRST_ANSWER_WORDS = 150
 
 
