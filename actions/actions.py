@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
@@ -23,7 +23,7 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.follow_ups import ActionFollowUp, another_idea, related_advice
+from actions.follow_ups import another_idea
 from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
 from actions.understanding import two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, SECTOR_BUTTONS
@@ -168,13 +168,13 @@ class ActionKnowledgeAnswer(Action):
         intent = intent_of(tracker)
         focus = resolve(knowledge, tracker.get_slot("focus"))
         text = tracker.latest_message.get("text") or ""
-        if intent == "ask_case_study" and isinstance(focus, (AdviceView, PracticeView)) and not NAMES_THE_CASE_STUDY.search(text):
+        advice_pending = focus is None and tracker.get_slot("current_challenge") in CHALLENGES  # asked "which sector?"
+        if intent == "ask_case_study" and (isinstance(focus, (AdviceView, PracticeView)) or advice_pending) and not NAMES_THE_CASE_STUDY.search(text):
             # "example?" right after advice asks for an example of that advice, not for BCPP.
-            related = related_advice(knowledge, tracker, focus) if isinstance(focus, PracticeView) else None
-            return ActionFollowUp.follow_up(dispatcher, focus, "ask_example", related)
+            return [FollowupAction("action_follow_up")]
         if intent == "ask_challenges":
             dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))
-            return []
+            return [SlotSet("last_options", [f"challenge:{p.id}" for p in knowledge.topics["challenges"].passages])]
         buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(intent or "", [])]
         if intent == "ask_sources":
             # The "Sources" button under an answer asks for that answer's; a typed question for all of them.

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import answers
 from actions.advice import RankedAdvice, cite, rank_advice
 from actions.answers import Item, key_of, resolve
-from actions.common import advice_started, challenge_buttons, intent_of, knowledge_or_apology, next_advice, person_context
+from actions.common import advice_started, advise, challenge_buttons, intent_of, knowledge_or_apology, next_advice, person_context
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView
 from actions.vocabulary import CHALLENGES, PRINCIPLE_TOPICS
@@ -69,6 +69,8 @@ def named_option(knowledge: Knowledge, text: str, options: list[str]) -> str | N
     for key in options:
         item = resolve(knowledge, key)
         title = set(content_words(item.title)) if item else set()
+        if key.startswith("challenge:") and key.partition(":")[2] in knowledge.passages:
+            title = set(content_words(knowledge.passages[key.partition(":")[2]].title))
         if isinstance(item, AdviceView):  # "the time one": the challenge an advice item is about
             title |= set(content_words(knowledge.passages[item.challenge_id].title)) if item.challenge_id in knowledge.passages else set()
         overlap = len(title & said)
@@ -264,9 +266,13 @@ class ActionFollowUp(Action):
         if knowledge is None:
             return []
         intent = intent_of(tracker)
+        if intent == "ask_case_study":  # "example?" right after advice (see ActionKnowledgeAnswer)
+            intent = "ask_example"
         text = tracker.latest_message.get("text") or ""
         options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
         key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
+        if key and key.startswith("challenge:") and key.partition(":")[2] in CHALLENGES:  # "the time one" after the list
+            return advise(dispatcher, tracker, knowledge, key.partition(":")[2])
         item = resolve(knowledge, key or tracker.get_slot("focus"))
 
         if intent == "ask_meaning":
@@ -281,11 +287,12 @@ class ActionFollowUp(Action):
                 passage = passage_using(knowledge, term)
                 if passage is not None:
                     topic = knowledge.topics[passage.topic_id]
+                    # An aside: the item in focus stays in focus, so "another idea" still continues it.
                     dispatcher.utter_message(
                         text=f"\u201c{term}\u201d comes up in the guidance on {passage.title}: \u201c{passage.text}\u201d ({cite(passage)})",
-                        buttons=[answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON],
+                        buttons=([answers.ANOTHER_BUTTON] if item is not None else []) + [answers.OTHER_PROBLEM_BUTTON],
                     )
-                    return [SlotSet("focus", key_of(topic))]
+                    return []
                 found = retrieve(knowledge, term, threshold=PRACTICE_THRESHOLD) if uses_term(knowledge, term) else retrieve(knowledge, term + " " + text)
                 if found and isinstance(found[0][0], PracticeView):
                     practice = found[0][0]
