@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from actions.store.knowledge import AdviceView, Knowledge, PassageView
-from actions.vocabulary import DIMENSIONS
+from actions.vocabulary import DIMENSIONS, TOPIC_BUTTON_TITLES
 
 ITEMS_PER_ANSWER = 1  # one item per answer: a chat reply a phone shows whole; the rest is a tap away
 # How much fit to the described problem counts against the person's context (tags score +2 matched,
@@ -135,9 +135,9 @@ def sources_reply(knowledge: Knowledge) -> str:
 
 def challenges_reply(knowledge: Knowledge) -> str:
     topic = knowledge.topics["challenges"]
+    # One line each, so the list scans on a phone; picking one gives the guidance's own words.
     lines = ["Partnerships commonly run into these challenges:"]
-    lines += [f"\u2022 {p.title}: {p.text}" for p in topic.passages]
-    lines.append("")
+    lines += [f"\u2022 {p.title}: {TOPIC_BUTTON_TITLES.get(p.id, p.title).lower()}" for p in topic.passages]
     lines.append("(" + "; ".join(dict.fromkeys(cite(p) for p in topic.passages)) + ")")
     lines.append("Which one sounds most like yours? Pick one, or describe what is happening.")
     return "\n".join(lines)
