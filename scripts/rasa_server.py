@@ -42,6 +42,13 @@ event at INFO or above (debug logging, switched on by hand, still shows them). R
 warnings about a message that looks like a payload ("/...") but is not one quote the
 message; they are replaced by one that does not.
 
+Conversations are per channel (channels/inputs.py): where Rasa hands each channel the function
+that passes its messages on, the channel's namespace is put in front of the sender id
+("rest:...", "web:...", "slack:..."), so no channel can address another's conversations; the
+channel's own name replaces whatever the request said; replies go out under the id the channel
+knows. The same place refuses a message over the limits (sender id, text, metadata) politely,
+before anything is stored, and every HTTP request body is capped at 1 MB (Sanic's default: 100 MB).
+
 Responses may say {retention_days}: filled from RETENTION_DAYS (actions/settings.py).
 
 For `run`, the HTTP API is switched on only when RASA_API_TOKEN or RASA_JWT_SECRET is set,
@@ -61,6 +68,7 @@ from typing import Any
 
 from actions import settings
 from actions.replies import CONVERSATION_DELETED, DELETE_ACTION, PRIVACY_SIGNAL, UNAVAILABLE_REPLY
+from channels import inputs
 
 logger = logging.getLogger(__name__)
 DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
@@ -569,6 +577,80 @@ def install_conversation_deletion() -> None:
     MessageProcessor.save_tracker = save_tracker  # type: ignore[method-assign]
 
 
+def install_conversation_namespaces() -> None:
+    """Each channel's conversations under its own namespace, and messages over the limits
+    refused politely, where Rasa hands channels the function for their messages (idempotent).
+
+    Rasa's `register` gives every channel the same handler, which passes the message to the
+    agent as it is: the sender id as the channel (or the request) gave it, and for REST the
+    channel name from the body. This gives each channel its own handler, which
+    - refuses a message whose sender id, text or metadata is over the limits of
+      channels/inputs.py (or is not text): a polite reply, a warning without the content, and
+      nothing stored;
+    - stores it under "<namespace>:<sender id>" with the channel's own name as its input channel;
+    - sends the replies to the sender id the channel knows (the web chat's room, say)."""
+    from rasa.core.channels import channel as channel_module
+
+    if getattr(channel_module.register, "namespaced", False):
+        return
+
+    def handler_for(app: Any, input_channel: Any) -> Any:
+        name = input_channel.name()
+
+        async def handler(message: Any) -> None:
+            problem = inputs.message_problem(message.text, message.sender_id, message.metadata)
+            if problem:
+                logger.warning("A message on the %s channel was not read: %s.", name, problem.reason)
+                reply = inputs.TOO_LARGE_REPLY if problem.status == 413 else inputs.UNREADABLE_REPLY
+                await message.output_channel.send_response(message.sender_id, {"text": reply})
+                return
+            sender_id = message.sender_id
+            message.sender_id = inputs.conversation_id(name, sender_id)
+            message.input_channel = name
+            output = message.output_channel
+            if not getattr(output, "namespaced", False):
+                send_response = output.send_response
+
+                async def send_to_channel_id(recipient_id: str, reply: dict) -> None:
+                    await send_response(inputs.channel_sender_id(name, recipient_id), reply)
+
+                output.send_response = send_to_channel_id
+                output.namespaced = True
+            await app.ctx.agent.handle_message(message)
+
+        return handler
+
+    def register(input_channels: list, app: Any, route: str | None) -> None:
+        """Rasa's register (rasa/core/channels/channel.py), with a handler per channel."""
+        for input_channel in input_channels:
+            prefix = channel_module.urljoin(route, input_channel.url_prefix()) if route else None
+            app.blueprint(input_channel.blueprint(handler_for(app, input_channel)), url_prefix=prefix)
+        app.ctx.input_channels = input_channels
+
+    register.namespaced = True  # type: ignore[attr-defined]
+    channel_module.register = register
+
+
+def install_request_size_limit() -> None:
+    """Every HTTP request body to the Rasa server at most channels.inputs.MAX_REQUEST_BYTES;
+    Sanic answers a bigger one with 413, and its error answers are JSON, as the channels' own
+    are, rather than an HTML page (idempotent)."""
+    import rasa.core.run
+
+    original = rasa.core.run.configure_app
+    if getattr(original, "limited", False):
+        return
+
+    def configure_app(*args: Any, **kwargs: Any) -> Any:
+        app = original(*args, **kwargs)
+        app.config.REQUEST_MAX_SIZE = inputs.MAX_REQUEST_BYTES
+        app.config.FALLBACK_ERROR_FORMAT = "json"
+        return app
+
+    configure_app.limited = True  # type: ignore[attr-defined]
+    rasa.core.run.configure_app = configure_app
+
+
 # The event fields Rasa's own anonymiser treats as holding people's text (rasa/utils/log_utils.py).
 TEXT_FIELDS = frozenset({
     "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
@@ -682,6 +764,8 @@ def main(argv: list[str] | None = None) -> None:
     install_sequential_graph_runner()
     install_kept_alive_endpoint_sessions()
     install_conversation_deletion()
+    install_conversation_namespaces()
+    install_request_size_limit()
     install_log_redaction()
     install_payload_warning_redaction()
     install_retention_in_responses()

@@ -36,7 +36,7 @@ from actions.store.records import Recorder, conversation_key
 from scripts import launch
 from scripts.rasa_server import REDACTED, delete_conversation, deletion_confirmed, install_log_redaction
 from tests.conftest import CONTENT_DIR, ROOT, RunningAdvisor, free_port, make_tracker, run_action
-from tests.servers import Processes, postgres_schema, redis_address, say, sender, server_env, texts
+from tests.servers import Processes, postgres_schema, redis_address, rest_id, say, sender, server_env, texts
 
 ASK = "This deletes this conversation and your feedback and health-check answers. Delete them?"
 PRIVACY_HASH_KEY = "privacy-test-key"  # the PostgreSQL stack's; the SQLite stack uses the checkout's var/privacy.key
@@ -230,20 +230,22 @@ class Stack:
     knowledge_url: str
     env: dict[str, str]
     logs: list[Path]
-    senders: dict[str, list[str]] = field(default_factory=dict)  # group -> conversations
+    senders: dict[str, list[str]] = field(default_factory=dict)  # group -> REST senders
 
     def key(self, sender_id: str) -> str:
-        """The conversation key the action server stored (with the stack's hash key)."""
+        """The conversation key the action server stored for a REST sender (with the stack's hash
+        key): of the id Rasa stores the conversation under, "rest:<sender>"."""
         import hashlib
         import hmac
 
         secret = self.env.get("PRIVACY_HASH_KEY") or settings.privacy_hash_key().decode()
-        return hmac.new(secret.encode(), sender_id.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(secret.encode(), rest_id(sender_id).encode(), hashlib.sha256).hexdigest()
 
     def tracker(self) -> Any:
         return create_engine(self.tracker_url, future=True)
 
     def events_per_sender(self) -> Counter:
+        """Stored events per conversation, by the stored id (REST senders as rest_id(sender))."""
         engine = self.tracker()
         with engine.connect() as connection:
             counts = Counter(dict(connection.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id")).all()))
@@ -254,7 +256,7 @@ class Stack:
         engine = self.tracker()
         with engine.connect() as connection:
             rows = connection.execute(
-                text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": sender_id}
+                text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": rest_id(sender_id)}
             ).scalars()
             texts_ = [json.loads(data)["text"] for data in rows]
         engine.dispose()
@@ -324,8 +326,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def test_forget_me_over_rest_deletes_the_conversation_and_its_rows_only(stack: Stack) -> None:
     me = stack.senders["forget"][0]
-    others = {s: n for s, n in stack.events_per_sender().items() if s != me}
-    assert stack.events_per_sender()[me] > 30 and rows_of(stack.knowledge_url, stack.key(me)) == {
+    others = {s: n for s, n in stack.events_per_sender().items() if s != rest_id(me)}
+    assert stack.events_per_sender()[rest_id(me)] > 30 and rows_of(stack.knowledge_url, stack.key(me)) == {
         "feedback": 1, "feedback_items": 3, "health_check_results": 1, "health_check_scores": 7}
 
     # Asked first, with two buttons; "No, keep it" keeps everything.
@@ -343,7 +345,7 @@ def test_forget_me_over_rest_deletes_the_conversation_and_its_rows_only(stack: S
         "Done: I've deleted this conversation, 1 feedback answer and 1 health check result. "
         "Nothing from it is kept. If you write again, it starts a new conversation."
     )
-    assert stack.events_per_sender()[me] == 0  # no event of this conversation in the tracker store
+    assert stack.events_per_sender()[rest_id(me)] == 0  # no event of this conversation in the tracker store
     assert rows_of(stack.knowledge_url, stack.key(me)) == {"feedback": 0, "feedback_items": 0, "health_check_results": 0, "health_check_scores": 0}
     after = stack.events_per_sender()
     assert {s: after[s] for s in others} == others  # every other conversation untouched
@@ -363,7 +365,7 @@ def age(stack: Stack, senders: list[str], days: int) -> None:
     engine = stack.tracker()
     with engine.begin() as connection:
         for who in senders:
-            connection.execute(text("UPDATE events SET timestamp = timestamp - :s WHERE sender_id = :w"), {"s": seconds, "w": who})
+            connection.execute(text("UPDATE events SET timestamp = timestamp - :s WHERE sender_id = :w"), {"s": seconds, "w": rest_id(who)})
     engine.dispose()
     knowledge = make_engine(stack.knowledge_url)
     with make_session_factory(knowledge)() as session:
@@ -417,9 +419,9 @@ def test_purge_deletes_old_conversations_keeps_the_figures_and_removes_nothing_t
     figures_before, store_before = stack.figures(), knowledge_snapshot(stack)
     engine = stack.tracker()
     with engine.connect() as connection:
-        purged_questions = tally(user_turns(connection, old))
+        purged_questions = tally(user_turns(connection, [rest_id(s) for s in old]))
     engine.dispose()
-    assert all(before[s] > 0 for s in old + recent) and sum(purged_questions.values()) == 2 * len(FULL) + len(SHORT)
+    assert all(before[rest_id(s)] > 0 for s in old + recent) and sum(purged_questions.values()) == 2 * len(FULL) + len(SHORT)
 
     dry = stack.run_purge("--dry-run")
     assert "dry run: nothing changed" in dry and stack.events_per_sender() == before
@@ -428,11 +430,11 @@ def test_purge_deletes_old_conversations_keeps_the_figures_and_removes_nothing_t
 
     # The old conversations are gone from the tracker store; the recent ones untouched.
     after = stack.events_per_sender()
-    assert all(after[s] == 0 for s in old)
-    assert {s: after[s] for s in after} == {s: n for s, n in before.items() if s not in old}
+    assert all(after[rest_id(s)] == 0 for s in old)
+    assert {s: after[s] for s in after} == {s: n for s, n in before.items() if s not in {rest_id(o) for o in old}}
     # What it printed is what happened.
     assert numbers(report) == {
-        "conversations": 3, "events": sum(before[s] for s in old),
+        "conversations": 3, "events": sum(before[rest_id(s)] for s in old),
         "feedback": 3, "comments": 2, "health checks": 2, "questions": sum(purged_questions.values()),
     }
     assert numbers(dry) == numbers(report)
@@ -518,3 +520,4 @@ async def test_a_purge_interrupted_between_the_stores_does_not_count_twice(tmp_p
         assert session.scalar(select(func.count()).select_from(PurgePending)) == 0
     engine.dispose()
     assert await store.retrieve("old-1") is None and await store.retrieve("new") is not None
+
