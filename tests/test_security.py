@@ -2,7 +2,8 @@
 one; both servers listen on loopback by default; no secrets in the repo; .env.example
 documents every variable; each channel's conversations are its own (a web chat or Slack
 conversation cannot be read or deleted over REST); REST needs its token and answers malformed
-or oversized bodies with a 4xx that says why; size limits on request bodies, metadata, sender ids and web chat frames. (Socket.IO session ids
+or oversized bodies with a 4xx that says why; the action server answers the Rasa server only;
+size limits on request bodies, metadata, sender ids and web chat frames. (Socket.IO session ids
 and Slack signatures are tested with the web channel work.)"""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import re
 import secrets
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,10 +202,11 @@ def test_env_example_documents_every_variable_and_readme_lists_them() -> None:
 
 def test_endpoints_read_every_store_setting_from_the_environment() -> None:
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    assert endpoints["action_endpoint"]["url"] == "${ACTION_SERVER_URL}"
+    assert endpoints["action_endpoint"] == {"url": "${ACTION_SERVER_URL}", "token": "${ACTION_SERVER_TOKEN}"}
     assert endpoints["tracker_store"] == {"type": "SQL", "url": "${TRACKER_STORE_URL}"}
     assert endpoints["lock_store"]["type"] == "${LOCK_STORE_TYPE}" and endpoints["lock_store"]["url"] == "${REDIS_HOST}"
-    assert yaml_variables("endpoints.yml") <= set(launch.defaults()), "an unset ${VAR} stops Rasa at start-up"
+    given = set(launch.defaults()) | set(launch.GENERATED_SECRETS)
+    assert yaml_variables("endpoints.yml") <= given, "an unset ${VAR} stops Rasa at start-up"
 
 
 # --- Conversations are per channel (issue 15, finding 2) -----------------------------------------
@@ -419,3 +422,80 @@ async def test_a_web_chat_frame_of_1_2_mb_gets_a_polite_reply_and_nothing_is_sto
         assert event == "bot_uttered" and "Benefits" in reply["text"]
     assert advisor.user_messages(web_id(session), expect=["what are the benefits?"]) == ["what are the benefits?"]
 
+
+# --- The action server answers the Rasa server only (finding 3) -----------------------------------
+
+
+def knowledge_rows(advisor: RunningAdvisor) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from actions.store.db import make_engine, make_session_factory
+    from actions.store.models import Feedback, HealthCheckResult
+
+    engine = make_engine(advisor.knowledge_url)
+    with make_session_factory(engine)() as session:
+        counts = tuple(session.scalar(select(func.count()).select_from(m)) for m in (Feedback, HealthCheckResult))
+    engine.dispose()
+    return counts
+
+
+def forged_call(action: str, conversation: str) -> dict:
+    slots = {"last_advice": ["funding_outcomes"], "current_challenge": "challenge_funding"}
+    return {
+        "next_action": action,
+        "tracker": {"sender_id": conversation, "slots": slots, "events": [],
+                    "latest_message": {"intent": {"name": "feedback_helpful"}, "text": "/feedback_helpful"}},
+        "domain": {},
+    }
+
+
+def test_forged_action_calls_are_rejected(advisor: RunningAdvisor) -> None:
+    webhook = f"http://127.0.0.1:{advisor.action_port}/webhook"
+    victim = rest_id(sender("victim"))
+    before = knowledge_rows(advisor)
+    for action in ("action_record_feedback", "action_delete_my_data"):
+        for url, headers in [
+            (webhook, {}),
+            (webhook + "?token=not-the-token", {}),
+            (webhook + "?token=", {}),
+            (webhook, {"Authorization": f"Bearer {advisor.env.get('ACTION_SERVER_TOKEN')}"}),  # Rasa sends it as ?token=
+        ]:
+            status, _, reply = post(url, forged_call(action, victim), headers)
+            assert status == 401 and "only the Rasa server" in reply["error"], (action, url, status, reply)
+    assert get(f"http://127.0.0.1:{advisor.action_port}/actions")[0] == 401
+    assert knowledge_rows(advisor) == before
+    assert get(f"http://127.0.0.1:{advisor.action_port}/health")[0] == 200  # probes need no secret
+    # The Rasa server's own calls carry it: a turn that runs a custom action is answered.
+    assert "openness, trust and honesty" in texts(say(advisor.base_url, "what are the key principles?", sender("real")))
+
+
+def test_the_action_server_does_not_start_without_its_secret() -> None:
+    env = {k: v for k, v in launch.server_env().items() if k != "ACTION_SERVER_TOKEN"}
+    for token in ({}, {"ACTION_SERVER_TOKEN": "short"}):
+        done = subprocess.run([sys.executable, "-m", "scripts.action_server", "--port", str(free_port())],
+                              cwd=ROOT, env={**env, **token}, capture_output=True, text=True, timeout=120)
+        assert done.returncode != 0 and "ACTION_SERVER_TOKEN" in done.stderr, done.stderr[-500:]
+
+
+def test_the_launcher_generates_and_keeps_the_action_server_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(launch, "RUN_DIR", tmp_path)
+    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
+    first = launch.server_env()["ACTION_SERVER_TOKEN"]
+    assert len(first) == 64 and launch.server_env()["ACTION_SERVER_TOKEN"] == first  # kept across restarts
+    assert (tmp_path / "action-server-token").stat().st_mode & 0o077 == 0  # readable by its owner only
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "from-the-environment-0123456789")
+    assert launch.server_env()["ACTION_SERVER_TOKEN"] == "from-the-environment-0123456789"
+
+
+def test_deployments_keep_the_action_server_off_public_interfaces_and_give_it_the_secret() -> None:
+    values = yaml.safe_load((ROOT / "deploy" / "helm" / "action-server-values.yaml").read_text())
+    env = {e["name"]: e for e in values["extraEnv"]}
+    host = env["SANIC_HOST"]
+    assert host.get("value") not in ("0.0.0.0", "::", "") and host.get("valueFrom") == {"fieldRef": {"fieldPath": "status.podIP"}}
+    assert "secretKeyRef" in env["ACTION_SERVER_TOKEN"]["valueFrom"]
+    assert values["service"]["type"] == "ClusterIP" and not values.get("ingress", {}).get("enabled")
+    rasa = yaml.safe_load((ROOT / "deploy" / "helm" / "rasa-values.yaml").read_text())
+    assert "secretKeyRef" in {e["name"]: e for e in rasa["extraEnv"]}["ACTION_SERVER_TOKEN"]["valueFrom"]
+    site = (ROOT / "deploy" / "nginx" / "advisor.conf").read_text()
+    public = site.split("listen ${ADVISOR_LISTEN};")[1].split("\nserver {")[0]
+    assert "/webhooks/rest/" not in public and "location / {\n        return 404;" in public
