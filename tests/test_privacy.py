@@ -1,4 +1,5 @@
-"""Privacy (issue 9): "delete my data", the retention purge and logs without message text.
+"""Privacy (issue 9): "delete my data", the retention purge and logs without message text;
+(issue 15) logs without text or sender ids under failing inputs, tracebacks included.
 
 The end-to-end tests fill a real SQL tracker store with real conversations over the REST
 channel, on SQLite (the shared `advisor`) and on PostgreSQL (a Rasa server and action server
@@ -9,6 +10,7 @@ sender id or deleted comment left anywhere, and the numbers printed by `make pur
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -520,4 +522,98 @@ async def test_a_purge_interrupted_between_the_stores_does_not_count_twice(tmp_p
         assert session.scalar(select(func.count()).select_from(PurgePending)) == 0
     engine.dispose()
     assert await store.retrieve("old-1") is None and await store.retrieve("new") is not None
+
+
+# --- Logs under failing inputs (issue 15, finding 5) ----------------------------------------------
+
+# Inputs that made a turn fail with a 13 KB ERROR trace listing its local variables (text and
+# sender id among them), and no reply. Now: a polite reply, or a 400 that says what is wrong.
+FAILING_INPUTS = {
+    "lone surrogate": "\ud800 okapi 6022 lone",
+    "number": 60226022,
+    "list": ["okapi 6022 list"],
+    "object": {"okapi": "6022 object"},
+}
+
+
+async def test_failing_inputs_leave_no_message_text_or_sender_id_in_the_logs(advisor: RunningAdvisor) -> None:
+    from tests.servers import post
+    from tests.test_web import ChatClient
+
+    me = sender("numbat-logs")
+    for kind, message in FAILING_INPUTS.items():
+        status, _, reply = post(advisor.webhook, {"sender": me, "message": message})
+        if isinstance(message, str):
+            assert status == 200 and texts(reply).strip(), (kind, status, reply)  # a polite reply
+        else:
+            assert status == 400 and reply["error"] == "Bad request: 'message' must be a string.", (kind, status, reply)
+
+    async def over_the_web_chat() -> list[str]:
+        chat = await ChatClient().connect(advisor)
+        try:
+            await chat.session()
+            answers = []
+            for message in FAILING_INPUTS.values():
+                await chat.sio.emit("user_uttered", {"message": message})
+                answers.append((await chat.reply())["text"])
+            return answers
+        finally:
+            await chat.close()
+
+    assert all(answer.strip() for answer in await over_the_web_chat())
+    await asyncio.sleep(0.5)
+    for log in ("rasa.log", "actions.log"):
+        lines = (advisor.workdir / log).read_text(errors="replace").splitlines()
+        leaked = [line[:300] for line in lines if re.search(r"numbat-logs|okapi|6022", line)]
+        assert not leaked, f"{log}: {leaked[:3]}"
+        assert not [line for line in lines if '"locals"' in line], f"{log}: a trace with local variables"
+
+
+def test_traces_and_warnings_at_info_and_above_carry_no_text_or_sender_id(monkeypatch, caplog) -> None:
+    """Rasa's structlog traces listed every frame's locals; a circuit-breaker warning and a lock
+    timeout name the sender id in their message. Each is logged with the turn's values noted."""
+    import contextvars
+
+    import structlog
+
+    import rasa.utils.log_utils as log_utils
+    from rasa.core.lock_store import LockError
+    from scripts.rasa_server import install_log_scrubbing, note_turn_values
+
+    saved = structlog.get_config()
+    monkeypatch.setattr(log_utils, "_anonymizer", log_utils._anonymizer)
+    monkeypatch.setattr(logging.Formatter, "format", logging.Formatter.format)  # both restored after the test
+    install_log_redaction()
+    install_log_scrubbing()
+    caplog.set_level(logging.DEBUG)
+    log_utils.configure_structlog(logging.INFO)
+
+    def failing_turn(text: str, sender_id: str) -> None:
+        raise ValueError("the pipeline failed")
+
+    def a_turn() -> list[str]:
+        note_turn_values("quoll-7731", "rest:quoll-7731", "our chair keeps cancelling 7731")
+        logger = structlog.get_logger()
+        try:
+            failing_turn("our chair keeps cancelling 7731", "rest:quoll-7731")
+        except ValueError:
+            logger.exception("rest.message.received.failure", text="our chair keeps cancelling 7731")
+        plain = logging.getLogger("rasa.core.processor")
+        plain.warning("Circuit breaker tripped. Stopped predicting more actions for sender 'rest:quoll-7731'.")
+        try:
+            raise LockError("Could not acquire lock for conversation_id 'rest:quoll-7731'.")
+        except LockError:
+            plain.exception("A REST message could not be answered.")
+        plain.debug("Debug logging, switched on by hand, still shows rest:quoll-7731")
+        formatter = logging.Formatter("%(levelname)s %(message)s")
+        return [formatter.format(record) for record in caplog.records]
+
+    try:
+        lines = contextvars.copy_context().run(a_turn)  # the turn's values stay in its own context
+    finally:
+        structlog.configure(**saved)
+    logged = "\n".join(lines[:-1])
+    assert "Traceback" in logged and "ValueError: the pipeline failed" in logged and "LockError" in logged
+    assert "quoll" not in logged and "our chair" not in logged and '"locals"' not in logged, logged
+    assert "rest:quoll-7731" in lines[-1]  # debug lines are left alone
 
