@@ -55,6 +55,9 @@ channel's own name replaces whatever the request said; replies go out under the 
 knows. The same place refuses a message over the limits (sender id, text, metadata) politely,
 before anything is stored, and every HTTP request body is capped at 1 MB (Sanic's default: 100 MB).
 
+A conversation deleted on request is also erased from SQLite's files: deleted content is
+overwritten with zeros (secure_delete) and the write-ahead log is emptied after the deletion.
+
 Responses may say {retention_days}: filled from RETENTION_DAYS (actions/settings.py).
 
 For `run`, the HTTP API is switched on only when RASA_API_TOKEN or RASA_JWT_SECRET is set,
@@ -77,6 +80,7 @@ from typing import Any
 
 from actions import settings
 from actions.replies import CONVERSATION_DELETED, DELETE_ACTION, PRIVACY_SIGNAL, UNAVAILABLE_REPLY
+from actions.store.db import erase_deleted_from_files, sqlite_secure_delete
 from channels import inputs
 
 logger = logging.getLogger(__name__)
@@ -341,6 +345,7 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        sqlite_secure_delete(dbapi_connection)  # a conversation deleted on request is zeroed in the file
 
 
 def install_spacy_without_ner() -> None:
@@ -556,6 +561,7 @@ def delete_conversation(store: Any, sender_id: str) -> int | None:
             with layer.session_scope() as session:  # one transaction
                 deleted += session.query(layer.SQLEvent).filter(layer.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
                 session.commit()
+            erase_deleted_from_files(layer.engine)  # SQLite: not left readable in the -wal file
         elif isinstance(layer, InMemoryTrackerStore):
             layer.store.pop(sender_id, None)
         elif isinstance(layer, RedisTrackerStore):

@@ -1,5 +1,6 @@
 """Privacy (issue 9): "delete my data", the retention purge and logs without message text;
-(issue 15) logs without text or sender ids under failing inputs, tracebacks included.
+(issue 15) logs without text or sender ids under failing inputs, tracebacks included, and deleted
+and purged text gone from the SQLite files, write-ahead log included.
 
 The end-to-end tests fill a real SQL tracker store with real conversations over the REST
 channel, on SQLite (the shared `advisor`) and on PostgreSQL (a Rasa server and action server
@@ -16,6 +17,7 @@ import logging
 import re
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -617,3 +619,47 @@ def test_traces_and_warnings_at_info_and_above_carry_no_text_or_sender_id(monkey
     assert "quoll" not in logged and "our chair" not in logged and '"locals"' not in logged, logged
     assert "rest:quoll-7731" in lines[-1]  # debug lines are left alone
 
+
+# --- Deleted text is gone from the database files (issue 15, finding 6) ---------------------------
+
+
+def sqlite_files(url: str) -> list[Path]:
+    """A SQLite database's files: the database, its -wal and -shm, any -journal."""
+    database = Path(url.split("sqlite:///", 1)[1])
+    return sorted(p for p in database.parent.iterdir() if p.name.startswith(database.name))
+
+
+def files_holding(marker: str, *urls: str) -> list[str]:
+    return [p.name for url in urls for p in sqlite_files(url) if marker.encode() in p.read_bytes()]
+
+
+def converse_with_a_comment(advisor: RunningAdvisor, who: str, marker: str) -> None:
+    """Advice, "not helpful" with a comment (stored in both stores), and a message of the marker."""
+    for message in ("one partner only joined for the grant", "/skip_context", "/feedback_not_helpful",
+                    f"it missed the {marker} problem entirely", f"and what about {marker} in our board?"):
+        assert texts(say(advisor.base_url, message, who)).strip()
+
+
+def test_deleted_text_is_gone_from_the_database_files_after_delete_my_data(advisor: RunningAdvisor) -> None:
+    me, marker = sender("erase"), f"pangolin{uuid.uuid4().hex[:8]}"
+    converse_with_a_comment(advisor, me, marker)
+    stores = (advisor.env["TRACKER_STORE_URL"], advisor.knowledge_url)
+    assert set(files_holding(marker, *stores)) >= {"knowledge.db"} and any(n.startswith("tracker.db") for n in files_holding(marker, *stores))
+
+    say(advisor.base_url, "delete my data", me)
+    assert texts(say(advisor.base_url, "/affirm", me)).startswith("Done: I've deleted this conversation, 1 feedback answer")
+    assert files_holding(marker, *stores) == [], "the deleted comment is still readable on disk"
+
+
+def test_purged_text_is_gone_from_the_database_files(advisor: RunningAdvisor) -> None:
+    me, marker = sender("purge-erase"), f"aardwolf{uuid.uuid4().hex[:8]}"
+    converse_with_a_comment(advisor, me, marker)
+    stack = Stack("sqlite", 30, advisor.base_url, advisor.env["TRACKER_STORE_URL"], advisor.knowledge_url,
+                  {**advisor.env, "RETENTION_DAYS": "30"}, [])
+    age(stack, [me], days=40)
+    stores = (stack.tracker_url, stack.knowledge_url)
+    assert any(n.startswith("tracker.db") for n in files_holding(marker, *stores))
+
+    report = stack.run_purge()
+    assert numbers(report)["conversations"] >= 1 and stack.events_per_sender()[rest_id(me)] == 0
+    assert files_holding(marker, *stores) == [], "purged text is still readable on disk"
