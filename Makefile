@@ -16,9 +16,10 @@ run: install load
 ## serve: the same as run (kept for scripts that call it)
 serve: run
 
-## shell: talk to the advisor in the terminal (rasa shell), with the action server
+## shell: talk to the advisor in the terminal (rasa shell), with the action server; its servers listen
+##        on loopback and stop when the terminal closes. ARGS="--port 5006 --action-port 5056" for other ports
 shell: install load
-	$(PY) -m scripts.launch shell
+	$(PY) -m scripts.launch shell $(ARGS)
 
 ## install: the Python 3.10 environment with the pinned dependencies and the web page's npm
 ##          packages (each once, and again when its lock file changes)
@@ -66,6 +67,8 @@ test: install
 eval: install train
 	$(PY) -m scripts.evaluate --sweep --peers --cv --json results/eval.json
 	$(PY) -m scripts.evaluate --heldout tests/heldout/nlu_fresh.yml --peers --json results/eval-fresh.json
+	$(PY) -m scripts.practitioner_eval
+	$(PY) -m scripts.retrieval_eval
 
 ## bench: speed and cost of the running servers beside the default-config bot: timed trainings, then
 ##        REST conversations at 1, 10 and 50 at once; report in results/bench/. Not part of make test.

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import answers
 from actions.advice import ITEMS_PER_ANSWER, challenges_reply, rank_advice, sources_reply, topic_reply, two_challenges_reply
+from actions.answers import resolve
 from actions.common import (
-    FEEDBACK_BUTTONS,
     MORE_BUTTON,
     advice_started,
     advise,
@@ -21,10 +23,12 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.store.knowledge import Knowledge
+from actions.follow_ups import ActionFollowUp, another_idea, related_advice
+from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
 from actions.understanding import two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, SECTOR_BUTTONS
 
+NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern ireland|belfast", re.IGNORECASE)
 TOPIC_INTENTS = {
     "ask_definition": "definition",
     "ask_key_principles": "key_principles",
@@ -66,24 +70,29 @@ def tailoring_would_change(knowledge: Knowledge, tracker: Tracker, challenge: st
 
 
 def answer_two(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, pair: tuple[str, str]) -> list[EventType]:
-    """Brief advice on both challenges of one message (two items each)."""
-    given = list(tracker.get_slot("advice_given") or [])
+    """Brief advice on both challenges of one message: the best-fitting item for each."""
+    described = tracker.latest_message.get("text") or ""
+    given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
     answers = []
     for challenge in pair:
-        chosen = [r for r in next_advice(knowledge, tracker, challenge) if r.item.id not in given][:2]
+        chosen = [r for r in next_advice(knowledge, tracker, challenge, described) if r.item.id not in given][:1]
         given += [r.item.id for r in chosen]
         answers.append((challenge, chosen))
     first, second = pair
     buttons = [
+        {"title": "How do I do the first?", "payload": '/ask_how{"option": "1"}'},
+        {"title": "How do I do the second?", "payload": '/ask_how{"option": "2"}'},
         {"title": f"More on {knowledge.passages[first].title.lower()}", "payload": "/ask_more"},
         {"title": f"More on {knowledge.passages[second].title.lower()}", "payload": f"/{second}"},
-    ] + FEEDBACK_BUTTONS
+    ]
     dispatcher.utter_message(text=two_challenges_reply(knowledge, answers), buttons=buttons)
     shown = [r.item.id for _, chosen in answers for r in chosen]
     return context_events(tracker) + [
         SlotSet("current_challenge", first),
         SlotSet("advice_given", given),
         SlotSet("last_advice", shown),
+        SlotSet("focus", f"advice:{shown[0]}" if shown else None),
+        SlotSet("last_options", [f"advice:{i}" for i in shown]),
     ]
 
 
@@ -116,7 +125,7 @@ class ActionChallengeAdvice(Action):
                 + [{"title": "Just tell me", "payload": "/skip_context"}],
             )
             return [SlotSet("current_challenge", challenge), SlotSet("context_asked", True)]
-        return advise(dispatcher, tracker, knowledge, challenge)
+        return advise(dispatcher, tracker, knowledge, challenge, described=tracker.latest_message.get("text") or "")
 
 
 class ActionMoreAdvice(Action):
@@ -129,6 +138,13 @@ class ActionMoreAdvice(Action):
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []
+        focus = resolve(knowledge, tracker.get_slot("focus"))
+        if intent_of(tracker) == "ask_more" and isinstance(focus, TopicView):  # "tell me more" after a summary
+            buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(f"ask_{focus.id}", ["ask_challenges"])]
+            dispatcher.utter_message(text=topic_reply(knowledge, focus.id), buttons=buttons)
+            return []
+        if intent_of(tracker) == "ask_more" and isinstance(focus, PracticeView):
+            return another_idea(dispatcher, knowledge, tracker, focus)
         challenge = tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:
             dispatcher.utter_message(
@@ -150,19 +166,31 @@ class ActionKnowledgeAnswer(Action):
         if knowledge is None:
             return []
         intent = intent_of(tracker)
+        focus = resolve(knowledge, tracker.get_slot("focus"))
+        text = tracker.latest_message.get("text") or ""
+        if intent == "ask_case_study" and isinstance(focus, (AdviceView, PracticeView)) and not NAMES_THE_CASE_STUDY.search(text):
+            # "example?" right after advice asks for an example of that advice, not for BCPP.
+            related = related_advice(knowledge, tracker, focus) if isinstance(focus, PracticeView) else None
+            return ActionFollowUp.follow_up(dispatcher, focus, "ask_example", related)
         if intent == "ask_challenges":
             dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))
             return []
+        buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(intent or "", [])]
         if intent == "ask_sources":
-            text = sources_reply(knowledge)
-        elif intent in TOPIC_INTENTS:
-            text = topic_reply(knowledge, TOPIC_INTENTS[intent])
-        else:
+            # The "Sources" button under an answer asks for that answer's; a typed question for all of them.
+            this_answer = any(e.get("entity") == "option" and e.get("value") == "this" for e in tracker.latest_message.get("entities") or [])
+            if this_answer and focus is not None and not isinstance(focus, TopicView):
+                all_sources = {"title": "All my sources", "payload": "/ask_sources"}
+                dispatcher.utter_message(text=answers.item_sources_reply(knowledge, focus), buttons=answers.follow_up_buttons(focus, "sources")[:3] + [all_sources])
+                return []
+            dispatcher.utter_message(text=sources_reply(knowledge), buttons=buttons)
+            return []
+        if intent not in TOPIC_INTENTS:
             dispatcher.utter_message(response="utter_capabilities")
             return []
-        buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS[intent]]
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
+        topic = knowledge.topics[TOPIC_INTENTS[intent]]
+        dispatcher.utter_message(text=answers.topic_summary(topic), buttons=[answers.MORE_BUTTON] + buttons[:3])
+        return [SlotSet("focus", f"topic:{topic.id}")]
 
 
 class ActionAcknowledgeContext(Action):
@@ -174,7 +202,7 @@ class ActionAcknowledgeContext(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         context = person_context(tracker)
-        known = [DIMENSIONS[d][v] for d, v in context.items() if v in DIMENSIONS[d]]
+        known = [DIMENSIONS[d][v] for d, v in context.items() if v is not None]
         if not known:
             dispatcher.utter_message(
                 text="Thanks. Tell me your sector (for example NHS, council, charity or pharmacy), your role, "

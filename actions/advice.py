@@ -8,7 +8,10 @@ from typing import Iterable, Mapping
 from actions.store.knowledge import AdviceView, Knowledge, PassageView
 from actions.vocabulary import DIMENSIONS
 
-ITEMS_PER_ANSWER = 3
+ITEMS_PER_ANSWER = 1  # one item per answer: a chat reply a phone shows whole; the rest is a tap away
+# How much fit to the described problem counts against the person's context (tags score +2 matched,
+# -1 for someone else, -0.25 unknown): a cosine similarity of 0.2 is worth 2, a matched tag.
+FIT_WEIGHT = 10.0
 
 
 @dataclass(frozen=True)
@@ -18,15 +21,18 @@ class RankedAdvice:
     matched: tuple[str, ...]  # labels of the person's context the item's tags matched
 
 
-def rank_advice(items: Iterable[AdviceView], context: Mapping[str, str | None], exclude: Iterable[str] = ()) -> list[RankedAdvice]:
-    """Best fit first: items tagged for the person's context, then general ones, then items
-    tagged for someone else. Items already given (`exclude`) are left out."""
+def rank_advice(
+    items: Iterable[AdviceView], context: Mapping[str, str | None], exclude: Iterable[str] = (), fit: Mapping[str, float] | None = None
+) -> list[RankedAdvice]:
+    """Best fit first: how well an item matches the problem as described (`fit`, by item id),
+    then items tagged for the person's context, then general ones, then items tagged for
+    someone else. Items already given (`exclude`) are left out."""
     excluded = set(exclude)
     ranked = []
     for item in items:
         if item.id in excluded:
             continue
-        score, matched = 0.0, []
+        score, matched = FIT_WEIGHT * (fit or {}).get(item.id, 0.0), []
         for dimension, labels in DIMENSIONS.items():
             tagged = item.tags.get(dimension)
             if not tagged:
@@ -62,57 +68,23 @@ def brief_advice(ranked: RankedAdvice) -> str:
     return f"{ranked.item.title}{why}: {ranked.item.text} (Rests on: {names}.)"
 
 
-def challenge_reply(knowledge: Knowledge, challenge_id: str, chosen: list[RankedAdvice], first: bool) -> str:
-    """The advice message: the problem in the source's words (first time), the advice,
-    the principles it rests on and where each part comes from."""
-    challenge = knowledge.passages[challenge_id]
-    lines = []
-    if first:
-        lines.append(f"That sounds like the \u201c{challenge.title}\u201d challenge, one of the common partnership challenges.")
-        lines.append(f"The guidance says: {quoted(challenge)}")
-        lines.append("")
-        lines.append("What tends to help:")
-    else:
-        lines.append(f"More on {challenge.title.lower()}:")
-    principles: dict[str, PassageView] = {}
-    for number, ranked in enumerate(chosen, start=1):
-        why = f" (suits {' and '.join(ranked.matched)})" if ranked.matched else ""
-        lines.append(f"{number}. {ranked.item.title}{why}: {ranked.item.text}")
-        lines.append(f"   Rests on: {', '.join(p.title for p in ranked.item.principles)}.")
-        principles.update((p.id, p) for p in ranked.item.principles)
-    lines.append("")
-    origins = "; ".join(f"{p.title} ({cite(p)})" for p in principles.values())
-    lines.append(
-        f"Sources: the challenge ({cite(challenge)}); the principles, from the guidance documents: {origins}. "
-        "The numbered advice is Partnership Advisor's own guidance built on those principles."
-    )
-    return "\n".join(lines)
-
-
 def two_challenges_reply(knowledge: Knowledge, answers: list[tuple[str, list[RankedAdvice]]]) -> str:
-    """Brief advice on two challenges described in one message."""
+    """Two challenges described in one message: one idea for each, numbered so "the second one" works."""
     titles = " and ".join(f"\u201c{knowledge.passages[c].title}\u201d" for c, _ in answers)
-    lines = [f"It sounds like two things are going on: {titles}. Briefly, on each:"]
-    principles: dict[str, PassageView] = {}
-    origins = []
+    lines = [f"It sounds like two things are going on: {titles}. One idea for each:"]
+    number = 0
     for challenge_id, chosen in answers:
-        challenge = knowledge.passages[challenge_id]
-        lines += ["", f"{challenge.title}: {quoted(challenge)}"]
         for ranked in chosen:
-            lines.append(f"\u2022 {brief_advice(ranked)}")
-            principles.update((p.id, p) for p in ranked.item.principles)
-        origins.append(cite(challenge))
-    lines.append("")
-    lines.append(
-        "Sources: the challenges (" + "; ".join(dict.fromkeys(origins)) + "); the principles, from the guidance documents: "
-        + "; ".join(f"{p.title} ({cite(p)})" for p in principles.values())
-        + ". The advice is Partnership Advisor's own guidance built on those principles."
-    )
+            number += 1
+            suits = f" (suits {' and '.join(ranked.matched)})" if ranked.matched else ""
+            lines.append(f"{number}. {knowledge.passages[challenge_id].title}: \u201c{ranked.item.title}\u201d{suits}. {ranked.item.text}")
+    origins = dict.fromkeys(cite(knowledge.passages[c]) for c, _ in answers)
+    lines.append("Challenges from: " + "; ".join(origins) + ". Say \u201chow\u201d or \u201cthe second one\u201d for more.")
     return "\n".join(lines)
 
 
 def action_plan_reply(knowledge: Knowledge, advice_ids: list[str]) -> str:
-    """The advice given in this conversation, grouped by challenge, with principle and source."""
+    """The advice given in this conversation, one line per action under a heading per challenge."""
     by_challenge: dict[str, list] = {}
     for advice_id in dict.fromkeys(advice_ids):
         item = knowledge.advice(advice_id)
@@ -120,13 +92,9 @@ def action_plan_reply(knowledge: Knowledge, advice_ids: list[str]) -> str:
             by_challenge.setdefault(item.challenge_id, []).append(item)
     lines = ["Your action plan from this conversation:"]
     for challenge_id, items in by_challenge.items():
-        challenge = knowledge.passages[challenge_id]
-        lines += ["", f"{challenge.title} ({cite(challenge)})"]
-        for item in items:
-            rests_on = "; ".join(f"{p.title}, {cite(p)}" for p in item.principles)
-            lines.append(f"\u2610 {item.title}: {item.text} (Rests on: {rests_on}.)")
-    lines.append("")
-    lines.append("The actions are Partnership Advisor's own guidance, built on the principles named with each.")
+        lines += ["", f"{knowledge.passages[challenge_id].title}:"]
+        lines += [f"\u2610 {item.title} (rests on {', '.join(p.title.lower() for p in item.principles)})" for item in items]
+    lines += ["", "Ask \u201chow\u201d about any of them for the steps. The actions are Partnership Advisor's own guidance, built on the principles named."]
     return "\n".join(lines)
 
 

@@ -8,12 +8,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.advice import ITEMS_PER_ANSWER, RankedAdvice, challenge_reply, rank_advice
+from actions import answers
+from actions.advice import RankedAdvice, rank_advice
 from actions.context import context_from_message
 from actions.replies import UNAVAILABLE_REPLY  # also said by the Rasa server's guard
 from actions.store.knowledge import Knowledge, KnowledgeCache, KnowledgeUnavailable
 from actions.store.records import Recorder
-from actions.vocabulary import DIMENSIONS
+from actions.vocabulary import DIMENSIONS, known_context
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +26,7 @@ RECORDER = Recorder()
 MORE_BUTTON = {"title": "More advice on this", "payload": "/ask_more"}
 OTHER_CHALLENGE_BUTTON = {"title": "Another challenge", "payload": "/ask_challenges"}
 PRINCIPLES_BUTTON = {"title": "The key principles", "payload": "/ask_key_principles"}
-FEEDBACK_BUTTONS = [
-    {"title": "This helped", "payload": "/feedback_helpful"},
-    {"title": "Not helpful", "payload": "/feedback_not_helpful"},
-]
+FEEDBACK_BUTTONS = answers.FEEDBACK_BUTTONS
 
 
 def intent_of(tracker: Tracker) -> str | None:
@@ -37,7 +35,7 @@ def intent_of(tracker: Tracker) -> str | None:
 
 def person_context(tracker: Tracker) -> dict[str, str | None]:
     """What the conversation knows about the person, including what this message just said."""
-    context = {dimension: tracker.get_slot(dimension) for dimension in DIMENSIONS}
+    context = {dimension: known_context(dimension, tracker.get_slot(dimension)) for dimension in DIMENSIONS}
     context.update(context_from_message(tracker.latest_message))
     return context
 
@@ -47,7 +45,7 @@ def context_events(tracker: Tracker) -> list[EventType]:
     return [
         SlotSet(dimension, value)
         for dimension, value in context_from_message(tracker.latest_message).items()
-        if tracker.get_slot(dimension) != value
+        if known_context(dimension, tracker.get_slot(dimension)) != value
     ]
 
 
@@ -64,10 +62,26 @@ def challenge_buttons(knowledge: Knowledge) -> list[dict[str, str]]:
     return [{"title": p.title, "payload": f"/{p.id}"} for p in knowledge.topics["challenges"].passages]
 
 
-def next_advice(knowledge: Knowledge, tracker: Tracker, challenge: str) -> list[RankedAdvice]:
-    """The person's best-fitting advice on `challenge` they have not been given yet."""
-    given = tracker.get_slot("advice_given") or []
-    return rank_advice(knowledge.advice_by_challenge.get(challenge, ()), person_context(tracker), exclude=given)
+def problem_fit(knowledge: Knowledge, text: str) -> dict[str, float]:
+    """How well each advice item matches the problem as the person described it (by item id);
+    nothing for a button payload or a message too short to tell."""
+    from actions.retrieval import content_words, retriever_for
+
+    if text.startswith("/") or len(content_words(text)) < 3:
+        return {}
+    return {
+        document.key.partition(":")[2]: score
+        for document, score in retriever_for(knowledge).search(text, k=1000)
+        if document.kind == "advice"
+    }
+
+
+def next_advice(knowledge: Knowledge, tracker: Tracker, challenge: str, described: str = "") -> list[RankedAdvice]:
+    """The advice on `challenge` the person has not been given yet, best first: fit to the problem
+    they `described`, then their context."""
+    given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
+    fit = problem_fit(knowledge, described) if described else None
+    return rank_advice(knowledge.advice_by_challenge.get(challenge, ()), person_context(tracker), exclude=given, fit=fit)
 
 
 def advice_started(knowledge: Knowledge, tracker: Tracker, challenge: str) -> bool:
@@ -76,13 +90,12 @@ def advice_started(knowledge: Knowledge, tracker: Tracker, challenge: str) -> bo
     return bool(ids & set(tracker.get_slot("advice_given") or []))
 
 
-def advise(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, challenge: str) -> list[EventType]:
-    """Send the next best advice on `challenge` and remember what was given."""
+def advise(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, challenge: str, described: str = "") -> list[EventType]:
+    """Send the next best advice item on `challenge` and remember what was given."""
     first = not advice_started(knowledge, tracker, challenge)
-    ranked = next_advice(knowledge, tracker, challenge)
-    chosen = ranked[:ITEMS_PER_ANSWER]
+    ranked = next_advice(knowledge, tracker, challenge, described)
     events = context_events(tracker) + [SlotSet("current_challenge", challenge)]
-    if not chosen:
+    if not ranked:
         title = knowledge.passages[challenge].title.lower()
         dispatcher.utter_message(
             text=f"That's all the advice I have on {title}; you've seen every item. "
@@ -91,11 +104,11 @@ def advise(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowle
             buttons=[OTHER_CHALLENGE_BUTTON, PRINCIPLES_BUTTON, {"title": "My action plan", "payload": "/ask_summary"}],
         )
         return events
-    buttons = ([MORE_BUTTON] if len(ranked) > len(chosen) else []) + [OTHER_CHALLENGE_BUTTON] + FEEDBACK_BUTTONS
-    dispatcher.utter_message(text=challenge_reply(knowledge, challenge, chosen, first), buttons=buttons)
-    given = list(tracker.get_slot("advice_given") or [])
+    chosen = ranked[0]
+    dispatcher.utter_message(text=answers.advice_answer(knowledge, challenge, chosen, first), buttons=answers.advice_buttons(len(ranked) > 1))
+    given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
     return events + [
-        SlotSet("advice_given", given + [r.item.id for r in chosen]),
-        SlotSet("last_advice", [r.item.id for r in chosen]),
+        SlotSet("advice_given", given + [chosen.item.id]),
+        SlotSet("last_advice", [chosen.item.id]),
+        SlotSet("focus", f"advice:{chosen.item.id}"),
     ]
-

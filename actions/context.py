@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions.vocabulary import DIMENSIONS
+from actions.vocabulary import DIMENSIONS, known_context
 
 # A context word counts as being about the person only when they say so ("I'm a pharmacist",
 # "as a council officer", "we're a new partnership"); in "the council won't share" the council
@@ -23,7 +23,7 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for entity in message.get("entities") or []:
         dimension, value = entity.get("entity"), entity.get("value")
-        if dimension not in DIMENSIONS or value not in DIMENSIONS[dimension] or dimension in found:
+        if dimension not in DIMENSIONS or known_context(dimension, value) is None or dimension in found:
             continue
         before = text[: entity.get("start", 0)]
         clause = CLAUSE_BREAK.split(before)[-1] if before else ""

@@ -11,6 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.actions import answer_two
 from actions.advice import action_plan_reply
 from actions.common import RECORDER, intent_of, knowledge_or_apology
+from actions.answers import resolve
+from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, retrieve, short_follow_up
+from actions.retrieval import content_words
+
+# Fewer words of substance than this ("what about it") is not enough to look anything up.
+MIN_CONTENT_WORDS = 2
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
 from actions.vocabulary import CHALLENGES, TOPIC_BUTTON_TITLES
@@ -44,6 +50,25 @@ class ActionClarify(Action):
         if pair:
             knowledge = await knowledge_or_apology(dispatcher)
             return answer_two(dispatcher, tracker, knowledge, pair) if knowledge else []
+        # A short follow-up in words the classifier cannot place ("exmple pls", "tldr?").
+        follow_up = short_follow_up(tracker.latest_message.get("text") or "")
+        if follow_up and tracker.get_slot("focus"):
+            knowledge = await knowledge_or_apology(dispatcher)
+            item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
+            if item is not None:
+                return ActionFollowUp.follow_up(dispatcher, item, follow_up)
+        # About partnership work but no intent fits: answer from the store when something fits well.
+        # Not when the classifier's best guess is "out of scope": retrieval must not turn an
+        # everyday request into advice.
+        guesses = clarification_options(tracker.latest_message, count=1, keep_out_of_scope=True)
+        text = tracker.latest_message.get("text") or ""
+        if guesses[:1] != ["out_of_scope"] and len(content_words(text)) >= MIN_CONTENT_WORDS:
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is None:
+                return []
+            answered = answer_by_retrieval(dispatcher, tracker, knowledge, text, retrieve(knowledge, text, threshold=FALLBACK_THRESHOLD))
+            if answered is not None:
+                return answered
         if previous_user_intent(tracker) in ("nlu_fallback", "something_else"):
             dispatcher.utter_message(text=EXAMPLES_REPLY, buttons=[{"title": "Common challenges", "payload": "/ask_challenges"}])
             return []
@@ -130,6 +155,8 @@ QUESTION_ACTIONS = {
     **{i: "action_knowledge_answer" for i in TOPIC_BUTTON_TITLES if i.startswith("ask_") and i not in ("ask_capabilities", "ask_summary")},
     "ask_more": "action_more_advice",
     "ask_summary": "action_action_plan",
+    "ask_practice_question": "action_practice_answer",
+    **{i: "action_follow_up" for i in ("ask_how", "ask_example", "ask_why", "ask_simpler", "ask_meaning", "choose_item")},
 }
 QUESTION_CONFIDENCE = 0.8
 NO_COMMENT_NEEDED = "n/a"

@@ -16,6 +16,17 @@ from actions.vocabulary import CHALLENGES, SCORE_WORDS, SKIP_WORDS
 
 SLOTS = {f"hc_{c[len('challenge_'):]}": c for c in CHALLENGES}  # hc_competition -> challenge_competition
 SKIPPED = "skipped"
+STORED = {"1", "2", "3", "4", "5", SKIPPED}  # what a health-check slot holds once answered
+# How each question names its challenge (the start of its utter_ask_hc_* text in domain.yml).
+QUESTION_NAMES = {
+    "hc_competition": "Competition",
+    "hc_authority": "Authority",
+    "hc_purpose": "Purpose",
+    "hc_communication": "Communication",
+    "hc_funding": "Funding",
+    "hc_culture_clash": "Culture clash",
+    "hc_time": "Time",
+}
 PRESSING = 3  # scores of 3 or more are worth working on
 REASK = "Please answer with a number from 1 (not a problem) to 5 (a serious problem), or say \u201cskip\u201d or \u201cstop\u201d."
 
@@ -45,6 +56,12 @@ class ValidateHealthCheckForm(FormValidationAction):
 
     @staticmethod
     def score_slot(slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        # When the form is activated again ("continue the health check"), Rasa validates every
+        # slot already filled (FormAction.activate), passing the value stored earlier, not what
+        # the person typed: "skipped" is not a skip word, so the skip was refused, erased and
+        # the question asked again. A stored value stays as it is.
+        if str(value) in STORED:
+            return {slot: str(value)}
         score = parse_score(str(value))
         if score is None:
             dispatcher.utter_message(text=f"Sorry, I didn't catch a score in \u201c{str(value)[:80]}\u201d. {REASK}")
@@ -68,9 +85,13 @@ class ActionHealthCheckIntro(Action):
         return "action_health_check_intro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        answered = sum(tracker.get_slot(s) is not None for s in SLOTS)
-        if answered:
-            dispatcher.utter_message(text=f"Let's carry on with the health check: {answered} of {len(SLOTS)} questions answered.")
+        answered = [s for s in SLOTS if tracker.get_slot(s) not in (None, SKIPPED)]
+        skipped = [s for s in SLOTS if tracker.get_slot(s) == SKIPPED]
+        if answered or skipped:
+            progress = f"{len(answered)} of {len(SLOTS)} questions answered"
+            if skipped:
+                progress += f", {len(skipped)} skipped ({', '.join(QUESTION_NAMES[s] for s in skipped)})"
+            dispatcher.utter_message(text=f"Let's carry on with the health check: {progress}.")
         else:
             dispatcher.utter_message(
                 text=f"Let's check your partnership: {len(SLOTS)} quick questions, one for each common challenge. "

@@ -93,3 +93,35 @@ def privacy_hash_key() -> bytes:
 def pending_records_file() -> Path:
     """Where submissions wait if the database is unreachable, until the next successful write."""
     return Path(os.environ.get("PENDING_RECORDS_FILE", PROJECT_ROOT / "var" / "pending-records.jsonl"))
+
+
+DEFAULT_RASA_PORT = 5005  # where the launcher (scripts/launch.py) serves unless told otherwise
+ORIGIN_FORM = r"^https?://[^/\s?#@]+$"  # scheme://host[:port], nothing more
+
+
+def local_origins(port: int = DEFAULT_RASA_PORT) -> list[str]:
+    """The addresses the launcher serves the web chat page on, on this machine."""
+    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+
+
+def public_origins() -> list[str]:
+    """Where people open the web chat page: PUBLIC_ORIGINS, comma-separated origins such as
+    https://advisor.example.org (scheme, host and any port; no path).
+
+    Unset, the local address the launcher serves on (it sets this for its own port; a server
+    started otherwise is taken to be on the default port). The web chat's Socket.IO connection
+    accepts these origins, and WEBCHAT_ALLOWED_ORIGINS, and no others: the check never
+    trusts what a request says about itself (Host, X-Forwarded-Host).
+    """
+    import re
+
+    origins = []
+    for given in os.environ.get("PUBLIC_ORIGINS", "").split(","):
+        origin = given.strip().rstrip("/").lower()
+        if not origin:
+            continue
+        if not re.match(ORIGIN_FORM, origin):
+            raise ValueError(f"PUBLIC_ORIGINS: {given.strip()!r} is not an origin like https://advisor.example.org (scheme://host[:port])")
+        # As browsers send it: without the scheme's default port.
+        origins.append(re.sub(r"^(http://[^/]+):80$|^(https://[^/]+):443$", lambda m: m.group(1) or m.group(2), origin))
+    return origins or local_origins()

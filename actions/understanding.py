@@ -31,6 +31,8 @@ def two_challenges(message: dict[str, Any]) -> tuple[str, str] | None:
     return found[0], found[1]
 
 
-def clarification_options(message: dict[str, Any], count: int = 2) -> list[str]:
-    """The most likely topics worth offering as "Did you mean ...?" buttons."""
-    return [name for name, _ in ranking(message) if name in TOPIC_BUTTON_TITLES][:count]
+def clarification_options(message: dict[str, Any], count: int = 2, keep_out_of_scope: bool = False) -> list[str]:
+    """The most likely topics worth offering as "Did you mean ...?" buttons (with
+    `keep_out_of_scope`, "out_of_scope" too where it ranks, so callers can see it)."""
+    wanted = set(TOPIC_BUTTON_TITLES) | ({"out_of_scope"} if keep_out_of_scope else set())
+    return [name for name, _ in ranking(message) if name in wanted][:count]

@@ -30,6 +30,15 @@ STAGES = {
 # dimension -> {value: label}; the dimensions are also the slot names.
 DIMENSIONS = {"sector": SECTORS, "role": ROLES, "stage": STAGES}
 
+
+def known_context(dimension: str, value: object) -> str | None:
+    """`value` if it is one of the dimension's canonical values, else None.
+
+    Slots and stored events can hold anything a payload once carried (a dict, a 60-character
+    string): whatever reads them goes through here, so one bad value cannot break a turn,
+    the purge or the report."""
+    return value if isinstance(value, str) and value in DIMENSIONS.get(dimension, ()) else None
+
 CHALLENGES = (
     "challenge_competition",
     "challenge_authority",
@@ -42,6 +51,14 @@ CHALLENGES = (
 
 # Topics whose passages advice may name as the principle it rests on.
 PRINCIPLE_TOPICS = ("key_principles", "good_practice")
+
+# The UK nations a practice signpost (data/knowledge/practice.yml) may apply to: id -> name.
+NATIONS = {
+    "england": "England",
+    "scotland": "Scotland",
+    "wales": "Wales",
+    "northern_ireland": "Northern Ireland",
+}
 
 # Topics the store must hold; each answers one knowledge intent.
 REQUIRED_TOPICS = (

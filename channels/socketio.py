@@ -9,7 +9,9 @@ Stock Rasa 3.6.21 (rasa/core/channels/socketio.py)
 Here the server issues every session id, signed with HMAC (WEBCHAT_SESSION_SECRET). A client that
 presents an id with a bad signature gets a fresh one. The conversation id of each socket is kept
 on the server (`sio.save_session`); what a message says about its session is ignored.
-Allowed origins come from WEBCHAT_ALLOWED_ORIGINS (comma-separated); unset, only the page's own.
+Allowed origins: the configured public origin(s) (PUBLIC_ORIGINS, actions/settings.py; by
+default the local address the launcher serves on) and WEBCHAT_ALLOWED_ORIGINS (comma-separated),
+never what a request's Host or X-Forwarded-Host says.
 
 The same channel serves the page (web/), its privacy notice and the Socket.IO client
 (node_modules/) under /chat/, so the page and its socket share one origin and one port: nothing
@@ -77,10 +79,15 @@ SECURITY_HEADERS = {
 }
 
 
-def allowed_origins() -> Optional[list[str]]:
-    """WEBCHAT_ALLOWED_ORIGINS as a list; None (python-socketio: the server's own origin) when unset."""
-    origins = [o.strip().rstrip("/") for o in os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "").split(",") if o.strip()]
-    return origins or None
+def allowed_origins() -> list[str]:
+    """The origins whose pages may open the Socket.IO connection: the configured public
+    origin(s) (settings.public_origins, PUBLIC_ORIGINS) and any in WEBCHAT_ALLOWED_ORIGINS.
+
+    Never None: python-socketio then takes "the server's own origin" from the request's Host
+    and X-Forwarded-Host headers, which the request itself chooses (a page on a rebound DNS
+    name, or any client, passed by sending its own origin in both)."""
+    others = [o.strip().rstrip("/") for o in os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    return list(dict.fromkeys(settings.public_origins() + others))
 
 
 class SessionSigner:
@@ -172,9 +179,11 @@ class SignedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         signer = SessionSigner(os.environ.get("WEBCHAT_SESSION_SECRET", ""))
+        # No credentials: the session id travels in the messages, never in a cookie.
         sio = AsyncServer(
             async_mode="sanic",
             cors_allowed_origins=allowed_origins(),
+            cors_credentials=False,
             max_http_buffer_size=inputs.MAX_WEBSOCKET_FRAME_BYTES,  # checked again, per message, by the Rasa server
         )
         self.sio = sio  # Rasa's get_output_channel reads it

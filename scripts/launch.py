@@ -1,7 +1,7 @@
 """Start Partnership Advisor: train when needed, run the action server and Rasa.
 
     python -m scripts.launch train     # train only if data/config/domain changed
-    python -m scripts.launch shell     # action server in the background + `rasa shell`
+    python -m scripts.launch shell     # action server in the background + `rasa shell` (its server on loopback)
     python -m scripts.launch serve     # action server + Rasa server (web chat page; REST and Slack when configured), until Ctrl-C
 
 Both servers start through the project's entry points, scripts/rasa_server.py (never
@@ -21,23 +21,24 @@ import argparse
 import hashlib
 import os
 import secrets
+import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import yaml
 
-from actions.settings import DEFAULT_TRACKER_DB
+from actions.settings import DEFAULT_RASA_PORT, DEFAULT_TRACKER_DB, local_origins
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 MODELS = ROOT / "models"
 RUN_DIR = ROOT / "var"
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories")
-DEFAULT_RASA_PORT = 5005
 DEFAULT_ACTION_PORT = 5055
 
 
@@ -179,6 +180,11 @@ def start_action_server(port: int = DEFAULT_ACTION_PORT, env: dict[str, str] | N
     )
 
 
+def with_public_origins(env: dict[str, str], port: int) -> dict[str, str]:
+    """`env` with PUBLIC_ORIGINS, when it does not say, set to the local address served on `port`."""
+    return {**env, "PUBLIC_ORIGINS": env.get("PUBLIC_ORIGINS") or ",".join(local_origins(port))}
+
+
 def start_rasa_server(
     port: int = DEFAULT_RASA_PORT,
     model: Path | None = None,
@@ -187,7 +193,7 @@ def start_rasa_server(
     credentials: Path | None = None,
 ) -> subprocess.Popen:
     out = open(log, "ab") if log else None
-    env = env or server_env()
+    env = with_public_origins(env or server_env(), port)
     credentials = credentials or render_credentials(env)
     return subprocess.Popen(
         [
@@ -205,6 +211,21 @@ def start_rasa_server(
     )
 
 
+def start_shell(port: int, model: Path, env: dict[str, str]) -> subprocess.Popen:
+    """`rasa shell` in this terminal. It runs a Rasa server (REST) for the conversation: on
+    loopback, as `rasa run` here (stock `rasa shell` listens on 0.0.0.0, open to the network)."""
+    env = with_public_origins(env, port)
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "python"), "-m", "scripts.rasa_server", "shell", "--model", str(model),
+            "--endpoints", "endpoints.yml", "--credentials", str(render_credentials(env)),
+            "--interface", "127.0.0.1", "--port", str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
     """Wait until `url` answers; fail early if the process died."""
     deadline = time.monotonic() + timeout
@@ -219,9 +240,9 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> 
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, stop_signal: int = signal.SIGINT) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -230,7 +251,34 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def _exit_on_signal(signal_number: int, _frame: object) -> None:
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # once: a second one must not interrupt the stopping
+        signal.signal(stop_signal, signal.SIG_IGN)
     raise SystemExit(128 + signal_number)  # runs the `finally` blocks that stop the servers
+
+
+def watch_terminal(fd: int = 0) -> threading.Thread | None:
+    """When the terminal on `fd` hangs up (its window closed), signal SIGHUP to this process.
+
+    The kernel sends SIGHUP only to the terminal's session leader. From an interactive shell
+    that is the shell, which passes it on to the job; but when the terminal runs `make shell`
+    itself (a terminal profile, `ssh -t host make shell`, an editor's task), make is the
+    leader: it takes the signal and waits for the launcher, which never hears of it, and both
+    servers stayed up holding their ports. Watching the terminal works either way."""
+    if not os.isatty(fd):
+        return None
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(fd, select.POLLHUP)  # POLLHUP and POLLERR are reported unasked; no input is read
+        while True:
+            for _, events in poller.poll():
+                if events & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                    os.kill(os.getpid(), signal.SIGHUP)
+                    return
+
+    thread = threading.Thread(target=watch, name="terminal-hangup", daemon=True)
+    thread.start()
+    return thread
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,13 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--action-port", type=int, default=DEFAULT_ACTION_PORT)
     args = parser.parse_args(argv)
 
+    if args.command != "train":
+        # A closed terminal (SIGHUP, or its hang-up seen by watch_terminal) or a plain `kill`
+        # (SIGTERM) stops both servers too, as Ctrl-C does, instead of leaving them holding the ports.
+        for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop_signal, _exit_on_signal)
+        watch_terminal()
     model = train(force=args.force)
     if args.command == "train":
         return 0
-    # A closed terminal (SIGHUP) or a plain `kill` (SIGTERM) stops both servers too, as
-    # Ctrl-C does, instead of leaving them holding the ports.
-    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(stop_signal, _exit_on_signal)
     env = server_env(args.action_port)
     actions = start_action_server(args.action_port, env, log=RUN_DIR / "action-server.log")
     try:
@@ -255,14 +305,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Action server ready on port {args.action_port} (log: var/action-server.log)")
         if args.command == "shell":
             print("Starting the conversation; type /stop to leave.", flush=True)
-            return subprocess.call(
-                [
-                    str(VENV_BIN / "python"), "-m", "scripts.rasa_server", "shell", "--model", str(model),
-                    "--endpoints", "endpoints.yml", "--credentials", str(render_credentials(env)), "--port", str(args.port),
-                ],
-                cwd=ROOT,
-                env=env,
-            )
+            shell = start_shell(args.port, model, env)
+            try:
+                return shell.wait()
+            except KeyboardInterrupt:
+                return 0
+            finally:
+                # SIGTERM: its prompt (prompt_toolkit) takes SIGINT as a key press, and after a
+                # hang-up it never finished; SIGTERM stops its server at once.
+                stop(shell, signal.SIGTERM)
         rasa = start_rasa_server(args.port, model, env)
         try:
             wait_for_http(f"http://127.0.0.1:{args.port}/", rasa, timeout=180)

@@ -7,7 +7,8 @@ kept-alive HTTP session per endpoint, the tracker store's reads and writes as pr
 statements with ujson, the model graph run without dask, and turns admitted a few at a
 time, first come first served; and privacy:
 "delete my data" deletes the conversation, no message text in the logs, and the retention
-period in the replies that state it.
+period in the replies that state it. Slots filled from entities and payloads keep only the
+values the domain lists for them.
 
     python -m scripts.rasa_server run --model ... --endpoints endpoints.yml ...
     python -m scripts.rasa_server shell --model ...
@@ -27,7 +28,8 @@ And it makes the Redis lock store's ticket handling atomic. Rasa updates a conve
 ticket lock with a Redis GET, then a SET: two replicas taking messages of one conversation
 at the same moment both drew ticket 0 in 39 of 50 tries here and ran side by side (the
 same advice given twice). Each of those read-modify-writes now runs under a short Redis
-mutex.
+mutex, over redis.asyncio: a turn waiting for it never stalls the other conversations of
+its process (a blocking wait did, for up to 10 s).
 
 "Delete my data" is finished here. Once the action server has deleted the conversation's
 feedback and health-check rows, its confirmation carries a privacy signal
@@ -59,6 +61,10 @@ A conversation deleted on request is also erased from SQLite's files: deleted co
 overwritten with zeros (secure_delete) and the write-ahead log is emptied after the deletion.
 
 Responses may say {retention_days}: filled from RETENTION_DAYS (actions/settings.py).
+
+Every response carries security headers (X-Content-Type-Options: nosniff and others), and
+none says Access-Control-Allow-Credentials: true (Rasa's CORS set-up did). Installed
+libraries' deprecation notices are kept off the screen (`make shell` opened with two screens).
 
 For `run`, the HTTP API is switched on only when RASA_API_TOKEN or RASA_JWT_SECRET is set,
 and then only with that token or JWT secret. They are read here from the environment
@@ -483,27 +489,134 @@ def install_sequential_graph_runner() -> None:
     DaskGraphRunner.run = run  # type: ignore[method-assign]
 
 
+# The ticket mutex (install_atomic_redis_locks) is held for one GET and one SET of a ticket lock,
+# milliseconds; should a replica die holding it, it expires on its own after this long.
+TICKET_MUTEX_EXPIRY_SECONDS = 5.0
+# How long a turn waits for the mutex before failing with Rasa's LockError. Longer than the
+# expiry, so a replica that died holding it never fails a turn; the wait is asynchronous.
+TICKET_MUTEX_WAIT_SECONDS = 12.0
+# Write a ticket lock (delete it when ARGV[2] is empty) only while still holding the mutex
+# (KEYS[1], token ARGV[1]): a holder stalled past the expiry must not overwrite tickets that
+# another replica issued meanwhile.
+_FENCED_TICKET_WRITE = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('del', KEYS[2]) else redis.call('set', KEYS[2], ARGV[2]) end
+return 1
+"""
+UNCHANGED = object()  # what a ticket change returns to leave the stored lock as it is
+
+
+async def change_ticket_lock(store: Any, conversation_id: str, change: Any) -> Any:
+    """Read, change and write one conversation's ticket lock under its Redis mutex, on the
+    event loop without blocking it (redis.asyncio). `change` gets the stored TicketLock (None
+    if there is none) and returns (the lock to store, None to delete it, or UNCHANGED; a result),
+    and this returns the result."""
+    import contextlib
+    import json
+    import uuid
+
+    import redis
+    from rasa.core.lock import TicketLock
+    from rasa.core.lock_store import LockError
+
+    from scripts.async_redis import async_redis
+
+    client = async_redis(store.red)
+    key = store.key_prefix + conversation_id
+    # The same key as the blocking mutex of earlier versions, so mixed replicas exclude each other.
+    mutex = client.lock(
+        f"mutex:{key}", timeout=TICKET_MUTEX_EXPIRY_SECONDS, sleep=0.005,
+        blocking_timeout=TICKET_MUTEX_WAIT_SECONDS, thread_local=False,
+    )
+    token = uuid.uuid4().hex.encode()
+    if not await mutex.acquire(token=token):
+        raise LockError(f"The ticket lock of conversation '{conversation_id}' stayed busy for {TICKET_MUTEX_WAIT_SECONDS:g} s.")
+    try:
+        stored = await client.get(key)
+        lock, result = change(TicketLock.from_dict(json.loads(stored)) if stored else None)
+        if lock is not UNCHANGED:
+            if not await client.eval(_FENCED_TICKET_WRITE, 2, mutex.name, key, token, lock.dumps() if lock else ""):
+                raise LockError(f"The ticket mutex of conversation '{conversation_id}' expired before its lock was written.")
+        return result
+    finally:
+        with contextlib.suppress(redis.exceptions.LockError):  # expired meanwhile: nothing to release
+            await mutex.release()
+
+
+async def issue_ticket(store: Any, conversation_id: str, lifetime: float) -> int:
+    """A new ticket for the conversation (Rasa's LockStore.issue_ticket, atomic and asynchronous)."""
+
+    def issue(lock: Any) -> tuple[Any, int]:
+        lock = lock or store.create_lock(conversation_id)
+        return lock, lock.issue_ticket(lifetime)
+
+    return await change_ticket_lock(store, conversation_id, issue)
+
+
 def install_atomic_redis_locks() -> None:
-    """Serialise RedisLockStore's read-modify-writes of a ticket lock across processes (idempotent)."""
-    from rasa.core.lock_store import LockStore, RedisLockStore
+    """RedisLockStore.lock with its ticket read-modify-writes atomic across processes, and
+    never blocking the event loop (idempotent).
+
+    Rasa issues, expires and returns tickets with a GET then a SET each (two replicas drew
+    the same ticket), over a blocking Redis client. Here each of those runs under a short
+    Redis mutex, over redis.asyncio: a turn that waits for the mutex, or for an earlier turn
+    of its conversation, waits alone while the process goes on serving other conversations.
+    The lock behaves as Rasa's LockStore.lock otherwise: tickets in order, polled every
+    `wait_time_in_seconds`, LockError when the lock vanished."""
+    import contextlib
+    import json
+
+    from rasa.core.lock import TicketLock
+    from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
+
+    from scripts.async_redis import async_redis
 
     if getattr(RedisLockStore, "atomic_tickets", False):
         return
 
-    def under_mutex(method: Any) -> Any:
-        @functools.wraps(method)
-        def guarded(self: RedisLockStore, conversation_id: str, *args: Any, **kwargs: Any) -> Any:
-            # redis-py's Lock (SET NX PX): expires on its own if a replica dies holding it.
-            mutex = self.red.lock(f"mutex:{self.key_prefix}{conversation_id}", timeout=10, sleep=0.005, blocking_timeout=10)
-            with mutex:
-                return method(self, conversation_id, *args, **kwargs)
+    async def acquire(store: RedisLockStore, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> Any:
+        client = async_redis(store.red)
 
-        return guarded
+        def drop_expired(lock: Any) -> tuple[Any, None]:
+            if lock is None:
+                return UNCHANGED, None
+            lock.remove_expired_tickets()
+            return lock, None
 
-    # The only callers of get-then-save: issuing a ticket, dropping expired ones, and
-    # cleanup (finish serving, then delete the lock if nobody waits).
-    for name in ("issue_ticket", "update_lock", "cleanup"):
-        setattr(RedisLockStore, name, under_mutex(getattr(LockStore, name)))
+        while True:
+            stored = await client.get(store.key_prefix + conversation_id)
+            if not stored:
+                break  # expired
+            lock = TicketLock.from_dict(json.loads(stored))
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            await change_ticket_lock(store, conversation_id, drop_expired)
+        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+
+    @contextlib.asynccontextmanager
+    async def lock(
+        self: RedisLockStore, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> Any:
+        try:
+            ticket = await issue_ticket(self, conversation_id, lock_lifetime)
+        except LockError:
+            raise
+        except Exception as error:  # as Rasa's issue_ticket: Redis unreachable and the like
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+        def finish(lock: Any) -> tuple[Any, None]:
+            if lock is None:
+                return UNCHANGED, None
+            lock.remove_ticket_for(ticket)
+            return (lock if lock.is_someone_waiting() else None), None  # delete it when nobody waits
+
+        try:
+            yield await acquire(self, conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            await change_ticket_lock(self, conversation_id, finish)
+
+    RedisLockStore.lock = lock  # type: ignore[method-assign]
     RedisLockStore.atomic_tickets = True  # type: ignore[attr-defined]
 
 
@@ -817,6 +930,118 @@ def install_retention_in_responses() -> None:
     TemplatedNaturalLanguageGenerator.generate = generate  # type: ignore[method-assign]
 
 
+def valid_slot_events(events: list, domain: Any) -> list:
+    """Drop SlotSet events that give a categorical slot a value outside its `values` in the domain.
+
+    Entities (and so payloads like /inform{"sector": ...}) fill slots unchecked in Rasa 3.6: a dict
+    or any string would otherwise be stored and read back by every later turn, the purge and the
+    report. Only the slot's name is logged, never the value."""
+    from rasa.shared.core.constants import DEFAULT_CATEGORICAL_SLOT_VALUE
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.slots import CategoricalSlot
+
+    slots = {slot.name: slot for slot in domain.slots}
+    kept = []
+    for event in events:
+        slot = slots.get(event.key) if isinstance(event, SlotSet) else None
+        if isinstance(slot, CategoricalSlot) and event.value is not None:
+            allowed = [v for v in slot.values if v != DEFAULT_CATEGORICAL_SLOT_VALUE]
+            if not (isinstance(event.value, str) and event.value in allowed):
+                logger.info("Ignored a value for the slot '%s' that is not one of its values in the domain.", event.key)
+                continue
+        kept.append(event)
+    return kept
+
+
+def install_slot_validation() -> None:
+    """Validate slots filled from entities and payloads where Rasa validates them (idempotent):
+    ActionExtractSlots._execute_validation_action, which also calls action_validate_slot_mappings
+    when the domain has one; ours runs first, in-process, so a turn costs no extra call."""
+    from rasa.core.actions.action import ActionExtractSlots
+
+    original = ActionExtractSlots._execute_validation_action
+    if getattr(original, "validates_values", False):
+        return
+
+    async def execute_validation_action(self: Any, extraction_events: list, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list:
+        return await original(self, valid_slot_events(extraction_events, domain), output_channel, nlg, tracker, domain)
+
+    execute_validation_action.validates_values = True  # type: ignore[attr-defined]
+    ActionExtractSlots._execute_validation_action = execute_validation_action  # type: ignore[method-assign]
+
+
+def install_quiet_third_party_warnings() -> None:
+    """No deprecation notices of installed libraries on the screen (idempotent; call it first).
+
+    Sanic switches every DeprecationWarning on when it is imported (`filterwarnings("once")`),
+    so `make shell` opened with two screens of notices from pkg_resources, SQLAlchemy,
+    pyparsing, click, distutils and others: nothing the person can act on (the versions are
+    pinned for Rasa 3.6). They are dropped where they would be shown, whatever filters the
+    libraries set; deprecations raised in the project's own code still show. TensorFlow's C++
+    start-up notices (oneDNN, CUDA, TensorRT) are turned off as Rasa does once it has loaded
+    TensorFlow (TF_CPP_MIN_LOG_LEVEL=2), only before the import, where it has an effect."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    original = warnings.showwarning
+    if getattr(original, "quiet", False):
+        return
+    project = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+    def showwarning(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        own = filename.startswith(project) and "site-packages" not in filename
+        if issubclass(category, (DeprecationWarning, PendingDeprecationWarning)) and not own:
+            return
+        original(message, category, filename, lineno, file, line)
+
+    showwarning.quiet = True  # type: ignore[attr-defined]
+    warnings.showwarning = showwarning
+
+
+# On every response of the Rasa server (REST, Slack, Socket.IO, the health check, errors); a
+# response that sets its own keeps it (the chat pages: their Content-Security-Policy and caching).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+async def add_security_headers(request: Any, response: Any) -> None:
+    """A Sanic response middleware: SECURITY_HEADERS, and never Access-Control-Allow-Credentials."""
+    if response is None:
+        return
+    for name, value in SECURITY_HEADERS.items():
+        if name not in response.headers:
+            response.headers[name] = value
+    response.headers.pop("Access-Control-Allow-Credentials", None)
+
+
+def install_security_headers() -> None:
+    """Security headers on every response, and CORS without credentials (idempotent).
+
+    Rasa's configure_cors (rasa/server.py), which every Rasa app goes through, tells
+    Sanic-CORS to allow credentials, so every response said
+    `Access-Control-Allow-Credentials: true`; nothing here uses cookies or HTTP auth across
+    origins (the web chat's session id travels in its messages), so it is not allowed. The
+    same function, otherwise as Rasa's, adds the security headers to the app."""
+    import rasa.server
+    from sanic_cors import CORS
+
+    if getattr(rasa.server.configure_cors, "secured", False):
+        return
+
+    def configure_cors(app: Any, cors_origins: Any = "") -> None:
+        app.config.CORS_AUTOMATIC_OPTIONS = True
+        app.config.CORS_SUPPORTS_CREDENTIALS = False
+        app.config.CORS_EXPOSE_HEADERS = "filename"
+        CORS(app, resources={r"/*": {"origins": cors_origins or ""}}, automatic_options=True)
+        app.register_middleware(add_security_headers, "response")
+
+    configure_cors.secured = True  # type: ignore[attr-defined]
+    rasa.server.configure_cors = configure_cors
+
+
 def api_arguments(env: dict[str, str] | os._Environ = os.environ) -> list[str]:
     """`rasa run` flags for the HTTP API: none (API off) unless a token or JWT secret is set."""
     token = env.get("RASA_API_TOKEN", "").strip()
@@ -838,6 +1063,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("Set RASA_API_TOKEN or RASA_JWT_SECRET instead of passing --enable-api: the API never runs without auth.")
     if argv[:1] == ["run"] and argv[1:2] != ["actions"]:
         argv += api_arguments()
+    install_quiet_third_party_warnings()
     install_never_silent_guard()
     install_message_length_cap()
     install_turn_admission()
@@ -856,6 +1082,8 @@ def main(argv: list[str] | None = None) -> None:
     install_log_scrubbing()
     install_payload_warning_redaction()
     install_retention_in_responses()
+    install_slot_validation()
+    install_security_headers()
     import rasa.__main__
 
     sys.argv = ["rasa", *argv]

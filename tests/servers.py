@@ -5,6 +5,7 @@ action servers and nginx started by a test module, plus the services they need
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import shutil
@@ -88,8 +89,13 @@ def texts(replies: list[dict]) -> str:
 
 
 def advice_titles(reply_text: str) -> list[str]:
-    """The numbered advice items of an advice reply ("1. Title: ...")."""
-    return [line.split(". ", 1)[1].split(":")[0] for line in reply_text.splitlines() if line[:1].isdigit() and line[1:3] == ". "]
+    """The advice items of an advice reply: each "Try this: “Title” ..." / "Another idea on x: “Title” ..."
+    line, or the numbered items of a two-problem reply ("1. Authority: “Title” ...")."""
+    found = []
+    for line in reply_text.splitlines():
+        if line.startswith(("Try this: ", "Another idea on ")) or (line[:1].isdigit() and line[1:3] == ". " and ": “" in line):
+            found.append(line.split("“", 1)[1].split("”", 1)[0])
+    return found
 
 
 def sender(prefix: str) -> str:
@@ -99,6 +105,21 @@ def sender(prefix: str) -> str:
 def rest_id(sender_id: str) -> str:
     """The id the tracker store (and the action server) knows a REST conversation by."""
     return conversation_id("rest", sender_id)
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Addresses with a listening TCP socket on `port`, from the kernel's tables."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, port_hex = fields[1].split(":")
+            if fields[3] == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                # The kernel prints each 32-bit word in host (little-endian) order.
+                packed = b"".join(raw[i : i + 4][::-1] for i in range(0, width, 4))
+                found.add(str(ipaddress.ip_address(packed)))
+    return found
 
 
 # --- processes ----------------------------------------------------------------------

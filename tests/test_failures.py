@@ -172,7 +172,7 @@ def test_conversation_survives_a_rasa_server_restart(stack: Stack, capsys) -> No
     me = sender("restart")
     assert "pharmacy" in texts(say(stack.url, "I'm a community pharmacist", me))
     first = advice_titles(texts(say(stack.url, "one partner only joined for the grant", me)))
-    assert len(first) == 3
+    assert len(first) == 1
 
     started = time.monotonic()
     stack.processes.stop("rasa")
@@ -181,7 +181,7 @@ def test_conversation_survives_a_rasa_server_restart(stack: Stack, capsys) -> No
     report(capsys, f"Rasa server restart (stop to answering): {time.monotonic() - started:.1f} s")
 
     more = texts(say(stack.url, "/ask_more", me))
-    assert more.startswith("More on funding"), more  # the challenge under discussion was kept
+    assert more.startswith("Another idea on funding"), more  # the challenge under discussion was kept
     assert advice_titles(more) and not set(advice_titles(more)) & set(first)  # and what was already given
     ack = texts(say(stack.url, "I chair the partnership", me))
     assert "pharmacy" in ack and "Want more advice on funding" in ack  # and who the person is

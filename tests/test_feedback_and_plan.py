@@ -55,8 +55,9 @@ async def test_action_plan_groups_the_advice_given_by_challenge(knowledge_cache,
     given = [time_items[0].id, funding_item.id, time_items[1].id]
     messages, _ = await run(ActionActionPlan(), make_tracker("ask_summary", slots={"advice_given": given}), domain)
     text = messages[0]["text"]
-    assert text.index("Time (") < text.index(time_items[1].title) < text.index("Funding (") < text.index(funding_item.title)
-    assert text.count("Rests on:") == 3 and "Adapted from: Top 10 Partnership Killers" in text
+    assert text.index("\nTime:") < text.index(time_items[1].title) < text.index("\nFunding:") < text.index(funding_item.title)
+    assert text.count("\u2610 ") == 3 and "rests on " in text  # one line per action, with its principle
+    assert len(text.split()) < 120
 
     messages, _ = await run(ActionActionPlan(), make_tracker("ask_summary"), domain)
     assert "haven't gone through any advice yet" in messages[0]["text"]
@@ -83,4 +84,4 @@ def test_over_rest_a_vote_asks_for_a_comment_and_stores_it(advisor) -> None:
     assert "comment is noted" in texts(say(base, "it missed how small our pharmacy team is", me))
     assert "haven't given you any yet" in texts(say(base, "/feedback_helpful", me))
     rows = [r for r in feedback_rows(advisor.knowledge_url) if r[0] == conversation_key(rest_id(me))]  # stored as "rest:<sender>"
-    assert [(helpful, comment, len(items)) for _, helpful, comment, items in rows] == [(False, "it missed how small our pharmacy team is", 3)]
+    assert [(helpful, comment, len(items)) for _, helpful, comment, items in rows] == [(False, "it missed how small our pharmacy team is", 1)]  # the one item shown

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.health_check import SLOTS, ActionHealthCheckIntro, ActionHealthCheckResult, ValidateHealthCheckForm, parse_score
+from actions.health_check import QUESTION_NAMES, SLOTS, ActionHealthCheckIntro, ActionHealthCheckResult, ValidateHealthCheckForm, parse_score
 from actions.store.db import make_engine, make_session_factory
 from actions.store.models import HealthCheckResult
 from actions.store.records import Recorder, conversation_key
-from tests.conftest import make_tracker
+from tests.conftest import RunningAdvisor, make_tracker
+from tests.servers import rest_id, say, sender, texts
 
 
 @pytest.mark.parametrize(
@@ -30,10 +34,35 @@ async def test_an_answer_that_is_not_a_score_is_re_asked(domain) -> None:
     assert form.validate_hc_time("quite a lot", CollectingDispatcher(), make_tracker("inform"), domain) == {"hc_time": "4"}
 
 
+async def test_answers_already_stored_are_kept_when_the_form_is_activated_again(domain) -> None:
+    # Rasa validates every filled slot again when "continue the health check" re-activates
+    # the form, with the stored value ("skipped", "4"), not what the person typed.
+    form = ValidateHealthCheckForm()
+    dispatcher = CollectingDispatcher()
+    for stored in ["skipped", "1", "4", "5"]:
+        assert form.validate_hc_authority(stored, dispatcher, make_tracker("start_health_check"), domain) == {"hc_authority": stored}
+    assert dispatcher.messages == []
+
+
 async def test_intro_says_where_a_paused_check_resumes(domain) -> None:
     dispatcher = CollectingDispatcher()
-    await ActionHealthCheckIntro().run(dispatcher, make_tracker("start_health_check", slots={"hc_competition": "2", "hc_authority": "skipped"}), domain)
-    assert "2 of 7 questions answered" in dispatcher.messages[0]["text"]
+    await ActionHealthCheckIntro().run(dispatcher, make_tracker("start_health_check", slots={"hc_competition": "2", "hc_authority": "4"}), domain)
+    assert dispatcher.messages[0]["text"] == "Let's carry on with the health check: 2 of 7 questions answered."
+
+
+async def test_intro_names_the_skipped_questions_when_a_check_resumes(domain) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {"hc_competition": "skipped", "hc_authority": "2", "hc_communication": "skipped"}
+    await ActionHealthCheckIntro().run(dispatcher, make_tracker("start_health_check", slots=slots), domain)
+    assert dispatcher.messages[0]["text"] == (
+        "Let's carry on with the health check: 1 of 7 questions answered, 2 skipped (Competition, Communication)."
+    )
+
+
+def test_question_names_are_those_the_questions_start_with(domain) -> None:
+    assert set(QUESTION_NAMES) == set(SLOTS)
+    for slot, name in QUESTION_NAMES.items():
+        assert domain["responses"][f"utter_ask_{slot}"][0]["text"].startswith(f"{name}: ")
 
 
 def stored_results(url: str) -> list[HealthCheckResult]:
@@ -97,3 +126,91 @@ async def test_nothing_is_lost_while_the_database_is_down(tmp_path, sqlite_url) 
     assert await back.save("health_check", {"conversation_key": "k3", "scores": {"challenge_time": 1}})
     assert not spool.exists()
     assert sorted(r.conversation_key for r in stored_results(sqlite_url)) == ["k2", "k3"]
+
+
+# --- over REST, against the real Rasa server and action server -----------------------------
+# `rasa test core` (tests/test_stories.yml) checks the dialogue but runs no custom action, so the
+# form's validation on resuming is only seen here.
+
+class Check:
+    """One person's health check over the REST webhook."""
+
+    def __init__(self, advisor: RunningAdvisor, prefix: str) -> None:
+        self.advisor, self.me = advisor, sender(prefix)
+
+    def say(self, message: str) -> list[dict]:
+        return say(self.advisor.base_url, message, self.me)
+
+    def answer(self, message: str, then_asked: str | None) -> list[dict]:
+        """Answers the question asked; checks the next question (None: the check ends)."""
+        replies = self.say(message)
+        assert not any("didn't catch" in (r.get("text") or "") for r in replies), texts(replies)
+        if then_asked:
+            assert len(replies) == 1 and replies[0]["text"].startswith(f"{then_asked}: "), texts(replies)
+        return replies
+
+    def resume(self, expected_intro: str, then_asked: str) -> None:
+        """Stops, says "continue the health check", and checks exactly what comes back."""
+        assert self.say("stop")[0]["text"].startswith("Health check paused.")
+        replies = self.say("continue the health check")
+        assert [r["text"] for r in replies][:1] == [expected_intro], texts(replies)
+        assert len(replies) == 2 and replies[1]["text"].startswith(f"{then_asked}: "), texts(replies)
+
+    def stored_scores(self) -> dict[str, int | None]:
+        secret = self.advisor.env.get("PRIVACY_HASH_KEY")
+        stored_as = rest_id(self.me)  # the conversation id the action server sees: "rest:<sender>"
+        key = hmac.new(secret.encode(), stored_as.encode(), hashlib.sha256).hexdigest() if secret else conversation_key(stored_as)
+        [row] = [r for r in stored_results(self.advisor.knowledge_url) if r.conversation_key == key]
+        return {s.challenge_id: s.score for s in row.scores}
+
+
+def test_a_skipped_question_stays_skipped_after_stop_and_continue(advisor: RunningAdvisor) -> None:
+    check = Check(advisor, "hc-skip-stop")
+    assert check.say("check our partnership")[-1]["text"].startswith("Competition: ")
+    check.answer("3", then_asked="Authority")
+    check.answer("skip", then_asked="Purpose")
+    check.resume("Let's carry on with the health check: 1 of 7 questions answered, 1 skipped (Authority).", then_asked="Purpose")
+    for answer, next_question in [("2", "Communication"), ("4", "Funding"), ("1", "Culture clash"), ("5", "Time")]:
+        check.answer(answer, then_asked=next_question)
+    [result] = check.answer("2", then_asked=None)
+    assert "Skipped: Authority." in result["text"] and "Authority (" not in result["text"]  # no score
+    assert check.stored_scores() == {
+        "challenge_competition": 3, "challenge_authority": None, "challenge_purpose": 2, "challenge_communication": 4,
+        "challenge_funding": 1, "challenge_culture_clash": 5, "challenge_time": 2,
+    }
+
+
+def test_two_skips_survive_two_pauses(advisor: RunningAdvisor) -> None:
+    check = Check(advisor, "hc-two-skips")
+    check.say("check our partnership")
+    check.answer("skip", then_asked="Authority")
+    check.resume("Let's carry on with the health check: 0 of 7 questions answered, 1 skipped (Competition).", then_asked="Authority")
+    check.answer("4", then_asked="Purpose")
+    check.answer("not sure", then_asked="Communication")
+    check.resume(
+        "Let's carry on with the health check: 1 of 7 questions answered, 2 skipped (Competition, Purpose).",
+        then_asked="Communication",
+    )
+    for answer, next_question in [("3", "Funding"), ("2", "Culture clash"), ("5", "Time")]:
+        check.answer(answer, then_asked=next_question)
+    [result] = check.answer("1", then_asked=None)
+    assert "Skipped: Competition between organisations, Purpose." in result["text"]
+    assert check.stored_scores() == {
+        "challenge_competition": None, "challenge_authority": 4, "challenge_purpose": None, "challenge_communication": 3,
+        "challenge_funding": 2, "challenge_culture_clash": 5, "challenge_time": 1,
+    }
+
+
+def test_a_check_stopped_at_the_last_question_resumes_there(advisor: RunningAdvisor) -> None:
+    check = Check(advisor, "hc-stop-last")
+    check.say("check our partnership")
+    for answer, next_question in [("2", "Authority"), ("3", "Purpose"), ("1", "Communication"), ("4", "Funding"),
+                                  ("skip", "Culture clash"), ("2", "Time")]:
+        check.answer(answer, then_asked=next_question)
+    check.resume("Let's carry on with the health check: 5 of 7 questions answered, 1 skipped (Funding).", then_asked="Time")
+    [result] = check.answer("5", then_asked=None)
+    assert "Time (5/5)" in result["text"] and "Skipped: Funding." in result["text"]
+    assert check.stored_scores() == {
+        "challenge_competition": 2, "challenge_authority": 3, "challenge_purpose": 1, "challenge_communication": 4,
+        "challenge_funding": None, "challenge_culture_clash": 2, "challenge_time": 5,
+    }

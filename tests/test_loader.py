@@ -11,13 +11,22 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
 
 from actions.store.db import make_engine, make_session_factory
 from actions.store.knowledge import read_knowledge
 from actions.store.loader import ContentError, export, load, main, read_content
-from actions.store.models import AdviceItem, AdviceTag, Passage, Source, advice_principles
-from actions.vocabulary import CHALLENGES, REQUIRED_TOPICS
+from actions.store.models import (
+    AdviceItem,
+    AdviceTag,
+    Passage,
+    PracticeQuestion,
+    PracticeSignpost,
+    Source,
+    advice_principles,
+    practice_principles,
+)
+from actions.vocabulary import CHALLENGES, NATIONS, PRINCIPLE_TOPICS, REQUIRED_TOPICS
 from tests.conftest import CONTENT_DIR, SEEDS_DIR
 from tests.servers import say, sender, texts
 
@@ -31,6 +40,9 @@ def counts(url: str) -> dict[str, int]:
             "advice": session.scalar(select(func.count()).select_from(AdviceItem)),
             "tags": session.scalar(select(func.count()).select_from(AdviceTag)),
             "principle_links": session.scalar(select(func.count()).select_from(advice_principles)),
+            "practice": session.scalar(select(func.count()).select_from(PracticeQuestion)),
+            "signposts": session.scalar(select(func.count()).select_from(PracticeSignpost)),
+            "practice_principle_links": session.scalar(select(func.count()).select_from(practice_principles)),
         }
     engine.dispose()
     return result
@@ -59,6 +71,37 @@ def test_real_content_loads_every_part_of_the_guidance(store_url: str) -> None:
     for reference in ("Community Change (2010)", "DHSPSS", "Scottish Government (2002)", "kingsfund.org.uk"):
         assert reference in citations
     assert summary["advice items"] == sum(len(v) for v in knowledge.advice_by_challenge.values())
+    assert summary["practice questions"] == len(knowledge.practice) == 22
+
+
+def read_store(url: str):
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        knowledge = read_knowledge(session)
+    engine.dispose()
+    return knowledge
+
+
+def test_how_example_why_and_practice_questions_reach_the_snapshot(store_url: str) -> None:
+    load(CONTENT_DIR, store_url)
+    knowledge = read_store(store_url)
+    files = {name: yaml.safe_load((CONTENT_DIR / name).read_text(encoding="utf-8")) for name in ("advice.yml", "practice.yml")}
+    for item in files["advice.yml"]["advice"]:
+        view = knowledge.advice(item["id"])
+        assert (view.how, view.example, view.why) == (tuple(item["how"]), item["example"], item["why"])
+    practice = files["practice.yml"]["practice"]
+    assert list(knowledge.practice) == [entry["id"] for entry in practice]  # in file order
+    for position, entry in enumerate(practice):
+        view = knowledge.practice[entry["id"]]
+        assert (view.title, view.answer, view.legal, view.position) == (entry["title"], entry["answer"], entry["legal"], position)
+        assert view.steps == tuple(entry["steps"]) and view.questions == tuple(entry["questions"])
+        assert [p.id for p in view.principles] == entry["principles"]
+        assert all(p.topic_id in PRINCIPLE_TOPICS for p in view.principles)
+        assert [(s.text, s.nations) for s in view.signposts] == [(s["text"], frozenset(s["nations"])) for s in entry["signposts"]]
+    sharing = knowledge.practice["information_sharing"]
+    assert sharing.legal and "police won't share information" in sharing.questions[0]
+    assert [s.nations for s in sharing.signposts] == [frozenset(NATIONS), {"england"}, {"england", "wales"}]
+    assert knowledge.practice["terms_of_reference"].signposts == ()
 
 
 def test_loading_twice_is_idempotent(store_url: str) -> None:
@@ -72,8 +115,13 @@ def test_edited_content_replaces_the_old(content_dir: Path, sqlite_url: str) -> 
     load(content_dir, sqlite_url)
     before = counts(sqlite_url)
     edit(content_dir, "advice.yml", lambda d: d["advice"].pop())
+    edit(content_dir, "practice.yml", lambda d: d["practice"].pop(3))  # information_sharing: 3 signposts, 2 principles
     load(content_dir, sqlite_url)
-    assert counts(sqlite_url)["advice"] == before["advice"] - 1
+    after = counts(sqlite_url)
+    assert after["advice"] == before["advice"] - 1
+    assert (after["practice"], after["signposts"]) == (before["practice"] - 1, before["signposts"] - 3)
+    assert after["practice_principle_links"] == before["practice_principle_links"] - 2
+    assert "information_sharing" not in read_store(sqlite_url).practice
 
 
 def _unknown_field(data):
@@ -105,6 +153,42 @@ def _unknown_tag(data):
     data["advice"][0]["tags"] = {"sector": ["space_agency"]}
 
 
+def _missing_how(data):
+    del data["advice"][0]["how"]
+
+
+def _long_example(data):
+    data["advice"][1]["example"] = " ".join(["word"] * 71)
+
+
+def _long_step(data):
+    data["practice"][0]["steps"][2] = " ".join(["word"] * 31)
+
+
+def _one_step(data):
+    data["advice"][2]["how"] = data["advice"][2]["how"][:1]
+
+
+def _unknown_nation(data):
+    data["practice"][0]["signposts"][0]["nations"] = ["england", "cornwall"]
+
+
+def _dangling_practice_principle(data):
+    data["practice"][2]["principles"].append("principle_telepathy")
+
+
+def _duplicated_practice_id(data):
+    data["practice"][5]["id"] = data["practice"][4]["id"]
+
+
+def _practice_id_of_advice(data):
+    data["practice"][1]["id"] = "competition_name_the_tension"
+
+
+def _legal_not_boolean(data):
+    data["practice"][0]["legal"] = "maybe"
+
+
 BAD_CONTENT = [
     ("advice.yml", _unknown_field, r"advice\.yml.*unknown field 'colour'"),
     ("topics.yml", _missing_attribution, r"topics\.yml: passage 'challenge_authority'.*source and attribution"),
@@ -112,6 +196,15 @@ BAD_CONTENT = [
     ("advice.yml", _dangling_principle, r"advice\.yml: advice '\w+': principle 'principle_telepathy' is not"),
     ("topics.yml", _dangling_source, r"topics\.yml: passage '\w+': source 'nowhere_2099' is not in sources\.yml"),
     ("advice.yml", _unknown_tag, r"advice\.yml: advice '\w+': unknown sector 'space_agency'"),
+    ("advice.yml", _missing_how, r"advice\.yml: advice entry 'competition_name_the_tension': missing field 'how'"),
+    ("advice.yml", _long_example, r"advice\.yml: advice '\w+': example has 71 words; at most 70"),
+    ("practice.yml", _long_step, r"practice\.yml: practice 'start_partnership': steps item 3 has 31 words; at most 30"),
+    ("advice.yml", _one_step, r"advice\.yml: advice '\w+': how must be a list of 2 to 6 items"),
+    ("practice.yml", _unknown_nation, r"practice\.yml: practice 'start_partnership': signpost 1: unknown nation 'cornwall'"),
+    ("practice.yml", _dangling_practice_principle, r"practice\.yml: practice 'partnership_agreement': principle 'principle_telepathy' is not"),
+    ("practice.yml", _duplicated_practice_id, r"practice\.yml: practice id 'pooled_budgets' is used twice"),
+    ("practice.yml", _practice_id_of_advice, r"practice\.yml: practice id 'competition_name_the_tension' is already the id of an advice"),
+    ("practice.yml", _legal_not_boolean, r"practice\.yml: practice 'start_partnership': legal must be true or false"),
 ]
 
 
@@ -124,6 +217,52 @@ def test_bad_content_is_refused_and_the_store_is_unchanged(content_dir: Path, st
         load(content_dir, store_url)
     assert re.search(message, str(refused.value)), str(refused.value)
     assert counts(store_url) == before
+
+
+def test_every_problem_is_listed_at_once(content_dir: Path) -> None:
+    edit(content_dir, "advice.yml", lambda d: (_missing_how(d), _long_example(d)))
+    edit(content_dir, "practice.yml", lambda d: (_unknown_nation(d), _dangling_practice_principle(d)))
+    with pytest.raises(ContentError) as refused:
+        read_content(content_dir)
+    assert str(refused.value).startswith("4 problem(s)"), str(refused.value)
+
+
+def test_missing_practice_file_is_named(content_dir: Path) -> None:
+    (content_dir / "practice.yml").unlink()
+    with pytest.raises(ContentError, match=r"practice\.yml: file is missing"):
+        read_content(content_dir)
+
+
+OLD_ADVICE_ITEMS = """CREATE TABLE advice_items (
+    id VARCHAR(80) NOT NULL PRIMARY KEY,
+    challenge_id VARCHAR(80) NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    position INTEGER NOT NULL
+)"""
+
+
+def test_a_store_made_before_how_example_why_is_upgraded_in_place(store_url: str) -> None:
+    """create_all leaves an existing table as it is: make_engine adds the new nullable columns."""
+    from sqlalchemy import create_engine
+
+    old = create_engine(store_url, future=True)
+    with old.begin() as connection:
+        connection.execute(text(OLD_ADVICE_ITEMS))
+        connection.execute(text("INSERT INTO advice_items VALUES ('old_item', 'challenge_time', 'Old', 'Old text', 0)"))
+    old.dispose()
+    engine = make_engine(store_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("advice_items")}
+    assert {"how", "example", "why"} <= columns
+    with engine.connect() as connection:  # the old row is kept, its new columns empty
+        assert connection.execute(text("SELECT title, how, example, why FROM advice_items")).all() == [("Old", None, None, None)]
+    engine.dispose()
+    make_engine(store_url).dispose()  # a second start finds nothing to add
+    load(CONTENT_DIR, store_url)
+    knowledge = read_store(store_url)
+    assert knowledge.advice("old_item") is None
+    assert knowledge.advice("competition_name_the_tension").how[0].startswith("List the contracts")
+    assert knowledge.practice["information_sharing"].signposts
 
 
 def test_broken_yaml_names_the_file(content_dir: Path) -> None:
@@ -168,6 +307,8 @@ def test_export_writes_the_store_back_as_content_that_loads_the_same(store_url: 
     engine.dispose()
     original, exported = read_content(CONTENT_DIR), read_content(tmp_path / "exported")
     assert exported.advice == [{k: v for k, v in a.items() if v} for a in original.advice]
+    assert all(a["how"] and a["example"] and a["why"] for a in exported.advice)
+    assert exported.practice == original.practice
     assert [t["id"] for t in exported.topics] == [t["id"] for t in original.topics]
     load(tmp_path / "exported", store_url)  # loads again as it is, changing nothing
     assert counts(store_url) == before
@@ -201,7 +342,7 @@ def test_readme_example_and_an_edited_source_are_served_on_the_next_question_wit
         assert loaded.returncode == 0, loaded.stderr
         time.sleep(float(advisor.env["KNOWLEDGE_REFRESH_SECONDS"]) + 0.1)  # the action server's content check interval
         more = texts(say(advisor.base_url, "/ask_more", me))  # the next question: no polling
-        assert f"{item['title']} (suits {sector})" in more and item["text"] in more
+        assert f"\u201c{item['title']}\u201d (suits {sector})" in more and item["text"] in more
         assert citation in texts(say(advisor.base_url, "where does this advice come from?", me))
     finally:
         load(CONTENT_DIR, advisor.knowledge_url)  # the original content, for the other tests

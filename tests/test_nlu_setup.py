@@ -102,3 +102,27 @@ def test_held_out_set_is_kept_apart_from_training_data() -> None:
     training = {plain(e) for examples in TRAINING.values() for e in examples}
     leaked = sorted({plain(e) for examples in HELD_OUT.values() for e in examples} & training)
     assert not leaked, f"held-out sentences also in training data: {leaked[:10]}"
+
+
+def folded(text: str) -> str:
+    """Case, punctuation and spacing folded, so "Example?" and "example" count as one sentence."""
+    return " ".join(re.findall(r"[a-z0-9]+", plain(text)))
+
+
+def test_practitioner_sets_are_kept_apart_from_training_data() -> None:
+    """The practitioner conversations, practice questions and everyday requests (tests/practitioner/)
+    were written apart from data/nlu; none of their messages may be a training sentence."""
+    import yaml
+
+    training = {folded(e) for examples in TRAINING.values() for e in examples}
+    folder = ROOT / "tests" / "practitioner"
+    messages = []
+    for path in sorted(folder.glob("conversations*.yml")):
+        messages += [t["user"] for c in yaml.safe_load(path.read_text())["conversations"] for t in c["turns"]]
+    for path in sorted(folder.glob("practice_questions_*.yml")):
+        messages += [q["text"] for q in yaml.safe_load(path.read_text())["questions"]]
+    messages += [r["text"] for r in yaml.safe_load((folder / "everyday.yml").read_text())["requests"]]
+    assert len(messages) > 600
+    # Short follow-ups ("why?", "example") are what everybody types: only longer sentences count as leaks.
+    leaked = sorted({m for m in messages if len(folded(m).split()) > 3 and folded(m) in training})
+    assert not leaked, f"practitioner-set sentences also in training data: {leaked[:10]}"

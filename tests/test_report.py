@@ -89,7 +89,7 @@ def advice_ids(advisor: RunningAdvisor, reply: str) -> list[str]:
     with make_session_factory(engine)() as session:
         ids = dict(session.execute(select(AdviceItem.title, AdviceItem.id).where(AdviceItem.title.in_(titles))).all())
     engine.dispose()
-    assert len(ids) == len(titles) == 3, titles
+    assert len(ids) == len(titles) == 1, titles
     return [ids[t] for t in titles]
 
 

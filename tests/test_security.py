@@ -9,7 +9,7 @@ and Slack signatures are tested with the web channel work.)"""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import http.client
 import json
 import re
 import secrets
@@ -28,7 +28,7 @@ from scripts import launch
 from scripts.rasa_server import api_arguments
 from scripts.rasa_server import main as rasa_server_main
 from tests.conftest import ROOT, TEST_REST_TOKEN, RunningAdvisor, free_port
-from tests.servers import Processes, get, post, rest_id, say, sender, server_env, texts
+from tests.servers import Processes, get, listening_addresses, post, rest_id, say, sender, server_env, texts
 
 def test_http_api_is_off_by_default(advisor: RunningAdvisor) -> None:
     base = f"http://127.0.0.1:{advisor.rasa_port}"
@@ -108,19 +108,49 @@ def test_api_secrets_never_appear_on_a_command_line(api_server: ApiServer) -> No
     assert api_server.token.encode() not in command_line and api_server.jwt_secret.encode() not in command_line
 
 
-def listening_addresses(port: int) -> set[str]:
-    """Addresses with a listening TCP socket on `port`, from the kernel's tables."""
-    found = set()
-    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            address, port_hex = fields[1].split(":")
-            if fields[3] == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
-                raw = bytes.fromhex(address)
-                # The kernel prints each 32-bit word in host (little-endian) order.
-                packed = b"".join(raw[i : i + 4][::-1] for i in range(0, width, 4))
-                found.add(str(ipaddress.ip_address(packed)))
-    return found
+def raw_request(advisor: RunningAdvisor, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    """Status and headers (names lower-cased) of one request to the Rasa server."""
+    connection = http.client.HTTPConnection("127.0.0.1", advisor.rasa_port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        response.read()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}
+    finally:
+        connection.close()
+
+
+def test_every_response_has_security_headers_and_none_allows_credentials(advisor: RunningAdvisor) -> None:
+    """Stock Rasa set these on nothing but the chat pages (ours), and said
+    Access-Control-Allow-Credentials: true on every response, though nothing here uses
+    cookies or HTTP auth across origins."""
+    own, other = advisor.base_url, "http://elsewhere.example"
+    rest = json.dumps({"sender": f"headers-{secrets.token_hex(4)}", "message": "hi"}).encode()
+    requests = {
+        "health check": ("GET", "/", None, {}),
+        "REST webhook": ("POST", "/webhooks/rest/webhook", rest, {"Content-Type": "application/json", "Origin": other}),
+        "REST preflight": ("OPTIONS", "/webhooks/rest/webhook", None, {"Origin": other, "Access-Control-Request-Method": "POST"}),
+        "Socket.IO handshake": ("GET", "/socket.io/?EIO=4&transport=polling", None, {"Origin": own}),
+        "Socket.IO from another origin": ("GET", "/socket.io/?EIO=4&transport=polling", None, {"Origin": other}),
+        "chat page": ("GET", "/chat/", None, {}),
+        "chat script": ("GET", "/chat/chat.js", None, {}),
+        "unsigned Slack request": ("POST", "/webhooks/slack/webhook", b"{}", {"Content-Type": "application/json"}),
+        "unknown path": ("GET", "/no-such-page", None, {"Origin": other}),
+    }
+    problems = []
+    for name, (method, path, body, headers) in requests.items():
+        status, got = raw_request(advisor, method, path, body, headers)
+        if got.get("x-content-type-options") != "nosniff":
+            problems.append(f"{name} ({status}): X-Content-Type-Options {got.get('x-content-type-options')!r}")
+        if got.get("referrer-policy") != "no-referrer" or "frame-ancestors 'none'" not in got.get("content-security-policy", ""):
+            problems.append(f"{name} ({status}): Referrer-Policy / frame-ancestors missing")
+        if "access-control-allow-credentials" in got:
+            problems.append(f"{name} ({status}): Access-Control-Allow-Credentials {got['access-control-allow-credentials']!r}")
+    assert not problems, problems
+    # The pages keep their own, stricter, Content-Security-Policy (scripts from this server only).
+    assert "script-src 'self'" in raw_request(advisor, "GET", "/chat/")[1]["content-security-policy"]
+    assert raw_request(advisor, "POST", "/webhooks/rest/webhook", rest, {"Content-Type": "application/json"})[1]["cache-control"] == "no-store"
 
 
 def test_both_servers_listen_on_loopback_only_by_default(advisor: RunningAdvisor) -> None:

@@ -4,6 +4,7 @@ signed with the test signing secret. Answers go to a stand-in of Slack's Web API
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -19,7 +20,8 @@ import yaml
 from channels.inputs import conversation_id
 from scripts import launch
 from tests.conftest import RunningAdvisor
-from tests.slack_standin import TEST_SIGNING_SECRET, TEST_TOKEN
+from channels.slack import DELIVERY_MEMORY_SECONDS, DeliveriesInMemory, DeliveriesInRedis
+from tests.slack_standin import TEST_SIGNING_SECRET, TEST_TOKEN, SlackWebAPIStandIn
 
 BOT_USER = "UBOTADVISOR"
 
@@ -34,16 +36,18 @@ def sign(body: bytes, timestamp: int, secret: str = TEST_SIGNING_SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
 
 
-def deliver(advisor: RunningAdvisor, body: bytes, content_type: str, *, timestamp: int | None = None,
+def deliver(advisor: RunningAdvisor | str, body: bytes, content_type: str, *, timestamp: int | None = None,
             signature: str | None = "sign", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-    """POST to the Slack webhook as Slack does; signature="sign" signs correctly, None sends none."""
+    """POST to the Slack webhook of the advisor (or the Rasa server at that base URL) as Slack
+    does; signature="sign" signs correctly, None sends none."""
+    base_url = advisor if isinstance(advisor, str) else advisor.base_url
     timestamp = int(time.time()) if timestamp is None else timestamp
     all_headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(timestamp), **(headers or {})}
     if signature == "sign":
         all_headers["X-Slack-Signature"] = sign(body, timestamp)
     elif signature is not None:
         all_headers["X-Slack-Signature"] = signature
-    request = urllib.request.Request(f"{advisor.base_url}/webhooks/slack/webhook", data=body, headers=all_headers)
+    request = urllib.request.Request(f"{base_url}/webhooks/slack/webhook", data=body, headers=all_headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read().decode()
@@ -83,13 +87,22 @@ def new_ids() -> tuple[str, str, str]:
     return f"U{tag}", f"D{tag}", f"{int(time.time())}.{uuid.uuid4().int % 1_000_000:06d}"
 
 
-def barrier(advisor: RunningAdvisor) -> None:
+def barrier(advisor: RunningAdvisor | str, slack_api: SlackWebAPIStandIn | None = None) -> None:
     """A valid question answered: anything delivered before it has been processed by now too."""
     user, channel, ts = new_ids()
     status, _, _ = deliver(advisor, message_event("what are the benefits?", user, channel, ts), "application/json")
     assert status == 200
-    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
+    (slack_api or advisor.slack_api).wait_for(lambda p: p.get("channel") == channel)
     time.sleep(0.5)
+
+
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+SECOND_RETRY = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}
+
+
+def acknowledged_without_retry(result: tuple[int, dict[str, str], str]) -> bool:
+    status, headers, _ = result
+    return status == 200 and {k.lower(): v for k, v in headers.items()}.get("x-slack-no-retry") == "1"
 
 
 def test_signed_direct_message_is_answered_in_its_thread(advisor: RunningAdvisor) -> None:
@@ -111,12 +124,12 @@ def test_signed_direct_message_is_answered_in_its_thread(advisor: RunningAdvisor
     assert advice["thread_ts"] == ts
     assert "\u201cFunding\u201d challenge" in advice["text"]
     buttons = [e for block in advice["blocks"] if block["type"] == "actions" for e in block["elements"]]
-    assert [b["value"] for b in buttons] == ["/ask_more", "/ask_challenges", "/feedback_helpful", "/feedback_not_helpful"]
+    assert [b["value"] for b in buttons] == ["/ask_how", "/ask_example", "/ask_more", '/ask_sources{"option": "this"}', "/ask_challenges"]
 
     deliver(advisor, message_event("more", user, channel, f"{int(time.time())}.999999", thread_ts=ts), "application/json")
     [_, _, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
     assert more["thread_ts"] == ts
-    assert more["text"].startswith("More on funding")
+    assert more["text"].startswith("Another idea on funding")
 
 
 def test_mention_in_a_channel_is_answered_without_the_mention(advisor: RunningAdvisor) -> None:
@@ -143,7 +156,7 @@ def test_button_click_continues_the_conversation_in_the_thread(advisor: RunningA
 
     deliver(advisor, button_click("/ask_more", user, channel, advice["ts"], ts), "application/x-www-form-urlencoded")
     [_, _, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
-    assert more["text"].startswith("More on funding")
+    assert more["text"].startswith("Another idea on funding")
     assert more["thread_ts"] == ts
     expected = ["one partner only joined for the grant", "/skip_context", "/ask_more"]
     assert advisor.user_messages(slack_id(user), expect=expected) == expected
@@ -191,6 +204,92 @@ def test_a_retry_is_acknowledged_but_not_answered_again(advisor: RunningAdvisor)
     barrier(advisor)
     assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 1
     assert advisor.user_messages(slack_id(user), expect=["the other providers see us as rivals"]) == ["the other providers see us as rivals"]
+
+
+def test_a_retry_of_a_delivery_that_never_arrived_is_answered_once(advisor: RunningAdvisor) -> None:
+    """Slack's first delivery failed on the way (a proxy's 502, the server restarting), so its
+    retry #1 is the first copy this server sees: it must be answered, and only once."""
+    user, channel, ts = new_ids()
+    text = "the other providers see us as rivals"
+    body = message_event(text, user, channel, ts)
+    assert deliver(advisor, body, "application/json", headers=RETRY)[0] == 200
+    [answer] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
+    assert answer["thread_ts"] == ts
+
+    # Retry #2 (Slack had not seen the acknowledgement in time): acknowledged, not answered again.
+    assert acknowledged_without_retry(deliver(advisor, body, "application/json", headers=SECOND_RETRY))
+    barrier(advisor)
+    assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 1
+    assert advisor.user_messages(slack_id(user), expect=[text]) == [text]
+
+
+def test_a_replayed_request_is_not_answered_again(advisor: RunningAdvisor) -> None:
+    """Someone who captured signed requests sends them again, byte for byte, within the five
+    minutes their signatures are accepted: no retry header, the same event id or click."""
+    user, channel, ts = new_ids()
+    question = message_event("one partner only joined for the grant", user, channel, ts)
+    captured = {"timestamp": int(time.time())}
+    captured["signature"] = sign(question, captured["timestamp"])
+    assert deliver(advisor, question, "application/json", **captured)[0] == 200
+    [asked] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
+    click = button_click("/skip_context", user, channel, asked["ts"], ts)
+    click_captured = {"timestamp": int(time.time())}
+    click_captured["signature"] = sign(click, click_captured["timestamp"])
+    assert deliver(advisor, click, "application/x-www-form-urlencoded", **click_captured)[0] == 200
+    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)
+
+    for _ in range(2):
+        assert acknowledged_without_retry(deliver(advisor, question, "application/json", **captured))
+        assert acknowledged_without_retry(deliver(advisor, click, "application/x-www-form-urlencoded", **click_captured))
+    barrier(advisor)
+    assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 2
+    expected = ["one partner only joined for the grant", "/skip_context"]
+    assert advisor.user_messages(slack_id(user), expect=expected) == expected
+
+    # A real second click is a new delivery (new action_ts): answered.
+    assert deliver(advisor, button_click("/skip_context", user, channel, asked["ts"], ts), "application/x-www-form-urlencoded")[0] == 200
+    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
+
+
+def test_deliveries_are_remembered_for_the_retry_window_then_forgotten() -> None:
+    now = [1000.0]
+    seen = DeliveriesInMemory(clock=lambda: now[0])
+
+    async def check() -> None:
+        assert await seen.first_time("event:Ev1")
+        assert not await seen.first_time("event:Ev1")
+        now[0] += DELIVERY_MEMORY_SECONDS - 1
+        assert not await seen.first_time("event:Ev1")  # still within Slack's retries and replay window
+        assert await seen.first_time("event:Ev2")
+        now[0] += 2
+        assert await seen.first_time("event:Ev1")  # its window is over
+        now[0] += DELIVERY_MEMORY_SECONDS + 1
+        assert await seen.first_time("event:Ev3")
+        assert list(seen._until) == ["event:Ev3"]  # older ones dropped: the memory stays bounded
+        await seen.forget("event:Ev3")  # its processing failed: a retry is processed
+        assert await seen.first_time("event:Ev3")
+
+    asyncio.run(check())
+
+
+def test_replicas_share_deliveries_through_the_lock_stores_redis() -> None:
+    """With the Redis lock store, replicas remember deliveries in its Redis (tests/test_scale_out.py
+    runs it through two Rasa servers)."""
+    import redis
+
+    from tests.servers import redis_address
+
+    host, port = redis_address()
+    delivery = f"event:Ev{uuid.uuid4().hex[:10]}"
+    one, two = (DeliveriesInRedis(redis.Redis(host=host, port=port, db=1)) for _ in range(2))
+
+    async def check() -> None:
+        assert await one.first_time(delivery)
+        assert not await two.first_time(delivery) and not await one.first_time(delivery)
+
+    asyncio.run(check())
+    ttl = redis.Redis(host=host, port=port, db=1).ttl(f"slack-delivery:{delivery}")
+    assert DELIVERY_MEMORY_SECONDS - 60 < ttl <= DELIVERY_MEMORY_SECONDS
 
 
 def test_url_verification_challenge_is_answered_when_signed(advisor: RunningAdvisor) -> None:

@@ -31,14 +31,14 @@ async def test_asks_once_for_the_sector_then_advises_for_it(knowledge_cache, dom
 
     # Asked once only: the next challenge is answered straight away.
     messages, _ = await run(ActionChallengeAdvice(), make_tracker("challenge_time", slots={"context_asked": True}), domain)
-    assert "What tends to help" in messages[0]["text"]
+    assert "Try this: " in messages[0]["text"]
 
 
 async def test_just_tell_me_gives_general_advice(knowledge_cache, domain) -> None:
     knowledge = await knowledge_cache.get()
     slots = {"current_challenge": "challenge_funding", "context_asked": True}
     messages, events = await run(ActionMoreAdvice(), make_tracker("skip_context", slots=slots), domain)
-    assert "The guidance says" in messages[0]["text"]  # the first answer, with the source's words
+    assert "That sounds like the \u201cFunding\u201d challenge: \u201c" in messages[0]["text"]  # the first answer, with the source's words
     first = knowledge.advice(slots_of(events)["advice_given"][0])
     assert first.tags == {}
 
@@ -78,10 +78,11 @@ async def test_two_problems_in_one_message_are_both_answered(knowledge_cache, do
     messages, events = await run(ActionChallengeAdvice(), tracker, domain)
     text = messages[0]["text"]
     assert "two things are going on" in text and "\u201cAuthority\u201d" in text and "\u201cCommunication\u201d" in text
-    assert text.count("\u2022 ") == 4  # two items each: brief
+    assert "1. Authority: " in text and "2. Communication: " in text  # one item each, numbered for "the second one"
     slots = slots_of(events)
-    assert len(slots["advice_given"]) == 4 and slots["current_challenge"] == "challenge_authority"
-    assert messages[0]["buttons"][1]["payload"] == "/challenge_communication"
+    assert len(slots["advice_given"]) == 2 and slots["current_challenge"] == "challenge_authority"
+    assert slots["last_options"] == [f"advice:{i}" for i in slots["advice_given"]]
+    assert messages[0]["buttons"][3]["payload"] == "/challenge_communication"
 
 
 async def test_one_problem_told_at_length_is_answered_as_one(knowledge_cache, domain) -> None:

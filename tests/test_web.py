@@ -5,6 +5,7 @@ real Rasa server and action server: the journey of issue 4 and the WCAG 2.2 AA c
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import re
 import time
@@ -29,7 +30,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 RESULTS = ROOT / "results"
 CHALLENGE = "one partner only joined for the grant"
-CHALLENGE_BUTTONS = ["More advice on this", "Another challenge", "This helped", "Not helpful"]
+CHALLENGE_BUTTONS = ["How do I do that?", "An example", "Another idea", "Sources", "A different problem"]
 SECTOR_BUTTONS = ["Health / NHS", "Council", "Charity or community group", "Pharmacy", "Just tell me"]
 
 
@@ -127,11 +128,51 @@ async def test_only_the_pages_own_origin_may_connect(advisor: RunningAdvisor) ->
     await own.close()
 
 
-def test_allowed_origins_come_from_one_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def socketio_handshake(advisor: RunningAdvisor, headers: dict[str, str]) -> int:
+    """The status of a Socket.IO (Engine.IO 4) handshake sent with exactly these headers."""
+    connection = http.client.HTTPConnection("127.0.0.1", advisor.rasa_port, timeout=10)
+    try:
+        connection.putrequest("GET", "/socket.io/?EIO=4&transport=polling", skip_host=True, skip_accept_encoding=True)
+        for name, value in {"Host": f"127.0.0.1:{advisor.rasa_port}", **headers}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_origin_check_trusts_the_configured_origins_not_the_requests_host(advisor: RunningAdvisor) -> None:
+    """python-socketio's default takes "the server's own origin" from Host and X-Forwarded-Host,
+    which the request sets itself: a client (or a page on a DNS name rebound to this server)
+    naming its own origin in all three passed."""
+    port = advisor.rasa_port
+    spoofed = {
+        "Host and X-Forwarded-Host": {"Origin": "http://evil.example", "Host": "evil.example",
+                                      "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"},
+        "X-Forwarded-Host": {"Origin": "https://evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+        "DNS rebinding (Host is the attacker's name)": {"Origin": f"http://evil.example:{port}", "Host": f"evil.example:{port}"},
+    }
+    for name, headers in spoofed.items():
+        assert socketio_handshake(advisor, headers) == 400, name
+    # The page's own origin, as the launcher serves it (settings.public_origins), is accepted.
+    for origin in settings.local_origins(port):
+        assert socketio_handshake(advisor, {"Origin": origin}) == 200, origin
+
+
+def test_allowed_origins_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WEBCHAT_ALLOWED_ORIGINS", raising=False)
-    assert allowed_origins() is None  # python-socketio: the server's own origin only
+    monkeypatch.delenv("PUBLIC_ORIGINS", raising=False)
+    assert allowed_origins() == ["http://127.0.0.1:5005", "http://localhost:5005"]  # where `make run` serves
+    assert launch.with_public_origins({}, 5123)["PUBLIC_ORIGINS"] == "http://127.0.0.1:5123,http://localhost:5123"
+    assert launch.with_public_origins({"PUBLIC_ORIGINS": "https://a.example"}, 5123)["PUBLIC_ORIGINS"] == "https://a.example"
+    monkeypatch.setenv("PUBLIC_ORIGINS", "https://Advisor.example.org:443/")
     monkeypatch.setenv("WEBCHAT_ALLOWED_ORIGINS", "https://advisor.example.org/, https://intranet.example.nhs.uk")
     assert allowed_origins() == ["https://advisor.example.org", "https://intranet.example.nhs.uk"]
+    monkeypatch.setenv("PUBLIC_ORIGINS", "advisor.example.org")  # no scheme: no browser sends that
+    with pytest.raises(ValueError, match="PUBLIC_ORIGINS"):
+        allowed_origins()
 
 
 def test_session_signatures_depend_on_the_secret_which_the_launcher_keeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -289,7 +330,7 @@ def test_journey_advice_buttons_reload_and_injection(chat: Chat, advisor: Runnin
             .observe(document.getElementById('typing'), {attributes: true}); }""")
     answer = "\n".join(chat.ask_challenge())
     assert "\u201cFunding\u201d challenge" in answer and "simply to access funding" in answer
-    assert "What tends to help:" in answer and "Sources:" in answer
+    assert "Try this: " in answer and "Rests on:" in answer
     assert chat.page.evaluate("() => window.typingShown") is True
     assert chat.page.locator("#typing").is_hidden()
     assert chat.enabled_buttons() == CHALLENGE_BUTTONS  # the welcome's buttons are answered: disabled
@@ -301,9 +342,9 @@ def test_journey_advice_buttons_reload_and_injection(chat: Chat, advisor: Runnin
     chat.page.screenshot(path=str(RESULTS / "webchat.png"), full_page=True)
 
     # A button click continues the conversation; its title is shown as the person's message.
-    more = chat.click("More advice on this")
-    assert more[0].startswith("More on funding")
-    assert chat.transcript()[-len(more) - 1] == "You said: More advice on this"
+    more = chat.click("Another idea")
+    assert more[0].startswith("Another idea on funding")
+    assert chat.transcript()[-len(more) - 1] == "You said: Another idea"
 
     # Links: only http(s), rendered as links that pass nothing on.
     sources = "\n".join(chat.ask("where does this advice come from?"))
@@ -475,9 +516,9 @@ def test_keyboard_alone_reaches_the_chat_sends_and_uses_reply_buttons(chat: Chat
         keys.press("Shift+Tab")
         assert focus(chat) == {"id": "", "tag": "BUTTON", "text": title, "disabled": False, "visible": True}
     count = chat.bot_count()
-    keys.press("Enter")  # "More advice on this"
+    keys.press("Enter")  # "How do I do that?"
     assert focus(chat)["id"] == "message"  # activation returns to the input before the button is disabled
-    assert chat.answer_after(count)[0].startswith("More on funding")
+    assert chat.answer_after(count)[0].startswith("How to put \u201c")
     assert focus(chat)["id"] == "message"
 
     # Space activates a reply button too, and the answer arrives with focus kept in the input.

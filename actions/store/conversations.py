@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from actions.store.models import QuestionTally
+from actions.vocabulary import known_context
 
 CONTEXT_SLOTS = ("sector", "role", "stage")
 _CHUNK = 500  # sender ids per IN (...): SQLite limits bound parameters per statement
@@ -76,6 +77,22 @@ def user_turns(connection: Connection, sender_ids: Iterable[str] | None = None) 
         yield from _turns(connection.execute(query.where(events.c.sender_id.in_(ids[start : start + _CHUNK]))))
 
 
+def _event(data: object) -> dict:
+    """A stored event's JSON, or {} if it is not an object: a bad row is passed over, never fatal."""
+    try:
+        event = json.loads(data)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _note_context(context: dict, event: dict) -> None:
+    """Keep a context slot's value if it is a known one (slots may hold anything a payload sent)."""
+    name = event.get("name")
+    if name in CONTEXT_SLOTS and known_context(name, event.get("value")):
+        context[name] = event["value"]
+
+
 def _turns(rows: Iterable) -> Iterator[UserTurn]:
     """Group rows (ordered by sender) per conversation; emit its turns with its final context."""
     current, context, messages = None, {}, []
@@ -83,23 +100,30 @@ def _turns(rows: Iterable) -> Iterator[UserTurn]:
         if sender != current:
             yield from _with_context(current, messages, context)
             current, context, messages = sender, {}, []
-        event = json.loads(data)
-        if kind == "slot" and event.get("name") in CONTEXT_SLOTS and event.get("value"):
-            context[event["name"]] = event["value"]
+        event = _event(data)
+        if kind == "slot":
+            _note_context(context, event)
         elif kind == "user":
             messages.append((timestamp, event))
     yield from _with_context(current, messages, context)
 
 
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _with_context(sender: str | None, messages: list, context: dict) -> Iterator[UserTurn]:
     for timestamp, event in messages:
-        intent = (event.get("parse_data") or {}).get("intent") or {}
+        parse_data = event.get("parse_data")
+        intent = parse_data.get("intent") if isinstance(parse_data, dict) else None
+        intent = intent if isinstance(intent, dict) else {}
+        confidence = intent.get("confidence")
         yield UserTurn(
             sender_id=sender or "",
             at=_utc(timestamp),
-            intent=intent.get("name") or "",
-            confidence=intent.get("confidence"),
-            text=event.get("text") or "",
+            intent=_text(intent.get("name"))[:80],
+            confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
+            text=_text(event.get("text")),
             sector=context.get("sector"),
             role=context.get("role"),
             stage=context.get("stage"),
@@ -128,7 +152,10 @@ def stored_tallies(session: Session) -> Counter[TallyKey]:
 
 
 def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
+    try:
+        return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(0, tz=timezone.utc)  # Rasa writes a float; anything else counts as long ago
 
 
 # --- What happened around each message, for the insight report --------------------------------
@@ -166,18 +193,17 @@ def exchanges(connection: Connection) -> Iterator[Exchange]:
         if sender != current:
             yield from _exchanges_with_context(current, pending, context)
             current, context, pending, form = sender, {}, [], None
-        event = json.loads(data)
+        event = _event(data)
         if kind in ("session_started", "restart"):
             form = None
         elif kind == "active_loop":
-            form = event.get("name")
+            form = _text(event.get("name")) or None
         elif kind == "slot":
-            if event.get("name") in CONTEXT_SLOTS and event.get("value"):
-                context[event["name"]] = event["value"]
+            _note_context(context, event)
             if pending:
-                pending[-1]["slots"].append(event.get("name") or "")
+                pending[-1]["slots"].append(_text(event.get("name")))
         elif kind == "action":
-            if pending and event.get("name") not in (None, "action_listen"):
+            if pending and _text(event.get("name")) not in ("", "action_listen"):
                 pending[-1]["actions"].append(event["name"])
         elif kind == "user":
             pending.append({"timestamp": timestamp, "event": event, "form": form, "actions": [], "slots": []})
@@ -187,13 +213,16 @@ def exchanges(connection: Connection) -> Iterator[Exchange]:
 def _exchanges_with_context(sender: str | None, pending: list[dict], context: dict) -> Iterator[Exchange]:
     turns = _with_context(sender, [(p["timestamp"], p["event"]) for p in pending], context)
     for turn, item in zip(turns, pending):
-        ranking = (item["event"].get("parse_data") or {}).get("intent_ranking") or []
-        guess = next((r for r in ranking if r.get("name") and r.get("name") != "nlu_fallback"), None)
+        parse_data = item["event"].get("parse_data")
+        ranking = parse_data.get("intent_ranking") if isinstance(parse_data, dict) else None
+        ranking = ranking if isinstance(ranking, list) else []
+        guess = next((r for r in ranking if isinstance(r, dict) and _text(r.get("name")) not in ("", "nlu_fallback")), None)
+        confidence = guess.get("confidence") if guess else None
         yield Exchange(
             turn=turn,
             form=item["form"],
             guess=guess["name"] if guess else None,
-            guess_confidence=guess.get("confidence") if guess else None,
+            guess_confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
             actions=tuple(item["actions"]),
             slots=tuple(item["slots"]),
         )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from actions import settings
 from actions.store.db import make_engine, make_session_factory
-from actions.store.models import AdviceItem, ContentVersion, Source, Topic
+from actions.store.models import AdviceItem, ContentVersion, PracticeQuestion, Source, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,30 @@ class AdviceView:
     position: int
     principles: tuple[PassageView, ...]
     tags: dict[str, frozenset[str]] = field(default_factory=dict)
+    how: tuple[str, ...] = ()  # steps
+    example: str = ""
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class SignpostView:
+    text: str
+    nations: frozenset[str]  # subset of vocabulary.NATIONS: england, scotland, wales, northern_ireland
+
+
+@dataclass(frozen=True)
+class PracticeView:
+    """One entry of data/knowledge/practice.yml: general guidance on a practical question."""
+
+    id: str
+    title: str
+    answer: str
+    steps: tuple[str, ...]
+    questions: tuple[str, ...]
+    signposts: tuple[SignpostView, ...]
+    principles: tuple[PassageView, ...]
+    legal: bool
+    position: int
 
 
 @dataclass(frozen=True)
@@ -71,6 +95,7 @@ class Knowledge:
     passages: dict[str, PassageView]
     advice_by_challenge: dict[str, tuple[AdviceView, ...]]
     sources: tuple[SourceView, ...]
+    practice: dict[str, PracticeView] = field(default_factory=dict)  # by id, in file order
 
     def advice(self, advice_id: str) -> AdviceView | None:
         for items in self.advice_by_challenge.values():
@@ -115,7 +140,26 @@ def read_knowledge(session: Session) -> Knowledge:
                 position=item.position,
                 principles=tuple(passages[p.id] for p in item.principles),
                 tags={d: frozenset(v) for d, v in tags.items()},
+                how=_lines(item.how),
+                example=item.example or "",
+                why=item.why or "",
             )
+        )
+    practice: dict[str, PracticeView] = {}
+    query = select(PracticeQuestion).order_by(PracticeQuestion.position).options(
+        selectinload(PracticeQuestion.principles), selectinload(PracticeQuestion.signposts)
+    )
+    for entry in session.scalars(query):
+        practice[entry.id] = PracticeView(
+            id=entry.id,
+            title=entry.title,
+            answer=entry.answer,
+            steps=_lines(entry.steps),
+            questions=_lines(entry.questions),
+            signposts=tuple(SignpostView(s.text, frozenset(s.nations.split(","))) for s in entry.signposts),
+            principles=tuple(passages[p.id] for p in entry.principles),
+            legal=entry.legal,
+            position=entry.position,
         )
     return Knowledge(
         digest=read_digest(session) or "",
@@ -123,7 +167,13 @@ def read_knowledge(session: Session) -> Knowledge:
         passages=passages,
         advice_by_challenge={c: tuple(items) for c, items in advice.items()},
         sources=tuple(sources.values()),
+        practice=practice,
     )
+
+
+def _lines(text: str | None) -> tuple[str, ...]:
+    """Steps and questions are stored one per line; NULL (a store loaded before they existed) is none."""
+    return tuple(text.split("\n")) if text else ()
 
 
 class KnowledgeCache:

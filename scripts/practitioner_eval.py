@@ -1,0 +1,77 @@
+"""Practitioner figures for `make eval` (issue 13): what people in this work type, beside the peers.
+
+1. The held-out practice questions (test split) and everyday requests as an NLU set, through
+   scripts/evaluate.py with --peers: how often each classifier declines an in-domain question
+   (predicts out_of_scope) and takes an everyday request for partnership work, ours beside
+   Rasa's default config and TF-IDF + logistic regression.
+2. The whole advisor over REST, as the test suite measured it (tests/test_practitioner.py writes
+   results/practitioner.json and results/practitioner_measures.json): the practitioner
+   conversations' pass rate, reply lengths, practice questions declined and everyday requests
+   answered with advice. Retrieval answers in-domain questions that no intent covers, so the
+   advisor declines fewer than its classifier alone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+from scripts import evaluate
+from scripts.launch import ROOT
+
+PRACTITIONER = ROOT / "tests" / "practitioner"
+RESULTS = ROOT / "results"
+
+
+def nlu_set(target: Path) -> tuple[int, int]:
+    """Practice questions (labelled ask_practice_question, or their challenge) and everyday
+    requests (out_of_scope; the few about the bot, bot_challenge) as a Rasa NLU file."""
+    by_intent: dict[str, list[str]] = {}
+    for question in yaml.safe_load((PRACTITIONER / "practice_questions_test.yml").read_text())["questions"]:
+        intent = question["topic"] if question["topic"].startswith("challenge_") else "ask_practice_question"
+        by_intent.setdefault(intent, []).append(question["text"])
+    everyday = yaml.safe_load((PRACTITIONER / "everyday.yml").read_text())["requests"]
+    for request in everyday:
+        by_intent.setdefault("out_of_scope" if request["kind"] == "decline" else "bot_challenge", []).append(request["text"])
+    blocks = [{"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)} for intent, texts in by_intent.items()]
+    target.write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks}, sort_keys=False, allow_unicode=True))
+    return sum(len(v) for k, v in by_intent.items() if k != "out_of_scope"), len(by_intent.get("out_of_scope", []))
+
+
+def rest_figures() -> None:
+    conversations = RESULTS / "practitioner.json"
+    measures = RESULTS / "practitioner_measures.json"
+    if not conversations.exists() or not measures.exists():
+        print("\nNo REST figures yet: `make test` (tests/test_practitioner.py) writes them.")
+        return
+    played = json.loads(conversations.read_text())
+    print(f"\nThe advisor over REST (from the last `make test`):")
+    print(f"  practitioner conversations: {played['passed']}/{played['turns']} turns passed ({played['pass_rate']:.1%}), "
+          f"{played['conversations_all_passed']}/{played['conversations']} conversations with every turn right")
+    words = played["reply_words"]
+    print(f"  reply length in words: p50 {words['50']}, p90 {words['90']}, max {words['100']}; "
+          f"longest first answer to a challenge {played['first_answer_words_max']}")
+    for name, label in (("practice_questions", "practice questions declined as off-topic"), ("everyday", "everyday requests answered with advice")):
+        figures = json.loads(measures.read_text()).get(name)
+        if figures:
+            total = figures.get("questions") or figures.get("requests")
+            count = figures.get("declined", figures.get("answered_with_advice"))
+            print(f"  {label}: {count}/{total} ({figures['rate']:.1%})")
+
+
+def main() -> int:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "practitioner_nlu.yml"  # made from tests/practitioner/ each run
+    in_domain, everyday = nlu_set(path)
+    print(f"Classifiers on {in_domain} held-out practice questions and {everyday} everyday requests "
+          "(out-of-scope declined = everyday requests not taken for partnership work):\n", flush=True)
+    status = evaluate.main(["--heldout", str(path), "--peers", "--json", str(RESULTS / "eval-practitioner.json")])
+    rest_figures()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

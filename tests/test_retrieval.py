@@ -1,0 +1,156 @@
+"""Retrieval over the real knowledge content (actions/retrieval.py), loaded into a temporary store.
+
+The questions here are written for these tests, apart from tests/practitioner/ (which
+scripts/retrieval_eval.py uses to choose the method and threshold)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+
+from actions import retrieval
+from actions.retrieval import ANSWER_THRESHOLD, Document, Retriever, content_words, documents, retriever_for
+from actions.store.db import make_engine, make_session_factory
+from actions.store.knowledge import Knowledge, read_knowledge
+from actions.store.loader import load
+from tests.conftest import CONTENT_DIR
+
+
+@pytest.fixture(scope="module")
+def knowledge(tmp_path_factory: pytest.TempPathFactory) -> Knowledge:
+    url = f"sqlite:///{tmp_path_factory.mktemp('retrieval') / 'knowledge.db'}"
+    load(CONTENT_DIR, url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            return read_knowledge(session)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def retriever(knowledge: Knowledge) -> Retriever:
+    return retriever_for(knowledge)
+
+
+def keys(hits: list[tuple[Document, float]]) -> list[str]:
+    return [doc.key for doc, _ in hits]
+
+
+def test_documents_cover_practice_advice_and_passages_but_not_references(knowledge: Knowledge) -> None:
+    docs = documents(knowledge)
+    by_key = {doc.key: doc for doc in docs}
+    assert len(by_key) == len(docs), "document keys are unique"
+    assert {doc.kind for doc in docs} == {"practice", "advice", "passage"}
+    assert [d.key for d in docs if d.kind == "practice"] == [f"practice:{p}" for p in knowledge.practice]
+    assert len(knowledge.practice) == 22
+    advice_ids = {a.id for items in knowledge.advice_by_challenge.values() for a in items}
+    assert {d.id for d in docs if d.kind == "advice"} == advice_ids
+    references = {p.id for p in knowledge.topics["references"].passages}
+    passage_ids = {d.id for d in docs if d.kind == "passage"}
+    assert passage_ids and not passage_ids & references
+    assert all(knowledge.passages[i].text != knowledge.passages[i].title for i in passage_ids)
+
+    practice = knowledge.practice["terms_of_reference"]
+    text = by_key["practice:terms_of_reference"].text
+    assert all(part in text for part in (practice.title, *practice.questions, practice.answer, *practice.steps))
+    item = knowledge.advice("authority_decision_log")
+    text = by_key["advice:authority_decision_log"].text
+    assert item.how and item.example and item.why
+    assert all(part in text for part in (item.title, item.text, *item.how, item.example, item.why))
+    assert by_key["passage:benefit_efficiency"].title == knowledge.passages["benefit_efficiency"].title
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("the police won't share information with us", "practice:information_sharing"),
+        ("how do we wind down a partnership when the funding stops", "practice:ending_well"),
+        ("we want to split the grant money between our two charities", "practice:partnership_agreement"),
+    ],
+)
+def test_a_question_in_new_words_finds_its_entry_in_the_top_two(retriever: Retriever, question: str, expected: str) -> None:
+    hits = retriever.search(question, k=2)
+    assert expected in keys(hits), hits
+    assert hits[0][1] >= ANSWER_THRESHOLD
+
+
+def test_template_for_terms_of_reference_is_the_top_answer(retriever: Retriever) -> None:
+    (top, score), _ = retriever.search("template for terms of reference", k=2)
+    assert top.key == "practice:terms_of_reference"
+    assert score >= ANSWER_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["what's the weather in Leeds tomorrow", "play the next song", "turn off the kitchen lights", "order a pizza"],
+)
+def test_an_everyday_request_scores_below_the_answer_threshold(retriever: Retriever, request_text: str) -> None:
+    (_, score), _ = retriever.search(request_text, k=2)
+    assert score < ANSWER_THRESHOLD
+
+
+def test_results_are_best_first_with_k_results(retriever: Retriever) -> None:
+    hits = retriever.search("how do we agree a pooled budget with the council", k=5)
+    assert len(hits) == 5
+    scores = [score for _, score in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(isinstance(score, float) for score in scores)
+    assert [s for _, s in retriever.search("   ", k=2)] == [0.0, 0.0]
+    assert retriever.search("anything", k=0) == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("how?", []),
+        ("How", []),
+        ("why does that matter", []),
+        ("can you give me an example of that please", []),
+        ("what does it mean?", []),
+        ("ok and what are the steps", []),
+        ("how do I write a terms of reference?", ["write", "terms", "reference"]),
+        ("Why won't the ICB share data?", ["icb", "share", "data"]),
+    ],
+)
+def test_content_words_tell_a_bare_follow_up_from_a_question(text: str, expected: list[str]) -> None:
+    assert content_words(text) == expected
+
+
+@pytest.mark.parametrize("method", retrieval.METHODS)
+def test_every_method_runs(knowledge: Knowledge, method: str) -> None:
+    built = Retriever.build(documents(knowledge), method=method)
+    hits = built.search("how do we get local residents to have a say in the partnership", k=3)
+    assert len(hits) == 3 and all(np.isfinite(score) for _, score in hits)
+    assert hits[0][1] >= hits[1][1] >= hits[2][1]
+    assert built.method == method and built.threshold == retrieval.THRESHOLDS[method]
+
+
+def test_an_unknown_method_is_refused(knowledge: Knowledge) -> None:
+    with pytest.raises(ValueError, match="unknown retrieval method"):
+        Retriever.build(documents(knowledge), method="word2vec")
+
+
+def test_retriever_is_built_once_per_content_version(knowledge: Knowledge) -> None:
+    first = retriever_for(knowledge)
+    assert retriever_for(knowledge) is first
+    assert first.method == retrieval.DEFAULT_METHOD and first.threshold == ANSWER_THRESHOLD
+    newer = dataclasses.replace(knowledge, digest="another-content-version")
+    assert retriever_for(newer) is not first
+    assert retriever_for(newer) is retriever_for(newer)
+
+
+@pytest.mark.parametrize("method", ["tfidf", "bm25"])
+def test_a_query_takes_well_under_five_milliseconds(knowledge: Knowledge, method: str) -> None:
+    built = Retriever.build(documents(knowledge), method=method)
+    questions = ["who should hold the money in a joint bid", "what's the weather in Leeds tomorrow"] * 25
+    built.search(questions[0])
+    times = []
+    for question in questions:
+        start = time.perf_counter()
+        built.search(question)
+        times.append(time.perf_counter() - start)
+    assert np.median(times) < 0.005
