@@ -120,8 +120,10 @@ async def test_delete_with_the_database_down_deletes_nothing_and_says_so(tmp_pat
     assert PRIVACY_SIGNAL not in messages[0]  # so the Rasa server keeps the conversation too
 
 
-async def test_an_unclear_request_to_delete_is_offered_as_a_choice(domain) -> None:
-    """A request the model is unsure of ends in "Did you mean ...?"; deleting is one of the choices."""
+async def test_an_unclear_request_to_delete_is_offered_as_a_choice(knowledge_cache, domain) -> None:
+    """A request the model is unsure of ends in "Did you mean ...?"; deleting is one of the choices.
+    (The clarifying action first looks the message up in the knowledge store: the real content,
+    not whatever the checkout's var/knowledge.db holds.)"""
     from actions.conversation import ActionClarify
 
     unsure = make_tracker("nlu_fallback", text="can you delete what I wrote earlier",
