@@ -18,6 +18,12 @@ The same channel serves the page (web/), its privacy notice and the Socket.IO cl
 else to run or configure. The pages state the retention period, RETENTION_DAYS, filled in as
 they are served.
 
+Conversation ids and sizes (channels/inputs.py): the Rasa server stores each conversation as
+"web:<session id>", so no other channel can reach it. A frame of up to 2 MB is read; a message
+over the limits (text over 50,000 characters, metadata over 4 KB, not text) gets a polite reply
+and is not stored; a bigger WebSocket frame is closed with code 1009 (message too big) and a
+bigger long-polling request gets 413, instead of the connection dropping with nothing said.
+
 When a person's "delete my data" is done, the confirmation is followed by a
 `{"privacy": "conversation_deleted"}` message, on which the page drops its copy of the
 conversation and asks for a new session.
@@ -43,6 +49,7 @@ from socketio import AsyncServer
 
 from actions import settings
 from actions.replies import CONVERSATION_DELETED, PRIVACY_SIGNAL
+from channels import inputs
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +124,8 @@ class PageAndSocketBlueprint(SocketBlueprint):
 
     def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
         super().register(app, options)
+        # Sanic's default (1 MB) closed a 1.2 MB frame before anything could answer it.
+        app.config.WEBSOCKET_MAX_SIZE = inputs.MAX_WEBSOCKET_FRAME_BYTES
         for url, (path, content_type) in ASSETS.items():
             name = "webchat_" + (url.rstrip("/").rsplit("/", 1)[-1] or "page").replace(".", "_")
             app.add_route(_file_route(path, content_type), url, methods=["GET"], name=name)
@@ -171,7 +180,12 @@ class SignedSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         signer = SessionSigner(os.environ.get("WEBCHAT_SESSION_SECRET", ""))
         # No credentials: the session id travels in the messages, never in a cookie.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=allowed_origins(), cors_credentials=False)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=allowed_origins(),
+            cors_credentials=False,
+            max_http_buffer_size=inputs.MAX_WEBSOCKET_FRAME_BYTES,  # checked again, per message, by the Rasa server
+        )
         self.sio = sio  # Rasa's get_output_channel reads it
         blueprint = PageAndSocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         namespace = self.namespace
@@ -204,8 +218,9 @@ class SignedSocketIOInput(SocketIOInput):
                 return
             data = data if isinstance(data, dict) else {}
             metadata = data.get(self.metadata_key)
+            text = data.get("message", "")
             message = UserMessage(
-                str(data.get("message", "")),
+                text if isinstance(text, str) else None,  # None: refused politely as not text
                 PageSocketIOOutput(sio, self.bot_message_evt),
                 sender_id,  # from the server-side session, never from the message
                 input_channel=self.name(),

@@ -1,6 +1,15 @@
-"""rasa_sdk's action server, rejecting malformed requests with a clear 400.
+"""rasa_sdk's action server, answering only the Rasa server, and rejecting malformed requests
+with a clear 400.
 
     python -m scripts.action_server --actions actions --port 5055
+
+Stock rasa_sdk 3.6 runs any action for anyone who can reach it: a forged POST to /webhook wrote
+a feedback row and ran "delete my data" for a sender id of the caller's choosing. Here every
+request except GET /health must carry the shared secret ACTION_SERVER_TOKEN as `?token=`,
+which is how Rasa sends an action endpoint's `token` (endpoints.yml; rasa/utils/endpoints.py,
+EndpointConfig.combine_parameters); it is compared in constant time, and a request without it
+gets 401 before anything is read. The server does not start without the secret (at least 16
+characters; scripts/launch.py generates one into var/ when it is not set).
 
 Stock rasa_sdk 3.6 answers a body that is not JSON, a JSON list or a call without its
 tracker with a 500 (its catch-all error handler), which reads as "the server is broken"
@@ -11,10 +20,31 @@ SANIC_HOST says (the launcher's default is 127.0.0.1).
 
 from __future__ import annotations
 
+import hmac
 import json
+import os
 import sys
 import zlib
 from typing import Any
+
+MIN_TOKEN_CHARS = 16
+OPEN_PATHS = frozenset({"/health"})  # for load balancers and the launcher's readiness check
+
+
+def action_server_token() -> str:
+    token = os.environ.get("ACTION_SERVER_TOKEN", "").strip()
+    if len(token) < MIN_TOKEN_CHARS:
+        sys.exit(
+            f"ACTION_SERVER_TOKEN must be set to a random string of at least {MIN_TOKEN_CHARS} characters, the same "
+            "for the Rasa server (endpoints.yml sends it): scripts/launch.py generates one into var/ when it is not set."
+        )
+    return token
+
+
+def from_rasa(given: str | None, token: str) -> bool:
+    """Does a request's ?token= match the shared secret (in constant time)?"""
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
 
 # Keys of Rasa's action call that rasa_sdk reads, with the JSON type each must have.
 TRACKER_FIELDS = {"sender_id": str, "slots": dict, "latest_message": dict, "events": list}
@@ -42,7 +72,7 @@ def malformed(body: bytes, content_encoding: str | None) -> str | None:
     return None
 
 
-def install_request_check() -> None:
+def install_request_check(token: str) -> None:
     import rasa_sdk.endpoint
     from sanic import response
     from sanic.exceptions import SanicException
@@ -56,6 +86,8 @@ def install_request_check() -> None:
 
         @app.on_request
         async def reject_malformed(request):
+            if request.path not in OPEN_PATHS and not from_rasa(request.args.get("token"), token):
+                return response.json({"error": "Unauthorised: only the Rasa server may call this server."}, status=401)
             if request.method == "POST" and request.path == "/webhook":
                 problem = malformed(request.body, request.headers.get("Content-Encoding"))
                 if problem:
@@ -85,7 +117,7 @@ def warm_up() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    install_request_check()
+    install_request_check(action_server_token())
     warm_up()
     import rasa_sdk.__main__
 

@@ -20,6 +20,7 @@ import asyncio
 import json
 import math
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -311,6 +312,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The REST channel opens only with a token (channels/rest.py): one for the servers each bench starts.
+REST_TOKEN = secrets.token_hex(24)
+
+
 async def say(session, url: str, sender: str, turn: Turn) -> Result:
     import aiohttp
 
@@ -318,6 +323,7 @@ async def say(session, url: str, sender: str, turn: Turn) -> Result:
     error, off_script = "", False
     try:
         async with session.post(url, json={"sender": sender, "message": turn.message},
+                                headers={"Authorization": f"Bearer {REST_TOKEN}"},
                                 timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT)) as response:
             body = await response.json() if response.status == 200 else None
             if response.status != 200:
@@ -387,6 +393,7 @@ async def bench_bot(name: str, model: Path, levels, training_seconds: float | No
         KNOWLEDGE_DB_URL=knowledge_url,
         TRACKER_STORE_URL=f"sqlite:///{workdir / 'tracker.db'}",
         SLACK_TOKEN="", SLACK_SIGNING_SECRET="",  # Slack stays closed: the bench talks REST only
+        REST_TOKEN=REST_TOKEN,
     )
     credentials = launch.render_credentials(env, workdir / "credentials.yml")
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"

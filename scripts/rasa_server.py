@@ -44,6 +44,22 @@ event at INFO or above (debug logging, switched on by hand, still shows them). R
 warnings about a message that looks like a payload ("/...") but is not one quote the
 message; they are replaced by one that does not.
 
+Logs also carry no sender id and no message text of the turn being worked on, whatever logs it
+(Rasa warns with the sender id when its circuit breaker trips, and a lock timeout is an
+exception naming the conversation): every log line at INFO or above is cleared of the turn's
+sender id and text before it is written. Exception traces are rendered without the values of
+local variables (Rasa's structlog set-up printed them, message text and sender id included).
+
+Conversations are per channel (channels/inputs.py): where Rasa hands each channel the function
+that passes its messages on, the channel's namespace is put in front of the sender id
+("rest:...", "web:...", "slack:..."), so no channel can address another's conversations; the
+channel's own name replaces whatever the request said; replies go out under the id the channel
+knows. The same place refuses a message over the limits (sender id, text, metadata) politely,
+before anything is stored, and every HTTP request body is capped at 1 MB (Sanic's default: 100 MB).
+
+A conversation deleted on request is also erased from SQLite's files: deleted content is
+overwritten with zeros (secure_delete) and the write-ahead log is emptied after the deletion.
+
 Responses may say {retention_days}: filled from RETENTION_DAYS (actions/settings.py).
 
 Every response carries security headers (X-Content-Type-Options: nosniff and others), and
@@ -58,14 +74,20 @@ and handed to Rasa in-process, so they never appear on a process command line.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import json
 import logging
 import os
 import sys
+import traceback
 import warnings
 from typing import Any
 
 from actions import settings
 from actions.replies import CONVERSATION_DELETED, DELETE_ACTION, PRIVACY_SIGNAL, UNAVAILABLE_REPLY
+from actions.store.db import erase_deleted_from_files, sqlite_secure_delete
+from channels import inputs
 
 logger = logging.getLogger(__name__)
 DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
@@ -107,7 +129,8 @@ def install_never_silent_guard() -> None:
 
 
 def install_message_length_cap() -> None:
-    """Cut over-long messages before NLU, for every channel (idempotent)."""
+    """Cut over-long messages before NLU, for every channel, and replace lone surrogates (which
+    JSON's "\\ud800" gives, and which made spaCy fail the turn) by U+FFFD (idempotent)."""
     from rasa.core.processor import MessageProcessor
 
     original = MessageProcessor.handle_message
@@ -115,9 +138,11 @@ def install_message_length_cap() -> None:
         return
 
     async def handle_message(self: MessageProcessor, message: Any) -> Any:
-        if isinstance(message.text, str) and len(message.text) > MAX_MESSAGE_CHARS:
-            logger.info("Message of %d characters from %s read up to %d.", len(message.text), message.sender_id, MAX_MESSAGE_CHARS)
-            message.text = message.text[:MAX_MESSAGE_CHARS]
+        if isinstance(message.text, str):
+            if len(message.text) > MAX_MESSAGE_CHARS:
+                logger.info("A message of %d characters was read up to %d.", len(message.text), MAX_MESSAGE_CHARS)
+                message.text = message.text[:MAX_MESSAGE_CHARS]
+            message.text = inputs.valid_text(message.text)
         return await original(self, message)
 
     handle_message.capped = True  # type: ignore[attr-defined]
@@ -326,6 +351,7 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        sqlite_secure_delete(dbapi_connection)  # a conversation deleted on request is zeroed in the file
 
 
 def install_spacy_without_ner() -> None:
@@ -648,6 +674,7 @@ def delete_conversation(store: Any, sender_id: str) -> int | None:
             with layer.session_scope() as session:  # one transaction
                 deleted += session.query(layer.SQLEvent).filter(layer.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
                 session.commit()
+            erase_deleted_from_files(layer.engine)  # SQLite: not left readable in the -wal file
         elif isinstance(layer, InMemoryTrackerStore):
             layer.store.pop(sender_id, None)
         elif isinstance(layer, RedisTrackerStore):
@@ -681,6 +708,81 @@ def install_conversation_deletion() -> None:
     MessageProcessor.save_tracker = save_tracker  # type: ignore[method-assign]
 
 
+def install_conversation_namespaces() -> None:
+    """Each channel's conversations under its own namespace, and messages over the limits
+    refused politely, where Rasa hands channels the function for their messages (idempotent).
+
+    Rasa's `register` gives every channel the same handler, which passes the message to the
+    agent as it is: the sender id as the channel (or the request) gave it, and for REST the
+    channel name from the body. This gives each channel its own handler, which
+    - refuses a message whose sender id, text or metadata is over the limits of
+      channels/inputs.py (or is not text): a polite reply, a warning without the content, and
+      nothing stored;
+    - stores it under "<namespace>:<sender id>" with the channel's own name as its input channel;
+    - sends the replies to the sender id the channel knows (the web chat's room, say)."""
+    from rasa.core.channels import channel as channel_module
+
+    if getattr(channel_module.register, "namespaced", False):
+        return
+
+    def handler_for(app: Any, input_channel: Any) -> Any:
+        name = input_channel.name()
+
+        async def handler(message: Any) -> None:
+            problem = inputs.message_problem(message.text, message.sender_id, message.metadata)
+            if problem:
+                logger.warning("A message on the %s channel was not read: %s.", name, problem.reason)
+                reply = inputs.TOO_LARGE_REPLY if problem.status == 413 else inputs.UNREADABLE_REPLY
+                await message.output_channel.send_response(message.sender_id, {"text": reply})
+                return
+            sender_id = message.sender_id
+            message.sender_id = inputs.conversation_id(name, sender_id)
+            message.input_channel = name
+            note_turn_values(sender_id, message.sender_id, message.text)
+            output = message.output_channel
+            if not getattr(output, "namespaced", False):
+                send_response = output.send_response
+
+                async def send_to_channel_id(recipient_id: str, reply: dict) -> None:
+                    await send_response(inputs.channel_sender_id(name, recipient_id), reply)
+
+                output.send_response = send_to_channel_id
+                output.namespaced = True
+            await app.ctx.agent.handle_message(message)
+
+        return handler
+
+    def register(input_channels: list, app: Any, route: str | None) -> None:
+        """Rasa's register (rasa/core/channels/channel.py), with a handler per channel."""
+        for input_channel in input_channels:
+            prefix = channel_module.urljoin(route, input_channel.url_prefix()) if route else None
+            app.blueprint(input_channel.blueprint(handler_for(app, input_channel)), url_prefix=prefix)
+        app.ctx.input_channels = input_channels
+
+    register.namespaced = True  # type: ignore[attr-defined]
+    channel_module.register = register
+
+
+def install_request_size_limit() -> None:
+    """Every HTTP request body to the Rasa server at most channels.inputs.MAX_REQUEST_BYTES;
+    Sanic answers a bigger one with 413, and its error answers are JSON, as the channels' own
+    are, rather than an HTML page (idempotent)."""
+    import rasa.core.run
+
+    original = rasa.core.run.configure_app
+    if getattr(original, "limited", False):
+        return
+
+    def configure_app(*args: Any, **kwargs: Any) -> Any:
+        app = original(*args, **kwargs)
+        app.config.REQUEST_MAX_SIZE = inputs.MAX_REQUEST_BYTES
+        app.config.FALLBACK_ERROR_FORMAT = "json"
+        return app
+
+    configure_app.limited = True  # type: ignore[attr-defined]
+    rasa.core.run.configure_app = configure_app
+
+
 # The event fields Rasa's own anonymiser treats as holding people's text (rasa/utils/log_utils.py).
 TEXT_FIELDS = frozenset({
     "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
@@ -688,17 +790,84 @@ TEXT_FIELDS = frozenset({
     "slot_candidates", "rasa_event", "rasa_events", "tracker_states", "current_states", "old_states",
     "successes", "current_entity", "next_entity", "states", "entity", "token_text", "user_message",
     "json_message",
+    # and the fields naming whose conversation it is
+    "sender_id", "conversation_id", "recipient_id", "sender",
 })
 VERBOSE_LEVELS = frozenset({"debug", "notset"})
 REDACTED = "[redacted]"
 
 
 def redact_text_fields(logger_: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """A structlog processor: no people's text in events logged at INFO or above."""
+    """A structlog processor: no people's text or conversation ids in events logged at INFO or
+    above, and exception traces without the values of local variables."""
     if method_name not in VERBOSE_LEVELS:
         for key in TEXT_FIELDS.intersection(event_dict):
             event_dict[key] = REDACTED
+        plain_exception(event_dict)
     return event_dict
+
+
+def plain_exception(event_dict: dict[str, Any]) -> None:
+    """Render the event's exception as Python's own traceback (files, lines, the exception),
+    instead of leaving it to Rasa's renderers, which list every frame's local variables: the
+    message, the sender id, the whole request."""
+    exc_info = event_dict.pop("exc_info", None)
+    if not exc_info:
+        return
+    if isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    elif not isinstance(exc_info, tuple):
+        exc_info = sys.exc_info()
+    if exc_info[0] is not None:
+        event_dict["exception"] = "".join(traceback.format_exception(*exc_info)).rstrip()
+
+
+# The sender id and text of the turn being worked on (one context per request or event task),
+# for the log scrubber below.
+_TURN_VALUES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("advisor_turn_values", default=())
+MIN_SCRUBBED_CHARS = 3  # "2" or "ok" would blank out ordinary log text, and identify no one
+
+
+def note_turn_values(*values: Any) -> None:
+    """Remember this turn's sender ids and text (as logs may spell them) for scrub_line."""
+    forms: set[str] = set()
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        for variant in {value, value.strip(), value[:MAX_MESSAGE_CHARS], value.strip()[:MAX_MESSAGE_CHARS]}:
+            if len(variant) >= MIN_SCRUBBED_CHARS:
+                quoted = repr(variant)[1:-1]
+                forms |= {variant, json.dumps(variant)[1:-1], quoted, json.dumps(quoted)[1:-1]}
+    _TURN_VALUES.set(tuple(sorted(forms, key=len, reverse=True)))  # longest first: no half-replaced text
+
+
+def scrub_line(line: str) -> str:
+    """A log line without the current turn's sender id or text."""
+    for value in _TURN_VALUES.get():
+        if value in line:
+            line = line.replace(value, REDACTED)
+    return line
+
+
+def install_log_scrubbing() -> None:
+    """Clear every formatted log line at INFO or above of the current turn's sender id and
+    text, whoever logged it (idempotent).
+
+    Key-based redaction misses what Rasa and its libraries put in message strings and
+    exceptions: "Circuit breaker tripped ... for sender '<id>'" (a warning), "Could not
+    acquire lock for conversation_id '<id>'" (an exception), an exception quoting the input.
+    Every handler formats its records through logging.Formatter.format (Rasa's structlog
+    lines too, rendered into the record's message), so the line is cleared there."""
+    original = logging.Formatter.format
+    if getattr(original, "scrubs", False):
+        return
+
+    def format(self: logging.Formatter, record: logging.LogRecord) -> str:
+        line = original(self, record)
+        return scrub_line(line) if record.levelno >= logging.INFO else line
+
+    format.scrubs = True  # type: ignore[attr-defined]
+    logging.Formatter.format = format  # type: ignore[method-assign]
 
 
 def install_log_redaction() -> None:
@@ -907,7 +1076,10 @@ def main(argv: list[str] | None = None) -> None:
     install_sequential_graph_runner()
     install_kept_alive_endpoint_sessions()
     install_conversation_deletion()
+    install_conversation_namespaces()
+    install_request_size_limit()
     install_log_redaction()
+    install_log_scrubbing()
     install_payload_warning_redaction()
     install_retention_in_responses()
     install_slot_validation()

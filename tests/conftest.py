@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = ROOT / "data" / "knowledge"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 
+# The REST channel's token on every server the tests start (tests/servers.py sends it).
+TEST_REST_TOKEN = "test-rest-token-for-tests-only"
+
 # CI sets REQUIRE_SERVICES=1: there a missing PostgreSQL or Redis fails the run instead of skipping.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -162,6 +165,7 @@ class RunningAdvisor:
             KNOWLEDGE_DB_URL=self.knowledge_url,
             TRACKER_STORE_URL=f"sqlite:///{workdir / 'tracker.db'}",
             KNOWLEDGE_REFRESH_SECONDS="0.5",
+            REST_TOKEN=TEST_REST_TOKEN,
         )
         self.processes: list = []
         # --- channels: web chat and Slack ---
@@ -181,8 +185,10 @@ class RunningAdvisor:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     def user_messages(self, sender: str, expect: list[str] | None = None, timeout: float = 10) -> list[str]:
-        """The texts of a conversation's user events in the tracker store; with `expect`, waits
-        (up to `timeout`) for them to become that, since Rasa saves the tracker just after answering."""
+        """The texts of a conversation's user events in the tracker store, by the id it is stored
+        under (channels.inputs.conversation_id: "web:<session id>", "slack:<user id>", ...); with
+        `expect`, waits (up to `timeout`) for them to become that, since Rasa saves the tracker
+        just after answering."""
         deadline = time.monotonic() + timeout
         while True:
             with sqlite3.connect(self.tracker_db) as db:

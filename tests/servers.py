@@ -21,10 +21,12 @@ from typing import Any, Iterator
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from channels.inputs import conversation_id
 from scripts import launch
-from tests.conftest import POSTGRES_URL, free_port, service_missing
+from tests.conftest import POSTGRES_URL, TEST_REST_TOKEN, free_port, service_missing
 
 WEBHOOK = "/webhooks/rest/webhook"
+REST_AUTH = {"Authorization": f"Bearer {TEST_REST_TOKEN}"}
 REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "")
 REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT") or 6379)
 
@@ -46,9 +48,11 @@ BAD_INPUTS = {
 
 
 def post(url: str, body: Any, headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, dict[str, str], Any]:
-    """POST JSON (or raw bytes); returns status, headers and the decoded JSON body (None if not JSON)."""
+    """POST JSON (or raw bytes); returns status, headers and the decoded JSON body (None if not JSON).
+    Requests to the REST webhook carry the test servers' REST token unless `headers` say otherwise."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
+    auth = REST_AUTH if url.endswith(WEBHOOK) or WEBHOOK + "?" in url else {}
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **auth, **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status, reply_headers, raw = response.status, dict(response.headers), response.read()
@@ -96,6 +100,11 @@ def advice_titles(reply_text: str) -> list[str]:
 
 def sender(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def rest_id(sender_id: str) -> str:
+    """The id the tracker store (and the action server) knows a REST conversation by."""
+    return conversation_id("rest", sender_id)
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -173,7 +182,7 @@ class Processes:
 def server_env(action_url: str, workdir: Path, **overrides: str) -> dict[str, str]:
     """The launcher's environment for a test server, with its own SQLite stores unless overridden."""
     stores = {"TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}", "KNOWLEDGE_DB_URL": f"sqlite:///{workdir / 'knowledge.db'}"}
-    return launch.server_env(**{**stores, "ACTION_SERVER_URL": action_url, **overrides})
+    return launch.server_env(**{**stores, "ACTION_SERVER_URL": action_url, "REST_TOKEN": TEST_REST_TOKEN, **overrides})
 
 
 # --- services -----------------------------------------------------------------------

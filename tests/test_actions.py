@@ -159,6 +159,7 @@ def test_the_action_server_builds_the_two_problem_model_before_serving(monkeypat
     serving_started_with = []
     monkeypatch.setattr(rasa_sdk.__main__, "main", lambda: serving_started_with.append(clause_model.cache_info().currsize))
     monkeypatch.setattr(sys, "argv", list(sys.argv))  # main() sets rasa_sdk's command line
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "a-test-token-of-enough-length")  # it refuses to start without one
     clause_model.cache_clear()
     action_server.main(["--actions", "actions"])
     assert serving_started_with == [1]  # the model existed when rasa_sdk began serving

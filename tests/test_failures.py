@@ -371,25 +371,30 @@ MALFORMED_CALLS = {
 }
 
 
+def action_webhook(advisor: RunningAdvisor) -> str:
+    """The action server's webhook with the shared secret the Rasa server sends (endpoints.yml)."""
+    return f"http://127.0.0.1:{advisor.action_port}/webhook?token={advisor.env['ACTION_SERVER_TOKEN']}"
+
+
 @pytest.mark.parametrize("kind", list(MALFORMED_CALLS))
 def test_action_server_rejects_malformed_calls_with_a_clear_400(kind: str, advisor: RunningAdvisor) -> None:
     body, headers = MALFORMED_CALLS[kind]
-    status, _, reply = post(f"http://127.0.0.1:{advisor.action_port}/webhook", body, headers)
+    status, _, reply = post(action_webhook(advisor), body, headers)
     assert status == 400, (status, reply)
     assert reply["error"].startswith("Malformed action call: ")
     assert get(f"http://127.0.0.1:{advisor.action_port}/health")[0] == 200
 
 
 def test_action_server_keeps_other_client_errors_4xx_and_answers_real_calls(advisor: RunningAdvisor) -> None:
-    base = f"http://127.0.0.1:{advisor.action_port}"
-    status, _, reply = post(base + "/webhook", {"next_action": "action_no_such_thing", "tracker": {}})
+    base, token = f"http://127.0.0.1:{advisor.action_port}", f"?token={advisor.env['ACTION_SERVER_TOKEN']}"
+    status, _, reply = post(action_webhook(advisor), {"next_action": "action_no_such_thing", "tracker": {}})
     assert status == 404 and "action_no_such_thing" in reply["error"]
-    assert get(base + "/webhook")[0] == 405
-    assert get(base + "/no-such-path")[0] == 404
+    assert get(base + "/webhook" + token)[0] == 405
+    assert get(base + "/no-such-path" + token)[0] == 404
     call = {
         "next_action": "action_knowledge_answer",
         "tracker": {"sender_id": "s", "slots": {}, "events": [], "latest_message": {"intent": {"name": "ask_key_principles"}}},
         "domain": {},
     }
-    status, _, reply = post(base + "/webhook", call)
+    status, _, reply = post(action_webhook(advisor), call)
     assert status == 200 and KEY_PRINCIPLES in reply["responses"][0]["text"]

@@ -9,7 +9,7 @@ from actions.store.db import make_engine, make_session_factory
 from actions.store.models import Feedback
 from actions.store.records import conversation_key
 from tests.conftest import make_tracker, run_action as run
-from tests.servers import say, sender, texts
+from tests.servers import rest_id, say, sender, texts
 
 
 
@@ -83,5 +83,5 @@ def test_over_rest_a_vote_asks_for_a_comment_and_stores_it(advisor) -> None:
     assert "Anything to add" in texts(say(base, "/feedback_not_helpful", me))
     assert "comment is noted" in texts(say(base, "it missed how small our pharmacy team is", me))
     assert "haven't given you any yet" in texts(say(base, "/feedback_helpful", me))
-    rows = [r for r in feedback_rows(advisor.knowledge_url) if r[0] == conversation_key(me)]
+    rows = [r for r in feedback_rows(advisor.knowledge_url) if r[0] == conversation_key(rest_id(me))]  # stored as "rest:<sender>"
     assert [(helpful, comment, len(items)) for _, helpful, comment, items in rows] == [(False, "it missed how small our pharmacy team is", 1)]  # the one item shown

@@ -14,7 +14,7 @@ from actions.store.db import make_engine, make_session_factory
 from actions.store.models import HealthCheckResult
 from actions.store.records import Recorder, conversation_key
 from tests.conftest import RunningAdvisor, make_tracker
-from tests.servers import say, sender, texts
+from tests.servers import rest_id, say, sender, texts
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,8 @@ class Check:
 
     def stored_scores(self) -> dict[str, int | None]:
         secret = self.advisor.env.get("PRIVACY_HASH_KEY")
-        key = hmac.new(secret.encode(), self.me.encode(), hashlib.sha256).hexdigest() if secret else conversation_key(self.me)
+        stored_as = rest_id(self.me)  # the conversation id the action server sees: "rest:<sender>"
+        key = hmac.new(secret.encode(), stored_as.encode(), hashlib.sha256).hexdigest() if secret else conversation_key(stored_as)
         [row] = [r for r in stored_results(self.advisor.knowledge_url) if r.conversation_key == key]
         return {s.challenge_id: s.score for s in row.scores}
 

@@ -21,7 +21,7 @@ from actions.store.loader import load
 from actions.store.models import Feedback, HealthCheckResult
 from actions.store.records import Recorder, rejected_records_file
 from tests.conftest import CONTENT_DIR, ROOT, RunningAdvisor
-from tests.servers import say, sender, texts
+from tests.servers import rest_id, say, sender, texts
 
 POISON = {
     "a dict": {"a": 1},
@@ -32,9 +32,10 @@ POISON = {
 
 
 def slot_values(advisor: RunningAdvisor, who: str, slot: str) -> list:
+    """The values stored for `slot` in the conversation of the REST sender `who` (stored as rest_id(who))."""
     engine = create_engine(advisor.env["TRACKER_STORE_URL"], future=True)
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'slot'"), {"s": who}).scalars()
+        rows = connection.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'slot'"), {"s": rest_id(who)}).scalars()
         values = [json.loads(data)["value"] for data in rows if json.loads(data)["name"] == slot]
     engine.dispose()
     return values

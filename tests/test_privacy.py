@@ -1,4 +1,6 @@
-"""Privacy (issue 9): "delete my data", the retention purge and logs without message text.
+"""Privacy (issue 9): "delete my data", the retention purge and logs without message text;
+(issue 15) logs without text or sender ids under failing inputs, tracebacks included, and deleted
+and purged text gone from the SQLite files, write-ahead log included.
 
 The end-to-end tests fill a real SQL tracker store with real conversations over the REST
 channel, on SQLite (the shared `advisor`) and on PostgreSQL (a Rasa server and action server
@@ -9,11 +11,13 @@ sender id or deleted comment left anywhere, and the numbers printed by `make pur
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +40,7 @@ from actions.store.records import Recorder, conversation_key
 from scripts import launch
 from scripts.rasa_server import REDACTED, delete_conversation, deletion_confirmed, install_log_redaction
 from tests.conftest import CONTENT_DIR, ROOT, RunningAdvisor, free_port, make_tracker, run_action
-from tests.servers import Processes, postgres_schema, redis_address, say, sender, server_env, texts
+from tests.servers import Processes, postgres_schema, redis_address, rest_id, say, sender, server_env, texts
 
 ASK = "This deletes this conversation and your feedback and health-check answers. Delete them?"
 PRIVACY_HASH_KEY = "privacy-test-key"  # the PostgreSQL stack's; the SQLite stack uses the checkout's var/privacy.key
@@ -116,8 +120,10 @@ async def test_delete_with_the_database_down_deletes_nothing_and_says_so(tmp_pat
     assert PRIVACY_SIGNAL not in messages[0]  # so the Rasa server keeps the conversation too
 
 
-async def test_an_unclear_request_to_delete_is_offered_as_a_choice(domain) -> None:
-    """A request the model is unsure of ends in "Did you mean ...?"; deleting is one of the choices."""
+async def test_an_unclear_request_to_delete_is_offered_as_a_choice(knowledge_cache, domain) -> None:
+    """A request the model is unsure of ends in "Did you mean ...?"; deleting is one of the choices.
+    (The clarifying action first looks the message up in the knowledge store: the real content,
+    not whatever the checkout's var/knowledge.db holds.)"""
     from actions.conversation import ActionClarify
 
     unsure = make_tracker("nlu_fallback", text="can you delete what I wrote earlier",
@@ -230,20 +236,22 @@ class Stack:
     knowledge_url: str
     env: dict[str, str]
     logs: list[Path]
-    senders: dict[str, list[str]] = field(default_factory=dict)  # group -> conversations
+    senders: dict[str, list[str]] = field(default_factory=dict)  # group -> REST senders
 
     def key(self, sender_id: str) -> str:
-        """The conversation key the action server stored (with the stack's hash key)."""
+        """The conversation key the action server stored for a REST sender (with the stack's hash
+        key): of the id Rasa stores the conversation under, "rest:<sender>"."""
         import hashlib
         import hmac
 
         secret = self.env.get("PRIVACY_HASH_KEY") or settings.privacy_hash_key().decode()
-        return hmac.new(secret.encode(), sender_id.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(secret.encode(), rest_id(sender_id).encode(), hashlib.sha256).hexdigest()
 
     def tracker(self) -> Any:
         return create_engine(self.tracker_url, future=True)
 
     def events_per_sender(self) -> Counter:
+        """Stored events per conversation, by the stored id (REST senders as rest_id(sender))."""
         engine = self.tracker()
         with engine.connect() as connection:
             counts = Counter(dict(connection.execute(text("SELECT sender_id, count(*) FROM events GROUP BY sender_id")).all()))
@@ -254,7 +262,7 @@ class Stack:
         engine = self.tracker()
         with engine.connect() as connection:
             rows = connection.execute(
-                text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": sender_id}
+                text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": rest_id(sender_id)}
             ).scalars()
             texts_ = [json.loads(data)["text"] for data in rows]
         engine.dispose()
@@ -324,8 +332,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def test_forget_me_over_rest_deletes_the_conversation_and_its_rows_only(stack: Stack) -> None:
     me = stack.senders["forget"][0]
-    others = {s: n for s, n in stack.events_per_sender().items() if s != me}
-    assert stack.events_per_sender()[me] > 30 and rows_of(stack.knowledge_url, stack.key(me)) == {
+    others = {s: n for s, n in stack.events_per_sender().items() if s != rest_id(me)}
+    assert stack.events_per_sender()[rest_id(me)] > 30 and rows_of(stack.knowledge_url, stack.key(me)) == {
         "feedback": 1, "feedback_items": 1, "health_check_results": 1, "health_check_scores": 7}
 
     # Asked first, with two buttons; "No, keep it" keeps everything.
@@ -343,7 +351,7 @@ def test_forget_me_over_rest_deletes_the_conversation_and_its_rows_only(stack: S
         "Done: I've deleted this conversation, 1 feedback answer and 1 health check result. "
         "Nothing from it is kept. If you write again, it starts a new conversation."
     )
-    assert stack.events_per_sender()[me] == 0  # no event of this conversation in the tracker store
+    assert stack.events_per_sender()[rest_id(me)] == 0  # no event of this conversation in the tracker store
     assert rows_of(stack.knowledge_url, stack.key(me)) == {"feedback": 0, "feedback_items": 0, "health_check_results": 0, "health_check_scores": 0}
     after = stack.events_per_sender()
     assert {s: after[s] for s in others} == others  # every other conversation untouched
@@ -363,7 +371,7 @@ def age(stack: Stack, senders: list[str], days: int) -> None:
     engine = stack.tracker()
     with engine.begin() as connection:
         for who in senders:
-            connection.execute(text("UPDATE events SET timestamp = timestamp - :s WHERE sender_id = :w"), {"s": seconds, "w": who})
+            connection.execute(text("UPDATE events SET timestamp = timestamp - :s WHERE sender_id = :w"), {"s": seconds, "w": rest_id(who)})
     engine.dispose()
     knowledge = make_engine(stack.knowledge_url)
     with make_session_factory(knowledge)() as session:
@@ -417,9 +425,9 @@ def test_purge_deletes_old_conversations_keeps_the_figures_and_removes_nothing_t
     figures_before, store_before = stack.figures(), knowledge_snapshot(stack)
     engine = stack.tracker()
     with engine.connect() as connection:
-        purged_questions = tally(user_turns(connection, old))
+        purged_questions = tally(user_turns(connection, [rest_id(s) for s in old]))
     engine.dispose()
-    assert all(before[s] > 0 for s in old + recent) and sum(purged_questions.values()) == 2 * len(FULL) + len(SHORT)
+    assert all(before[rest_id(s)] > 0 for s in old + recent) and sum(purged_questions.values()) == 2 * len(FULL) + len(SHORT)
 
     dry = stack.run_purge("--dry-run")
     assert "dry run: nothing changed" in dry and stack.events_per_sender() == before
@@ -428,11 +436,11 @@ def test_purge_deletes_old_conversations_keeps_the_figures_and_removes_nothing_t
 
     # The old conversations are gone from the tracker store; the recent ones untouched.
     after = stack.events_per_sender()
-    assert all(after[s] == 0 for s in old)
-    assert {s: after[s] for s in after} == {s: n for s, n in before.items() if s not in old}
+    assert all(after[rest_id(s)] == 0 for s in old)
+    assert {s: after[s] for s in after} == {s: n for s, n in before.items() if s not in {rest_id(o) for o in old}}
     # What it printed is what happened.
     assert numbers(report) == {
-        "conversations": 3, "events": sum(before[s] for s in old),
+        "conversations": 3, "events": sum(before[rest_id(s)] for s in old),
         "feedback": 3, "comments": 2, "health checks": 2, "questions": sum(purged_questions.values()),
     }
     assert numbers(dry) == numbers(report)
@@ -518,3 +526,142 @@ async def test_a_purge_interrupted_between_the_stores_does_not_count_twice(tmp_p
         assert session.scalar(select(func.count()).select_from(PurgePending)) == 0
     engine.dispose()
     assert await store.retrieve("old-1") is None and await store.retrieve("new") is not None
+
+
+# --- Logs under failing inputs (issue 15, finding 5) ----------------------------------------------
+
+# Inputs that made a turn fail with a 13 KB ERROR trace listing its local variables (text and
+# sender id among them), and no reply. Now: a polite reply, or a 400 that says what is wrong.
+FAILING_INPUTS = {
+    "lone surrogate": "\ud800 okapi 6022 lone",
+    "number": 60226022,
+    "list": ["okapi 6022 list"],
+    "object": {"okapi": "6022 object"},
+}
+
+
+async def test_failing_inputs_leave_no_message_text_or_sender_id_in_the_logs(advisor: RunningAdvisor) -> None:
+    from tests.servers import post
+    from tests.test_web import ChatClient
+
+    me = sender("numbat-logs")
+    for kind, message in FAILING_INPUTS.items():
+        status, _, reply = post(advisor.webhook, {"sender": me, "message": message})
+        if isinstance(message, str):
+            assert status == 200 and texts(reply).strip(), (kind, status, reply)  # a polite reply
+        else:
+            assert status == 400 and reply["error"] == "Bad request: 'message' must be a string.", (kind, status, reply)
+
+    async def over_the_web_chat() -> list[str]:
+        chat = await ChatClient().connect(advisor)
+        try:
+            await chat.session()
+            answers = []
+            for message in FAILING_INPUTS.values():
+                await chat.sio.emit("user_uttered", {"message": message})
+                answers.append((await chat.reply())["text"])
+            return answers
+        finally:
+            await chat.close()
+
+    assert all(answer.strip() for answer in await over_the_web_chat())
+    await asyncio.sleep(0.5)
+    for log in ("rasa.log", "actions.log"):
+        lines = (advisor.workdir / log).read_text(errors="replace").splitlines()
+        leaked = [line[:300] for line in lines if re.search(r"numbat-logs|okapi|6022", line)]
+        assert not leaked, f"{log}: {leaked[:3]}"
+        assert not [line for line in lines if '"locals"' in line], f"{log}: a trace with local variables"
+
+
+def test_traces_and_warnings_at_info_and_above_carry_no_text_or_sender_id(monkeypatch, caplog) -> None:
+    """Rasa's structlog traces listed every frame's locals; a circuit-breaker warning and a lock
+    timeout name the sender id in their message. Each is logged with the turn's values noted."""
+    import contextvars
+
+    import structlog
+
+    import rasa.utils.log_utils as log_utils
+    from rasa.core.lock_store import LockError
+    from scripts.rasa_server import install_log_scrubbing, note_turn_values
+
+    saved = structlog.get_config()
+    monkeypatch.setattr(log_utils, "_anonymizer", log_utils._anonymizer)
+    monkeypatch.setattr(logging.Formatter, "format", logging.Formatter.format)  # both restored after the test
+    install_log_redaction()
+    install_log_scrubbing()
+    caplog.set_level(logging.DEBUG)
+    log_utils.configure_structlog(logging.INFO)
+
+    def failing_turn(text: str, sender_id: str) -> None:
+        raise ValueError("the pipeline failed")
+
+    def a_turn() -> list[str]:
+        note_turn_values("quoll-7731", "rest:quoll-7731", "our chair keeps cancelling 7731")
+        logger = structlog.get_logger()
+        try:
+            failing_turn("our chair keeps cancelling 7731", "rest:quoll-7731")
+        except ValueError:
+            logger.exception("rest.message.received.failure", text="our chair keeps cancelling 7731")
+        plain = logging.getLogger("rasa.core.processor")
+        plain.warning("Circuit breaker tripped. Stopped predicting more actions for sender 'rest:quoll-7731'.")
+        try:
+            raise LockError("Could not acquire lock for conversation_id 'rest:quoll-7731'.")
+        except LockError:
+            plain.exception("A REST message could not be answered.")
+        plain.debug("Debug logging, switched on by hand, still shows rest:quoll-7731")
+        formatter = logging.Formatter("%(levelname)s %(message)s")
+        return [formatter.format(record) for record in caplog.records]
+
+    try:
+        lines = contextvars.copy_context().run(a_turn)  # the turn's values stay in its own context
+    finally:
+        structlog.configure(**saved)
+    logged = "\n".join(lines[:-1])
+    assert "Traceback" in logged and "ValueError: the pipeline failed" in logged and "LockError" in logged
+    assert "quoll" not in logged and "our chair" not in logged and '"locals"' not in logged, logged
+    assert "rest:quoll-7731" in lines[-1]  # debug lines are left alone
+
+
+# --- Deleted text is gone from the database files (issue 15, finding 6) ---------------------------
+
+
+def sqlite_files(url: str) -> list[Path]:
+    """A SQLite database's files: the database, its -wal and -shm, any -journal."""
+    database = Path(url.split("sqlite:///", 1)[1])
+    return sorted(p for p in database.parent.iterdir() if p.name.startswith(database.name))
+
+
+def files_holding(marker: str, *urls: str) -> list[str]:
+    return [p.name for url in urls for p in sqlite_files(url) if marker.encode() in p.read_bytes()]
+
+
+def converse_with_a_comment(advisor: RunningAdvisor, who: str, marker: str) -> None:
+    """Advice, "not helpful" with a comment (stored in both stores), and a message of the marker."""
+    for message in ("one partner only joined for the grant", "/skip_context", "/feedback_not_helpful",
+                    f"it missed the {marker} problem entirely", f"and what about {marker} in our board?"):
+        assert texts(say(advisor.base_url, message, who)).strip()
+
+
+def test_deleted_text_is_gone_from_the_database_files_after_delete_my_data(advisor: RunningAdvisor) -> None:
+    me, marker = sender("erase"), f"pangolin{uuid.uuid4().hex[:8]}"
+    converse_with_a_comment(advisor, me, marker)
+    stores = (advisor.env["TRACKER_STORE_URL"], advisor.knowledge_url)
+    assert set(files_holding(marker, *stores)) >= {"knowledge.db"} and any(n.startswith("tracker.db") for n in files_holding(marker, *stores))
+
+    say(advisor.base_url, "delete my data", me)
+    assert texts(say(advisor.base_url, "/affirm", me)).startswith("Done: I've deleted this conversation, 1 feedback answer")
+    assert files_holding(marker, *stores) == [], "the deleted comment is still readable on disk"
+
+
+def test_purged_text_is_gone_from_the_database_files(advisor: RunningAdvisor) -> None:
+    me, marker = sender("purge-erase"), f"aardwolf{uuid.uuid4().hex[:8]}"
+    converse_with_a_comment(advisor, me, marker)
+    stack = Stack("sqlite", 30, advisor.base_url, advisor.env["TRACKER_STORE_URL"], advisor.knowledge_url,
+                  {**advisor.env, "RETENTION_DAYS": "30"}, [])
+    age(stack, [me], days=40)
+    stores = (stack.tracker_url, stack.knowledge_url)
+    assert any(n.startswith("tracker.db") for n in files_holding(marker, *stores))
+
+    report = stack.run_purge()
+    assert numbers(report)["conversations"] >= 1 and stack.events_per_sender()[rest_id(me)] == 0
+    assert files_holding(marker, *stores) == [], "purged text is still readable on disk"

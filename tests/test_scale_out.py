@@ -16,6 +16,8 @@ import statistics
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +33,16 @@ from scripts import launch
 from tests.conftest import CONTENT_DIR, ROOT, free_port
 from tests.servers import (
     BAD_INPUTS,
+    REST_AUTH,
     WEBHOOK,
     Processes,
     advice_titles,
+    get,
     nginx_binary,
     post,
     postgres_schema,
     redis_address,
+    rest_id,
     say,
     sender,
     server_env,
@@ -109,7 +114,8 @@ http {{
 class Cluster:
     processes: Processes
     database_url: str
-    balancer: str  # what people reach: nginx in front of the Rasa replicas
+    balancer: str  # what people reach: nginx in front of the Rasa replicas (web chat, Slack)
+    rest: str  # nginx's internal REST listener, for other services (and these tests)
     slack_api: SlackWebAPIStandIn  # Slack's Web API stand-in both replicas post to
 
     def replica(self, name: str) -> str:
@@ -124,12 +130,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with postgres_schema("scale") as database_url:
         load(CONTENT_DIR, database_url)
         processes = Processes(workdir)
-        ports = {name: free_port() for name in ("rasa1", "rasa2", "actions1", "actions2", "balancer", "action_balancer")}
+        ports = {name: free_port() for name in ("rasa1", "rasa2", "actions1", "actions2", "balancer", "rest_balancer", "action_balancer")}
         processes.ports.update(ports)
         site = render(
             NGINX_SITE.read_text(),
             {
                 "ADVISOR_LISTEN": f"127.0.0.1:{ports['balancer']}",
+                "REST_LISTEN": f"127.0.0.1:{ports['rest_balancer']}",
                 "RASA_REPLICA_1": f"127.0.0.1:{ports['rasa1']}",
                 "RASA_REPLICA_2": f"127.0.0.1:{ports['rasa2']}",
                 "ACTIONS_LISTEN": f"127.0.0.1:{ports['action_balancer']}",
@@ -160,7 +167,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 processes.wait(name, "/health")
             for name in ("rasa1", "rasa2"):
                 processes.wait(name)
-            yield Cluster(processes, database_url, f"http://127.0.0.1:{ports['balancer']}", slack_api)
+            yield Cluster(processes, database_url, f"http://127.0.0.1:{ports['balancer']}", f"http://127.0.0.1:{ports['rest_balancer']}", slack_api)
         finally:
             processes.stop_all()
             slack_api.stop()
@@ -171,7 +178,7 @@ def test_one_conversation_alternates_between_replicas_and_keeps_its_context(clus
     answered_by: list[str] = []
 
     def turn(message: str) -> str:
-        status, headers, replies = post(cluster.balancer + WEBHOOK, {"sender": me, "message": message})
+        status, headers, replies = post(cluster.rest + WEBHOOK, {"sender": me, "message": message})
         assert status == 200, (status, replies)
         answered_by.append(headers["X-Advisor-Replica"])
         return texts(replies)
@@ -197,6 +204,28 @@ def test_one_conversation_alternates_between_replicas_and_keeps_its_context(clus
 
     assert set(answered_by) == {cluster.replica(n)[len("http://"):] for n in ("rasa1", "rasa2")}
     assert all(a != b for a, b in zip(answered_by, answered_by[1:])), f"turns did not alternate: {answered_by}"
+
+
+def test_the_public_listener_passes_only_the_web_chat_and_slack(cluster: Cluster) -> None:
+    """What people reach: the page, Socket.IO and Slack's webhook get to a replica; REST, the
+    HTTP API and Rasa's version page do not (nginx's own 404: no replica named)."""
+    def reached_a_replica(method: str, path: str) -> bool:
+        request = urllib.request.Request(cluster.balancer + path, method=method, data=b"{}" if method == "POST" else None)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return "X-Advisor-Replica" in response.headers
+        except urllib.error.HTTPError as error:
+            return "X-Advisor-Replica" in error.headers
+
+    assert reached_a_replica("GET", "/chat/")
+    assert reached_a_replica("GET", "/socket.io/?EIO=4&transport=polling")
+    assert reached_a_replica("POST", "/webhooks/slack/webhook")
+    for method, path in [("POST", WEBHOOK), ("GET", "/webhooks/rest/"), ("GET", "/"), ("GET", "/version"),
+                         ("GET", "/conversations/rest:x/tracker"), ("POST", "/model/parse")]:
+        assert not reached_a_replica(method, path), path
+    # The REST channel is on the internal listener, and needs its token there too.
+    assert post(cluster.rest + WEBHOOK, {"sender": "x", "message": "hi"}, headers={"Authorization": ""})[0] == 401
+    assert get(cluster.rest + "/")[0] == 404
 
 
 def test_redis_ticket_locks_are_atomic_across_replicas() -> None:
@@ -323,7 +352,8 @@ def test_turns_waiting_for_the_ticket_mutex_on_both_replicas_leave_other_convers
     me = sender("mutex")
     say(cluster.replica("rasa1"), "I'm a community pharmacist", me)
     first = advice_titles(texts(say(cluster.replica("rasa1"), "one partner only joined for the grant", me)))
-    mutex = redis.Redis(host=host, port=port, db=1).lock(f"mutex:lock:{me}", timeout=MUTEX_HELD_SECONDS + 10)
+    # The mutex of the stored conversation id ("rest:<sender>"): Rasa's lock key is "lock:<id>".
+    mutex = redis.Redis(host=host, port=port, db=1).lock(f"mutex:lock:{rest_id(me)}", timeout=MUTEX_HELD_SECONDS + 10)
     assert mutex.acquire(blocking=False)
     waited: dict[str, tuple[float, list[str]]] = {}
 
@@ -387,27 +417,28 @@ def test_slack_deliveries_are_answered_once_whichever_replica_gets_them(cluster:
 def test_bad_input_through_the_balancer_gets_a_polite_reply(kind: str, cluster: Cluster) -> None:
     """The same inputs as tests/test_failures.py, here stored in PostgreSQL."""
     me = sender("bad")
-    replies = say(cluster.balancer, BAD_INPUTS[kind], me, timeout=30)
+    replies = say(cluster.rest, BAD_INPUTS[kind], me, timeout=30)
     assert replies and all((r.get("text") or "").strip() for r in replies), replies
     assert UNAVAILABLE_REPLY not in texts(replies)
-    assert "openness, trust and honesty" in texts(say(cluster.balancer, "what are the key principles?", me))
+    assert "openness, trust and honesty" in texts(say(cluster.rest, "what are the key principles?", me))
 
 
 def count_rows_that_must_not_be_lost(database_url: str, senders: Iterable[str]) -> dict[str, tuple[int, int, int]]:
     """Per conversation, the stored rows that no replica may lose, counted in PostgreSQL:
     the person's turns in Rasa's tracker store, and the feedback and health-check rows the
-    action servers wrote (keyed by the hash of the conversation id)."""
-    keys = {hmac.new(PRIVACY_HASH_KEY.encode(), me.encode(), hashlib.sha256).hexdigest(): me for me in senders}
+    action servers wrote (keyed by the hash of the conversation id, "rest:<sender>")."""
+    keys = {hmac.new(PRIVACY_HASH_KEY.encode(), rest_id(me).encode(), hashlib.sha256).hexdigest(): me for me in senders}
+    stored_as = {rest_id(me): me for me in senders}
     counts = {me: [0, 0, 0] for me in senders}
     engine = create_engine(database_url, future=True)
     try:
         with engine.connect() as connection:
             turns = connection.execute(
                 text("SELECT sender_id, COUNT(*) FROM events WHERE type_name = 'user' AND sender_id = ANY(:senders) GROUP BY sender_id"),
-                {"senders": list(senders)},
+                {"senders": [rest_id(me) for me in senders]},
             )
             for sender_id, count in turns:
-                counts[sender_id][0] = count
+                counts[stored_as[sender_id]][0] = count
             for column, table in ((1, "feedback"), (2, "health_check_results")):
                 rows = connection.execute(
                     text(f"SELECT conversation_key, COUNT(*) FROM {table} WHERE conversation_key = ANY(:keys) GROUP BY conversation_key"),
@@ -426,7 +457,7 @@ async def converse(session: aiohttp.ClientSession, url: str, me: str, latencies:
     for message in SCRIPT:
         started = time.monotonic()
         try:
-            async with session.post(url, json={"sender": me, "message": message}) as response:
+            async with session.post(url, json={"sender": me, "message": message}, headers=REST_AUTH) as response:
                 body = await response.text()
                 status = response.status
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
@@ -452,7 +483,7 @@ def test_load_50_conversations_of_20_turns(cluster: Cluster, capsys) -> None:
         timeout = aiohttp.ClientTimeout(total=60)
         async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=CONVERSATIONS)) as session:
             started = time.monotonic()
-            url = cluster.balancer + WEBHOOK
+            url = cluster.rest + WEBHOOK
             await asyncio.wait_for(asyncio.gather(*(converse(session, url, me, latencies, problems) for me in senders)), LOAD_TIME_LIMIT)
             return time.monotonic() - started
 
@@ -487,12 +518,12 @@ def test_load_50_conversations_of_20_turns(cluster: Cluster, capsys) -> None:
 def test_a_replica_down_the_other_answers_and_the_conversation_continues(cluster: Cluster) -> None:
     """Last in the module: it stops one Rasa replica and one action server for good."""
     me = sender("failover")
-    assert "pharmacy" in texts(say(cluster.balancer, "I'm a community pharmacist", me))
-    first = advice_titles(texts(say(cluster.balancer, "one partner only joined for the grant", me)))
+    assert "pharmacy" in texts(say(cluster.rest, "I'm a community pharmacist", me))
+    first = advice_titles(texts(say(cluster.rest, "one partner only joined for the grant", me)))
     cluster.processes.stop("rasa1")
     cluster.processes.stop("actions1")
     for _ in range(2):  # both turns land on the survivors, whichever replica round robin picks
-        reply = texts(say(cluster.balancer, "/ask_more", me))
+        reply = texts(say(cluster.rest, "/ask_more", me))
         assert reply.startswith("Another idea on funding"), reply
         assert not set(advice_titles(reply)) & set(first)
         first += advice_titles(reply)

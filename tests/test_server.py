@@ -6,7 +6,7 @@ import json
 import urllib.request
 import uuid
 
-from tests.conftest import RunningAdvisor
+from tests.conftest import TEST_REST_TOKEN, RunningAdvisor
 from tests.servers import advice_titles
 
 
@@ -14,7 +14,7 @@ def say(advisor: RunningAdvisor, message: str, sender: str) -> list[dict]:
     request = urllib.request.Request(
         advisor.webhook,
         data=json.dumps({"sender": sender, "message": message}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {TEST_REST_TOKEN}"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())

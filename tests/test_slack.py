@@ -17,12 +17,18 @@ from pathlib import Path
 
 import yaml
 
+from channels.inputs import conversation_id
 from scripts import launch
 from tests.conftest import RunningAdvisor
 from channels.slack import DELIVERY_MEMORY_SECONDS, DeliveriesInMemory, DeliveriesInRedis
 from tests.slack_standin import TEST_SIGNING_SECRET, TEST_TOKEN, SlackWebAPIStandIn
 
 BOT_USER = "UBOTADVISOR"
+
+
+def slack_id(user: str) -> str:
+    """The id the tracker store keeps a Slack user's conversation under: "slack:<user id>"."""
+    return conversation_id("slack", user)
 
 
 def sign(body: bytes, timestamp: int, secret: str = TEST_SIGNING_SECRET) -> str:
@@ -134,7 +140,7 @@ def test_mention_in_a_channel_is_answered_without_the_mention(advisor: RunningAd
     [post] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
     assert post["thread_ts"] == ts
     assert "openness, trust and honesty" in post["text"]
-    assert advisor.user_messages(user, expect=["what are the key principles?"]) == ["what are the key principles?"]
+    assert advisor.user_messages(slack_id(user), expect=["what are the key principles?"]) == ["what are the key principles?"]
 
 
 def test_button_click_continues_the_conversation_in_the_thread(advisor: RunningAdvisor) -> None:
@@ -153,7 +159,7 @@ def test_button_click_continues_the_conversation_in_the_thread(advisor: RunningA
     assert more["text"].startswith("Another idea on funding")
     assert more["thread_ts"] == ts
     expected = ["one partner only joined for the grant", "/skip_context", "/ask_more"]
-    assert advisor.user_messages(user, expect=expected) == expected
+    assert advisor.user_messages(slack_id(user), expect=expected) == expected
 
 
 def test_wrong_missing_or_stale_signatures_are_rejected_and_nothing_is_processed(advisor: RunningAdvisor) -> None:
@@ -178,7 +184,7 @@ def test_wrong_missing_or_stale_signatures_are_rejected_and_nothing_is_processed
 
     barrier(advisor)
     assert advisor.slack_api.posts_where(lambda p: p.get("channel") == channel) == []
-    assert advisor.user_messages(user) == []
+    assert advisor.user_messages(slack_id(user)) == []
 
 
 def test_a_retry_is_acknowledged_but_not_answered_again(advisor: RunningAdvisor) -> None:
@@ -197,7 +203,7 @@ def test_a_retry_is_acknowledged_but_not_answered_again(advisor: RunningAdvisor)
 
     barrier(advisor)
     assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 1
-    assert advisor.user_messages(user, expect=["the other providers see us as rivals"]) == ["the other providers see us as rivals"]
+    assert advisor.user_messages(slack_id(user), expect=["the other providers see us as rivals"]) == ["the other providers see us as rivals"]
 
 
 def test_a_retry_of_a_delivery_that_never_arrived_is_answered_once(advisor: RunningAdvisor) -> None:
@@ -214,7 +220,7 @@ def test_a_retry_of_a_delivery_that_never_arrived_is_answered_once(advisor: Runn
     assert acknowledged_without_retry(deliver(advisor, body, "application/json", headers=SECOND_RETRY))
     barrier(advisor)
     assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 1
-    assert advisor.user_messages(user, expect=[text]) == [text]
+    assert advisor.user_messages(slack_id(user), expect=[text]) == [text]
 
 
 def test_a_replayed_request_is_not_answered_again(advisor: RunningAdvisor) -> None:
@@ -238,7 +244,7 @@ def test_a_replayed_request_is_not_answered_again(advisor: RunningAdvisor) -> No
     barrier(advisor)
     assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 2
     expected = ["one partner only joined for the grant", "/skip_context"]
-    assert advisor.user_messages(user, expect=expected) == expected
+    assert advisor.user_messages(slack_id(user), expect=expected) == expected
 
     # A real second click is a new delivery (new action_ts): answered.
     assert deliver(advisor, button_click("/skip_context", user, channel, asked["ts"], ts), "application/x-www-form-urlencoded")[0] == 200
@@ -300,7 +306,7 @@ def test_slack_channel_is_opened_only_when_token_and_secret_are_set(tmp_path: Pa
         assert "'${" not in text and '"${' not in text  # quoted ${VAR}s would not be expanded by Rasa
         return yaml.safe_load(text)
 
-    assert set(channels()) == {"rest", "channels.socketio.SignedSocketIOInput"}
+    assert set(channels()) == {"channels.socketio.SignedSocketIOInput"}  # REST only with REST_TOKEN (tests/test_security.py)
     assert launch.SLACK_CHANNEL not in channels(SLACK_TOKEN="xoxb-1")
     assert launch.SLACK_CHANNEL not in channels(SLACK_SIGNING_SECRET="s")
     slack = channels(SLACK_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")[launch.SLACK_CHANNEL]

@@ -16,6 +16,7 @@ import pytest
 import socketio
 
 from actions import settings
+from channels.inputs import conversation_id
 from channels.socketio import SessionSigner, allowed_origins
 from scripts import launch
 from tests.conftest import ROOT, RunningAdvisor, service_missing
@@ -31,6 +32,11 @@ RESULTS = ROOT / "results"
 CHALLENGE = "one partner only joined for the grant"
 CHALLENGE_BUTTONS = ["How do I do that?", "An example", "Another idea", "Sources", "A different problem"]
 SECTOR_BUTTONS = ["Health / NHS", "Council", "Charity or community group", "Pharmacy", "Just tell me"]
+
+
+def web_id(session_id: str) -> str:
+    """The id the tracker store keeps a web chat conversation under: "web:<session id>"."""
+    return conversation_id("socketio", session_id)
 
 
 # --- The channel, with python-socketio's client -------------------------------------------------
@@ -100,15 +106,15 @@ async def test_a_message_cannot_choose_its_conversation(advisor: RunningAdvisor)
         assert "openness, trust and honesty" in (await b.reply())["text"]
         with pytest.raises(asyncio.TimeoutError):
             await a.reply(timeout=1.5)  # a hears nothing of b's conversation
-        assert advisor.user_messages(id_b, expect=["what are the key principles?"]) == ["what are the key principles?"]
-        assert advisor.user_messages(id_a) == []
+        assert advisor.user_messages(web_id(id_b), expect=["what are the key principles?"]) == ["what are the key principles?"]
+        assert advisor.user_messages(web_id(id_a)) == []
 
         # A second tab holding a's token joins a's conversation: both tabs get the answer.
         assert await c.session(token_a) == token_a
         await c.say(CHALLENGE)
         for tab in (a, c):
             assert "\u201cFunding\u201d challenge" in (await tab.reply())["text"]
-        assert advisor.user_messages(id_a, expect=[CHALLENGE]) == [CHALLENGE]
+        assert advisor.user_messages(web_id(id_a), expect=[CHALLENGE]) == [CHALLENGE]
     finally:
         for client in (a, b, c):
             await client.close()
@@ -362,7 +368,7 @@ def test_journey_advice_buttons_reload_and_injection(chat: Chat, advisor: Runnin
     assert buttons and chat.enabled_buttons() == buttons  # the latest answer's, still usable
     chat.ask("what are the benefits?")
     time.sleep(0.5)  # Rasa saves the tracker just after answering
-    texts = advisor.user_messages(session)
+    texts = advisor.user_messages(web_id(session))
     assert texts[:2] == ["/greet", CHALLENGE] and texts[-1] == "what are the benefits?"
     assert texts.count("/greet") == 1
 
@@ -446,7 +452,7 @@ def test_delete_my_data_in_the_page_drops_the_tabs_copy_and_starts_afresh(chat: 
     chat.open()
     chat.ask("what are the key principles?")
     old = chat.session_id()
-    assert "what are the key principles?" in advisor.user_messages(old, expect=["/greet", "what are the key principles?"])
+    assert "what are the key principles?" in advisor.user_messages(web_id(old), expect=["/greet", "what are the key principles?"])
     assert chat.ask("delete my data") == ["This deletes this conversation and your feedback and health-check answers. Delete them?"]
     assert chat.enabled_buttons() == ["Yes, delete my data", "No, keep it"]
 
@@ -459,17 +465,17 @@ def test_delete_my_data_in_the_page_drops_the_tabs_copy_and_starts_afresh(chat: 
     stored = chat.page.evaluate("() => JSON.parse(sessionStorage.getItem('partnership-advisor.chat'))")
     assert [m["text"] for m in stored["messages"]] == [confirmation.split(": ", 1)[1]]
     new = chat.session_id()
-    assert new != old and advisor.user_messages(old) == []  # gone from the tracker store too
+    assert new != old and advisor.user_messages(web_id(old)) == []  # gone from the tracker store too
     assert chat.page.locator("#message").evaluate("e => e === document.activeElement")  # focus stays in the input
 
     # The next question is a new conversation; a reload shows only what came after the deletion.
     assert chat.ask("what are the benefits?")
-    assert advisor.user_messages(new, expect=["what are the benefits?"]) == ["what are the benefits?"]
+    assert advisor.user_messages(web_id(new), expect=["what are the benefits?"]) == ["what are the benefits?"]
     before_reload = chat.transcript()
     chat.page.reload()
     chat.page.locator("#log .msg").nth(len(before_reload) - 1).wait_for()
     assert chat.transcript() == before_reload and before_reload[:2] == [confirmation, "You said: what are the benefits?"]
-    assert advisor.user_messages(old) == [] and chat.errors == []
+    assert advisor.user_messages(web_id(old)) == [] and chat.errors == []
 
 
 def focus(chat: Chat) -> dict:

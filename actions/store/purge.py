@@ -18,6 +18,10 @@ stopped between 2 and 3 must not count the same conversations twice when run aga
 also notes their keyed hashes in purge_pending, and the next run counts nothing already noted
 there; a last small transaction empties purge_pending once the conversations are gone.
 Running it twice in a row removes nothing the second time. Safe while the servers run.
+
+On SQLite, deleted and anonymised rows are also erased from the files: SQLite overwrites them
+with zeros (secure_delete) and the write-ahead log, which keeps pages as they were written, is
+emptied after each store's changes (actions/store/db.py, erase_deleted_from_files).
 """
 
 from __future__ import annotations
@@ -29,12 +33,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, create_engine, delete, exists, func, select, update
+from sqlalchemy import and_, create_engine, delete, event, exists, func, select, update
 from sqlalchemy.engine import Engine, make_url
 
 from actions import settings
 from actions.store.conversations import TallyKey, add_tallies, events_table, last_activity, tally, user_turns
-from actions.store.db import make_engine, make_session_factory
+from actions.store.db import erase_deleted_from_files, make_engine, make_session_factory, sqlite_secure_delete
 from actions.store.models import Feedback, HealthCheckResult, PurgePending, QuestionTally
 from actions.store.records import conversation_key
 
@@ -80,7 +84,9 @@ class PurgeReport:
 
 def _tracker_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        return create_engine(url, future=True, connect_args={"timeout": 30})  # waits while Rasa writes
+        engine = create_engine(url, future=True, connect_args={"timeout": 30})  # waits while Rasa writes
+        event.listen(engine, "connect", sqlite_secure_delete)
+        return engine
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
@@ -139,6 +145,8 @@ def purge(
                 session.rollback()
             else:
                 session.commit()
+        if not dry_run:
+            erase_deleted_from_files(knowledge)  # the comments set to NULL
 
         # Tracker store, one transaction: the expired conversations' events.
         kept: set[str] = set()
@@ -163,6 +171,7 @@ def purge(
 
         if dry_run:
             return report
+        erase_deleted_from_files(tracker)  # the deleted conversations' messages
         # Bookkeeping: the conversations are gone, so are the notes; a conversation that came
         # back to life is uncounted again (it will be counted when it expires).
         with make_session_factory(knowledge)() as session:
