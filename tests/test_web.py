@@ -879,3 +879,44 @@ def test_the_stylesheet_is_built_from_govuk_frontend_with_a_system_font_and_no_a
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
     ).stdout
     assert built.strip() == css.strip(), "web/chat.css is out of date: run `npm run build:css`"
+
+
+# --- Failure states (issue 15, finding 9) ---------------------------------------------------------
+
+SECRET = "my grant is at risk"
+
+
+@pytest.mark.parametrize("case", ["JavaScript off", "socket.io.min.js missing", "chat.js missing"])
+def test_without_javascript_or_its_files_nothing_is_submitted_and_the_page_says_the_chat_cannot_start(
+    browser: Any, advisor: RunningAdvisor, case: str
+) -> None:
+    chat = Chat(browser, advisor, java_script_enabled=case != "JavaScript off")
+    try:
+        page = chat.page
+        if case != "JavaScript off":
+            page.route(f"**/chat/{case.split()[0]}", lambda route: route.abort())
+        page.goto(chat.url)
+        notice = page.locator(".chat-unavailable").filter(visible=True)
+        notice.first.wait_for()  # at once, or after a moment when chat.js itself is missing
+        assert notice.count() == 1
+        assert notice.inner_text().startswith("The chat cannot start: ")
+        assert ("needs JavaScript" if case == "JavaScript off" else "did not load") in notice.inner_text()
+        assert page.locator("#message").is_disabled() and page.locator("#send").is_disabled()
+        if case != "JavaScript off":  # axe-core runs in the page: not without JavaScript
+            report = report_violations({f"the chat cannot start ({case})": chat.audit()})
+            assert not report, "\n".join(report)
+
+        # Even with the box enabled by hand, Enter and Send submit nothing: the form goes nowhere.
+        url = page.url
+        page.locator("#composer").evaluate("form => form.querySelectorAll('input, button').forEach(e => { e.disabled = false; })")
+        page.locator("#message").fill(SECRET)
+        page.locator("#message").press("Enter")
+        page.locator("#send").click()
+        page.wait_for_timeout(500)
+        assert page.url == url
+        assert not [r for r in chat.requests if "grant" in r or "message=" in r], chat.requests
+        assert page.locator("#message").input_value() == SECRET  # still there: nothing happened to it
+        assert chat.errors == [] and only_this_server(chat)
+    finally:
+        chat.close()
+

@@ -6,6 +6,15 @@
 (function () {
   "use strict";
 
+  // Without the Socket.IO client the chat cannot start: say so now (index.html shows the same
+  // message on its own after a moment, for when this file is missing too) and leave the message
+  // box disabled, so nothing typed goes anywhere.
+  var unavailable = document.getElementById("unavailable");
+  if (typeof window.io !== "function") {
+    unavailable.classList.remove("chat-unavailable--delayed");
+    return;
+  }
+
   // sessionStorage, not localStorage: the conversation survives a reload but not closing the tab.
   var STORE_KEY = "partnership-advisor.chat";
   var GREETING = "/greet"; // asks the bot for its welcome and example questions; never shown
@@ -21,6 +30,7 @@
   var typing = document.getElementById("typing");
   var connection = document.getElementById("connection");
   var newMessages = document.getElementById("new-messages");
+  var sendButton = document.getElementById("send");
 
   var state = restore();
   var ready = false; // true once the server confirmed our session
@@ -407,7 +417,7 @@
   disableAnsweredReplies();
   scrollLogTo(log.scrollHeight);
 
-  var socket = io({ path: "/socket.io", transports: ["websocket"] });
+  var socket = window.io({ path: "/socket.io", transports: ["websocket"] });
 
   socket.on("connect", function () {
     connection.textContent = "";
@@ -452,4 +462,9 @@
     input.value = "";
     send(text, text);
   });
+
+  // Started: the message box works (it is disabled in the page until now).
+  unavailable.hidden = true;
+  input.disabled = false;
+  sendButton.disabled = false;
 })();
