@@ -920,3 +920,128 @@ def test_without_javascript_or_its_files_nothing_is_submitted_and_the_page_says_
     finally:
         chat.close()
 
+
+PRINCIPLES = "what are the key principles?"
+
+
+def connection_text(chat: Chat) -> str:
+    return chat.page.locator("#connection").text_content()
+
+
+def accessible_name(message: Any) -> str:
+    return message.evaluate("e => e.getAttribute('aria-labelledby').split(' ').map(id => document.getElementById(id).textContent).join(' ')")
+
+
+def test_a_message_sent_offline_is_marked_not_sent_and_retry_sends_it_once_the_connection_is_back(chat: Chat, advisor: RunningAdvisor) -> None:
+    chat.open()
+    page = chat.page
+    chat.context.set_offline(True)  # the browser's "offline" event: the socket closes at once
+    page.wait_for_function("() => document.getElementById('connection').textContent.startsWith('Cannot reach')")
+    answers = chat.bot_count()
+
+    page.locator("#message").fill(PRINCIPLES)
+    page.locator("#message").press("Enter")
+    mine = page.locator("#log .chat-msg--user").last
+    assert mine.locator(".govuk-tag").inner_text() == "Not sent"
+    assert mine.get_by_role("button", name="Retry", exact=True).is_visible()
+    assert accessible_name(mine) == f"You said: {PRINCIPLES} Not sent"
+    assert page.locator("#typing").is_hidden()  # nobody is typing an answer to it
+    assert connection_text(chat) == "Cannot reach Partnership Advisor. Your message was not sent. Trying to reconnect…"
+    assert page.locator("#message").evaluate("e => e === document.activeElement")
+    report = report_violations({"offline, a message not sent": chat.audit()})
+    assert not report, "\n".join(report)
+
+    # A second one; Retry while still offline: it moves to the end and waits for the connection.
+    page.locator("#message").fill("what are the benefits?")
+    page.locator("#message").press("Enter")
+    assert page.locator("#log .chat-msg--user .govuk-tag").all_inner_texts() == ["Not sent", "Not sent"]
+    assert connection_text(chat) == "Cannot reach Partnership Advisor. 2 messages were not sent. Trying to reconnect…"
+    page.locator("#log .chat-msg--user").nth(0).get_by_role("button", name="Retry").click()
+    assert page.locator("#message").evaluate("e => e === document.activeElement")  # focus is not lost with the button
+    assert chat.transcript()[-2:] == ["You said: what are the benefits?", f"You said: {PRINCIPLES}"]
+    assert page.locator("#log .chat-msg--user .govuk-tag").all_inner_texts() == ["Not sent", "Waiting to send"]
+    assert connection_text(chat) == ("Cannot reach Partnership Advisor. Your message was not sent. "
+                                     "A message will be sent when the connection is back. Trying to reconnect…")
+    page.wait_for_timeout(500)
+    assert chat.bot_count() == answers
+
+    # Back online: the waiting one is sent by itself, the other waits for its Retry.
+    chat.context.set_offline(False)
+    assert "openness, trust and honesty" in "\n".join(chat.answer_after(answers))
+    assert page.locator("#log .chat-msg--user .govuk-tag").all_inner_texts() == ["Not sent"]
+    assert connection_text(chat) == "Connected again. A message was not sent: use Retry to send it."
+    answers = chat.bot_count()
+    page.locator("#log .chat-msg--user").get_by_role("button", name="Retry").click()
+    assert chat.answer_after(answers)
+    assert page.locator("#log .chat-msg--user .govuk-tag, #log .chat-retry").count() == 0
+    assert connection_text(chat) == ""
+    assert chat.transcript()[-len(chat.answer_after(answers)) - 1] == "You said: what are the benefits?"
+    # Each was received once, in the order it was finally sent.
+    assert advisor.user_messages(chat.session_id(), expect=["/greet", PRINCIPLES, "what are the benefits?"]) == [
+        "/greet", PRINCIPLES, "what are the benefits?"]
+    assert chat.errors == []
+
+
+def test_a_message_lost_with_the_connection_is_marked_not_sent(chat: Chat, advisor: RunningAdvisor) -> None:
+    """Sent, but the connection dropped before the server had it: not shown as sent."""
+    routes: list[Any] = []
+    swallow = {"on": False}
+
+    def through(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda frame: None if swallow["on"] and "user_uttered" in str(frame) else server.send(frame))
+        routes.append(ws)
+
+    chat.page.route_web_socket(re.compile(r"/socket\.io/"), through)
+    chat.open()
+    page = chat.page
+    answers = chat.bot_count()
+    swallow["on"] = True
+    page.locator("#message").fill(PRINCIPLES)
+    page.locator("#message").press("Enter")
+    page.wait_for_timeout(300)
+    assert page.locator("#typing").is_visible() and page.locator("#log .chat-msg--user .govuk-tag").count() == 0
+    routes[-1].close()  # the connection drops (a new one is opened at once)
+    mine = page.locator("#log .chat-msg--user").last
+    assert mine.locator(".govuk-tag").inner_text() == "Not sent"
+    assert page.locator("#typing").is_hidden()
+    page.wait_for_function("() => document.getElementById('connection').textContent.startsWith('Connected again.')")
+    assert connection_text(chat) == "Connected again. A message was not sent: use Retry to send it."
+    swallow["on"] = False
+    mine.get_by_role("button", name="Retry").click()
+    assert "openness, trust and honesty" in "\n".join(chat.answer_after(answers))
+    assert advisor.user_messages(chat.session_id(), expect=["/greet", PRINCIPLES]) == ["/greet", PRINCIPLES]
+    assert len(routes) == 2 and chat.errors == []
+
+
+def test_the_connection_news_is_announced_once_per_change_not_at_every_retry(chat: Chat) -> None:
+    failed_attempts: list[str] = []
+    heard_from: set[str] = set()  # sockets the server talked on
+
+    def watch(ws: Any) -> None:
+        ws.on("socketerror", lambda error: failed_attempts.append(error))
+        ws.on("framereceived", lambda frame: heard_from.add(ws.url))
+
+    chat.page.on("websocket", watch)
+    chat.open()
+    page = chat.page
+    # What the status region (role=status, polite) would have announced: each change of its text.
+    page.evaluate("""() => { const status = document.getElementById('status'); window.statusChanges = [];
+        new MutationObserver(records => statusChanges.push([records.length, status.innerText.trim()]))
+            .observe(status, {childList: true, characterData: true, subtree: true}); }""")
+    chat.context.set_offline(True)
+    deadline = time.monotonic() + 40
+    while len(failed_attempts) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(200)  # the socket tries again and again (1, 2, 4 s apart)
+    assert len(failed_attempts) >= 3, failed_attempts
+    heard_from.clear()
+    chat.context.set_offline(False)
+    deadline = time.monotonic() + 20
+    while not heard_from and time.monotonic() < deadline:
+        page.wait_for_timeout(200)  # until the socket is connected again
+    page.wait_for_timeout(500)
+    changes = page.evaluate("() => statusChanges")
+    print(f"[measured] {len(failed_attempts)} failed reconnection attempts, status region changes: {changes}")
+    assert changes == [[1, "Cannot reach Partnership Advisor. Trying to reconnect…"], [1, "Connected again."]]
+    assert "openness, trust and honesty" in "\n".join(chat.ask(PRINCIPLES))  # and the chat works again
+    assert chat.errors == []

@@ -3,6 +3,8 @@
 // and from the knowledge store is inserted as text (text nodes / textContent), never as HTML;
 // only http(s) URLs become links. The advisor's lines become structure: "1. " lines an ordered
 // list, "• " lines a bulleted list, a line ending in ":" before a list its lead paragraph.
+// When the server cannot be reached, the page says so once per change (not at every attempt to
+// reconnect), and a message it could not send is marked "Not sent" with a Retry button.
 (function () {
   "use strict";
 
@@ -34,7 +36,13 @@
 
   var state = restore();
   var ready = false; // true once the server confirmed our session
-  var queue = []; // messages typed before that
+  var queue = []; // messages typed while connecting, sent when it is confirmed
+  var pending = []; // messages sent and not yet acknowledged (the server acknowledges after answering)
+  // "connecting" (opening the page), "connected", or "offline" (lost, or never reached: retrying).
+  var connectionState = "connecting";
+  var connectedBefore = false;
+  var reconnected = ""; // after being offline, "Connected again." until the next message is sent
+  var articles = new WeakMap(); // message -> its <article>
   var typingTimer = null;
   var answerStart = null; // first message of the answer being received
   var ids = 0;
@@ -214,6 +222,8 @@
     }
     item.appendChild(text);
     if (message.chart) item.appendChild(renderChart(message.chart));
+    articles.set(message, item);
+    if (message.unsent) markUnsent(item, message);
 
     if (message.buttons && message.buttons.length) {
       var group = element("div", "chat-replies");
@@ -232,6 +242,41 @@
     }
     log.insertBefore(item, end); // the end marker stays put, so it is never announced again
     return item;
+  }
+
+  // A message the server has not received: "Not sent" with a Retry button, or "Waiting to send"
+  // once Retry was pressed while offline (sent as soon as the connection is back). Part of the
+  // message's name, so reading message by message says it too.
+  function markUnsent(item, message) {
+    var textId = item.querySelector(".chat-msg__text").id;
+    var old = item.querySelector(".chat-msg__unsent");
+    if (old) {
+      if (old.contains(document.activeElement)) input.focus();
+      item.removeChild(old);
+    }
+    item.setAttribute("aria-labelledby", textId);
+    if (!message.unsent) return;
+    var mark = element("div", "chat-msg__unsent");
+    var failed = message.unsent === "failed";
+    var tag = element("strong", "govuk-tag " + (failed ? "govuk-tag--red" : "govuk-tag--grey"), failed ? "Not sent" : "Waiting to send");
+    tag.id = textId + "-unsent";
+    mark.appendChild(tag);
+    if (failed) {
+      var button = element("button", "govuk-button govuk-button--secondary chat-retry", "Retry");
+      button.type = "button";
+      button.addEventListener("click", function () { retry(message); });
+      mark.appendChild(button);
+    }
+    item.appendChild(mark);
+    item.setAttribute("aria-labelledby", textId + " " + tag.id);
+  }
+
+  function setUnsent(message, status) {
+    if (status) message.unsent = status;
+    else delete message.unsent;
+    persist();
+    var item = articles.get(message);
+    if (item) markUnsent(item, message);
   }
 
   function messages() {
@@ -358,15 +403,87 @@
 
   function setTyping(on) {
     clearTimeout(typingTimer);
-    typing.hidden = !on;
+    if (typing.hidden === on) typing.hidden = !on; // only changes: the status region is live
     if (on) typingTimer = setTimeout(function () { setTyping(false); }, TYPING_TIMEOUT_MS);
   }
 
-  function send(payload, shownAs) {
-    if (shownAs !== null) add({ from: "user", text: shownAs });
+  function plural(count, one, many) {
+    return count === 1 ? one : count + " " + many;
+  }
+
+  // The connection line, from the state: rewritten only when that changes, so a screen reader
+  // announces it once per change, not at every attempt to reconnect.
+  function updateConnection() {
+    var failed = 0;
+    var waiting = 0;
+    state.messages.forEach(function (message) {
+      if (message.unsent === "failed") failed++;
+      else if (message.unsent === "waiting") waiting++;
+    });
+    var text = "";
+    if (connectionState === "offline") {
+      text = "Cannot reach " + BOT_NAME + "." +
+        (failed ? " " + plural(failed, "Your message was", "messages were") + " not sent." : "") +
+        (waiting ? " " + plural(waiting, "A message", "messages") + " will be sent when the connection is back." : "") +
+        " Trying to reconnect…";
+    } else if (connectionState === "connected") {
+      text = reconnected +
+        (failed ? (reconnected ? " " : "") + plural(failed, "A message was", "messages were") +
+          " not sent: use Retry to send " + (failed === 1 ? "it." : "them.") : "");
+    }
+    if (connection.textContent !== text) connection.textContent = text;
+  }
+
+  // A message (or the greeting's payload) to the server; acknowledged once it has been answered.
+  function deliver(item) {
+    var message = typeof item === "string" ? null : item;
+    var payload = message ? message.payload || message.text : item;
     setTyping(true);
-    if (ready) socket.emit("user_uttered", { message: payload });
-    else queue.push(payload);
+    if (message) pending.push(message);
+    socket.emit("user_uttered", { message: payload }, function () {
+      var at = pending.indexOf(message);
+      if (at >= 0) pending.splice(at, 1);
+    });
+  }
+
+  function send(payload, shownAs) {
+    if (shownAs === null) {
+      deliver(payload); // the greeting: sent only once the session is confirmed
+      return;
+    }
+    reconnected = "";
+    var message = { from: "user", text: shownAs };
+    if (payload !== shownAs) message.payload = payload; // a reply button's
+    if (!ready && connectionState === "offline") message.unsent = "failed"; // shown as such, not as sent
+    add(message);
+    if (ready) deliver(message);
+    else if (!message.unsent) {
+      queue.push(message);
+      setTyping(true);
+    }
+    updateConnection();
+  }
+
+  // Retry moves the message to the end of the conversation, where its answer will come; offline,
+  // it waits there and is sent as soon as the connection is back.
+  function retry(message) {
+    input.focus(); // before the button goes, so focus is never lost
+    var at = state.messages.indexOf(message);
+    if (at >= 0) state.messages.splice(at, 1);
+    var item = articles.get(message);
+    if (item && item.parentNode === log) log.removeChild(item);
+    reconnected = "";
+    if (ready) delete message.unsent;
+    else message.unsent = "waiting";
+    add(message);
+    if (ready) deliver(message);
+    updateConnection();
+  }
+
+  // The connection is gone: what was not acknowledged, or was waiting for it, was not sent.
+  function failUnsent() {
+    pending.splice(0).concat(queue.splice(0)).forEach(function (message) { setUnsent(message, "failed"); });
+    setTyping(false);
   }
 
   // "Delete my data" is done on the server: drop this tab's copy of the conversation too (all
@@ -420,22 +537,32 @@
   var socket = window.io({ path: "/socket.io", transports: ["websocket"] });
 
   socket.on("connect", function () {
-    connection.textContent = "";
     // The server signs session ids; it gives a new one if ours is unknown or forged.
     socket.emit("session_request", { session_id: state.token });
   });
 
   socket.on("session_confirm", function (token) {
     if (state.token && token !== state.token) {
-      // The server did not resume our conversation (e.g. its key changed): start a fresh one.
+      // The server did not resume our conversation (e.g. its key changed): start a fresh one,
+      // with what was typed meanwhile.
+      var typed = queue.splice(0);
       state = { token: null, greeted: false, messages: [] };
       clearLog();
       hideNewMessages();
+      typed.forEach(function (message) { add(message); queue.push(message); });
     }
     state.token = token;
     persist();
     ready = true;
-    while (queue.length) socket.emit("user_uttered", { message: queue.shift() });
+    if (connectionState === "offline") reconnected = connectedBefore ? "Connected again." : "Connected.";
+    connectionState = "connected";
+    connectedBefore = true;
+    queue.splice(0).forEach(deliver);
+    state.messages.filter(function (message) { return message.unsent === "waiting"; }).forEach(function (message) {
+      setUnsent(message, null);
+      deliver(message);
+    });
+    updateConnection();
     if (!state.greeted) {
       state.greeted = true;
       persist();
@@ -447,12 +574,17 @@
 
   socket.on("disconnect", function () {
     ready = false;
-    setTyping(false);
-    connection.textContent = "Connection lost. Reconnecting…";
+    connectionState = "offline";
+    reconnected = "";
+    failUnsent();
+    updateConnection();
   });
 
   socket.on("connect_error", function () {
-    connection.textContent = "Cannot reach Partnership Advisor at the moment. Trying again…";
+    connectionState = "offline";
+    reconnected = "";
+    failUnsent();
+    updateConnection();
   });
 
   form.addEventListener("submit", function (event) {
