@@ -1,8 +1,9 @@
 """The web chat: its Socket.IO channel (signed sessions, origins) with python-socketio's client,
 and the page in a real browser (Debian's chromium, headless, driven by Playwright) against the
-real Rasa server and action server: the journey of issue 4, the WCAG 2.2 AA checks of issue 9 and
+real Rasa server and action server: the journey of issue 4, the WCAG 2.2 AA checks of issue 9,
 the GOV.UK Frontend page of issue 18 (first screen, structured replies, health-check chart,
-transcript navigation)."""
+transcript navigation) and the failure states of issue 15, finding 9 (offline, lost connection,
+no JavaScript or a missing script, 400 % zoom)."""
 
 from __future__ import annotations
 
@@ -1045,3 +1046,28 @@ def test_the_connection_news_is_announced_once_per_change_not_at_every_retry(cha
     assert changes == [[1, "Cannot reach Partnership Advisor. Trying to reconnect…"], [1, "Connected again."]]
     assert "openness, trust and honesty" in "\n".join(chat.ask(PRINCIPLES))  # and the chat works again
     assert chat.errors == []
+
+def test_at_400_percent_zoom_the_newest_answer_is_scrolled_into_view(browser: Any, advisor: RunningAdvisor) -> None:
+    # 1280x800 at 400 %: 320x200 CSS pixels. The page scrolls; the conversation is 140 px high.
+    chat = Chat(browser, advisor, viewport={"width": 320, "height": 200}, device_scale_factor=4)
+    try:
+        chat.open()
+        page = chat.page
+
+        def check_answer_start(index: int) -> None:
+            top = page.locator("#log .chat-msg--bot").nth(index).bounding_box()["y"]
+            log = page.locator("#log").bounding_box()
+            assert 0 <= top < 200 - 24, (index, top)  # in the window
+            assert log["y"] <= top < log["y"] + log["height"] - 24, (index, top, log)  # and in the conversation
+
+        for question in (PRINCIPLES, CHALLENGE):  # typed in the message box (scrolled into view), sent with Enter
+            first = chat.bot_count()
+            chat.ask(question)
+            check_answer_start(first)
+        first = chat.bot_count()
+        assert len(chat.click("Just tell me")) > 1  # advice in several parts: shown from its start
+        check_answer_start(first)
+        assert chat.no_horizontal_scroll()
+    finally:
+        chat.close()
+

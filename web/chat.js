@@ -361,9 +361,21 @@
       // alone may not fill the log yet, so keep scrolling to it as the others arrive.
       answerStart = answerStart || item;
       scrollLogTo(answerStart.offsetTop - 8); // the log is the offsetParent (position: relative)
+      revealInPage(answerStart);
     } else if (!inView(item)) {
       showNewMessages(item); // the person is reading further up: do not move the text under them
     }
+  }
+
+  // When the page itself scrolls (400 % zoom, a short window), the log can be partly out of the
+  // window: bring the answer's start into the window too. Not when the person is reading the
+  // notes below the chat (the chat is out of sight); never at sizes where the chat fits.
+  function revealInPage(item) {
+    // The chat: from the conversation to the message box (its content can overflow .chat-screen).
+    if (form.getBoundingClientRect().bottom <= 0 || log.getBoundingClientRect().top >= window.innerHeight) return;
+    var top = item.getBoundingClientRect().top;
+    if (top >= 0 && top <= window.innerHeight - 32) return;
+    window.scrollBy({ top: top - 16, left: 0, behavior: "instant" });
   }
 
   // --- Reading the transcript by keyboard ----------------------------------------------------
