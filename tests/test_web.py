@@ -1071,3 +1071,15 @@ def test_at_400_percent_zoom_the_newest_answer_is_scrolled_into_view(browser: An
     finally:
         chat.close()
 
+
+def test_the_accessibility_statement_is_linked_from_the_chat_and_privacy_pages_and_covers_the_failure_states(chat: Chat) -> None:
+    chat.open()
+    page = chat.page
+    assert page.locator(".govuk-footer").get_by_role("link", name="Accessibility statement").get_attribute("href") == "/chat/accessibility.html"
+    page.goto(chat.url + "privacy.html")
+    page.locator(".govuk-footer").get_by_role("link", name="Accessibility statement").click()
+    page.wait_for_url("**/chat/accessibility.html")
+    statement = " ".join(page.locator("main").inner_text().split())
+    for said in ("“Not sent” with a Retry button", "the page says the chat cannot start", "not at every attempt to reconnect",
+                 "at 400% zoom"):
+        assert said.lower() in statement.lower(), said
