@@ -101,6 +101,19 @@ class ActionHealthCheckIntro(Action):
         return []
 
 
+WEB_CHAT_CHANNEL = "socketio"
+
+
+def score_chart(scores: dict[str, int | None], knowledge: Any) -> dict[str, Any]:
+    """The scores as data for the web chat's chart (the text result stays as it is everywhere).
+
+    Rasa 3.6's Socket.IO output sends a `custom` message as `sio.emit(event, **custom)`, so the
+    page receives what is under "data": {"health_check": {"scores": [{"title", "score"}, ...]}},
+    one row per challenge in the questions' order, None for a skipped one."""
+    rows = [{"title": knowledge.passages[c].title, "score": scores.get(c)} for c in CHALLENGES]
+    return {"data": {"health_check": {"scores": rows}}}
+
+
 class ActionHealthCheckResult(Action):
     """The check is complete: the most pressing challenges with tailored advice, the strengths, stored."""
 
@@ -121,6 +134,8 @@ class ActionHealthCheckResult(Action):
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return reset
+        if tracker.get_latest_input_channel() == WEB_CHAT_CHANNEL:
+            dispatcher.utter_message(json_message=score_chart(scores, knowledge))
         answered = {c: s for c, s in scores.items() if s is not None}
         pressing = sorted((c for c, s in answered.items() if s >= PRESSING), key=lambda c: (-answered[c], CHALLENGES.index(c)))[:3]
         strengths = [c for c, s in answered.items() if s <= 2]

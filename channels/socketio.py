@@ -59,6 +59,8 @@ PAGE_URL = "/chat/"
 ASSETS = {
     PAGE_URL: (ROOT / "web" / "index.html", "text/html; charset=utf-8"),
     PAGE_URL + "privacy.html": (ROOT / "web" / "privacy.html", "text/html; charset=utf-8"),
+    PAGE_URL + "accessibility.html": (ROOT / "web" / "accessibility.html", "text/html; charset=utf-8"),
+    PAGE_URL + "contact.html": (ROOT / "web" / "contact.html", "text/html; charset=utf-8"),
     PAGE_URL + "chat.js": (ROOT / "web" / "chat.js", "text/javascript; charset=utf-8"),
     PAGE_URL + "chat.css": (ROOT / "web" / "chat.css", "text/css; charset=utf-8"),
     PAGE_URL + "favicon.svg": (ROOT / "web" / "favicon.svg", "image/svg+xml"),

@@ -100,6 +100,30 @@ async def test_result_names_pressing_challenges_with_advice_and_is_stored(knowle
     }
 
 
+async def test_the_web_chat_alone_gets_the_scores_as_data_for_its_chart(knowledge_cache, recorder, domain) -> None:
+    scores = {"hc_competition": "1", "hc_authority": "5", "hc_purpose": "2", "hc_communication": "4",
+              "hc_funding": "skipped", "hc_culture_clash": "3", "hc_time": "2"}
+    for channel in ("rest", "slack", "cmdline", None):
+        tracker = make_tracker("affirm", slots=scores)
+        tracker.events[-1]["input_channel"] = channel
+        dispatcher = CollectingDispatcher()
+        await ActionHealthCheckResult().run(dispatcher, tracker, domain)
+        assert [bool(m.get("custom")) for m in dispatcher.messages] == [False], channel  # the text alone
+
+    tracker = make_tracker("affirm", slots=scores)
+    tracker.events[-1]["input_channel"] = "socketio"
+    dispatcher = CollectingDispatcher()
+    await ActionHealthCheckResult().run(dispatcher, tracker, domain)
+    chart, result = dispatcher.messages
+    # Rasa's Socket.IO output emits a custom message as emit(event, **custom): the page gets "data".
+    assert chart["custom"] == {"data": {"health_check": {"scores": [
+        {"title": "Competition between organisations", "score": 1}, {"title": "Authority", "score": 5},
+        {"title": "Purpose", "score": 2}, {"title": "Communication", "score": 4}, {"title": "Funding", "score": None},
+        {"title": "Culture clash", "score": 3}, {"title": "Time", "score": 2},
+    ]}}}
+    assert chart["text"] is None and result["text"].startswith("Thanks, that's the health check done.")
+
+
 async def test_records_are_stored_on_sqlite_and_postgresql(store_url, tmp_path) -> None:
     recorder = Recorder(url=store_url, spool=tmp_path / "spool.jsonl")
     assert await recorder.save("health_check", {"conversation_key": "k1", "scores": {"challenge_time": 4, "challenge_purpose": None}, "sector": "pharmacy"})
