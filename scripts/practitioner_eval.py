@@ -42,18 +42,20 @@ def nlu_set(target: Path) -> tuple[int, int]:
 
 
 def rest_figures() -> None:
-    conversations = RESULTS / "practitioner.json"
     measures = RESULTS / "practitioner_measures.json"
-    if not conversations.exists() or not measures.exists():
+    sets = [(RESULTS / "practitioner.json", "development set"), (RESULTS / "practitioner_locked.json", "locked test set")]
+    if not measures.exists() or not any(path.exists() for path, _ in sets):
         print("\nNo REST figures yet: `make test` (tests/test_practitioner.py) writes them.")
         return
-    played = json.loads(conversations.read_text())
-    print(f"\nThe advisor over REST (from the last `make test`):")
-    print(f"  practitioner conversations: {played['passed']}/{played['turns']} turns passed ({played['pass_rate']:.1%}), "
-          f"{played['conversations_all_passed']}/{played['conversations']} conversations with every turn right")
-    words = played["reply_words"]
-    print(f"  reply length in words: p50 {words['50']}, p90 {words['90']}, max {words['100']}; "
-          f"longest first answer to a challenge {played['first_answer_words_max']}")
+    print("\nThe advisor over REST (from the last `make test`):")
+    for path, label in sets:
+        if not path.exists():
+            continue
+        played = json.loads(path.read_text())
+        words = played["reply_words"]
+        print(f"  practitioner conversations, {label}: {played['passed']}/{played['turns']} turns passed ({played['pass_rate']:.1%}), "
+              f"{played['conversations_all_passed']}/{played['conversations']} conversations with every turn right; reply length "
+              f"p50 {words['50']}, p90 {words['90']}, max {words['100']} words; longest first answer {played['first_answer_words_max']}")
     for name, label in (("practice_questions", "practice questions declined as off-topic"), ("everyday", "everyday requests answered with advice")):
         figures = json.loads(measures.read_text()).get(name)
         if figures:

@@ -21,6 +21,8 @@ from tests.servers import say, sender, texts
 # Issue 13 asks for 90 %; 83.5 % is reached on this development set so far. The test guards the
 # committed figure so a change cannot lower it silently; raise it as the figure rises.
 PASS_RATE = 0.82
+# The locked set's committed figure, less a margin (scored once per release).
+LOCKED_PASS_RATE = 0.0
 FIRST_ANSWER_WORDS = 150
 
 
@@ -41,14 +43,16 @@ def play(advisor: RunningAdvisor, conversation: dict) -> list[dict]:
     return results
 
 
-def test_practitioner_conversations(advisor: RunningAdvisor) -> None:
-    conversations = yaml.safe_load((PRACTITIONER_DIR / "conversations.yml").read_text())["conversations"]
+def score(advisor: RunningAdvisor, set_file: str, results_file: str) -> dict:
+    """Play every conversation of a set over REST; its figures, also written to results/."""
+    conversations = yaml.safe_load((PRACTITIONER_DIR / set_file).read_text())["conversations"]
     with ThreadPoolExecutor(4) as pool:
         turns = [t for played in pool.map(lambda c: play(advisor, c), conversations) for t in played]
     passed = sum(t["passed"] for t in turns)
     lengths = sorted(t["words"] for t in turns)
     first_answers = [t["words"] for t in turns if t["first_advice"]]
     summary = {
+        "set": set_file,
         "conversations": len(conversations),
         "turns": len(turns),
         "passed": passed,
@@ -64,13 +68,27 @@ def test_practitioner_conversations(advisor: RunningAdvisor) -> None:
         ],
     }
     (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "practitioner.json").write_text(json.dumps(summary, indent=1))
-    print(f"\n[measured] practitioner set: {passed}/{len(turns)} turns passed ({summary['pass_rate']:.1%}); "
+    (ROOT / "results" / results_file).write_text(json.dumps(summary, indent=1))
+    print(f"\n[measured] {set_file}: {passed}/{len(turns)} turns passed ({summary['pass_rate']:.1%}); "
           f"reply words p50/p90/max {summary['reply_words']}; first answers max {summary['first_answer_words_max']} words")
+    return summary
+
+
+def test_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The development set: looked at, and used to steer."""
+    summary = score(advisor, "conversations.yml", "practitioner.json")
     for failure in summary["failures"][:15]:
         print(f"  MISS {failure['user']!r} expected {failure['expect']} read as {failure['read_as']}: {failure['reply'][:120]!r}")
-    assert max(first_answers, default=0) <= FIRST_ANSWER_WORDS, "a first answer to a challenge is too long for a phone"
-    assert passed / len(turns) >= PASS_RATE, f"{passed}/{len(turns)} practitioner turns passed"
+    assert summary["first_answer_words_max"] <= FIRST_ANSWER_WORDS, "a first answer to a challenge is too long for a phone"
+    assert summary["pass_rate"] >= PASS_RATE, f"{summary['passed']}/{summary['turns']} practitioner turns passed"
+
+
+def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The locked test set (conversations_test.yml): written apart, never looked at to change the
+    bot. Its misses are not printed, so they cannot steer; the figure is in results/."""
+    summary = score(advisor, "conversations_test.yml", "practitioner_locked.json")
+    assert summary["first_answer_words_max"] <= FIRST_ANSWER_WORDS, "a first answer to a challenge is too long for a phone"
+    assert summary["pass_rate"] >= LOCKED_PASS_RATE, f"{summary['passed']}/{summary['turns']} locked practitioner turns passed"
 
 
 ADVICE_KINDS = {"advice", "how", "example", "why", "simpler", "another", "sources", "context"}

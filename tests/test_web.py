@@ -1025,7 +1025,7 @@ def test_a_message_sent_offline_is_marked_not_sent_and_retry_sends_it_once_the_c
     assert connection_text(chat) == ""
     assert chat.transcript()[-len(chat.answer_after(answers)) - 1] == "You said: what are the benefits?"
     # Each was received once, in the order it was finally sent.
-    assert advisor.user_messages(chat.session_id(), expect=["/greet", PRINCIPLES, "what are the benefits?"]) == [
+    assert advisor.user_messages(web_id(chat.session_id()), expect=["/greet", PRINCIPLES, "what are the benefits?"]) == [
         "/greet", PRINCIPLES, "what are the benefits?"]
     assert chat.errors == []
 
@@ -1058,7 +1058,7 @@ def test_a_message_lost_with_the_connection_is_marked_not_sent(chat: Chat, advis
     swallow["on"] = False
     mine.get_by_role("button", name="Retry").click()
     assert "openness, trust and honesty" in "\n".join(chat.answer_after(answers))
-    assert advisor.user_messages(chat.session_id(), expect=["/greet", PRINCIPLES]) == ["/greet", PRINCIPLES]
+    assert advisor.user_messages(web_id(chat.session_id()), expect=["/greet", PRINCIPLES]) == ["/greet", PRINCIPLES]
     assert len(routes) == 2 and chat.errors == []
 
 
