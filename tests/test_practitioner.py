@@ -22,7 +22,7 @@ from tests.servers import say, sender, texts
 # committed figure so a change cannot lower it silently; raise it as the figure rises.
 PASS_RATE = 0.82
 # The locked set's committed figure, less a margin (scored once per release).
-LOCKED_PASS_RATE = 0.0
+LOCKED_PASS_RATE = 0.76  # 78.3 % when first scored
 FIRST_ANSWER_WORDS = 150
 
 
