@@ -177,10 +177,11 @@ class ActionKnowledgeAnswer(Action):
             return [SlotSet("last_options", [f"challenge:{p.id}" for p in knowledge.topics["challenges"].passages])]
         buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(intent or "", [])]
         if intent == "ask_sources":
-            # The "Sources" button under an answer asks for that answer's; a typed question for all of them.
-            this_answer = any(e.get("entity") == "option" and e.get("value") == "this" for e in tracker.latest_message.get("entities") or [])
-            if this_answer and focus is not None and not isinstance(focus, TopicView):
-                all_sources = {"title": "All my sources", "payload": "/ask_sources"}
+            # Right after an answer, "where's that from?" (or its Sources button) is about that answer;
+            # "All my sources" ({"option": "all"}) lists every source.
+            every_source = any(e.get("entity") == "option" and e.get("value") == "all" for e in tracker.latest_message.get("entities") or [])
+            if not every_source and focus is not None and not isinstance(focus, TopicView):
+                all_sources = {"title": "All my sources", "payload": '/ask_sources{"option": "all"}'}
                 dispatcher.utter_message(text=answers.item_sources_reply(knowledge, focus), buttons=answers.follow_up_buttons(focus, "sources")[:3] + [all_sources])
                 return []
             dispatcher.utter_message(text=sources_reply(knowledge), buttons=buttons)

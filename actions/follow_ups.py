@@ -27,7 +27,9 @@ ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b|(?:number|no\.?|option|
 # "what do you mean by X", "what does X mean", "what's a X", "meaning of X", "define X"
 TERM = re.compile(
     r"mean(?:t)? by\s+(?P<a>.+)|what (?:does|do|is|are|'s|s)\s+(?P<b>(?!you\b).+?)\s+(?:actually |really |even )?(?:mean|stand for)|"
-    r"meaning of\s+(?P<c>.+)|define\s+(?P<d>.+)|^(?:so |ok )?what(?:'s| is| are|s)\s+(?:an?\s+|the\s+)?(?P<e>.+)",
+    r"meaning of\s+(?P<c>.+)|define\s+(?P<d>.+)|"
+    r"what (?:does|do) (?:an?\s+|the\s+)?(?P<f>(?!you\b)[\w-][\w -]*?)\s+(?:actually |really )?do\b|"
+    r"^(?:so |ok |and |but )?what(?:'s| is| are|s)\s+(?:an?\s+|the\s+)?(?P<e>.+)",
     re.IGNORECASE,
 )
 # A second answer scoring this close to the best is offered beside it.
@@ -205,7 +207,8 @@ def principle_meaning(knowledge: Knowledge, term: str) -> tuple[str, list[Advice
             title = set(content_words(passage.title))
             if title and (title <= wanted or wanted <= title):
                 items = [a for items in knowledge.advice_by_challenge.values() for a in items if passage in a.principles][:3]
-                source = f"{knowledge.topics[topic_id].title.lower()} ({cite(passage)})"
+                topic_title = knowledge.topics[topic_id].title.lower()
+                source = f"{topic_title.removeprefix('the ')} ({cite(passage)})"
                 lines = [f"\u201c{passage.title}\u201d is one of the {source}."]
                 if passage.text.strip() != passage.title.strip():
                     lines.append(f"The guidance says: \u201c{passage.text}\u201d")

@@ -343,6 +343,6 @@ def test_readme_example_and_an_edited_source_are_served_on_the_next_question_wit
         time.sleep(float(advisor.env["KNOWLEDGE_REFRESH_SECONDS"]) + 0.1)  # the action server's content check interval
         more = texts(say(advisor.base_url, "/ask_more", me))  # the next question: no polling
         assert f"\u201c{item['title']}\u201d (suits {sector})" in more and item["text"] in more
-        assert citation in texts(say(advisor.base_url, "where does this advice come from?", me))
+        assert citation in texts(say(advisor.base_url, '/ask_sources{"option": "all"}', me))  # "All my sources"
     finally:
         load(CONTENT_DIR, advisor.knowledge_url)  # the original content, for the other tests
