@@ -69,11 +69,14 @@ def privacy_hash_key() -> bytes:
     and kept in var/privacy.key.
     """
     key = os.environ.get("PRIVACY_HASH_KEY", "").strip()
-    if key:
-        return key.encode()
-    path = PROJECT_ROOT / "var" / "privacy.key"
+    return (key or secret_in_file(PROJECT_ROOT / "var" / "privacy.key", "PRIVACY_HASH_KEY")).encode()
+
+
+def secret_in_file(path: Path, variable: str) -> str:
+    """A random secret made once into `path` (mode 0600), then read from there; for settings
+    that replicas must share (`variable` names the setting that replaces the file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # exclusive create: action servers starting together must end up with one key
+    try:  # exclusive create: processes starting together must end up with one secret
         descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         pass
@@ -83,11 +86,11 @@ def privacy_hash_key() -> bytes:
         with os.fdopen(descriptor, "w") as out:
             out.write(secrets.token_hex(32))
     for _ in range(100):  # another process may be between creating the file and writing it
-        key = path.read_text().strip()
-        if key:
-            return key.encode()
+        secret = path.read_text().strip()
+        if secret:
+            return secret
         time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty: delete it, or set PRIVACY_HASH_KEY")
+    raise RuntimeError(f"{path} is empty: delete it, or set {variable}")
 
 
 def pending_records_file() -> Path:

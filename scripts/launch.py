@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import secrets
 import select
 import signal
 import subprocess
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from actions.settings import DEFAULT_RASA_PORT, DEFAULT_TRACKER_DB, local_origins
+from actions.settings import DEFAULT_RASA_PORT, DEFAULT_TRACKER_DB, local_origins, secret_in_file
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -77,21 +76,7 @@ GENERATED_SECRETS = {
 
 def generated_secret(file_name: str) -> str:
     """A random secret made once into var/<file_name> (mode 0600), then read from there."""
-    path = RUN_DIR / file_name
-    RUN_DIR.mkdir(exist_ok=True)
-    try:  # exclusive create: launchers starting together end up with one secret
-        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_hex(32))
-    for _ in range(100):  # another launcher may be between creating the file and writing it
-        secret = path.read_text().strip()
-        if secret:
-            return secret
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty: delete it, or set the secret in the environment")
+    return secret_in_file(RUN_DIR / file_name, "the secret in the environment")
 
 
 # --- Channels: web chat page and Slack --------------------------------------------------------
