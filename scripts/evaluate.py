@@ -269,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--sweep", action="store_true", help="also show other fallback thresholds")
     parser.add_argument("--peers", action="store_true", help="also Rasa's default config and TF-IDF + logistic regression")
+    parser.add_argument("--skip-default-peer", action="store_true",
+                        help="with --peers, leave out Rasa's default config (its DIET training takes long on a busy machine)")
     parser.add_argument("--save-gate", action="store_true",
                         help="write the development-set figures to tests/heldout/figures.json (the regression gate's reference)")
     parser.add_argument("--everyday", action="store_true", help="also everyday requests (tests/practitioner/everyday.yml) answered with advice")
@@ -321,20 +323,21 @@ def main(argv: list[str] | None = None) -> int:
     pngs = [f"results/confusion-ours{suffix}.png"]
 
     if args.peers:
-        default_model = peers.train_default_model()
-        default_threshold, default_ambiguity = peers.fallback_settings(peers.DEFAULT_CONFIG)
-        default_agent = load_agent(default_model)
-        default_results = parse_all(default_agent, texts)
-        default_everyday = parse_all(default_agent, everyday_texts) if requests else []
-        del default_agent
+        if not args.skip_default_peer:
+            default_model = peers.train_default_model()
+            default_threshold, default_ambiguity = peers.fallback_settings(peers.DEFAULT_CONFIG)
+            default_agent = load_agent(default_model)
+            default_results = parse_all(default_agent, texts)
+            default_everyday = parse_all(default_agent, everyday_texts) if requests else []
+            del default_agent
         lr = peers.TfidfLogisticRegression().fit(peers.training_examples())
         lr_results = lr.parse(texts)
         lr_everyday = lr.parse(everyday_texts) if requests else []
         rows = {"ours (config.yml)": figures}
-        for name, key, peer_results, peer_everyday, peer_threshold, peer_ambiguity in (
-            ("rasa default config", "default", default_results, default_everyday, default_threshold, default_ambiguity),
-            ("tf-idf + logistic reg.", "tfidf", lr_results, lr_everyday, lr.threshold, lr.ambiguity),
-        ):
+        peer_rows = [("tf-idf + logistic reg.", "tfidf", lr_results, lr_everyday, lr.threshold, lr.ambiguity)]
+        if not args.skip_default_peer:
+            peer_rows.insert(0, ("rasa default config", "default", default_results, default_everyday, default_threshold, default_ambiguity))
+        for name, key, peer_results, peer_everyday, peer_threshold, peer_ambiguity in peer_rows:
             peer_figures, _, peer_pairs = figures_of(examples, peer_results, peer_threshold)
             if requests:
                 peer_figures.update(everyday_figures(requests, peer_everyday))
