@@ -61,12 +61,14 @@ validate: install
 test: install
 	bash scripts/test.sh
 
-## eval: held-out understanding figures of the current model (tests/heldout/, never trained on), beside
+## eval: understanding figures of the current model on the development set (tests/heldout/nlu_dev.yml) and
+##       the locked test sets (nlu_test.yml, messy_test.yml), everyday requests and small talk, beside
 ##       Rasa's default config and TF-IDF + logistic regression, and 5-fold cross-validation (slow:
 ##       trains the default-config peer when needed and five cross-validation models). Not part of make test.
 eval: install train
-	$(PY) -m scripts.evaluate --sweep --peers --cv --json results/eval.json
-	$(PY) -m scripts.evaluate --heldout tests/heldout/nlu_fresh.yml --peers --json results/eval-fresh.json
+	$(PY) -m scripts.evaluate --sweep --peers --everyday --cv --json results/eval.json
+	$(PY) -m scripts.evaluate --heldout tests/heldout/nlu_test.yml --peers --everyday --json results/eval-test.json
+	$(PY) -m scripts.evaluate --heldout tests/heldout/messy_test.yml --peers --json results/eval-messy.json
 	$(PY) -m scripts.practitioner_eval
 	$(PY) -m scripts.retrieval_eval
 

@@ -1,0 +1,138 @@
+"""Leaks between the NLU training data and the evaluation sets (issue 14).
+
+A sentence leaks when, after folding case, punctuation and whitespace, it equals a sentence of
+another set, or is a near-duplicate of one: token-set Jaccard similarity >= 0.8 ("how do we stop
+the rivalry" and "how do we stop the rivalry then" are one sentence for a classifier). The
+sets compared: training data (data/nlu) with the development set (tests/heldout/nlu_dev.yml)
+and the locked test sets (tests/heldout/nlu_test.yml, messy_test.yml), and development with
+test. A normalised sentence labelled with two intents anywhere is a conflict.
+
+`python -m scripts.leaks` prints the counts; `--files A B ...` compares other held-out files
+with the training data and with each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import defaultdict
+from itertools import combinations
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAINING_DIR = ROOT / "data" / "nlu"
+HELDOUT = ROOT / "tests" / "heldout"
+DEV = HELDOUT / "nlu_dev.yml"
+TESTS = (HELDOUT / "nlu_test.yml", HELDOUT / "messy_test.yml")
+NEAR = 0.8
+ANNOTATION = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
+
+
+def normalised(text: str) -> str:
+    """Entity markup removed; case, punctuation and whitespace folded ("Alright?" == "alright")."""
+    return " ".join(re.findall(r"[a-z0-9]+", ANNOTATION.sub(r"\1", text).lower().replace("'", "")))
+
+
+def examples(paths) -> list[tuple[str, str]]:
+    """(text, intent) of the intent examples of Rasa NLU YAML files, in file order."""
+    found = []
+    for path in paths:
+        for block in (yaml.safe_load(Path(path).read_text()) or {}).get("nlu", []):
+            if "intent" in block:
+                found += [(line[2:], block["intent"]) for line in block["examples"].splitlines() if line.startswith("- ")]
+    return found
+
+
+def training_examples() -> list[tuple[str, str]]:
+    return examples(sorted(TRAINING_DIR.glob("*.yml")))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class Index:
+    """Normalised sentences of one set, for exact and near-duplicate look-ups."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.labels: dict[str, set[str]] = defaultdict(set)
+        for text, intent in pairs:
+            self.labels[normalised(text)].add(intent)
+        self.tokens = {n: frozenset(n.split()) for n in self.labels}
+        self.by_token: dict[str, set[str]] = defaultdict(set)
+        for n, tokens in self.tokens.items():
+            for token in tokens:
+                self.by_token[token].add(n)
+
+    def exact(self, text: str) -> str | None:
+        n = normalised(text)
+        return n if n in self.labels else None
+
+    def near(self, text: str, threshold: float = NEAR) -> tuple[str, float] | None:
+        """The most similar sentence with Jaccard >= threshold (exact matches excluded), if any."""
+        n = normalised(text)
+        tokens = frozenset(n.split())
+        if not tokens:
+            return None
+        candidates = set().union(*(self.by_token.get(t, ()) for t in tokens)) - {n}
+        best = max(((c, jaccard(tokens, self.tokens[c])) for c in candidates), key=lambda p: p[1], default=None)
+        return best if best and best[1] >= threshold else None
+
+
+def leaks(held_out: list[tuple[str, str]], reference: list[tuple[str, str]]) -> dict[str, list]:
+    """The held-out sentences identical to (exact) or near-duplicates of (near) a reference
+    sentence, and those whose identical reference sentence carries another label (conflicts)."""
+    index = Index(reference)
+    found = {"exact": [], "near": [], "conflicts": []}
+    for text, intent in held_out:
+        match = index.exact(text)
+        if match is not None:
+            found["exact"].append((text, intent, match))
+            if intent not in index.labels[match]:
+                found["conflicts"].append((text, intent, sorted(index.labels[match])))
+            continue
+        near = index.near(text)
+        if near is not None:
+            found["near"].append((text, intent, near[0], round(near[1], 2)))
+    return found
+
+
+def within_conflicts(pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Normalised sentences labelled with more than one intent inside one set."""
+    index = Index(pairs)
+    return sorted((n, sorted(labels)) for n, labels in index.labels.items() if len(labels) > 1)
+
+
+def report(files: dict[str, list[tuple[str, str]]]) -> dict[tuple[str, str], dict[str, list]]:
+    """Every held-out set against training, and every pair of held-out sets."""
+    training = training_examples()
+    results = {}
+    for name, pairs in files.items():
+        results[(name, "training")] = leaks(pairs, training)
+    for (a, pa), (b, pb) in combinations(files.items(), 2):
+        results[(b, a)] = leaks(pb, pa)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", nargs="*", type=Path, default=[DEV, *TESTS])
+    parser.add_argument("--show", type=int, default=0, help="print this many examples of each kind")
+    args = parser.parse_args(argv)
+    files = {p.name: examples([p]) for p in args.files if p.exists()}
+    print(f"training: {len(training_examples())} examples; conflicts inside training: {len(within_conflicts(training_examples()))}")
+    for name, pairs in files.items():
+        print(f"{name}: {len(pairs)} examples; conflicts inside: {len(within_conflicts(pairs))}")
+    for (a, b), found in report(files).items():
+        print(f"{a} vs {b}: identical {len(found['exact'])}, near-duplicates {len(found['near'])}, "
+              f"identical with another label {len(found['conflicts'])}")
+        for kind in ("exact", "near", "conflicts"):
+            for item in found[kind][: args.show]:
+                print(f"    {kind}: {item}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
