@@ -622,6 +622,47 @@ def install_incremental_applied_events() -> None:
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
 
 
+def install_quick_tracker_copy() -> None:
+    """DialogueStateTracker.copy from the tracker's state instead of replaying every event (idempotent).
+
+    Before each action Rasa copies the conversation's tracker (rasa/core/processor.py, so that a
+    rejected action leaves it untouched) by replaying all its events onto a new one: work that
+    grows with the conversation, for every action of every turn. The copy is now made from the
+    state those events left: the same events, copies of the slots, the active loop and the latest
+    action, the same latest message and bot utterance, and no model or assistant id (Rasa's copy
+    has none either). Trackers of other classes are copied as before."""
+    import copy as copying
+
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.copy
+    if getattr(original, "quick", False):
+        return
+
+    def copy(self: DialogueStateTracker) -> DialogueStateTracker:
+        if type(self) is not DialogueStateTracker:
+            return original(self)
+        new = self.init_copy()
+        fresh = set(vars(new))
+        for name, value in vars(self).items():
+            if name in ("events", "slots", "model_id", "assistant_id", "sender_source", "_applied_so_far"):
+                continue
+            if name not in fresh and not name.startswith("_"):
+                return original(self)  # an attribute this copy does not know: Rasa's own
+            new.__dict__[name] = value
+        new.events.extend(self.events)
+        new.slots = {name: copying.copy(slot) for name, slot in self.slots.items()}
+        new.active_loop = copying.copy(self.active_loop)
+        new.latest_action = dict(self.latest_action) if self.latest_action is not None else None
+        counted = self.__dict__.get("_applied_so_far")
+        if counted is not None and counted[0] is self.events and counted[1] == len(new.events):
+            new.__dict__["_applied_so_far"] = (new.events, counted[1], counted[2], set(counted[3]), list(counted[4]))
+        return new
+
+    copy.quick = True  # type: ignore[attr-defined]
+    DialogueStateTracker.copy = copy  # type: ignore[method-assign]
+
+
 # The user turns of the conversation the action server is sent (install_recent_events_to_actions).
 USER_TURNS_TO_ACTIONS = 5
 
@@ -1342,6 +1383,7 @@ def main(argv: list[str] | None = None) -> None:
     install_sequential_graph_runner()
     install_windowed_dialogue_states()
     install_incremental_applied_events()
+    install_quick_tracker_copy()
     install_recent_events_to_actions()
     install_kept_alive_endpoint_sessions()
     install_conversation_deletion()

@@ -49,7 +49,7 @@ def seams() -> dict:
     names = {
         SQLTrackerStore: ("_retrieve", "_additional_events", "save", "core_statements"),
         TrackerFeaturizer: ("_create_states",),
-        DialogueStateTracker: ("applied_events",),
+        DialogueStateTracker: ("applied_events", "copy"),
         RemoteAction: ("_action_call_format",),
     }
     return {(cls, name): cls.__dict__.get(name) for cls, attrs in names.items() for name in attrs}
@@ -94,6 +94,33 @@ def check_states_against_rasas(saved: dict) -> dict:
     return compared
 
 
+def tracker_state(tracker) -> dict:
+    """Everything a tracker holds, comparable: its events (by identity), slots and other attributes."""
+    state = {name: value for name, value in vars(tracker).items() if name not in ("events", "slots", "_applied_so_far")}
+    state["events"] = [id(e) for e in tracker.events]
+    state["slots"] = {name: (slot.value, slot.has_been_set) for name, slot in tracker.slots.items()}
+    state["applied"] = [id(e) for e in tracker.applied_events()]
+    return state
+
+
+def check_copies_against_rasas(saved: dict) -> dict:
+    """Wrap the quick tracker copy so each copy is compared with Rasa's own (replayed) copy."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    quick, rasas = DialogueStateTracker.copy, saved[(DialogueStateTracker, "copy")]
+    compared: dict = {"copies": 0, "differences": []}
+
+    def copy(self):
+        got, want = quick(self), rasas(self)
+        compared["copies"] += 1
+        if tracker_state(got) != tracker_state(want):
+            compared["differences"].append((tracker_state(got), tracker_state(want)))
+        return got
+
+    DialogueStateTracker.copy = copy
+    return compared
+
+
 def converse(agent, sender: str, turns: int) -> list:
     """Each turn's replies and the actions (with the policy that predicted them) it ran."""
     from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -135,7 +162,9 @@ def test_long_conversations_get_the_same_predictions_and_replies_with_the_seams(
         rasa_server.install_windowed_dialogue_states()
         rasa_server.install_incremental_applied_events()
         rasa_server.install_recent_events_to_actions()
+        rasa_server.install_quick_tracker_copy()
         compared = check_states_against_rasas(saved)
+        copies = check_copies_against_rasas(saved)
         flat = converse(agent, "flat", TURNS)
         assert "flat" in rasa_server.kept_trackers(agent.tracker_store)  # the kept tracker was in use
         from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
@@ -149,6 +178,7 @@ def test_long_conversations_get_the_same_predictions_and_replies_with_the_seams(
     assert flat[1] == rasas[1]  # the same actions, predicted by the same policies
     assert flat[2] == rasas[2]
     assert len(rasas[1]) > 2 * rasa_server.STATES_WINDOW  # long enough for the window to matter
+    assert copies["copies"] > TURNS and not copies["differences"], copies["differences"][:3]
     assert compared["predictions"] > 2 * TURNS and not compared["differences"], compared["differences"][:3]
 
 
