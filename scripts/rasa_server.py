@@ -308,7 +308,8 @@ def install_fast_sql_tracker_store() -> None:
                 "all": sa.select(events.c.data).where(of_sender).order_by(events.c.id),
                 "latest": sa.select(events.c.data).where(in_latest_session).order_by(events.c.id),
                 "count_latest": sa.select(sa.func.count()).select_from(events).where(in_latest_session),
-                "mark_latest": sa.select(sa.func.count(), sa.func.max(events.c.id)).select_from(events).where(in_latest_session),
+                # the conversation's newest row: one step down the sender_id index, however long it is
+                "newest": sa.select(events.c.id, events.c.timestamp).where(of_sender).order_by(events.c.id.desc()).limit(1),
                 "insert": events.insert(),
             }
         return prepared
@@ -317,18 +318,40 @@ def install_fast_sql_tracker_store() -> None:
         query = statements(self)["all" if fetch_events_from_all_sessions else "latest"]
         with self.session_scope() as session:
             if not fetch_events_from_all_sessions:
-                stored = tuple(session.execute(statements(self)["mark_latest"], {"sender_id": sender_id}).one())
                 kept = kept_trackers(self).pop(sender_id, None)
-                if kept is not None and kept[0] == stored and len(kept[1].events) == stored[0] and self.domain is kept[2]:
+                if kept is not None and kept_is_current(self, session, kept):
                     kept_trackers(self)[sender_id] = kept  # the tracker this server saved last, as stored
                     return kept[1]
             events = [ujson.loads(data) for (data,) in session.execute(query, {"sender_id": sender_id})]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if not fetch_events_from_all_sessions:
+                tracker.__dict__["_read_by"] = id(self)  # its events are the stored latest session's
+            return tracker
         return None
 
+    def newest(self: SQLTrackerStore, session: Any, sender_id: str) -> tuple | None:
+        row = session.execute(statements(self)["newest"], {"sender_id": sender_id}).first()
+        return None if row is None else tuple(row)
+
+    def kept_is_current(self: SQLTrackerStore, session: Any, kept: tuple) -> bool:
+        """The kept tracker holds the stored events of its session, no more, no fewer: no row was
+        added or deleted since this server saved it (its newest row is still the newest), and no
+        event was added to it without being saved (a turn that failed half-way)."""
+        newest_row, tracker, domain, count = kept
+        return domain is self.domain and len(tracker.events) == count and newest(self, session, tracker.sender_id) == newest_row
+
+    def stored_count(self: SQLTrackerStore, session: Any, tracker: Any) -> int:
+        """How many of the tracker's events are stored: known when it is the tracker kept at the last
+        save and nothing was stored since (it may have gained events since, not yet saved)."""
+        kept = kept_trackers(self).get(tracker.sender_id)
+        if (kept is not None and kept[1] is tracker and kept[2] is self.domain and len(tracker.events) >= kept[3]
+                and newest(self, session, tracker.sender_id) == kept[0]):
+            return kept[3]
+        return session.execute(statements(self)["count_latest"], {"sender_id": tracker.sender_id}).scalar()
+
     def _additional_events(self: SQLTrackerStore, session: Any, tracker: Any) -> Any:
-        stored = session.execute(statements(self)["count_latest"], {"sender_id": tracker.sender_id}).scalar()
+        stored = stored_count(self, session, tracker)
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def save(self: SQLTrackerStore, tracker: Any) -> None:
@@ -356,18 +379,22 @@ def install_fast_sql_tracker_store() -> None:
         kept = kept_trackers(self)
         kept.pop(tracker.sender_id, None)
         events = tracker.events
+        if not (tracker.__dict__.get("_read_by") == id(self) or len(rows) == len(events)):
+            return  # a tracker made elsewhere (the HTTP API's): its events need not be the stored ones
         if (type(tracker) is not DialogueStateTracker or not self.domain or not events
                 or any(r["type_name"] == SessionStarted.type_name for r in rows) and not (
                     isinstance(events[0], SessionStarted) and len(rows) == len(events))):
             return
-        stored = tuple(session.execute(statements(self)["mark_latest"], {"sender_id": tracker.sender_id}).one())
-        if stored[0] != len(events):
+        newest_row = newest(self, session, tracker.sender_id)
+        if newest_row is None:
             return
-        kept[tracker.sender_id] = (stored, tracker, self.domain)
-        total = sum(len(t.events) for _, t, _ in kept.values())
+        # every event up to the last is stored (the additional ones were just inserted)
+        tracker.__dict__["_read_by"] = id(self)
+        kept[tracker.sender_id] = (newest_row, tracker, self.domain, len(events))
+        total = sum(entry[3] for entry in kept.values())
         while kept and (len(kept) > KEPT_TRACKERS or total > KEPT_TRACKER_EVENTS):
-            _, (_, dropped, _) = kept.popitem(last=False)
-            total -= len(dropped.events)
+            _, dropped = kept.popitem(last=False)
+            total -= dropped[3]
 
     SQLTrackerStore._retrieve = _retrieve  # type: ignore[method-assign]
     SQLTrackerStore._additional_events = _additional_events  # type: ignore[method-assign]
@@ -381,8 +408,8 @@ KEPT_TRACKER_EVENTS = 50_000
 
 
 def kept_trackers(store: Any) -> Any:
-    """The conversations' trackers as this server saved them last: sender id -> ((events stored,
-    newest row id), tracker, domain), least recently used first."""
+    """The conversations' trackers as this server saved them last: sender id -> ((id, timestamp) of
+    the conversation's newest row then, tracker, domain, events stored), least recently used first."""
     from collections import OrderedDict
 
     return store.__dict__.setdefault("_kept_trackers", OrderedDict())
@@ -645,7 +672,7 @@ def install_quick_tracker_copy() -> None:
         new = self.init_copy()
         fresh = set(vars(new))
         for name, value in vars(self).items():
-            if name in ("events", "slots", "model_id", "assistant_id", "sender_source", "_applied_so_far"):
+            if name in ("events", "slots", "model_id", "assistant_id", "sender_source", "_applied_so_far", "_read_by"):
                 continue
             if name not in fresh and not name.startswith("_"):
                 return original(self)  # an attribute this copy does not know: Rasa's own
