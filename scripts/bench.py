@@ -6,11 +6,16 @@ a timed training from an empty cache, then the real action server and Rasa serve
 conversations over the REST webhook at 1, 10 and 50 simultaneous conversations, a bounded
 number of turns each. Reports p50/p95/p99 latency per turn type, throughput, errors, peak
 memory of both servers, start-up time to the first reply and training time, and the targets of
-issue 5. Writes results/bench/report.md and report.json and prints the markdown.
+issue 5. Then how a turn's cost grows with the conversation (issue 17): one conversation of 200
+and one of 1,000 turns (a challenge, "more", a knowledge question, a second challenge, "thanks",
+over and over), the p50 of turns 2-11 against the p50 of the last ten; and a burst of 50
+conversations starting within the same 100 ms. Writes results/bench/report.md and report.json
+and prints the markdown.
 
     python -m scripts.bench                      # the full run (two trainings, then both bots)
     python -m scripts.bench --no-training        # reuse the current models; training not timed
     python -m scripts.bench --levels 1:2:4 --bots ours   # a quick look while developing
+    python -m scripts.bench --no-training --levels 1:5:10 --long 200 --burst 50   # issue 17's measures
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ TURN_TIMEOUT = 30.0  # seconds: a turn that takes longer counts as an error
 LEVEL_TIMEOUT = 900.0  # seconds: turns not started by then count as errors
 # (simultaneous conversations, conversations, turns each)
 LEVELS = ((1, 20, 10), (10, 10, 10), (50, 50, 8))
+LONG_TURNS = (200, 1000)  # one conversation of each length (issue 17)
+BURST = 50  # conversations starting within the same 100 ms
 
 # --- the conversations --------------------------------------------------------------------------
 CHALLENGES = (
@@ -92,6 +99,28 @@ def conversation(i: int) -> list[Turn]:
     )
 
 
+def long_conversation(turns: int) -> list[Turn]:
+    """One conversation of `turns` turns (issue 17): the sector, then a cycle of a challenge, "more",
+    a knowledge question, a second challenge and "thanks"."""
+    cycle = []
+    for k in range(len(CHALLENGES)):
+        cycle += [
+            Turn("advice", CHALLENGES[k], "Rests on:"),
+            Turn("more", "/ask_more", "More on"),
+            Turn("knowledge", KNOWLEDGE[k % len(KNOWLEDGE)]),
+            Turn("advice", CHALLENGES[(k + 3) % len(CHALLENGES)], "Rests on:"),
+            Turn("thanks", "thanks"),
+        ]
+    return [Turn("context", "I work for an NHS trust")] + [cycle[i % len(cycle)] for i in range(turns - 1)]
+
+
+def growth(ms: list[float], window: int = 10) -> dict:
+    """p50 of turns 2-11 against p50 of the last ten turns (turn 1 starts the session: left out)."""
+    first, last = percentile(ms[1:1 + window], 50), percentile(ms[-window:], 50)
+    return {"turns": len(ms), "first_p50_ms": first, "last_p50_ms": last,
+            "ratio": last / first if first and last is not None else None}
+
+
 # --- statistics and the report (unit-tested in tests/test_bench.py) ------------------------------
 @dataclass
 class Result:
@@ -140,6 +169,14 @@ def ratio(ours, theirs) -> str:
     return f"{ours / theirs:.2f}" if ours is not None and theirs else "–"
 
 
+def long_ratio(bot: dict | None, turns: int):
+    return ((bot or {}).get("long", {}).get(str(turns)) or {}).get("ratio")
+
+
+def burst(bot: dict | None, key: str):
+    return ((bot or {}).get("burst") or {}).get("all", {}).get(key)
+
+
 def targets(ours: dict, default: dict | None) -> list[dict]:
     """Issue 5's speed and cost targets, each met or not (None: not measured in this run)."""
     def level(bot: dict | None, n: int) -> dict | None:
@@ -163,6 +200,17 @@ def targets(ours: dict, default: dict | None) -> list[dict]:
         ("training <= 2 minutes", ours.get("training_seconds"), lambda v: v <= 120),
         ("start-up to first reply <= 25 s", ours.get("startup_seconds"), lambda v: v <= 25),
         ("Rasa server peak memory <= 1.2 GB", ours.get("peak_mb", {}).get("rasa"), lambda v: v <= 1200),
+    ]
+    return [{"target": name, "value": value, "met": None if value is None else bool(check(value))} for name, value, check in checks]
+
+
+def growth_targets(ours: dict) -> list[dict]:
+    """Issue 17's targets: a turn's cost flat over a long conversation, and a burst of conversations."""
+    checks = [
+        ("200-turn conversation: last ten turns' p50 <= 1.3x turns 2-11's", long_ratio(ours, 200), lambda v: v <= 1.3),
+        ("1,000-turn conversation: last ten turns' p50 <= 1.5x turns 2-11's", long_ratio(ours, 1000), lambda v: v <= 1.5),
+        ("50 conversations starting together: p95 <= 500 ms", burst(ours, "p95_ms"), lambda v: v <= 500),
+        ("50 conversations starting together: zero errors", burst(ours, "errors"), lambda v: v == 0),
     ]
     return [{"target": name, "value": value, "met": None if value is None else bool(check(value))} for name, value, check in checks]
 
@@ -203,6 +251,17 @@ def markdown(report: dict) -> str:
         row(f"concurrency {n}: throughput, turns/s", lambda b: lvl(b, n).get("turns_per_second"), 1)
         row(f"concurrency {n}: errors", lambda b: lvl(b, n).get("all", {}).get("errors"))
         row(f"concurrency {n}: off-script replies", lambda b: lvl(b, n).get("all", {}).get("off_script"))
+
+    for n in sorted({int(k) for bot in bots.values() for k in bot.get("long", {})}):
+        pick = lambda b, key: (b.get("long", {}).get(str(n)) or {}).get(key)  # noqa: E731
+        row(f"{n}-turn conversation: turns 2-11 p50, ms", lambda b: pick(b, "first_p50_ms"), 1)
+        row(f"{n}-turn conversation: last ten turns p50, ms", lambda b: pick(b, "last_p50_ms"), 1)
+        row(f"{n}-turn conversation: last ten / turns 2-11", lambda b: pick(b, "ratio"), 2)
+        row(f"{n}-turn conversation: errors", lambda b: pick(b, "errors"))
+    if any("burst" in bot for bot in bots.values()):
+        row("conversations starting together: p50, ms", lambda b: burst(b, "p50_ms"))
+        row("conversations starting together: p95, ms", lambda b: burst(b, "p95_ms"))
+        row("conversations starting together: errors", lambda b: burst(b, "errors"))
 
     lines += ["", "## Targets (ours)", ""]
     for t in report["targets"]:
@@ -362,6 +421,37 @@ async def run_level(url: str, simultaneous: int, conversations: int, turns: int,
         return summarise(results, time.perf_counter() - started)
 
 
+async def run_long(url: str, turns: int, tag: str) -> dict:
+    """One conversation of `turns` turns, each waiting for its reply: how the turn's cost grows."""
+    import aiohttp
+
+    results = []
+    async with aiohttp.ClientSession() as session:
+        for turn in long_conversation(turns):
+            results.append(await say(session, url, tag, turn))
+    return {**growth([r.ms for r in results]), "errors": sum(bool(r.error) for r in results),
+            "off_script": sum(r.off_script for r in results)}
+
+
+async def run_burst(url: str, conversations: int, tag: str, spread: float = 0.1) -> dict:
+    """`conversations` conversations whose first turns all start within `spread` seconds; each then
+    carries on for three more turns (sector, a challenge, "more")."""
+    import aiohttp
+
+    results: list[Result] = []
+    turns = long_conversation(4)
+
+    async def one(i: int, session) -> None:
+        await asyncio.sleep(spread * i / conversations)
+        for turn in turns:
+            results.append(await say(session, url, f"{tag}-{i}", turn))
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conversations)) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i, session) for i in range(conversations)))
+        return summarise(results, time.perf_counter() - started)
+
+
 async def first_reply(url: str, process: subprocess.Popen, started: float, timeout: float = 300) -> float:
     """Seconds from `started` to the first successful REST reply."""
     import aiohttp
@@ -377,7 +467,8 @@ async def first_reply(url: str, process: subprocess.Popen, started: float, timeo
     raise TimeoutError(f"no reply from {url} within {timeout:.0f} s")
 
 
-async def bench_bot(name: str, model: Path, levels, training_seconds: float | None) -> dict:
+async def bench_bot(name: str, model: Path, levels, training_seconds: float | None,
+                    long_turns: tuple[int, ...] = (), burst: int = 0) -> dict:
     """Start both servers for `model` with their own stores, measure, stop them."""
     from actions.store.loader import load
 
@@ -416,13 +507,22 @@ async def bench_bot(name: str, model: Path, levels, training_seconds: float | No
             measured[str(simultaneous)] = level = await run_level(url, simultaneous, conversations, turns, f"{name}-c{simultaneous}")
             print(f"[{name}] concurrency {simultaneous}: {level['all']['turns']} turns, p50 {fmt(level['all']['p50_ms'])} ms, "
                   f"p95 {fmt(level['all']['p95_ms'])} ms, {level['turns_per_second']:.1f} turns/s, {level['all']['errors']} errors", flush=True)
+        long = {}
+        for n in long_turns:
+            long[str(n)] = figures = await run_long(url, n, f"{name}-long{n}")
+            print(f"[{name}] one conversation of {n} turns: p50 turns 2-11 {fmt(figures['first_p50_ms'], 1)} ms, last ten "
+                  f"{fmt(figures['last_p50_ms'], 1)} ms, ratio {fmt(figures['ratio'], 2)}, {figures['errors']} errors", flush=True)
+        if burst:
+            measured_burst = await run_burst(url, burst, f"{name}-burst")
+            print(f"[{name}] burst of {burst} conversations: p95 {fmt(measured_burst['all']['p95_ms'])} ms, "
+                  f"{measured_burst['all']['errors']} errors", flush=True)
     finally:
         launch.stop(rasa)
         launch.stop(actions)
         peak = memory.stop()
     return {
         "model": model.name, "training_seconds": training_seconds, "startup_seconds": startup,
-        "peak_mb": peak, "levels": measured, "load_after": [round(x, 2) for x in os.getloadavg()],
+        "peak_mb": peak, "levels": measured, "long": long, **({"burst": measured_burst} if burst else {}), "load_after": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -436,6 +536,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bots", default="ours,default", help="which bots: ours, default or both (default)")
     parser.add_argument("--levels", type=parse_levels, default=LEVELS,
                         help="simultaneous:conversations:turns,... (default 1:20:10,10:10:10,50:50:8)")
+    parser.add_argument("--long", type=lambda text: tuple(int(x) for x in text.split(",") if x), default=LONG_TURNS,
+                        help="turns of the long conversations, comma-separated (default 200,1000; '' for none)")
+    parser.add_argument("--burst", type=int, default=BURST, help="conversations starting within 100 ms (default 50; 0 for none)")
     args = parser.parse_args(argv)
     names = args.bots.split(",")
     report = {
@@ -454,8 +557,8 @@ def main(argv: list[str] | None = None) -> int:
             models[name], seconds[name] = peers.timed_training(trainers[name])
             print(f"[{name}] trained in {seconds[name]:.0f} s", flush=True)
     for name in names:
-        report["bots"][name] = asyncio.run(bench_bot(name, models[name], args.levels, seconds[name]))
-    report["targets"] = targets(report["bots"].get("ours", {}), report["bots"].get("default"))
+        report["bots"][name] = asyncio.run(bench_bot(name, models[name], args.levels, seconds[name], args.long, args.burst))
+    report["targets"] = targets(report["bots"].get("ours", {}), report["bots"].get("default")) + growth_targets(report["bots"].get("ours", {}))
     md, js = write_report(report)
     print("\n" + md.read_text())
     print(f"Report: {md.relative_to(launch.ROOT)}, {js.relative_to(launch.ROOT)}")

@@ -5,7 +5,10 @@ bench`): action responses validated by a cached validator, SQLite tracker stores
 mode, spaCy without its unused entity recogniser, event classes looked up in a dict, one
 kept-alive HTTP session per endpoint, the tracker store's reads and writes as prepared
 statements with ujson, the model graph run without dask, and turns admitted a few at a
-time, first come first served; and privacy:
+time, first come first served; a turn's cost flat however long the conversation (issue 17):
+the policies given the latest dialogue states, counted on from the last prediction, the
+applied events counted on likewise, the action server sent the latest user turns, and the
+SQL tracker store keeping the tracker it saved for the conversation's next turn; and privacy:
 "delete my data" deletes the conversation, no message text in the logs, and the retention
 period in the replies that state it. Slots filled from entities and payloads keep only the
 values the domain lists for them.
@@ -305,6 +308,8 @@ def install_fast_sql_tracker_store() -> None:
                 "all": sa.select(events.c.data).where(of_sender).order_by(events.c.id),
                 "latest": sa.select(events.c.data).where(in_latest_session).order_by(events.c.id),
                 "count_latest": sa.select(sa.func.count()).select_from(events).where(in_latest_session),
+                # the conversation's newest row: one step down the sender_id index, however long it is
+                "newest": sa.select(events.c.id, events.c.timestamp).where(of_sender).order_by(events.c.id.desc()).limit(1),
                 "insert": events.insert(),
             }
         return prepared
@@ -312,13 +317,41 @@ def install_fast_sql_tracker_store() -> None:
     async def _retrieve(self: SQLTrackerStore, sender_id: str, fetch_events_from_all_sessions: bool) -> Any:
         query = statements(self)["all" if fetch_events_from_all_sessions else "latest"]
         with self.session_scope() as session:
+            if not fetch_events_from_all_sessions:
+                kept = kept_trackers(self).pop(sender_id, None)
+                if kept is not None and kept_is_current(self, session, kept):
+                    kept_trackers(self)[sender_id] = kept  # the tracker this server saved last, as stored
+                    return kept[1]
             events = [ujson.loads(data) for (data,) in session.execute(query, {"sender_id": sender_id})]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if not fetch_events_from_all_sessions:
+                tracker.__dict__["_read_by"] = id(self)  # its events are the stored latest session's
+            return tracker
         return None
 
+    def newest(self: SQLTrackerStore, session: Any, sender_id: str) -> tuple | None:
+        row = session.execute(statements(self)["newest"], {"sender_id": sender_id}).first()
+        return None if row is None else tuple(row)
+
+    def kept_is_current(self: SQLTrackerStore, session: Any, kept: tuple) -> bool:
+        """The kept tracker holds the stored events of its session, no more, no fewer: no row was
+        added or deleted since this server saved it (its newest row is still the newest), and no
+        event was added to it without being saved (a turn that failed half-way)."""
+        newest_row, tracker, domain, count = kept
+        return domain is self.domain and len(tracker.events) == count and newest(self, session, tracker.sender_id) == newest_row
+
+    def stored_count(self: SQLTrackerStore, session: Any, tracker: Any) -> int:
+        """How many of the tracker's events are stored: known when it is the tracker kept at the last
+        save and nothing was stored since (it may have gained events since, not yet saved)."""
+        kept = kept_trackers(self).get(tracker.sender_id)
+        if (kept is not None and kept[1] is tracker and kept[2] is self.domain and len(tracker.events) >= kept[3]
+                and newest(self, session, tracker.sender_id) == kept[0]):
+            return kept[3]
+        return session.execute(statements(self)["count_latest"], {"sender_id": tracker.sender_id}).scalar()
+
     def _additional_events(self: SQLTrackerStore, session: Any, tracker: Any) -> Any:
-        stored = session.execute(statements(self)["count_latest"], {"sender_id": tracker.sender_id}).scalar()
+        stored = stored_count(self, session, tracker)
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def save(self: SQLTrackerStore, tracker: Any) -> None:
@@ -338,11 +371,48 @@ def install_fast_sql_tracker_store() -> None:
             if rows:
                 session.execute(statements(self)["insert"], rows)
             session.commit()
+            keep_tracker(self, session, tracker, rows)
+
+    def keep_tracker(self: SQLTrackerStore, session: Any, tracker: Any, rows: list) -> None:
+        """Keep the saved tracker for the conversation's next turn when it is exactly what reading
+        the latest session back would give: every event stored, one session (or none) in it."""
+        kept = kept_trackers(self)
+        kept.pop(tracker.sender_id, None)
+        events = tracker.events
+        if not (tracker.__dict__.get("_read_by") == id(self) or len(rows) == len(events)):
+            return  # a tracker made elsewhere (the HTTP API's): its events need not be the stored ones
+        if (type(tracker) is not DialogueStateTracker or not self.domain or not events
+                or any(r["type_name"] == SessionStarted.type_name for r in rows) and not (
+                    isinstance(events[0], SessionStarted) and len(rows) == len(events))):
+            return
+        newest_row = newest(self, session, tracker.sender_id)
+        if newest_row is None:
+            return
+        # every event up to the last is stored (the additional ones were just inserted)
+        tracker.__dict__["_read_by"] = id(self)
+        kept[tracker.sender_id] = (newest_row, tracker, self.domain, len(events))
+        total = sum(entry[3] for entry in kept.values())
+        while kept and (len(kept) > KEPT_TRACKERS or total > KEPT_TRACKER_EVENTS):
+            _, dropped = kept.popitem(last=False)
+            total -= dropped[3]
 
     SQLTrackerStore._retrieve = _retrieve  # type: ignore[method-assign]
     SQLTrackerStore._additional_events = _additional_events  # type: ignore[method-assign]
     SQLTrackerStore.save = save  # type: ignore[method-assign]
     SQLTrackerStore.core_statements = True  # type: ignore[attr-defined]
+
+
+# Trackers a SQL tracker store keeps in memory between turns (install_fast_sql_tracker_store).
+KEPT_TRACKERS = 256
+KEPT_TRACKER_EVENTS = 50_000
+
+
+def kept_trackers(store: Any) -> Any:
+    """The conversations' trackers as this server saved them last: sender id -> ((id, timestamp) of
+    the conversation's newest row then, tracker, domain, events stored), least recently used first."""
+    from collections import OrderedDict
+
+    return store.__dict__.setdefault("_kept_trackers", OrderedDict())
 
 
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
@@ -401,6 +471,269 @@ def install_event_type_cache() -> None:
 
     resolve_by_type.cached = True  # type: ignore[attr-defined]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
+# Dialogue states kept per conversation for prediction (see install_windowed_dialogue_states): more
+# than the longest rule of this bot (tests/test_conversations.py checks the trained model) and
+# MemoizationPolicy's max_history (5).
+STATES_WINDOW = 40
+KEPT_CONVERSATIONS = 512
+
+
+class _StatesSoFar:
+    """The dialogue states of one conversation up to some applied event, and where the count stopped."""
+
+    __slots__ = ("prior", "applied", "first", "last", "states", "hidden", "last_ml_action")
+
+    def __init__(self, prior: Any) -> None:
+        self.prior = prior  # the tracker after the first `applied` applied events (generate_all_prior_trackers's)
+        self.applied = 0
+        self.first = self.last = None  # (type, timestamp) of the first and latest applied events counted
+        self.states: Any = None  # the last STATES_WINDOW states
+        self.hidden = False  # Domain.states_for_tracker_history's turn_was_hidden
+        self.last_ml_action: Any = None  # and its last_ml_action_sub_state
+
+
+def _event_mark(event: Any) -> tuple:
+    return (type(event), event.timestamp)
+
+
+def install_windowed_dialogue_states() -> None:
+    """Policies featurise only the conversation's latest dialogue states, counted once (idempotent).
+
+    For every prediction Rasa turned the whole conversation into dialogue states again (replaying
+    every event and building a state for each action), and RulePolicy then matched its rules
+    against all of them: the biggest part of the growth of a turn's cost with the length of the
+    conversation (a quarter of the Rasa server's time at turn 250 here). Each conversation's
+    states are now counted on from where the last prediction stopped (the tracker as it stood
+    there is kept, as Domain.states_for_tracker_history keeps it while counting), and only the
+    last STATES_WINDOW states go to the policies. That changes no prediction: MemoizationPolicy
+    looks at the last max_history states, and RulePolicy compares each rule with as many of the
+    latest states as the rule has (one more state would only tell whether the conversation starts
+    there, which it does not once it is longer than the window). The count restarts from the
+    beginning when the conversation's applied events are not the ones counted before plus new
+    ones (a new session, a restart, a rewind, a deleted conversation). Trackers of training
+    (their own classes) are featurised as before."""
+    from collections import OrderedDict
+
+    from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = TrackerFeaturizer.__dict__["_create_states"].__func__
+    if getattr(original, "windowed", False):
+        return
+    kept: OrderedDict[tuple, _StatesSoFar] = OrderedDict()
+
+    def state_of(domain: Any, tr: Any, hide_rule_turn: bool, so_far: _StatesSoFar, omit_unset_slots: bool,
+                 ignore_rule_only_turns: bool, rule_only_data: Any, previous: Any) -> tuple[Any, bool, Any]:
+        """One step of Domain.states_for_tracker_history: (the state or None when hidden, hidden, last ML action)."""
+        hidden, last_ml_action = so_far.hidden, so_far.last_ml_action
+        if ignore_rule_only_turns:
+            if not hidden:
+                last_ml_action = domain._get_prev_action_sub_state(tr)
+            if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+                hidden = hide_rule_turn
+            if hidden:
+                return None, hidden, last_ml_action
+        state = domain.get_active_state(tr, omit_unset_slots=omit_unset_slots)
+        if ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, rule_only_data)
+            if previous is not None:
+                domain._substitute_rule_only_user_input(state, previous)
+            if last_ml_action:
+                state[PREVIOUS_ACTION] = last_ml_action
+        return domain._clean_state(state), hidden, last_ml_action
+
+    def _create_states(tracker: Any, domain: Any, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
+                       rule_only_data: Any = None) -> list:
+        if type(tracker) is not DialogueStateTracker or tracker.is_rule_tracker:
+            return original(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        import collections
+
+        applied = tracker.applied_events()
+        key = (tracker.sender_id, id(domain), omit_unset_slots, ignore_rule_only_turns,
+               json.dumps(rule_only_data, sort_keys=True, default=str))
+        so_far = kept.pop(key, None)
+        if (so_far is None or len(applied) < so_far.applied
+                or (so_far.applied and (_event_mark(applied[0]) != so_far.first
+                                        or _event_mark(applied[so_far.applied - 1]) != so_far.last))):
+            so_far = _StatesSoFar(tracker.init_copy())
+            so_far.prior.events = collections.deque(maxlen=STATES_WINDOW)  # states are built from its attributes
+            so_far.states = collections.deque(maxlen=STATES_WINDOW)
+        for event in applied[so_far.applied:]:
+            if isinstance(event, ActionExecuted):
+                previous = so_far.states[-1] if so_far.states else None
+                state, so_far.hidden, so_far.last_ml_action = state_of(
+                    domain, so_far.prior, event.hide_rule_turn, so_far, omit_unset_slots, ignore_rule_only_turns,
+                    rule_only_data, previous)
+                if state is not None:
+                    so_far.states.append(state)
+            so_far.prior.update(event)
+        if applied:
+            so_far.applied, so_far.first, so_far.last = len(applied), _event_mark(applied[0]), _event_mark(applied[-1])
+        kept[key] = so_far
+        while len(kept) > KEPT_CONVERSATIONS:
+            kept.popitem(last=False)
+        # the state of the tracker as it stands (not kept: more events follow), as Rasa's last step
+        previous = so_far.states[-1] if so_far.states else None
+        state, _, _ = state_of(domain, so_far.prior, False, so_far, omit_unset_slots, ignore_rule_only_turns,
+                               rule_only_data, previous)
+        # the featurisers change states in place (a user's text or intent dropped): copies of the kept ones
+        states = [{name: dict(sub) if isinstance(sub, dict) else sub for name, sub in s.items()} for s in so_far.states]
+        if state is not None:
+            states.append(state)
+            del states[: max(len(states) - STATES_WINDOW, 0)]
+        return states
+
+    _create_states.windowed = True  # type: ignore[attr-defined]
+    _create_states.kept = kept  # type: ignore[attr-defined]
+    TrackerFeaturizer._create_states = staticmethod(_create_states)  # type: ignore[method-assign]
+
+
+def install_incremental_applied_events() -> None:
+    """A tracker's applied events counted on from where they were last counted (idempotent).
+
+    DialogueStateTracker.applied_events walks every event of the conversation (with an ABC
+    isinstance test for each) and Rasa asks for it several times per prediction: a tenth of the
+    Rasa server's time at turn 250 here, once the states were windowed. The same walk now goes on
+    from the events counted last time on the same tracker, when only events were added since and
+    none of them names a loop not named before (Rasa collects the loop names over all events
+    first, so a new one can change how earlier events count: then, and whenever the tracker's
+    events were replaced or changed otherwise, all are counted again, as Rasa does)."""
+    import itertools
+
+    from rasa.shared.core.events import ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted, UserUttered, UserUtteranceReverted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.applied_events
+    if getattr(original, "incremental", False):
+        return
+
+    def walk(self: DialogueStateTracker, events: Any, loop_names: Any, applied: list) -> list:
+        for event in events:  # Rasa's own loop (rasa/shared/core/trackers.py)
+            if isinstance(event, (Restarted, SessionStarted)):
+                applied = []
+            elif isinstance(event, ActionReverted):
+                self._undo_till_previous(ActionExecuted, applied)
+            elif isinstance(event, UserUtteranceReverted):
+                self._undo_till_previous(UserUttered, applied)
+                self._undo_till_previous(ActionExecuted, applied)
+            elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
+                  and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+                self._undo_till_previous_loop_execution(event.action_name, applied)
+            else:
+                applied.append(event)
+        return applied
+
+    def applied_events(self: DialogueStateTracker) -> list:
+        events = self.events
+        count = len(events)
+        counted = self.__dict__.get("_applied_so_far")
+        if counted is not None and counted[0] is events and counted[1] <= count and count and (
+                counted[1] == 0 or events[counted[1] - 1] is counted[2]):
+            new = list(itertools.islice(events, counted[1], None))
+            names = {e.name for e in new if isinstance(e, ActiveLoop) and e.name}
+            if names <= counted[3]:
+                applied = walk(self, new, counted[3], counted[4])
+                self.__dict__["_applied_so_far"] = (events, count, events[-1], counted[3], applied)
+                return list(applied)
+        loop_names = [e.name for e in events if isinstance(e, ActiveLoop) and e.name]
+        applied = walk(self, events, loop_names, [])
+        if count:
+            self.__dict__["_applied_so_far"] = (events, count, events[-1], set(loop_names), applied)
+        return list(applied)
+
+    applied_events.incremental = True  # type: ignore[attr-defined]
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
+
+
+def install_quick_tracker_copy() -> None:
+    """DialogueStateTracker.copy from the tracker's state instead of replaying every event (idempotent).
+
+    Before each action Rasa copies the conversation's tracker (rasa/core/processor.py, so that a
+    rejected action leaves it untouched) by replaying all its events onto a new one: work that
+    grows with the conversation, for every action of every turn. The copy is now made from the
+    state those events left: the same events, copies of the slots, the active loop and the latest
+    action, the same latest message and bot utterance, and no model or assistant id (Rasa's copy
+    has none either). Trackers of other classes are copied as before."""
+    import copy as copying
+
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.copy
+    if getattr(original, "quick", False):
+        return
+
+    def copy(self: DialogueStateTracker) -> DialogueStateTracker:
+        if type(self) is not DialogueStateTracker:
+            return original(self)
+        new = self.init_copy()
+        fresh = set(vars(new))
+        for name, value in vars(self).items():
+            if name in ("events", "slots", "model_id", "assistant_id", "sender_source", "_applied_so_far", "_read_by"):
+                continue
+            if name not in fresh and not name.startswith("_"):
+                return original(self)  # an attribute this copy does not know: Rasa's own
+            new.__dict__[name] = value
+        new.events.extend(self.events)
+        new.slots = {name: copying.copy(slot) for name, slot in self.slots.items()}
+        new.active_loop = copying.copy(self.active_loop)
+        new.latest_action = dict(self.latest_action) if self.latest_action is not None else None
+        counted = self.__dict__.get("_applied_so_far")
+        if counted is not None and counted[0] is self.events and counted[1] == len(new.events):
+            new.__dict__["_applied_so_far"] = (new.events, counted[1], counted[2], set(counted[3]), list(counted[4]))
+        return new
+
+    copy.quick = True  # type: ignore[attr-defined]
+    DialogueStateTracker.copy = copy  # type: ignore[method-assign]
+
+
+# The user turns of the conversation the action server is sent (install_recent_events_to_actions).
+USER_TURNS_TO_ACTIONS = 5
+
+
+def recent_events(events: Any, user_turns: int = USER_TURNS_TO_ACTIONS) -> list:
+    """The events from the `user_turns`-th last user message on (all events if there are fewer)."""
+    from rasa.shared.core.events import UserUttered
+
+    events = list(events) if not isinstance(events, list) else events
+    seen = 0
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            seen += 1
+            if seen == user_turns:
+                return events[index:]
+    return events
+
+
+def install_recent_events_to_actions() -> None:
+    """Send the action server the conversation's latest user turns, not all its events (idempotent).
+
+    Rasa serialises every event of the session into each action call, and the action server reads
+    them all back: work that grows with the conversation on both servers. The actions read the
+    slots, the latest message and the active loop (sent as before, whole) and, from the events,
+    only the person's previous message (actions/conversation.py) and the slots set since the
+    last message (rasa_sdk's form validation): the last USER_TURNS_TO_ACTIONS user turns hold
+    both. Everything else in the call is as Rasa builds it."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import EventVerbosity
+
+    original = RemoteAction._action_call_format
+    if getattr(original, "recent_events", False):
+        return
+
+    def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> dict[str, Any]:
+        state = tracker.current_state(EventVerbosity.NONE)
+        state["events"] = [event.as_dict() for event in recent_events(tracker.events)]
+        call = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state, "version": __import__("rasa").__version__}
+        if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+            call["domain"] = domain.as_dict()
+        return call
+
+    _action_call_format.recent_events = True  # type: ignore[attr-defined]
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]
 
 
 # Shorter than the action server's (Sanic's) 5 s keep-alive, so Rasa never sends a call on a
@@ -671,6 +1004,7 @@ def delete_conversation(store: Any, sender_id: str) -> int | None:
     deleted = 0
     for layer in layers:
         if isinstance(layer, SQLTrackerStore):
+            kept_trackers(layer).pop(sender_id, None)
             with layer.session_scope() as session:  # one transaction
                 deleted += session.query(layer.SQLEvent).filter(layer.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
                 session.commit()
@@ -1074,6 +1408,10 @@ def main(argv: list[str] | None = None) -> None:
     install_spacy_without_ner()
     install_event_type_cache()
     install_sequential_graph_runner()
+    install_windowed_dialogue_states()
+    install_incremental_applied_events()
+    install_quick_tracker_copy()
+    install_recent_events_to_actions()
     install_kept_alive_endpoint_sessions()
     install_conversation_deletion()
     install_conversation_namespaces()

@@ -73,3 +73,29 @@ def test_conversations_reach_advice_and_the_health_check_result_within_their_tur
     assert [t.kind for t in advice[:3]] == ["greet", "context", "advice"]  # sector first: advice comes at once
     health = conversation(1)[:8]  # the 50-conversation level's bound
     assert health[0].kind == "health_start" and health[-1].expect == "Most pressing"
+
+
+def test_long_conversation_cycles_the_turns_and_growth_compares_the_first_and_last_ten() -> None:
+    from scripts.bench import growth, long_conversation
+
+    turns = long_conversation(200)
+    assert len(turns) == 200 and turns[0].kind == "context"
+    assert [t.kind for t in turns[1:6]] == ["advice", "more", "knowledge", "advice", "thanks"]
+    assert len({t.message for t in turns if t.kind == "advice"}) > 3  # different challenges over the conversation
+    figures = growth([500.0] + [10.0] * 189 + [13.0] * 10)  # turn 1 (the session start) is left out
+    assert figures["first_p50_ms"] == 10.0 and figures["last_p50_ms"] == 13.0 and figures["ratio"] == pytest.approx(1.3)
+
+
+def test_long_conversation_and_burst_targets_are_judged() -> None:
+    from scripts.bench import growth_targets
+
+    ours = bot(20, 400, 30, training_seconds=90, startup_seconds=20, peak_mb={"rasa": 900, "actions": 100})
+    ours["long"] = {"200": {"ratio": 1.2}, "1000": {"ratio": 1.6}}
+    ours["burst"] = summarise([Result("advice", 100.0)] * 20, 1.0)
+    verdicts = {t["target"]: t["met"] for t in growth_targets(ours)}
+    assert verdicts["200-turn conversation: last ten turns' p50 <= 1.3x turns 2-11's"] is True
+    assert verdicts["1,000-turn conversation: last ten turns' p50 <= 1.5x turns 2-11's"] is False
+    assert verdicts["50 conversations starting together: p95 <= 500 ms"] is True
+    assert verdicts["50 conversations starting together: zero errors"] is True
+    assert "200-turn conversation: last ten / turns 2-11" in __import__("scripts.bench", fromlist=["markdown"]).markdown(
+        {"started": "now", "machine": {"cpus": 2, "load_before": [0]}, "levels": [], "bots": {"ours": ours}, "targets": growth_targets(ours)})
