@@ -18,11 +18,11 @@ from tests.conftest import ROOT, RunningAdvisor
 from tests.practitioner_checks import PRACTITIONER_DIR, kind_of, matches, words
 from tests.servers import say, sender, texts
 
-# Issue 13 asks for 90 %; 83.5 % is reached on this development set so far. The test guards the
+# Issue 13 asks for 90 %; 86 % is reached on this development set so far. The test guards the
 # committed figure so a change cannot lower it silently; raise it as the figure rises.
 PASS_RATE = 0.82
 # The locked set's committed figure, less a margin (scored once per release).
-LOCKED_PASS_RATE = 0.76  # 78.3 % when first scored
+LOCKED_PASS_RATE = 0.76  # 78.3 % when first scored, 79.0 % after the issue-14 classifier changes
 FIRST_ANSWER_WORDS = 150
 
 
