@@ -98,6 +98,8 @@ def signposts_reply(practice: PracticeView) -> str:
     everywhere = frozenset(NATIONS)
     for signpost in practice.signposts:
         where = "" if signpost.nations >= everywhere else " and ".join(NATIONS[n] for n in NATIONS if n in signpost.nations) + ": "
+        if signpost.text.startswith("In ") and where and signpost.text[3:].startswith(where[:-2]):
+            where = ""  # the signpost already says where ("In England, ...")
         lines.append(f"\u2022 {where}{signpost.text}")
     if not practice.signposts:
         lines.append("\u2022 Your own organisation first: your manager, and the partnership's chair or coordinator.")

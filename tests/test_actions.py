@@ -166,3 +166,14 @@ def test_the_action_server_builds_the_two_problem_model_before_serving(monkeypat
     found = challenges_by_clause("we have far too many pointless meetings and one partner only joined for the grant money")
     assert found == ["challenge_communication", "challenge_funding"]
     assert clause_model.cache_info().misses == 1  # answered by the model built at start-up
+
+
+async def test_signposts_say_each_nation_once(knowledge_cache) -> None:
+    """Signposts name the nation they apply to once: "In England, ..." gets no "England:" before it."""
+    from actions.answers import signposts_reply
+
+    knowledge = await knowledge_cache.get()
+    for practice in knowledge.practice.values():
+        text = signposts_reply(practice)
+        assert "England: In England" not in text and "Scotland: In Scotland" not in text, text
+    assert "\u2022 In England, Section 75" in signposts_reply(knowledge.practice["pooled_budgets"])
