@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from rasa_sdk import Tracker
@@ -51,11 +52,18 @@ def context_events(tracker: Tracker) -> list[EventType]:
 
 async def knowledge_or_apology(dispatcher: CollectingDispatcher) -> Knowledge | None:
     try:
-        return await KNOWLEDGE.get()
+        knowledge = await KNOWLEDGE.get()
     except KnowledgeUnavailable as error:
         logger.error("Knowledge store unavailable: %s", error)
         dispatcher.utter_message(text=UNAVAILABLE_REPLY)
         return None
+    from actions.retrieval import retriever_built, retriever_for
+
+    # Built once per content version (up to a second): in a worker thread, not on the event loop
+    # that answers every conversation.
+    if not retriever_built(knowledge):
+        await asyncio.to_thread(retriever_for, knowledge)
+    return knowledge
 
 
 def challenge_buttons(knowledge: Knowledge) -> list[dict[str, str]]:

@@ -359,6 +359,11 @@ _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 2  # the current content version and the one before it
 
 
+def retriever_built(knowledge: Knowledge) -> bool:
+    """Is the retriever for this content version already built (so `retriever_for` is a lookup)?"""
+    return bool(knowledge.digest) and knowledge.digest in _CACHE
+
+
 def retriever_for(knowledge: Knowledge) -> Retriever:
     """The default retriever for a snapshot, built once per content version. Building takes
     about 0.3-1 s for tfidf (char n-grams of ~900 texts): warm it in a worker thread, off the
