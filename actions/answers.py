@@ -110,10 +110,6 @@ def signposts_reply(practice: PracticeView) -> str:
 # --- follow-ups on the item in focus ------------------------------------------------------------
 
 
-def title_of(item: Item) -> str:
-    return item.title
-
-
 def how_reply(item: Item) -> str:
     steps = item.how if isinstance(item, AdviceView) else item.steps if isinstance(item, PracticeView) else ()
     if not steps:
@@ -133,7 +129,7 @@ def why_reply(item: Item) -> str:
     if isinstance(item, AdviceView):
         return f"Why \u201c{item.title}\u201d helps: {item.why}\n{principles_line(item)}"
     if isinstance(item, PracticeView):
-        return f"Why it matters: {item.answer.split('. ')[0].rstrip('.')}.\n{principles_line(item)}"
+        return f"Why it matters: {first_sentence(item.answer)}\n{principles_line(item)}"
     return f"\u201c{item.title}\u201d comes from the guidance documents; ask \u201cwhere does this come from?\u201d for the sources."
 
 

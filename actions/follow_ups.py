@@ -289,7 +289,6 @@ class ActionFollowUp(Action):
                     return [SlotSet("last_options", [key_of(a) for a in items])] if items else []
                 passage = passage_using(knowledge, term)
                 if passage is not None:
-                    topic = knowledge.topics[passage.topic_id]
                     # An aside: the item in focus stays in focus, so "another idea" still continues it.
                     dispatcher.utter_message(
                         text=f"\u201c{term}\u201d comes up in the guidance on {passage.title}: \u201c{passage.text}\u201d ({cite(passage)})",
