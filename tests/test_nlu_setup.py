@@ -48,6 +48,30 @@ TRAINING = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
 HELD_OUT_FILES = [ROOT / "tests" / "heldout" / name for name in ("nlu_dev.yml", "nlu_test.yml", "messy_test.yml")]
 
 
+def labelled_examples(paths) -> set[tuple[str, str]]:
+    """(label, example) for every example: intents, and synonyms, lookups and regexes as "kind:name"."""
+    found = set()
+    for path in paths:
+        for block in (yaml.safe_load(Path(path).read_text()) or {}).get("nlu", []):
+            kind = next(k for k in ("intent", "synonym", "lookup", "regex") if k in block)
+            label = block[kind] if kind == "intent" else f"{kind}:{block[kind]}"
+            found |= {(label, l.strip()[2:]) for l in block["examples"].splitlines() if l.strip().startswith("- ")}
+    return found
+
+
+def test_regrouping_the_training_files_kept_every_example() -> None:
+    """data/nlu was regrouped by what each file holds (challenge_funding.yml, small_talk.yml, ...):
+    every (label, example) pair from before the move is still there, under the same label."""
+    import hashlib
+
+    recorded = {l for l in (ROOT / "tests" / "fixtures" / "nlu_pairs_before_move.txt").read_text().splitlines()
+                if l and not l.startswith("#")}
+    now = {hashlib.sha1(f"{label}\t{text}".encode()).hexdigest()[:16]
+           for label, text in labelled_examples(sorted((ROOT / "data" / "nlu").glob("*.yml")))}
+    assert len(recorded) > 4000
+    assert recorded <= now, f"{len(recorded - now)} training examples lost or relabelled by the move"
+
+
 def test_leak_check_folds_punctuation_and_finds_near_duplicates() -> None:
     """The check the repo used before issue 14 compared with punctuation and reported 0 leaks."""
     from scripts import leaks
