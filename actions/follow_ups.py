@@ -367,6 +367,11 @@ class ActionPracticeAnswer(Action):
         # answers it even on a weak match, else the best of everything in the store.
         text = tracker.latest_message.get("text") or ""
         found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD) or retrieve(knowledge, text)
+        focus = resolve(knowledge, tracker.get_slot("focus"))
+        if found and focus is not None and key_of(found[0][0]) == key_of(focus):
+            # Asking again about the answer just given ("and how do we go about setting one up?")
+            # wants the next level down, not the same answer twice.
+            return ActionFollowUp.follow_up(dispatcher, focus, "ask_how") + focus_events(focus)
         events = answer_by_retrieval(dispatcher, tracker, knowledge, text, found)
         if events is not None:
             return events
