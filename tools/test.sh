@@ -11,7 +11,7 @@ step "Knowledge content is valid"
 $PY -m actions.store.loader --check
 
 step "Rasa data validation (domain, NLU data, rules, stories)"
-$PY -m scripts.validate
+$PY -m tools.validate
 
 step "Model (trained only when data, config or domain changed)"
 $PY -m scripts.launch train
