@@ -24,8 +24,8 @@ shell: install load
 ## install: the Python 3.10 environment with the pinned dependencies and the web page's npm
 ##          packages (each once, and again when its lock file changes)
 install: .venv/.installed node_modules/.installed
-.venv/.installed: requirements.lock scripts/bootstrap.sh
-	bash scripts/bootstrap.sh
+.venv/.installed: requirements.lock tools/bootstrap.sh
+	bash tools/bootstrap.sh
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "The web chat page needs npm (Node.js) to install socket.io-client and axe-core from the npm registry: install Node.js and npm (e.g. apt-get install nodejs npm), then run make again." >&2; exit 1; }
 	npm ci --no-audit --no-fund
@@ -55,27 +55,27 @@ train: install
 
 ## validate: Rasa's own checks of domain, data and stories
 validate: install
-	$(PY) -m scripts.validate
+	$(PY) -m tools.validate
 
 ## test: everything: data validation, unit and integration tests, conversation tests
 test: install
-	bash scripts/test.sh
+	bash tools/test.sh
 
 ## eval: understanding figures of the current model on the development set (tests/heldout/nlu_dev.yml) and
 ##       the locked test sets (nlu_test.yml, messy_test.yml), everyday requests and small talk, beside
 ##       Rasa's default config and TF-IDF + logistic regression, and 5-fold cross-validation (slow:
 ##       trains the default-config peer when needed and five cross-validation models). Not part of make test.
 eval: install train
-	$(PY) -m scripts.evaluate --sweep --peers --everyday --cv --json results/eval.json
-	$(PY) -m scripts.evaluate --heldout tests/heldout/nlu_test.yml --peers --everyday --json results/eval-test.json
-	$(PY) -m scripts.evaluate --heldout tests/heldout/messy_test.yml --peers --json results/eval-messy.json
-	$(PY) -m scripts.practitioner_eval
-	$(PY) -m scripts.retrieval_eval
+	$(PY) -m tools.evaluate --sweep --peers --everyday --cv --json results/eval.json
+	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_test.yml --peers --everyday --json results/eval-test.json
+	$(PY) -m tools.evaluate --heldout tests/heldout/messy_test.yml --peers --json results/eval-messy.json
+	$(PY) -m tools.practitioner_eval
+	$(PY) -m tools.retrieval_eval
 
 ## bench: speed and cost of the running servers beside the default-config bot: timed trainings, then
 ##        REST conversations at 1, 10 and 50 at once; report in results/bench/. Not part of make test.
 bench: install
-	$(PY) -m scripts.bench
+	$(PY) -m tools.bench
 
 ## purge: delete conversations older than RETENTION_DAYS (default 30) from the tracker store and
 ##        anonymise older feedback and health-check rows, keeping the figures; prints what it removed.

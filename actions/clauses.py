@@ -4,7 +4,7 @@ An intent classifier returns one intent per message, and a second problem in the
 message rarely shows clearly in its ranking (measured with the earlier DIET pipeline on
 tests/heldout/two_problems.yml: the ranking rule found both problems in 35% of messages). Splitting the message into clauses and
 classifying each with a small word+character TF-IDF model trained on the same challenge
-examples finds far more (the evaluation prints both). The model trains in about a second from
+examples finds far more (tools/evaluate.py prints both). The model trains in about a second from
 every challenge example (data/nlu/challenge_*.yml) when the action server starts.
 """
 

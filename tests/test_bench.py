@@ -1,4 +1,4 @@
-"""The bench's statistics, targets and report writing (scripts/bench.py), without servers."""
+"""The bench's statistics, targets and report writing (tools/bench.py), without servers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import numpy
 import pytest
 
-from scripts.bench import Result, conversation, percentile, summarise, targets, write_report
+from tools.bench import Result, conversation, percentile, summarise, targets, write_report
 
 
 @pytest.mark.parametrize("q", [0, 50, 95, 99, 100])
@@ -76,7 +76,7 @@ def test_conversations_reach_advice_and_the_health_check_result_within_their_tur
 
 
 def test_long_conversation_cycles_the_turns_and_growth_compares_the_first_and_last_ten() -> None:
-    from scripts.bench import growth, long_conversation
+    from tools.bench import growth, long_conversation
 
     turns = long_conversation(200)
     assert len(turns) == 200 and turns[0].kind == "context"
@@ -87,7 +87,7 @@ def test_long_conversation_cycles_the_turns_and_growth_compares_the_first_and_la
 
 
 def test_long_conversation_and_burst_targets_are_judged() -> None:
-    from scripts.bench import growth_targets
+    from tools.bench import growth_targets
 
     ours = bot(20, 400, 30, training_seconds=90, startup_seconds=20, peak_mb={"rasa": 900, "actions": 100})
     ours["long"] = {"200": {"ratio": 1.2}, "1000": {"ratio": 1.6}}
@@ -97,5 +97,5 @@ def test_long_conversation_and_burst_targets_are_judged() -> None:
     assert verdicts["1,000-turn conversation: last ten turns' p50 <= 1.5x turns 2-11's"] is False
     assert verdicts["50 conversations starting together: p95 <= 500 ms"] is True
     assert verdicts["50 conversations starting together: zero errors"] is True
-    assert "200-turn conversation: last ten / turns 2-11" in __import__("scripts.bench", fromlist=["markdown"]).markdown(
+    assert "200-turn conversation: last ten / turns 2-11" in __import__("tools.bench", fromlist=["markdown"]).markdown(
         {"started": "now", "machine": {"cpus": 2, "load_before": [0]}, "levels": [], "bots": {"ours": ours}, "targets": growth_targets(ours)})

@@ -17,7 +17,7 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered
 
 from scripts import launch
-from scripts.bench import long_conversation
+from tools.bench import long_conversation
 from tests.servers import Processes, free_port, server_env
 
 TURNS = 120

@@ -74,7 +74,7 @@ def test_regrouping_the_training_files_kept_every_example() -> None:
 
 def test_leak_check_folds_punctuation_and_finds_near_duplicates() -> None:
     """The check the repo used before issue 14 compared with punctuation and reported 0 leaks."""
-    from scripts import leaks
+    from tools import leaks
 
     training = [("Alright?", "greet"), ("how do we stop partners bidding against each other", "challenge_competition")]
     found = leaks.leaks([("alright", "affirm"), ("How do we stop partners bidding against each other then", "x"),
@@ -125,7 +125,7 @@ def test_out_of_scope_covers_everyday_assistant_requests() -> None:
 def test_no_example_is_labelled_with_two_intents() -> None:
     """Inside the training data, and between training data and the held-out sets, one sentence
     (case, punctuation and whitespace folded: "alright" and "alright?") has one label."""
-    from scripts import leaks
+    from tools import leaks
 
     training = leaks.training_examples()
     assert not leaks.within_conflicts(training), leaks.within_conflicts(training)[:10]
@@ -139,7 +139,7 @@ def test_no_example_is_labelled_with_two_intents() -> None:
 def test_held_out_sets_are_kept_apart_from_training_data(name: str) -> None:
     """Issue 14: no development or test sentence is a training sentence once case, punctuation and
     whitespace are folded, nor a near-duplicate of one (token-set Jaccard >= 0.8)."""
-    from scripts import leaks
+    from tools import leaks
 
     path = ROOT / "tests" / "heldout" / name
     assert path.exists(), f"{path} is missing"
@@ -154,7 +154,7 @@ def test_development_and_test_sets_are_kept_apart() -> None:
     with each other."""
     from itertools import combinations
 
-    from scripts import leaks
+    from tools import leaks
 
     for a, b in combinations(HELD_OUT_FILES, 2):
         found = leaks.leaks(leaks.examples([b]), leaks.examples([a]))

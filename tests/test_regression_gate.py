@@ -2,7 +2,7 @@
 (tests/heldout/nlu_dev.yml) worse than the figures committed in tests/heldout/figures.json.
 
 After a change that improves them, commit the new figures with
-`python -m scripts.evaluate --save-gate` (it rewrites tests/heldout/figures.json from the current
+`python -m tools.evaluate --save-gate` (it rewrites tests/heldout/figures.json from the current
 model on the development set). The margins allow for nothing but noise: a retraining gives the
 same figures, so anything beyond a couple of sentences is a real regression.
 """
@@ -26,7 +26,7 @@ MARGINS = {
 
 @pytest.fixture(scope="module")
 def development_figures() -> dict:
-    from scripts import evaluate, peers
+    from tools import evaluate, peers
     from scripts.launch import train
 
     evaluate.quiet_rasa()

@@ -1,7 +1,7 @@
 """Retrieval over the real knowledge content (actions/retrieval.py), loaded into a temporary store.
 
 The questions here are written for these tests, apart from tests/practitioner/ (which
-scripts/retrieval_eval.py uses to choose the method and threshold)."""
+tools/retrieval_eval.py uses to choose the method and threshold)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Speed and cost of the running advisor, side by side with the default-config bot (`make bench`).
 
-For each bot (ours: config.yml; the peer: scripts/rasa_default_config.yml, same domain and data):
+For each bot (ours: config.yml; the peer: tools/rasa_default_config.yml, same domain and data):
 a timed training from an empty cache, then the real action server and Rasa server started as
 `make run` starts them (scripts/launch.py), on free loopback ports with their own stores. Then
 conversations over the REST webhook at 1, 10 and 50 simultaneous conversations, a bounded
@@ -12,10 +12,10 @@ over and over), the p50 of turns 2-11 against the p50 of the last ten; and a bur
 conversations starting within the same 100 ms. Writes results/bench/report.md and report.json
 and prints the markdown.
 
-    python -m scripts.bench                      # the full run (two trainings, then both bots)
-    python -m scripts.bench --no-training        # reuse the current models; training not timed
-    python -m scripts.bench --levels 1:2:4 --bots ours   # a quick look while developing
-    python -m scripts.bench --no-training --levels 1:5:10 --long 200 --burst 50   # issue 17's measures
+    python -m tools.bench                        # the full run (two trainings, then both bots)
+    python -m tools.bench --no-training          # reuse the current models; training not timed
+    python -m tools.bench --levels 1:2:4 --bots ours   # a quick look while developing
+    python -m tools.bench --no-training --levels 1:5:10 --long 200 --burst 50   # issue 17's measures
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts import launch, peers
+from scripts import launch
+from tools import peers
 
 RESULTS = launch.ROOT / "results" / "bench"
 TURN_TIMEOUT = 30.0  # seconds: a turn that takes longer counts as an error

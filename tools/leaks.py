@@ -7,7 +7,7 @@ sets compared: training data (data/nlu) with the development set (tests/heldout/
 and the locked test sets (tests/heldout/nlu_test.yml, messy_test.yml), and development with
 test. A normalised sentence labelled with two intents anywhere is a conflict.
 
-`python -m scripts.leaks` prints the counts; `--files A B ...` compares other held-out files
+`python -m tools.leaks` prints the counts; `--files A B ...` compares other held-out files
 with the training data and with each other.
 """
 

@@ -1,7 +1,7 @@
 """Practitioner figures for `make eval` (issue 13): what people in this work type, beside the peers.
 
 1. The held-out practice questions (test split) and everyday requests as an NLU set, through
-   scripts/evaluate.py with --peers: how often each classifier declines an in-domain question
+   tools/evaluate.py with --peers: how often each classifier declines an in-domain question
    (predicts out_of_scope) and takes an everyday request for partnership work, ours beside
    Rasa's default config and TF-IDF + logistic regression.
 2. The whole advisor over REST, as the test suite measured it (tests/test_practitioner.py writes
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from scripts import evaluate
+from tools import evaluate
 from scripts.launch import ROOT
 
 PRACTITIONER = ROOT / "tests" / "practitioner"

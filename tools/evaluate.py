@@ -4,7 +4,7 @@ Reads the development set tests/heldout/nlu_dev.yml (or --heldout: the locked te
 tests/heldout/nlu_test.yml and messy_test.yml, reported once per release), parses every example
 with the current model and prints accuracy, macro-F1, a per-intent table, the out-of-scope
 rejection rate and the wrong-but-confident rate. With --peers, the same figures for Rasa's
-default config and a TF-IDF logistic regression (scripts/peers.py) on the same data, in one
+default config and a TF-IDF logistic regression (tools/peers.py) on the same data, in one
 table with the targets; with --everyday, the everyday requests of tests/practitioner/everyday.yml
 answered with advice; with --cv, 5-fold cross-validation of our pipeline on the training
 data. Confusion matrices go to results/confusion-*.png.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import structlog
 
-from scripts import peers
+from tools import peers
 from scripts.launch import ROOT, VENV_BIN, model_path
 
 HELD_OUT = ROOT / "tests" / "heldout" / "nlu_dev.yml"  # the development set: every choice is made on it (issue 14)

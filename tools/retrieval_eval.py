@@ -1,8 +1,8 @@
 """Compare the retrieval methods of actions/retrieval.py and choose the answer threshold.
 
-    .venv/bin/python -m scripts.retrieval_eval            # development split: the figures to choose by
-    .venv/bin/python -m scripts.retrieval_eval --test     # ... and the test split, for reporting only
-    .venv/bin/python -m scripts.retrieval_eval --misses   # ... and list the dev questions ranked wrong
+    .venv/bin/python -m tools.retrieval_eval            # development split: the figures to choose by
+    .venv/bin/python -m tools.retrieval_eval --test     # ... and the test split, for reporting only
+    .venv/bin/python -m tools.retrieval_eval --misses   # ... and list the dev questions ranked wrong
 
 Loads the real content into a temporary SQLite store and, for each method, prints on
 tests/practitioner/practice_questions_dev.yml top-1/top-2 accuracy and the query time; on

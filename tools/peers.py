@@ -1,6 +1,6 @@
 """The two peers our model is measured against (`make eval`, `make bench`):
 
-- the default-config bot: what `rasa init` trains with (scripts/rasa_default_config.yml), with
+- the default-config bot: what `rasa init` trains with (tools/rasa_default_config.yml), with
   our domain and data, trained into results/peer-model/ so it never replaces models/;
 - a TF-IDF word + character n-gram logistic regression (scikit-learn) on the same NLU examples.
 """
@@ -20,7 +20,7 @@ import yaml
 
 from scripts.launch import ROOT, VENV_BIN
 
-DEFAULT_CONFIG = ROOT / "scripts" / "rasa_default_config.yml"
+DEFAULT_CONFIG = ROOT / "tools" / "rasa_default_config.yml"
 PEER_MODELS = ROOT / "results" / "peer-model"
 PEER_INPUTS = ("domain.yml", "data/nlu", "data/rules", "data/stories")  # what launch.train reads, but our config
 NLU_DATA = ROOT / "data" / "nlu"
@@ -48,7 +48,7 @@ def train_default_model(force: bool = False) -> Path:
     model = default_model_path()
     if model.exists() and not force:
         return model
-    print("Training the default-config peer (scripts/rasa_default_config.yml) into results/peer-model/ ...", flush=True)
+    print("Training the default-config peer (tools/rasa_default_config.yml) into results/peer-model/ ...", flush=True)
     PEER_MODELS.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [str(VENV_BIN / "rasa"), "train", "--config", str(DEFAULT_CONFIG), "--out", str(PEER_MODELS),

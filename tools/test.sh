@@ -11,7 +11,7 @@ step "Knowledge content is valid"
 $PY -m actions.store.loader --check
 
 step "Rasa data validation (domain, NLU data, rules, stories)"
-$PY -m scripts.validate
+$PY -m tools.validate
 
 step "Model (trained only when data, config or domain changed)"
 $PY -m scripts.launch train
@@ -20,5 +20,5 @@ model=$($PY -c 'from scripts.launch import model_path; print(model_path())')
 step "Conversation tests (tests/test_stories.yml)"
 $RASA test core --e2e --model "$model" --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories --quiet
 
-step "pytest: loader, stores (SQLite and PostgreSQL), actions, NLU setup, real servers over REST, web chat in chromium, Slack, rasa shell"
+step "pytest: loader, stores (SQLite and PostgreSQL), actions, NLU setup, real servers over REST, web chat in chromium, Slack, make shell"
 $PY -m pytest

@@ -1,0 +1,1 @@
+"""Developer tooling: validation, the test runner, evaluation, the peers and the bench (`python -m tools.<name>`)."""
