@@ -42,7 +42,6 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from actions import settings
-from actions.actions import TOPIC_INTENTS
 from actions.conversation import QUESTION_ACTIONS
 from actions.health_check import PRESSING
 from actions.store.conversations import Exchange, exchanges
@@ -56,35 +55,15 @@ from actions.store.models import (
     QuestionTally,
     Topic,
 )
-from actions.vocabulary import CHALLENGES, SECTORS, TOPIC_BUTTON_TITLES
+from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, QUESTION_INTENTS, ROLE_LABELS, SECTORS, TOPIC_BUTTON_TITLES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "results" / "report"
 
-# The eight knowledge intents and the topic of the store each answers from.
-KNOWLEDGE_TOPICS = {
-    "ask_definition": "definition",
-    "ask_key_principles": "key_principles",
-    "ask_good_practice": "good_practice",
-    "ask_benefits": "benefits",
-    "ask_challenges": "challenges",
-    "ask_health_inequalities": "health_inequalities",
-    "ask_case_study": "case_study",
-    "ask_sources": "references",
-}
-assert set(TOPIC_INTENTS.items()) <= set(KNOWLEDGE_TOPICS.items())
-QUESTION_INTENTS = CHALLENGES + tuple(KNOWLEDGE_TOPICS)
 ANSWER_ACTIONS = frozenset(QUESTION_ACTIONS.values())  # the advisor answered a message as a question
 FALLBACK = "nlu_fallback"
 PAYLOAD = re.compile(r"/\w+(\{.*\})?", re.DOTALL)  # a button payload such as /feedback_helpful
 NOT_KNOWN = "not known"
-ROLE_LABELS = {
-    "lead": "Lead or chair",
-    "manager": "Manager",
-    "practitioner": "Practitioner",
-    "funder": "Funder or commissioner",
-    "community_member": "Community member",
-}
 TEXT_LIMIT = 500  # characters of a not-understood message kept in the report
 GROUP_DISTANCE = 0.8  # cosine distance (average linkage) under which messages are grouped
 GROUP_EXAMPLES = 5
