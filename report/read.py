@@ -40,10 +40,9 @@ class StoreError(Exception):
     """A store cannot be read; the message says which and why, without its password."""
 
 
-
 def tracker_store_url() -> str:
     """The tracker store the Rasa server writes to: TRACKER_STORE_URL, or the launcher's default."""
-    from scripts.launch import defaults
+    from scripts.launch import defaults  # the launcher owns the servers' embedded defaults
 
     return normalise_url(os.environ.get("TRACKER_STORE_URL", "").strip() or defaults()["TRACKER_STORE_URL"])
 
