@@ -47,7 +47,7 @@ check-content: install
 ##         and the same figures as CSV; ARGS="--no-free-text" leaves out message and comment texts,
 ##         ARGS="--since 2025-01-01" starts the figures at a date
 report: install
-	$(PY) -m scripts.report $(ARGS)
+	$(PY) -m report $(ARGS)
 
 ## train: train a model only if data, config or domain changed since the last one
 train: install

@@ -26,36 +26,9 @@ from actions.common import (
 from actions.follow_ups import another_idea
 from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
 from actions.understanding import two_challenges
-from actions.vocabulary import CHALLENGES, DIMENSIONS, SECTOR_BUTTONS
+from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
 
 NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern ireland|belfast", re.IGNORECASE)
-TOPIC_INTENTS = {
-    "ask_definition": "definition",
-    "ask_key_principles": "key_principles",
-    "ask_good_practice": "good_practice",
-    "ask_benefits": "benefits",
-    "ask_health_inequalities": "health_inequalities",
-    "ask_case_study": "case_study",
-}
-FOLLOW_UPS = {
-    "ask_definition": ["ask_key_principles", "ask_benefits", "ask_challenges"],
-    "ask_key_principles": ["ask_good_practice", "ask_challenges"],
-    "ask_good_practice": ["ask_key_principles", "ask_challenges"],
-    "ask_benefits": ["ask_challenges", "ask_case_study"],
-    "ask_health_inequalities": ["ask_case_study", "ask_benefits"],
-    "ask_case_study": ["ask_health_inequalities", "ask_good_practice"],
-    "ask_sources": ["ask_key_principles", "ask_challenges"],
-}
-BUTTON_TITLES = {
-    "ask_definition": "What is partnership working?",
-    "ask_key_principles": "The key principles",
-    "ask_good_practice": "Principles for better partnerships",
-    "ask_benefits": "The benefits",
-    "ask_challenges": "Common challenges",
-    "ask_health_inequalities": "Health inequalities",
-    "ask_case_study": "The BCPP example",
-    "ask_sources": "Where this comes from",
-}
 
 
 def tailoring_would_change(knowledge: Knowledge, tracker: Tracker, challenge: str) -> bool:
@@ -140,7 +113,7 @@ class ActionMoreAdvice(Action):
             return []
         focus = resolve(knowledge, tracker.get_slot("focus"))
         if intent_of(tracker) != "skip_context" and isinstance(focus, TopicView):  # "tell me more" after a summary
-            buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(f"ask_{focus.id}", ["ask_challenges"])]
+            buttons = [{"title": FOLLOW_UP_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(f"ask_{focus.id}", ["ask_challenges"])]
             dispatcher.utter_message(text=topic_reply(knowledge, focus.id), buttons=buttons)
             return []
         if intent_of(tracker) != "skip_context" and isinstance(focus, PracticeView):
@@ -175,7 +148,7 @@ class ActionKnowledgeAnswer(Action):
         if intent == "ask_challenges":
             dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))
             return [SlotSet("last_options", [f"challenge:{p.id}" for p in knowledge.topics["challenges"].passages])]
-        buttons = [{"title": BUTTON_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(intent or "", [])]
+        buttons = [{"title": FOLLOW_UP_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(intent or "", [])]
         if intent == "ask_sources":
             # Right after an answer, "where's that from?" (or its Sources button) is about that answer;
             # "All my sources" ({"option": "all"}) lists every source.
@@ -186,10 +159,10 @@ class ActionKnowledgeAnswer(Action):
                 return []
             dispatcher.utter_message(text=sources_reply(knowledge), buttons=buttons)
             return []
-        if intent not in TOPIC_INTENTS:
+        if intent not in KNOWLEDGE_TOPICS:
             dispatcher.utter_message(response="utter_capabilities")
             return []
-        topic = knowledge.topics[TOPIC_INTENTS[intent]]
+        topic = knowledge.topics[KNOWLEDGE_TOPICS[intent]]
         dispatcher.utter_message(text=answers.topic_summary(topic), buttons=[answers.MORE_BUTTON] + buttons[:3])
         return [SlotSet("focus", f"topic:{topic.id}")]
 

@@ -22,7 +22,7 @@ MIN_CONTENT_WORDS = 2
 CONTEXT_ONLY_WORDS = 6
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
-from actions.vocabulary import CHALLENGES, TOPIC_BUTTON_TITLES
+from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
 
 EXAMPLES_REPLY = (
     "Sorry, I still don't understand, and I'd rather not guess. I'm best at problems in partnerships between "
@@ -162,7 +162,7 @@ class ActionRecordFeedback(Action):
 # A reply to "anything to add?" that is really a new question is answered, not stored.
 QUESTION_ACTIONS = {
     **{c: "action_challenge_advice" for c in CHALLENGES},
-    **{i: "action_knowledge_answer" for i in TOPIC_BUTTON_TITLES if i.startswith("ask_") and i not in ("ask_capabilities", "ask_summary")},
+    **{i: "action_knowledge_answer" for i in KNOWLEDGE_TOPICS},
     "ask_more": "action_more_advice",
     "ask_summary": "action_action_plan",
     "ask_practice_question": "action_practice_answer",

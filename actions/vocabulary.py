@@ -27,6 +27,15 @@ STAGES = {
     "ending": "partnerships that are ending",
 }
 
+# How the report names a role in its charts and tables.
+ROLE_LABELS = {
+    "lead": "Lead or chair",
+    "manager": "Manager",
+    "practitioner": "Practitioner",
+    "funder": "Funder or commissioner",
+    "community_member": "Community member",
+}
+
 # dimension -> {value: label}; the dimensions are also the slot names.
 DIMENSIONS = {"sector": SECTORS, "role": ROLES, "stage": STAGES}
 
@@ -60,17 +69,21 @@ NATIONS = {
     "northern_ireland": "Northern Ireland",
 }
 
-# Topics the store must hold; each answers one knowledge intent.
-REQUIRED_TOPICS = (
-    "definition",
-    "key_principles",
-    "good_practice",
-    "benefits",
-    "challenges",
-    "health_inequalities",
-    "case_study",
-    "references",
-)
+# The knowledge intents and the store topic each answers from: the topics the store must hold.
+KNOWLEDGE_TOPICS = {
+    "ask_definition": "definition",
+    "ask_key_principles": "key_principles",
+    "ask_good_practice": "good_practice",
+    "ask_benefits": "benefits",
+    "ask_challenges": "challenges",
+    "ask_health_inequalities": "health_inequalities",
+    "ask_case_study": "case_study",
+    "ask_sources": "references",
+}
+REQUIRED_TOPICS = tuple(KNOWLEDGE_TOPICS.values())
+
+# What counts as a question in the figures: the seven challenges and the eight knowledge topics.
+QUESTION_INTENTS = CHALLENGES + tuple(KNOWLEDGE_TOPICS)
 
 # How a topic is offered on a "Did you mean ...?" button.
 TOPIC_BUTTON_TITLES = {
@@ -93,6 +106,28 @@ TOPIC_BUTTON_TITLES = {
     "ask_capabilities": "What I can do",
     "ask_summary": "An action plan of our conversation",
     "delete_my_data": "Delete my data",  # asks to confirm first
+}
+
+# The buttons under a knowledge answer: the intents offered next, and their titles there
+# (shorter than TOPIC_BUTTON_TITLES, which must make sense without an answer above them).
+FOLLOW_UPS = {
+    "ask_definition": ["ask_key_principles", "ask_benefits", "ask_challenges"],
+    "ask_key_principles": ["ask_good_practice", "ask_challenges"],
+    "ask_good_practice": ["ask_key_principles", "ask_challenges"],
+    "ask_benefits": ["ask_challenges", "ask_case_study"],
+    "ask_health_inequalities": ["ask_case_study", "ask_benefits"],
+    "ask_case_study": ["ask_health_inequalities", "ask_good_practice"],
+    "ask_sources": ["ask_key_principles", "ask_challenges"],
+}
+FOLLOW_UP_TITLES = {
+    "ask_definition": "What is partnership working?",
+    "ask_key_principles": "The key principles",
+    "ask_good_practice": "Principles for better partnerships",
+    "ask_benefits": "The benefits",
+    "ask_challenges": "Common challenges",
+    "ask_health_inequalities": "Health inequalities",
+    "ask_case_study": "The BCPP example",
+    "ask_sources": "Where this comes from",
 }
 
 # Sector choices offered when asking once for context, with "Just tell me" five buttons in all

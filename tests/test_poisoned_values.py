@@ -96,7 +96,7 @@ async def test_purge_and_report_get_through_stored_bad_values(store_url: str, tm
 
     out = tmp_path / "report"
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.report", "--out", str(out), "--tracker-db", tracker_url, "--knowledge-db", store_url],
+        [sys.executable, "-m", "report", "--out", str(out), "--tracker-db", tracker_url, "--knowledge-db", store_url],
         cwd=ROOT, capture_output=True, text=True, timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -1,5 +1,5 @@
 """The insight report (issue 7): real conversations over the REST channel of the shared advisor,
-then the real `python -m scripts.report` command on its stores; the CSV figures are checked
+then the real `python -m report` command on its stores; the CSV figures are checked
 against what those conversations did, the privacy rules against every file written, and the
 page in headless chromium (charts loaded, text inert, axe-core's WCAG 2.2 AA audit)."""
 
@@ -24,8 +24,11 @@ from sqlalchemy.engine import URL
 
 from actions.store.db import make_engine, make_session_factory
 from actions.store.models import AdviceItem, Feedback, FeedbackItem, HealthCheckResult, HealthCheckScore, QuestionTally
-from actions.vocabulary import CHALLENGES
-from scripts import report
+from actions.vocabulary import CHALLENGES, QUESTION_INTENTS
+from report import figures, read
+from report.export import write_csv
+from report.groups import group_similar
+from report.page import build
 from tests.conftest import ROOT, RunningAdvisor, service_missing
 from tests.servers import advice_titles, rest_id, say, sender, texts
 from tests.test_web import AXE, BROWSER_ARGS, CHROMIUM, WCAG_22_AA
@@ -44,7 +47,7 @@ HEALTH_CHECK = {  # answers in the order the form asks them
 def run_report(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.report", "--out", str(out), *args],
+        [sys.executable, "-m", "report", "--out", str(out), *args],
         cwd=ROOT, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})},
         capture_output=True, text=True, timeout=180,
     )
@@ -142,7 +145,7 @@ def conversations(advisor: RunningAdvisor) -> Conversations:
     if offered:  # "Did you mean ...?": the person picks the first topic offered
         done.chosen_after_fallback = offered[0][1:]
         turn(c, offered[0])
-        if done.chosen_after_fallback in report.QUESTION_INTENTS:
+        if done.chosen_after_fallback in QUESTION_INTENTS:
             done.asked(done.chosen_after_fallback)
     assert turn(c, SIMILAR[1]).startswith(CLARIFIED)
     turn(c, "/something_else")
@@ -171,7 +174,7 @@ def full_report(advisor: RunningAdvisor, conversations: Conversations, tmp_path_
 def test_question_figures_are_what_the_conversations_asked(full_report: Path, conversations: Conversations) -> None:
     expected = conversations.per_intent()
     topics = by(read_csv(full_report / "questions_by_topic.csv"), "topic_id")
-    assert list(topics) == list(report.QUESTION_INTENTS)  # every challenge and topic, even at 0
+    assert list(topics) == list(QUESTION_INTENTS)  # every challenge and topic, even at 0
     assert {i: int(r["questions"]) for i, r in topics.items() if int(r["questions"])} == expected
     assert topics["challenge_funding"]["title"] == "Funding" and topics["challenge_funding"]["kind"] == "challenge"
     assert topics["ask_key_principles"]["kind"] == "knowledge topic"
@@ -179,7 +182,7 @@ def test_question_figures_are_what_the_conversations_asked(full_report: Path, co
     assert sum(int(r["questions"]) for r in topics.values()) == sum(expected.values())
 
     weeks = read_csv(full_report / "questions_by_week.csv")
-    this_week = {report.week_of(conversations.since.date()), report.week_of(datetime.now(timezone.utc).date())}
+    this_week = {figures.week_of(conversations.since.date()), figures.week_of(datetime.now(timezone.utc).date())}
     assert {r["week_starting"] for r in weeks} <= {w.isoformat() for w in this_week}
     assert sum(int(r["questions"]) for r in weeks) == sum(expected.values())
 
@@ -304,7 +307,7 @@ def test_tallies_of_purged_conversations_are_added_to_the_figures(advisor: Runni
     result = run_report(tmp_path / "all", *stores)  # without --since, the older tally counts too, in its own week
     assert result.returncode == 0, result.stderr
     weeks = by(read_csv(tmp_path / "all" / "questions_by_week.csv"), "week_starting", "topic_id")
-    assert weeks[(report.week_of(long_ago).isoformat(), "challenge_time")]["questions"] == "7"
+    assert weeks[(figures.week_of(long_ago).isoformat(), "challenge_time")]["questions"] == "7"
     context = by(read_csv(tmp_path / "all" / "questions_by_sector_role.csv"), "sector", "role", "topic_id")
     assert context[("housing", "manager", "challenge_time")]["questions"] == "7"
 
@@ -369,7 +372,7 @@ def test_fresh_install_gets_an_empty_report_and_no_database_is_created(tmp_path:
     assert "No questions yet" in page and "No health checks completed yet" in page and "No feedback yet" in page
     assert "There is no tracker store yet" in page
     header = read_csv(tmp_path / "out" / "questions_by_topic.csv")
-    assert [r["questions"] for r in header] == ["0"] * len(report.QUESTION_INTENTS)
+    assert [r["questions"] for r in header] == ["0"] * len(QUESTION_INTENTS)
     assert read_csv(tmp_path / "out" / "feedback_by_advice_item.csv") == []
 
 
@@ -384,7 +387,7 @@ def test_an_unreachable_store_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_stores_are_opened_read_only(store_url: str) -> None:
     make_engine(store_url).dispose()  # the tables
-    engine = report.open_read_only(store_url, "knowledge store")
+    engine = read.open_read_only(store_url, "knowledge store")
     with pytest.raises(Exception, match="(?i)read.only|readonly|attempt to write"):
         with engine.begin() as connection:
             connection.execute(QuestionTally.__table__.insert().values(day=date.today(), intent="x", sector="", role="", count=1))
@@ -417,22 +420,33 @@ def test_similar_messages_are_grouped_largest_first() -> None:
         "can you book a room for me", "what's the weather today", "book me a meeting room please", "book a room",
         "weather tomorrow?", "our chair keeps changing", "the chair changes every month", "asdf",
     ]
-    groups = [[texts_[i] for i in g] for g in report.group_similar(texts_)]
+    groups = [[texts_[i] for i in g] for g in group_similar(texts_)]
     assert groups[0] == ["can you book a room for me", "book me a meeting room please", "book a room"]
     assert ["what's the weather today", "weather tomorrow?"] in groups
     assert ["our chair keeps changing", "the chair changes every month"] in groups
     assert ["asdf"] in groups
-    assert report.group_similar(["only one"]) == [[0]] and report.group_similar([]) == []
-    assert report.group_similar(["the", "a", "and"])  # stop words only: grouped by characters
+    assert group_similar(["only one"]) == [[0]] and group_similar([]) == []
+    assert group_similar(["the", "a", "and"])  # stop words only: grouped by characters
 
 
 def test_html_escapes_everything_and_csv_defuses_formulas(tmp_path: Path) -> None:
-    data = report.Data(tracker_found=True, knowledge_found=True)
+    data = read.Data(tracker_found=True, knowledge_found=True)
     texts_ = ('<script>alert("x")</script>', '=HYPERLINK("http://evil")', "PK\x03\x04\x00\x1b[31m\ud800 binary")
-    data.not_understood = [report.NotUnderstood(report.clean(t), date.today(), None, None) for t in texts_]
-    page = report.build(data, free_text=True, since=None, now=datetime.now(timezone.utc))
-    assert "<script" not in page.html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page.html
-    assert "=HYPERLINK(&quot;http://evil&quot;)" in page.html and 'href="http' not in page.html
-    [table] = [t for t in page.tables if t.name == "not_understood"]
-    messages = [row["message"] for row in read_csv(report.write_csv(table, tmp_path))]
+    data.not_understood = [read.NotUnderstood(read.clean(t), date.today(), None, None) for t in texts_]
+    # A comment and a title (content is edited by people too) reach the page by other paths.
+    data.advice = {"a1": ("<i>Meet</i> less", "challenge_time")}
+    data.votes = [read.Vote(datetime.now(timezone.utc), "challenge_time", False, "<script>bad()</script> & more", ["a1"])]
+    rendered = build(data, free_text=True, since=None, now=datetime.now(timezone.utc))
+    assert "<script" not in rendered.html and "<i>" not in rendered.html  # Jinja2 autoescape
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in rendered.html
+    assert "&lt;script&gt;bad()&lt;/script&gt; &amp; more" in rendered.html and "&lt;i&gt;Meet&lt;/i&gt; less" in rendered.html
+    assert "=HYPERLINK(&#34;http://evil&#34;)" in rendered.html and 'href="http' not in rendered.html
+    [table] = [t for t in rendered.tables if t.name == "not_understood"]
+    messages = [row["message"] for row in read_csv(write_csv(table, tmp_path))]
     assert sorted(messages) == ["'=HYPERLINK(\"http://evil\")", '<script>alert("x")</script>', "PK[31m? binary"]  # no formula, no NUL
+
+
+def test_page_is_one_file_with_its_stylesheet_inlined() -> None:
+    rendered = build(read.Data(), free_text=True, since=None, now=datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc))
+    assert '"Segoe UI"' in rendered.html and "<link" not in rendered.html  # the CSS as written, not escaped
+    assert "Generated 2025-01-02 03:04 UTC" in rendered.html and "No questions yet" in rendered.html
