@@ -315,8 +315,8 @@ def test_export_writes_the_store_back_as_content_that_loads_the_same(store_url: 
 
 
 def readme_advice_example() -> dict:
-    """The advice item the README shows how to add (one challenge, tagged for a sector)."""
-    readme = (CONTENT_DIR.parent.parent / "README.md").read_text(encoding="utf-8")
+    """The advice item docs/content.md (linked from the README) shows how to add (one challenge, tagged for a sector)."""
+    readme = (CONTENT_DIR.parent.parent / "docs" / "content.md").read_text(encoding="utf-8")
     section = readme.split("Add an advice item for one challenge, tagged for a sector:", 1)[1]
     [item] = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
     return item
