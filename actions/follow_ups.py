@@ -195,6 +195,17 @@ def short_follow_up(text: str) -> str | None:
     return next((intent for pattern, intent in SHORT_FOLLOW_UPS if pattern.search(cleaned)), None)
 
 
+# "and how do we go about setting one up", "how do we find out what ours says": a how-question
+# that points back with a pronoun is about the answer just given, whatever else it matches.
+POINTS_BACK = re.compile(r"\b(?:it|that|this|one|ones|ours|theirs|them|those)\b")
+
+
+def about_the_last_answer(text: str) -> bool:
+    cleaned = (text or "").lower().strip()
+    leading = LEADING_FOLLOW_UP.match(cleaned)
+    return bool(leading and leading.group(1) == "how" and len(cleaned.split()) <= LEADING_WORDS and POINTS_BACK.search(cleaned))
+
+
 def principle_meaning(knowledge: Knowledge, term: str) -> tuple[str, list[AdviceView]] | None:
     """A principle the term names ("openness"), with the advice items that rest on it."""
     wanted = set(content_words(term))
@@ -368,7 +379,7 @@ class ActionPracticeAnswer(Action):
         text = tracker.latest_message.get("text") or ""
         found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD) or retrieve(knowledge, text)
         focus = resolve(knowledge, tracker.get_slot("focus"))
-        if found and focus is not None and key_of(found[0][0]) == key_of(focus):
+        if focus is not None and ((found and key_of(found[0][0]) == key_of(focus)) or about_the_last_answer(text)):
             # Asking again about the answer just given ("and how do we go about setting one up?")
             # wants the next level down, not the same answer twice.
             return ActionFollowUp.follow_up(dispatcher, focus, "ask_how") + focus_events(focus)
