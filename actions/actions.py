@@ -23,7 +23,7 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.follow_ups import another_idea, retrieve, show
+from actions.follow_ups import ActionFollowUp, another_idea, focus_events, retrieve, short_follow_up, show
 from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
 from actions.understanding import two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
@@ -102,6 +102,13 @@ class ActionChallengeAdvice(Action):
         if pair:
             return answer_two(dispatcher, tracker, knowledge, pair)
         intent = intent_of(tracker)
+        focus = resolve(knowledge, tracker.get_slot("focus"))
+        follow_up = short_follow_up(tracker.latest_message.get("text") or "")
+        if follow_up and isinstance(focus, AdviceView) and focus.challenge_id == intent:
+            # "why does trust take so much time?" right after advice on time: a question about that advice.
+            if follow_up == "ask_more":
+                return [FollowupAction("action_more_advice")]
+            return ActionFollowUp.follow_up(dispatcher, focus, follow_up) + focus_events(focus)
         challenge = intent if intent in CHALLENGES else tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:
             dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))

@@ -25,8 +25,9 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
         dimension, value = entity.get("entity"), entity.get("value")
         if dimension not in DIMENSIONS or known_context(dimension, value) is None or dimension in found:
             continue
-        before = text[: entity.get("start", 0)]
-        clause = CLAUSE_BREAK.split(before)[-1] if before else ""
+        # Up to the entity's end: the first person may be the entity itself ("I manage ...").
+        upto = text[: entity.get("end", entity.get("start", 0))]
+        clause = CLAUSE_BREAK.split(upto)[-1] if upto else ""
         if FIRST_PERSON.search(clause or ""):
             found[dimension] = value
     return found

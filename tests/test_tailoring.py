@@ -50,6 +50,11 @@ async def test_context_in_a_problem_description_is_used_only_when_about_the_pers
     partner = {"text": "the council never tells us anything",
                "entities": [{"entity": "sector", "value": "local_government", "start": 4, "end": 11}]}
     assert context_from_message(partner) == {}
+    # The first person can be the context phrase itself ("I manage" is a role).
+    manager = {"text": "hiya, I manage a small charity", "entities": [
+        {"entity": "role", "value": "manager", "start": 6, "end": 14},
+        {"entity": "sector", "value": "voluntary_community", "start": 23, "end": 30}]}
+    assert context_from_message(manager) == {"role": "manager", "sector": "voluntary_community"}
 
     tracker = make_tracker("challenge_communication", text=pharmacist["text"], entities=pharmacist["entities"])
     messages, events = await run(ActionChallengeAdvice(), tracker, domain)
