@@ -5,7 +5,7 @@ message rarely shows clearly in its ranking (measured with the earlier DIET pipe
 tests/heldout/two_problems.yml: the ranking rule found both problems in 35% of messages). Splitting the message into clauses and
 classifying each with a small word+character TF-IDF model trained on the same challenge
 examples finds far more (scripts/evaluate.py prints both). The model trains in well under a
-second from data/nlu/challenges.yml when the action server starts (scripts/action_server.py).
+second from data/nlu/challenges.yml when the action server starts (server/action_server.py).
 """
 
 from __future__ import annotations

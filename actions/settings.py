@@ -31,7 +31,7 @@ def knowledge_db_url() -> str:
 def tracker_store_url() -> str:
     """SQLAlchemy URL of Rasa's SQL tracker store (conversations), as endpoints.yml gets it.
 
-    The launcher gives Rasa the same default (scripts/launch.py); the retention purge reads it here.
+    The launcher gives Rasa the same default (server/launch.py); the retention purge reads it here.
     """
     url = os.environ.get("TRACKER_STORE_URL", "").strip()
     if not url:
@@ -98,7 +98,7 @@ def pending_records_file() -> Path:
     return Path(os.environ.get("PENDING_RECORDS_FILE", PROJECT_ROOT / "var" / "pending-records.jsonl"))
 
 
-DEFAULT_RASA_PORT = 5005  # where the launcher (scripts/launch.py) serves unless told otherwise
+DEFAULT_RASA_PORT = 5005  # where the launcher (server/launch.py) serves unless told otherwise
 ORIGIN_FORM = r"^https?://[^/\s?#@]+$"  # scheme://host[:port], nothing more
 
 

@@ -6,7 +6,7 @@ body; and answers a body that is not an object, or a `message` that is not a str
 500 or with 200 and nothing (the failure logged with the text). Here:
 
 - every request needs `Authorization: Bearer <REST_TOKEN>` (compared in constant time); the
-  channel is opened only when REST_TOKEN is set (scripts/launch.py leaves it out otherwise);
+  channel is opened only when REST_TOKEN is set (server/launch.py leaves it out otherwise);
 - the body must be a JSON object with a `sender` (1 to 128 printable characters) and a
   `message` (a string of at most 50,000 characters); `metadata`, if any, an object of at most
   4 KB. Anything else gets a 400 (or 413 when too large) that says what is wrong, and nothing
@@ -48,7 +48,7 @@ def rest_token() -> str:
         raise InvalidConfigException(
             f"The REST channel needs REST_TOKEN, a random string of at least {MIN_TOKEN_CHARS} characters "
             "(clients send it as 'Authorization: Bearer <token>'). Leave the channel out of the "
-            "credentials file to run without REST (scripts/launch.py does when REST_TOKEN is unset)."
+            "credentials file to run without REST (server/launch.py does when REST_TOKEN is unset)."
         )
     return token
 

@@ -78,7 +78,7 @@ class DeliveriesInRedis:
         self.seconds = seconds
 
     def _client(self) -> Any:
-        from scripts.async_redis import async_redis  # on the event loop, never blocking it
+        from server.async_redis import async_redis  # on the event loop, never blocking it
 
         return async_redis(self.blocking_client)
 

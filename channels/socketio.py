@@ -99,7 +99,7 @@ class SessionSigner:
         if len(secret) < 16:
             raise InvalidConfigException(
                 "WEBCHAT_SESSION_SECRET must be set to a random string of at least 16 characters "
-                "(scripts/launch.py generates one into var/ when it is not set)."
+                "(server/launch.py generates one into var/ when it is not set)."
             )
         self._key = secret.encode()
 

@@ -1,4 +1,4 @@
-"""Long conversations with and without the Rasa server's flat-turn seams (scripts/rasa_server.py,
+"""Long conversations with and without the Rasa server's flat-turn seams (server/rasa_server.py,
 issue 17): the same predictions, the same replies and the same stored events, turn after turn.
 
 One Rasa agent runs in this process on the trained model, with the real action server and a
@@ -70,7 +70,7 @@ def check_states_against_rasas(saved: dict) -> dict:
     from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from scripts.rasa_server import STATES_WINDOW
+    from server.rasa_server import STATES_WINDOW
 
     windowed, counted = TrackerFeaturizer._create_states, DialogueStateTracker.applied_events
     rasas_states = saved[(TrackerFeaturizer, "_create_states")].__func__
@@ -190,7 +190,7 @@ def test_the_window_holds_every_rule_and_the_memoization_history() -> None:
     from rasa.core.policies.memoization import MemoizationPolicy
     from rasa.core.policies.rule_policy import RulePolicy
 
-    from scripts.rasa_server import STATES_WINDOW
+    from server.rasa_server import STATES_WINDOW
 
     agent = Agent.load(str(launch.train()))
     policies = [node.uses for node in agent.processor.model_metadata.predict_schema.nodes.values()]

@@ -136,7 +136,7 @@ def test_make_shell_listens_on_loopback_starts_quietly_and_stops_when_its_termin
 
         tree = process_tree(terminal.pid)  # make, the launcher, the action server, rasa shell
         servers = {pid: command_of(pid) for pid in tree}
-        assert sum("scripts.rasa_server shell" in c or "scripts.action_server" in c for c in servers.values()) == 2, servers
+        assert sum("server.rasa_server shell" in c or "server.action_server" in c for c in servers.values()) == 2, servers
         terminal.ptyproc.fileobj.close()  # the terminal window closes: no signal from us, only the hang-up
 
         def all_gone() -> bool:

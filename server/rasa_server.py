@@ -13,8 +13,8 @@ SQL tracker store keeping the tracker it saved for the conversation's next turn;
 period in the replies that state it. Slots filled from entities and payloads keep only the
 values the domain lists for them.
 
-    python -m scripts.rasa_server run --model ... --endpoints endpoints.yml ...
-    python -m scripts.rasa_server shell --model ...
+    python -m server.rasa_server run --model ... --endpoints endpoints.yml ...
+    python -m server.rasa_server shell --model ...
 
 Stock Rasa 3.6 logs a refused connection, a 5xx or a timeout of the action server and
 then carries on with nothing said to the person (the remote action counts as run), and
@@ -852,7 +852,7 @@ async def change_ticket_lock(store: Any, conversation_id: str, change: Any) -> A
     from rasa.core.lock import TicketLock
     from rasa.core.lock_store import LockError
 
-    from scripts.async_redis import async_redis
+    from server.async_redis import async_redis
 
     client = async_redis(store.red)
     key = store.key_prefix + conversation_id
@@ -902,7 +902,7 @@ def install_atomic_redis_locks() -> None:
     from rasa.core.lock import TicketLock
     from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 
-    from scripts.async_redis import async_redis
+    from server.async_redis import async_redis
 
     if getattr(RedisLockStore, "atomic_tickets", False):
         return
