@@ -35,7 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts import launch, peers
+from scripts import peers
+from server import launch
 
 RESULTS = launch.ROOT / "results" / "bench"
 TURN_TIMEOUT = 30.0  # seconds: a turn that takes longer counts as an error

@@ -154,7 +154,7 @@ def test_the_action_server_builds_the_two_problem_model_before_serving(monkeypat
     import rasa_sdk.__main__
 
     from actions.clauses import challenges_by_clause, clause_model
-    from scripts import action_server
+    from server import action_server
 
     serving_started_with = []
     monkeypatch.setattr(rasa_sdk.__main__, "main", lambda: serving_started_with.append(clause_model.cache_info().currsize))

@@ -16,7 +16,7 @@ import numpy
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered
 
-from scripts import launch
+from server import launch
 from scripts.bench import long_conversation
 from tests.servers import Processes, free_port, server_env
 
@@ -147,7 +147,7 @@ def test_long_conversations_get_the_same_predictions_and_replies_with_the_seams(
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
-    from scripts import rasa_server
+    from server import rasa_server
 
     action_url, env, workdir = action_server
     model = launch.train()

@@ -37,7 +37,7 @@ from actions.store.db import make_engine, make_session_factory
 from actions.store.loader import load
 from actions.store.models import Base, Feedback, FeedbackItem, HealthCheckResult, HealthCheckScore, PurgePending
 from actions.store.records import Recorder, conversation_key
-from scripts import launch
+from server import launch
 from server.rasa_server import REDACTED, delete_conversation, deletion_confirmed, install_log_redaction
 from tests.conftest import CONTENT_DIR, ROOT, RunningAdvisor, free_port, make_tracker, run_action
 from tests.servers import Processes, postgres_schema, redis_address, rest_id, say, sender, server_env, texts

@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 
 from actions.replies import UNAVAILABLE_REPLY
 from actions.store.loader import load
-from scripts import launch
+from server import launch
 from tests.conftest import CONTENT_DIR, ROOT, free_port
 from tests.servers import (
     BAD_INPUTS,

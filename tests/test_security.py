@@ -24,7 +24,7 @@ import jwt
 import pytest
 import yaml
 
-from scripts import launch
+from server import launch
 from server.rasa_server import api_arguments
 from server.rasa_server import main as rasa_server_main
 from tests.conftest import ROOT, TEST_REST_TOKEN, RunningAdvisor, free_port

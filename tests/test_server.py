@@ -274,7 +274,7 @@ def test_make_run_stops_both_servers_when_its_terminal_closes_or_it_is_killed(ad
     import subprocess
     import time
 
-    from scripts import launch
+    from server import launch
     from tests.conftest import ROOT, free_port
 
     env = {k: v for k, v in advisor.env.items() if not k.startswith("SLACK_")}

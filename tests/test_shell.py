@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pexpect
 
-from scripts import launch
+from server import launch
 from tests.conftest import ROOT, RunningAdvisor, free_port
 from tests.servers import listening_addresses, wait_until
 
