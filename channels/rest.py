@@ -24,7 +24,6 @@ import asyncio
 import hmac
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -34,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions import settings
 from channels.inputs import Problem, message_problem
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ MIN_TOKEN_CHARS = 16
 
 def rest_token() -> str:
     """REST_TOKEN, checked: the channel never runs open."""
-    token = os.environ.get("REST_TOKEN", "").strip()
+    token = settings.rest_token()
     if len(token) < MIN_TOKEN_CHARS:
         raise InvalidConfigException(
             f"The REST channel needs REST_TOKEN, a random string of at least {MIN_TOKEN_CHARS} characters "

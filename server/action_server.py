@@ -22,17 +22,18 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import sys
 import zlib
 from typing import Any
+
+from actions import settings
 
 MIN_TOKEN_CHARS = 16
 OPEN_PATHS = frozenset({"/health"})  # for load balancers and the launcher's readiness check
 
 
 def action_server_token() -> str:
-    token = os.environ.get("ACTION_SERVER_TOKEN", "").strip()
+    token = settings.action_server_token()
     if len(token) < MIN_TOKEN_CHARS:
         sys.exit(
             f"ACTION_SERVER_TOKEN must be set to a random string of at least {MIN_TOKEN_CHARS} characters, the same "

@@ -38,7 +38,7 @@ from actions.store.loader import load
 from actions.store.models import Base, Feedback, FeedbackItem, HealthCheckResult, HealthCheckScore, PurgePending
 from actions.store.records import Recorder, conversation_key
 from server import launch
-from server.rasa_server import REDACTED, delete_conversation, deletion_confirmed, install_log_redaction
+from server.seams.privacy import REDACTED, delete_conversation, deletion_confirmed, install_log_redaction
 from tests.conftest import CONTENT_DIR, ROOT, RunningAdvisor, free_port, make_tracker, run_action
 from tests.servers import Processes, postgres_schema, redis_address, rest_id, say, sender, server_env, texts
 
@@ -582,7 +582,7 @@ def test_traces_and_warnings_at_info_and_above_carry_no_text_or_sender_id(monkey
 
     import rasa.utils.log_utils as log_utils
     from rasa.core.lock_store import LockError
-    from server.rasa_server import install_log_scrubbing, note_turn_values
+    from server.seams.privacy import install_log_scrubbing, note_turn_values
 
     saved = structlog.get_config()
     monkeypatch.setattr(log_utils, "_anonymizer", log_utils._anonymizer)
