@@ -91,7 +91,7 @@ def test_the_servers_faster_tracker_store_reads_and_writes_what_rasas_own_does(s
 
     from server.seams.tracker_store import install_fast_sql_tracker_store
 
-    names = ("_retrieve", "_additional_events", "save", "core_statements")
+    names = ("_retrieve", "_additional_events", "save")
     rasas = {name: SQLTrackerStore.__dict__.get(name) for name in names}
     turns = [
         [Action("action_session_start", timestamp=MONDAY), SessionStarted(timestamp=MONDAY + 1), Action("action_listen", timestamp=MONDAY + 2)],

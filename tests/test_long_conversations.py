@@ -47,7 +47,7 @@ def seams() -> dict:
     from rasa.shared.core.trackers import DialogueStateTracker
 
     names = {
-        SQLTrackerStore: ("_retrieve", "_additional_events", "save", "core_statements"),
+        SQLTrackerStore: ("_retrieve", "_additional_events", "save"),
         TrackerFeaturizer: ("_create_states",),
         DialogueStateTracker: ("applied_events", "copy"),
         RemoteAction: ("_action_call_format",),
