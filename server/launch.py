@@ -51,7 +51,7 @@ def defaults(action_port: int = DEFAULT_ACTION_PORT) -> dict[str, str]:
         "REDIS_PORT": "6379",
         "REDIS_PASSWORD": "",
         "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback unless told otherwise
-        "ACTION_TIMEOUT_SECONDS": "10",  # Rasa's own is a fixed 300 s (server/rasa_server.py)
+        "ACTION_TIMEOUT_SECONDS": "10",  # Rasa's own is a fixed 300 s (server/seams/reliability.py)
     }
 
 

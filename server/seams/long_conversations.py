@@ -41,21 +41,13 @@ def _event_mark(event: Any) -> tuple:
 
 
 def install_windowed_dialogue_states() -> None:
-    """Policies featurise only the conversation's latest dialogue states, counted once (idempotent).
+    """Policies featurise only the conversation's latest dialogue states, counted once.
 
-    For every prediction Rasa turned the whole conversation into dialogue states again (replaying
-    every event and building a state for each action), and RulePolicy then matched its rules
-    against all of them: the biggest part of the growth of a turn's cost with the length of the
-    conversation (a quarter of the Rasa server's time at turn 250 here). Each conversation's
-    states are now counted on from where the last prediction stopped (the tracker as it stood
-    there is kept, as Domain.states_for_tracker_history keeps it while counting), and only the
-    last STATES_WINDOW states go to the policies. That changes no prediction: MemoizationPolicy
-    looks at the last max_history states, and RulePolicy compares each rule with as many of the
-    latest states as the rule has (one more state would only tell whether the conversation starts
-    there, which it does not once it is longer than the window). The count restarts from the
-    beginning when the conversation's applied events are not the ones counted before plus new
-    ones (a new session, a restart, a rewind, a deleted conversation). Trackers of training
-    (their own classes) are featurised as before."""
+    Rasa turned the whole conversation into states again for every prediction. States are now
+    counted on from where the last prediction stopped and only the last STATES_WINDOW go to the
+    policies: no prediction changes (MemoizationPolicy looks at max_history states, RulePolicy at
+    as many as a rule has). The count restarts when the applied events are not the ones counted
+    before plus new ones (a new session, a restart, a rewind); training trackers are as before."""
     from collections import OrderedDict
 
     from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
@@ -134,15 +126,11 @@ def install_windowed_dialogue_states() -> None:
 
 
 def install_incremental_applied_events() -> None:
-    """A tracker's applied events counted on from where they were last counted (idempotent).
+    """A tracker's applied events counted on from where they were last counted.
 
-    DialogueStateTracker.applied_events walks every event of the conversation (with an ABC
-    isinstance test for each) and Rasa asks for it several times per prediction: a tenth of the
-    Rasa server's time at turn 250 here, once the states were windowed. The same walk now goes on
-    from the events counted last time on the same tracker, when only events were added since and
-    none of them names a loop not named before (Rasa collects the loop names over all events
-    first, so a new one can change how earlier events count: then, and whenever the tracker's
-    events were replaced or changed otherwise, all are counted again, as Rasa does)."""
+    DialogueStateTracker.applied_events walks every event, several times per prediction. The walk
+    goes on from the last count when only events were added and none names a new loop (a new loop
+    name can change how earlier events count: then all are counted again, as Rasa does)."""
     import itertools
 
     from rasa.shared.core.events import ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted, UserUttered, UserUtteranceReverted

@@ -24,7 +24,9 @@ MAX_MESSAGE_CHARS = 2000
 
 
 def install_never_silent_guard() -> None:
-    """Wrap RemoteAction.run once per process (idempotent)."""
+    """Apologise instead of staying silent when an action call is refused, fails (5xx) or takes
+    longer than ACTION_TIMEOUT_SECONDS: stock Rasa logs it, says nothing to the person, and waits
+    up to a fixed 300 s. An HTTP 400 still becomes Rasa's ActionExecutionRejection."""
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
     from rasa.shared.core.events import BotUttered
     from rasa.shared.exceptions import RasaException
@@ -68,15 +70,12 @@ def install_message_length_cap() -> None:
 
 
 def install_turn_admission() -> None:
-    """Work on at most CONCURRENT_TURNS turns at once; later ones wait their turn (idempotent).
+    """Work on at most CONCURRENT_TURNS turns at once; later ones wait, first come first served.
 
-    One Rasa process interleaves every turn it has started at each await (an action call, a
-    tracker read): under load a turn that needs three predictions and two action calls, such
-    as starting the health check, went round the queue five times and took 0.73 s at 50
-    conversations at once while a greeting took 0.12 s. Admitting a few turns at a time,
-    first come first served, keeps the CPU busy while one waits for the action server, and
-    each admitted turn finishes in its own few milliseconds. Messages of one conversation
-    already wait for each other in Rasa's lock before reaching this."""
+    One process interleaves every started turn at each await, so under load a turn of several
+    predictions and action calls went round the queue again and again. A few at a time keeps the
+    CPU busy while one waits for the action server. One conversation's messages already queue in
+    Rasa's lock before reaching this."""
     from rasa.core.processor import MessageProcessor
 
     def wrap(original: Any) -> Any:

@@ -15,15 +15,11 @@ from server.seams import wrap_once
 
 
 def install_cached_action_response_validation() -> None:
-    """Validate action server responses with validators built once (idempotent).
+    """Validate action server responses with validators built once.
 
-    Rasa checks every response with jsonschema.validate(), which also re-checks the large
-    events schema itself: 15 ms of each custom-action turn here, against 0.4 ms with a
-    validator built once. Each event must match exactly one of the schema's 23 event kinds
-    ("oneOf"), and the kinds differ by their "event" name, so each event is checked against
-    the one kind it names only: the same verdict (tests/test_server.py compares them) at a
-    tenth of the cost. An invalid response still goes through Rasa's own method, so it fails
-    exactly as before."""
+    Rasa's jsonschema.validate() re-checks the large events schema on every response; here each
+    event is checked only against the one event kind it names (same verdict, tests/test_server.py
+    compares them). An invalid response still goes through Rasa's own method and fails as before."""
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
 
@@ -65,14 +61,11 @@ def response_validator(schema: dict[str, Any], validator_for: Any) -> Any:
 
 
 def install_sqlite_write_ahead_log() -> None:
-    """SQLite tracker stores: WAL mode, synchronous=NORMAL, and connections kept open (idempotent).
+    """SQLite tracker stores: WAL mode, synchronous=NORMAL, and connections kept open.
 
-    The default rollback journal syncs to disk twice per saved turn (4 ms here) and locks
-    out readers while it writes; WAL syncs at checkpoints and lets `make report` and
-    `make purge` read a live store. A committed turn survives a crash of the server; only
-    a power cut can lose the last few. SQLAlchemy 1.4 gives SQLite files a NullPool, so
-    Rasa opened and closed a connection per read and per save, and each close of the last
-    connection checkpoints the log (another 4 ms): a pool keeps them open."""
+    The rollback journal syncs twice per saved turn and locks out readers; WAL lets `make report`
+    and `make purge` read a live store. SQLAlchemy gives SQLite files a NullPool, whose every close
+    checkpoints the log: a pool keeps connections open. Only a power cut can lose the last turns."""
     from rasa.core import tracker_store
     from sqlalchemy import event
     from sqlalchemy.engine import Engine, make_url
@@ -105,11 +98,8 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 def install_spacy_without_ner() -> None:
-    """Load the spaCy pipeline without its named-entity recogniser (idempotent).
-
-    Nothing in the NLU pipeline reads spaCy's entities (sector, role and stage come from
-    lookup tables; the intent classifier uses lemmas, which the tagger gives), yet NER took
-    about 1 ms of each message here. Rasa already leaves out the parser the same way."""
+    """Load the spaCy pipeline without its named-entity recogniser: nothing reads spaCy's
+    entities (lookup tables give sector, role and stage; the intent classifier uses lemmas)."""
     from rasa.nlu.utils.spacy_utils import SpacyNLP
 
     def wrap(original: Any) -> Any:
@@ -125,12 +115,10 @@ def install_spacy_without_ner() -> None:
 
 
 def install_event_type_cache() -> None:
-    """Look up event classes by type name in a dict (idempotent).
+    """Look up event classes by type name in a dict.
 
-    Rasa finds the class of every stored event by walking all subclasses of Event and asking
-    `inspect.isabstract` of each, for each event it reads: 5 % of the Rasa server's time
-    under load here, since every turn reads the conversation's events back. The same search
-    runs again on a miss, so classes defined later are still found."""
+    Rasa walks every subclass of Event (with inspect.isabstract) for each stored event it reads;
+    a miss searches again, so classes defined later are still found."""
     from rasa.shared.core.events import Event
     from rasa.shared.utils.common import all_subclasses
 
@@ -169,11 +157,10 @@ class _KeptSession:
 
 
 def install_kept_alive_endpoint_sessions() -> None:
-    """Reuse one HTTP session (and its connections) per endpoint, e.g. the action server (idempotent).
+    """Reuse one HTTP session (and its connections) per endpoint, e.g. the action server.
 
-    Rasa opens a new aiohttp session, and so a new TCP connection, for every action call and
-    closes it afterwards: 5 % of the Rasa server's time under load here. The session is made
-    as Rasa makes it (headers, basic auth, timeout), once per event loop."""
+    Rasa opens and closes an aiohttp session, a TCP connection, for every action call. The session
+    is made as Rasa makes it (headers, basic auth, timeout), once per event loop."""
     import aiohttp
     import ujson  # Sanic's own JSON library
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
@@ -187,7 +174,7 @@ def install_kept_alive_endpoint_sessions() -> None:
                 kept = aiohttp.ClientSession(
                     headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                     connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS),
-                    json_serialize=ujson.dumps,  # the tracker sent with each action call: 3x faster than json
+                    json_serialize=ujson.dumps,  # the tracker sent with each action call: faster than json
                 )
                 self._kept_session = kept
             return _KeptSession(kept)
@@ -198,12 +185,10 @@ def install_kept_alive_endpoint_sessions() -> None:
 
 
 def install_sequential_graph_runner() -> None:
-    """Run the model's graph (NLU, then policies) by plain recursion instead of dask (idempotent).
+    """Run the model's graph (NLU, then policies) by plain recursion instead of dask.
 
-    Rasa hands every parse and every prediction to dask's synchronous scheduler, which
-    re-derives the task order each time: 8 % of the Rasa server's time under load here, for
-    graphs of about ten nodes. Each node still runs once, after the nodes it needs, with the
-    same inputs; results and errors are as before."""
+    dask's synchronous scheduler re-derives the task order of a ten-node graph on every parse and
+    prediction. Each node still runs once, after the nodes it needs; results and errors as before."""
     from rasa.engine.exceptions import GraphRunError
     from rasa.engine.runner.dask import DaskGraphRunner
 
