@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from actions.settings import DEFAULT_RASA_PORT, DEFAULT_TRACKER_DB, local_origins, secret_in_file
+from actions.settings import DEFAULT_ACTION_TIMEOUT_SECONDS, DEFAULT_RASA_PORT, DEFAULT_TRACKER_DB, local_origins, secret_in_file
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -51,7 +51,7 @@ def defaults(action_port: int = DEFAULT_ACTION_PORT) -> dict[str, str]:
         "REDIS_PORT": "6379",
         "REDIS_PASSWORD": "",
         "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback unless told otherwise
-        "ACTION_TIMEOUT_SECONDS": "10",  # Rasa's own is a fixed 300 s (server/seams/reliability.py)
+        "ACTION_TIMEOUT_SECONDS": f"{DEFAULT_ACTION_TIMEOUT_SECONDS:g}",  # Rasa's own is a fixed 300 s
     }
 
 

@@ -509,7 +509,7 @@ async def test_a_purge_interrupted_between_the_stores_does_not_count_twice(tmp_p
         raise RuntimeError("tracker store went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(purge_module, "exists", tracker_store_fails)  # used only for the tracker store's delete
+        patch.setattr(purge_module, "delete_idle_conversations", tracker_store_fails)  # the tracker store's delete
         with pytest.raises(RuntimeError):
             purge_module.purge(tracker_url, knowledge_url, retention_days=30)
     engine = make_engine(knowledge_url)

@@ -213,7 +213,7 @@ def variables_used() -> set[str]:
     for name in ("endpoints.yml", "credentials.yml"):
         used |= yaml_variables(name)
     reads = re.compile(r"(?:environ|env)\.get\(\s*\"([A-Z][A-Z0-9_]+)\"|environ\[\"([A-Z][A-Z0-9_]+)\"\]|getenv\(\s*\"([A-Z][A-Z0-9_]+)\"")
-    for folder in ("actions", "channels", "scripts", "tests"):
+    for folder in ("actions", "channels", "server", "scripts", "tests"):
         for path in (ROOT / folder).rglob("*.py"):
             used |= {name for match in reads.findall(path.read_text()) for name in match if name}
     return used
