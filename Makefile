@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 ## run: set everything up if needed, then serve the web chat page (http://127.0.0.1:5005/chat/),
 ##      REST and (when configured) Slack, with the action server, until Ctrl-C
 run: install load
-	$(PY) -m scripts.launch serve
+	$(PY) -m server.launch serve
 
 ## serve: the same as run (kept for scripts that call it)
 serve: run
@@ -19,7 +19,7 @@ serve: run
 ## shell: talk to the advisor in the terminal (rasa shell), with the action server; its servers listen
 ##        on loopback and stop when the terminal closes. ARGS="--port 5006 --action-port 5056" for other ports
 shell: install load
-	$(PY) -m scripts.launch shell $(ARGS)
+	$(PY) -m server.launch shell $(ARGS)
 
 ## install: the Python 3.10 environment with the pinned dependencies and the web page's npm
 ##          packages (each once, and again when its lock file changes)
@@ -51,7 +51,7 @@ report: install
 
 ## train: train a model only if data, config or domain changed since the last one
 train: install
-	$(PY) -m scripts.launch train
+	$(PY) -m server.launch train
 
 ## validate: Rasa's own checks of domain, data and stories
 validate: install

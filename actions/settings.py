@@ -1,4 +1,4 @@
-"""Every environment variable the actions and tools read, with embedded defaults.
+"""Every environment variable the actions, channels and servers read, with embedded defaults.
 
 One place, so a deployment can be configured without reading the code.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_ROOT / "data" / "knowledge"
@@ -31,7 +32,7 @@ def knowledge_db_url() -> str:
 def tracker_store_url() -> str:
     """SQLAlchemy URL of Rasa's SQL tracker store (conversations), as endpoints.yml gets it.
 
-    The launcher gives Rasa the same default (scripts/launch.py); the retention purge reads it here.
+    The launcher gives Rasa the same default (server/launch.py); the retention purge reads it here.
     """
     url = os.environ.get("TRACKER_STORE_URL", "").strip()
     if not url:
@@ -98,7 +99,7 @@ def pending_records_file() -> Path:
     return Path(os.environ.get("PENDING_RECORDS_FILE", PROJECT_ROOT / "var" / "pending-records.jsonl"))
 
 
-DEFAULT_RASA_PORT = 5005  # where the launcher (scripts/launch.py) serves unless told otherwise
+DEFAULT_RASA_PORT = 5005  # where the launcher (server/launch.py) serves unless told otherwise
 ORIGIN_FORM = r"^https?://[^/\s?#@]+$"  # scheme://host[:port], nothing more
 
 
@@ -128,3 +129,55 @@ def public_origins() -> list[str]:
         # As browsers send it: without the scheme's default port.
         origins.append(re.sub(r"^(http://[^/]+):80$|^(https://[^/]+):443$", lambda m: m.group(1) or m.group(2), origin))
     return origins or local_origins()
+
+
+# --- The Rasa server (server/) ---------------------------------------------------------------
+
+DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
+DEFAULT_CONCURRENT_TURNS = 4
+
+
+def action_timeout_seconds() -> float:
+    """How long the Rasa server waits for one action call before apologising (ACTION_TIMEOUT_SECONDS;
+    Rasa's own is a fixed 300 s)."""
+    return float(os.environ.get("ACTION_TIMEOUT_SECONDS") or DEFAULT_ACTION_TIMEOUT_SECONDS)
+
+
+def concurrent_turns() -> int:
+    """Turns one Rasa process works on at once (CONCURRENT_TURNS, at least 1)."""
+    turns = int(os.environ.get("CONCURRENT_TURNS") or DEFAULT_CONCURRENT_TURNS)
+    if turns < 1:
+        raise ValueError(f"CONCURRENT_TURNS must be 1 or more, not {turns}")
+    return turns
+
+
+def rasa_api_auth(env: Mapping[str, str] | None = None) -> tuple[str, str, str]:
+    """The Rasa HTTP API's (token, JWT secret, JWT method): RASA_API_TOKEN, RASA_JWT_SECRET and
+    RASA_JWT_METHOD (default HS256). With neither a token nor a secret the API stays off."""
+    env = os.environ if env is None else env
+    return env.get("RASA_API_TOKEN", "").strip(), env.get("RASA_JWT_SECRET", "").strip(), env.get("RASA_JWT_METHOD") or "HS256"
+
+
+def action_server_token() -> str:
+    """ACTION_SERVER_TOKEN: the secret the Rasa server sends with each action call ("" unset)."""
+    return os.environ.get("ACTION_SERVER_TOKEN", "").strip()
+
+
+def rest_token() -> str:
+    """REST_TOKEN: the bearer token of the REST channel ("" unset: the channel is not opened)."""
+    return os.environ.get("REST_TOKEN", "").strip()
+
+
+def slack_api_url(default: str) -> str:
+    """SLACK_API_URL: where the Slack channel posts (a stand-in's address in tests)."""
+    return os.environ.get("SLACK_API_URL") or default
+
+
+def webchat_allowed_origins() -> list[str]:
+    """WEBCHAT_ALLOWED_ORIGINS: origins, comma-separated, allowed besides PUBLIC_ORIGINS."""
+    return [o.strip().rstrip("/") for o in os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+
+
+def webchat_session_secret() -> str:
+    """WEBCHAT_SESSION_SECRET: the key the web chat's session ids are signed with ("" unset)."""
+    return os.environ.get("WEBCHAT_SESSION_SECRET", "")

@@ -6,7 +6,7 @@ sent as the REST `sender` read and deleted that web conversation, and a Slack us
 secret) did the same for Slack. Each channel's ids are therefore stored as
 "<namespace>:<the id the channel gave>": "rest:<sender>", "web:<session id>",
 "slack:<Slack user id>", "cmdline:<id>" (`rasa shell`). The Rasa server adds the namespace
-where channels hand messages to Rasa (scripts/rasa_server.py, install_conversation_namespaces),
+where channels hand messages to Rasa (server/seams/web.py, install_conversation_namespaces),
 from the channel's class, never from the request, so no channel can name another's
 conversations; replies still go out under the id the channel knows.
 
@@ -30,7 +30,7 @@ MAX_REQUEST_BYTES = 1024 * 1024
 # over the limits below; bigger frames are closed by Sanic with code 1009 (message too big).
 MAX_WEBSOCKET_FRAME_BYTES = 2 * 1024 * 1024
 # The longest message accepted at all; only the first 2,000 characters are read
-# (scripts/rasa_server.py, MAX_MESSAGE_CHARS), longer ones are refused.
+# (server/seams/reliability.py, MAX_MESSAGE_CHARS), longer ones are refused.
 MAX_MESSAGE_INPUT_CHARS = 50_000
 # A sender id as a channel gives it (a REST client's, a Slack user id, a session id).
 MAX_SENDER_ID_CHARS = 128

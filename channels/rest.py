@@ -6,7 +6,7 @@ body; and answers a body that is not an object, or a `message` that is not a str
 500 or with 200 and nothing (the failure logged with the text). Here:
 
 - every request needs `Authorization: Bearer <REST_TOKEN>` (compared in constant time); the
-  channel is opened only when REST_TOKEN is set (scripts/launch.py leaves it out otherwise);
+  channel is opened only when REST_TOKEN is set (server/launch.py leaves it out otherwise);
 - the body must be a JSON object with a `sender` (1 to 128 printable characters) and a
   `message` (a string of at most 50,000 characters); `metadata`, if any, an object of at most
   4 KB. Anything else gets a 400 (or 413 when too large) that says what is wrong, and nothing
@@ -24,7 +24,6 @@ import asyncio
 import hmac
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -34,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions import settings
 from channels.inputs import Problem, message_problem
 
 logger = logging.getLogger(__name__)
@@ -43,12 +43,12 @@ MIN_TOKEN_CHARS = 16
 
 def rest_token() -> str:
     """REST_TOKEN, checked: the channel never runs open."""
-    token = os.environ.get("REST_TOKEN", "").strip()
+    token = settings.rest_token()
     if len(token) < MIN_TOKEN_CHARS:
         raise InvalidConfigException(
             f"The REST channel needs REST_TOKEN, a random string of at least {MIN_TOKEN_CHARS} characters "
             "(clients send it as 'Authorization: Bearer <token>'). Leave the channel out of the "
-            "credentials file to run without REST (scripts/launch.py does when REST_TOKEN is unset)."
+            "credentials file to run without REST (server/launch.py does when REST_TOKEN is unset)."
         )
     return token
 

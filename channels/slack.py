@@ -18,7 +18,6 @@ from __future__ import annotations
 import collections
 import hashlib
 import logging
-import os
 import time
 from http import HTTPStatus
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -29,6 +28,8 @@ from rasa.core.channels.slack import SlackInput as RasaSlackInput
 from sanic import response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
+
+from actions import settings
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class SlackOutput(SlackBot):
 
     def __init__(self, token: Text, slack_channel: Optional[Text] = None, thread_id: Optional[Text] = None, proxy: Optional[Text] = None) -> None:
         super().__init__(token, slack_channel, thread_id, proxy)
-        self.client = AsyncWebClient(token, proxy=proxy, base_url=os.environ.get("SLACK_API_URL") or SLACK_API_URL)
+        self.client = AsyncWebClient(token, proxy=proxy, base_url=settings.slack_api_url(SLACK_API_URL))
 
 
 class DeliveriesInMemory:
@@ -78,7 +79,7 @@ class DeliveriesInRedis:
         self.seconds = seconds
 
     def _client(self) -> Any:
-        from scripts.async_redis import async_redis  # on the event loop, never blocking it
+        from server.async_redis import async_redis  # on the event loop, never blocking it
 
         return async_redis(self.blocking_client)
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -88,8 +87,7 @@ def allowed_origins() -> list[str]:
     Never None: python-socketio then takes "the server's own origin" from the request's Host
     and X-Forwarded-Host headers, which the request itself chooses (a page on a rebound DNS
     name, or any client, passed by sending its own origin in both)."""
-    others = [o.strip().rstrip("/") for o in os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "").split(",") if o.strip()]
-    return list(dict.fromkeys(settings.public_origins() + others))
+    return list(dict.fromkeys(settings.public_origins() + settings.webchat_allowed_origins()))
 
 
 class SessionSigner:
@@ -99,7 +97,7 @@ class SessionSigner:
         if len(secret) < 16:
             raise InvalidConfigException(
                 "WEBCHAT_SESSION_SECRET must be set to a random string of at least 16 characters "
-                "(scripts/launch.py generates one into var/ when it is not set)."
+                "(server/launch.py generates one into var/ when it is not set)."
             )
         self._key = secret.encode()
 
@@ -180,7 +178,7 @@ class SignedSocketIOInput(SocketIOInput):
         return PageSocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else super().get_output_channel()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        signer = SessionSigner(os.environ.get("WEBCHAT_SESSION_SECRET", ""))
+        signer = SessionSigner(settings.webchat_session_secret())
         # No credentials: the session id travels in the messages, never in a cookie.
         sio = AsyncServer(
             async_mode="sanic",

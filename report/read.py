@@ -42,7 +42,7 @@ class StoreError(Exception):
 
 def tracker_store_url() -> str:
     """The tracker store the Rasa server writes to: TRACKER_STORE_URL, or the launcher's default."""
-    from scripts.launch import defaults  # the launcher owns the servers' embedded defaults
+    from server.launch import defaults  # the launcher owns the servers' embedded defaults
 
     return normalise_url(os.environ.get("TRACKER_STORE_URL", "").strip() or defaults()["TRACKER_STORE_URL"])
 

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.store.knowledge import KnowledgeCache
 from actions.store.loader import load
 from actions.store.records import Recorder
-from scripts import launch
+from server import launch
 from tests.slack_standin import TEST_SIGNING_SECRET, TEST_TOKEN, SlackWebAPIStandIn
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from channels.inputs import conversation_id
-from scripts import launch
+from server import launch
 from tests.conftest import POSTGRES_URL, TEST_REST_TOKEN, free_port, service_missing
 
 WEBHOOK = "/webhooks/rest/webhook"

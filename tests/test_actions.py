@@ -147,14 +147,14 @@ async def test_reload_is_picked_up_without_restart(content_dir, sqlite_url, monk
 
 
 def test_the_action_server_builds_the_two_problem_model_before_serving(monkeypatch: pytest.MonkeyPatch) -> None:
-    """scripts/action_server.py trains the clause model before it takes requests, so the first
+    """server/action_server.py trains the clause model before it takes requests, so the first
     person after a start who writes two problems in one message does not wait for it."""
     import sys
 
     import rasa_sdk.__main__
 
     from actions.clauses import challenges_by_clause, clause_model
-    from scripts import action_server
+    from server import action_server
 
     serving_started_with = []
     monkeypatch.setattr(rasa_sdk.__main__, "main", lambda: serving_started_with.append(clause_model.cache_info().currsize))

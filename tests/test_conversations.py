@@ -84,14 +84,14 @@ def test_tallies_add_up_across_purges(store_url: str) -> None:
 
 
 def test_the_servers_faster_tracker_store_reads_and_writes_what_rasas_own_does(store_url: str) -> None:
-    """scripts/rasa_server.py replaces SQLTrackerStore's queries with prepared statements. A
+    """server/seams/tracker_store.py replaces SQLTrackerStore's queries with prepared statements. A
     conversation of two sessions, saved turn by turn, must give the same rows and read back
     the same way (latest session only, or all) through either implementation."""
     from rasa.shared.core.events import ActionExecuted as Action, SessionStarted
 
-    from scripts.rasa_server import install_fast_sql_tracker_store
+    from server.seams.tracker_store import install_fast_sql_tracker_store
 
-    names = ("_retrieve", "_additional_events", "save", "core_statements")
+    names = ("_retrieve", "_additional_events", "save")
     rasas = {name: SQLTrackerStore.__dict__.get(name) for name in names}
     turns = [
         [Action("action_session_start", timestamp=MONDAY), SessionStarted(timestamp=MONDAY + 1), Action("action_listen", timestamp=MONDAY + 2)],

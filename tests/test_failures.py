@@ -1,6 +1,6 @@
 """Failures: never silent, nothing forgotten.
 
-- the Rasa server's guard (scripts/rasa_server.py) against a real HTTP action endpoint;
+- the Rasa server's guard (server/seams/reliability.py) against a real HTTP action endpoint;
 - a Rasa server + action server of this module's own (so the shared `advisor` is never
   restarted): conversation state across a Rasa restart, the action server down or hung,
   the knowledge database unreachable and back, content reloaded while people chat;
@@ -86,7 +86,7 @@ async def run_remote_action(url: str) -> tuple[list, float]:
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    from scripts.rasa_server import install_never_silent_guard
+    from server.seams.reliability import install_never_silent_guard
 
     install_never_silent_guard()
     action = RemoteAction("action_more_advice", EndpointConfig(url))

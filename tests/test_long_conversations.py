@@ -1,4 +1,4 @@
-"""Long conversations with and without the Rasa server's flat-turn seams (scripts/rasa_server.py,
+"""Long conversations with and without the Rasa server's flat-turn seams (server/seams/,
 issue 17): the same predictions, the same replies and the same stored events, turn after turn.
 
 One Rasa agent runs in this process on the trained model, with the real action server and a
@@ -16,7 +16,7 @@ import numpy
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered
 
-from scripts import launch
+from server import launch
 from tools.bench import long_conversation
 from tests.servers import Processes, free_port, server_env
 
@@ -47,7 +47,7 @@ def seams() -> dict:
     from rasa.shared.core.trackers import DialogueStateTracker
 
     names = {
-        SQLTrackerStore: ("_retrieve", "_additional_events", "save", "core_statements"),
+        SQLTrackerStore: ("_retrieve", "_additional_events", "save"),
         TrackerFeaturizer: ("_create_states",),
         DialogueStateTracker: ("applied_events", "copy"),
         RemoteAction: ("_action_call_format",),
@@ -70,7 +70,7 @@ def check_states_against_rasas(saved: dict) -> dict:
     from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from scripts.rasa_server import STATES_WINDOW
+    from server.seams.long_conversations import STATES_WINDOW
 
     windowed, counted = TrackerFeaturizer._create_states, DialogueStateTracker.applied_events
     rasas_states = saved[(TrackerFeaturizer, "_create_states")].__func__
@@ -147,7 +147,7 @@ def test_long_conversations_get_the_same_predictions_and_replies_with_the_seams(
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
-    from scripts import rasa_server
+    from server.seams import long_conversations, tracker_store
 
     action_url, env, workdir = action_server
     model = launch.train()
@@ -158,15 +158,15 @@ def test_long_conversations_get_the_same_predictions_and_replies_with_the_seams(
         agent.tracker_store = SQLTrackerStore(agent.domain, host=f"sqlite:///{workdir / 'tracker.db'}")
         agent.processor.tracker_store = agent.tracker_store
         rasas = converse(agent, "rasa-own", TURNS)
-        rasa_server.install_fast_sql_tracker_store()
-        rasa_server.install_windowed_dialogue_states()
-        rasa_server.install_incremental_applied_events()
-        rasa_server.install_recent_events_to_actions()
-        rasa_server.install_quick_tracker_copy()
+        tracker_store.install_fast_sql_tracker_store()
+        long_conversations.install_windowed_dialogue_states()
+        long_conversations.install_incremental_applied_events()
+        long_conversations.install_recent_events_to_actions()
+        long_conversations.install_quick_tracker_copy()
         compared = check_states_against_rasas(saved)
         copies = check_copies_against_rasas(saved)
         flat = converse(agent, "flat", TURNS)
-        assert "flat" in rasa_server.kept_trackers(agent.tracker_store)  # the kept tracker was in use
+        assert "flat" in tracker_store.kept_trackers(agent.tracker_store)  # the kept tracker was in use
         from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
 
         assert any(key[0] == "flat" for key in TrackerFeaturizer._create_states.kept)  # and the windowed states
@@ -177,7 +177,7 @@ def test_long_conversations_get_the_same_predictions_and_replies_with_the_seams(
     assert flat[0] == rasas[0]  # the same replies, turn by turn
     assert flat[1] == rasas[1]  # the same actions, predicted by the same policies
     assert flat[2] == rasas[2]
-    assert len(rasas[1]) > 2 * rasa_server.STATES_WINDOW  # long enough for the window to matter
+    assert len(rasas[1]) > 2 * long_conversations.STATES_WINDOW  # long enough for the window to matter
     assert copies["copies"] > TURNS and not copies["differences"], copies["differences"][:3]
     assert compared["predictions"] > 2 * TURNS and not compared["differences"], compared["differences"][:3]
 
@@ -190,7 +190,7 @@ def test_the_window_holds_every_rule_and_the_memoization_history() -> None:
     from rasa.core.policies.memoization import MemoizationPolicy
     from rasa.core.policies.rule_policy import RulePolicy
 
-    from scripts.rasa_server import STATES_WINDOW
+    from server.seams.long_conversations import STATES_WINDOW
 
     agent = Agent.load(str(launch.train()))
     policies = [node.uses for node in agent.processor.model_metadata.predict_schema.nodes.values()]

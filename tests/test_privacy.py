@@ -37,8 +37,8 @@ from actions.store.db import make_engine, make_session_factory
 from actions.store.loader import load
 from actions.store.models import Base, Feedback, FeedbackItem, HealthCheckResult, HealthCheckScore, PurgePending
 from actions.store.records import Recorder, conversation_key
-from scripts import launch
-from scripts.rasa_server import REDACTED, delete_conversation, deletion_confirmed, install_log_redaction
+from server import launch
+from server.seams.privacy import REDACTED, delete_conversation, deletion_confirmed, install_log_redaction
 from tests.conftest import CONTENT_DIR, ROOT, RunningAdvisor, free_port, make_tracker, run_action
 from tests.servers import Processes, postgres_schema, redis_address, rest_id, say, sender, server_env, texts
 
@@ -509,7 +509,7 @@ async def test_a_purge_interrupted_between_the_stores_does_not_count_twice(tmp_p
         raise RuntimeError("tracker store went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(purge_module, "exists", tracker_store_fails)  # used only for the tracker store's delete
+        patch.setattr(purge_module, "delete_idle_conversations", tracker_store_fails)  # the tracker store's delete
         with pytest.raises(RuntimeError):
             purge_module.purge(tracker_url, knowledge_url, retention_days=30)
     engine = make_engine(knowledge_url)
@@ -582,7 +582,7 @@ def test_traces_and_warnings_at_info_and_above_carry_no_text_or_sender_id(monkey
 
     import rasa.utils.log_utils as log_utils
     from rasa.core.lock_store import LockError
-    from scripts.rasa_server import install_log_scrubbing, note_turn_values
+    from server.seams.privacy import install_log_scrubbing, note_turn_values
 
     saved = structlog.get_config()
     monkeypatch.setattr(log_utils, "_anonymizer", log_utils._anonymizer)

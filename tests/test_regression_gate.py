@@ -27,7 +27,7 @@ MARGINS = {
 @pytest.fixture(scope="module")
 def development_figures() -> dict:
     from tools import evaluate, peers
-    from scripts.launch import train
+    from server.launch import train
 
     evaluate.quiet_rasa()
     model = train()

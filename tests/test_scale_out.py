@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 
 from actions.replies import UNAVAILABLE_REPLY
 from actions.store.loader import load
-from scripts import launch
+from server import launch
 from tests.conftest import CONTENT_DIR, ROOT, free_port
 from tests.servers import (
     BAD_INPUTS,
@@ -235,9 +235,9 @@ def test_redis_ticket_locks_are_atomic_across_replicas() -> None:
     host, port = redis_address()
     from rasa.core.lock_store import RedisLockStore
 
-    from scripts.rasa_server import install_atomic_redis_locks, issue_ticket
+    from server.seams.reliability import install_atomic_redis_locks, issue_ticket
 
-    install_atomic_redis_locks()  # what scripts/rasa_server.py does in each Rasa server
+    install_atomic_redis_locks()  # what server/rasa_server.py has installed in each Rasa server
     replicas = [RedisLockStore(host=host, port=port) for _ in range(2)]  # separate connections, shared keys
     conversations = [sender("ticket") for _ in range(30)]
     barrier = threading.Barrier(2, timeout=10)
@@ -268,7 +268,7 @@ def test_waiting_for_the_ticket_mutex_leaves_the_event_loop_running() -> None:
     import redis
     from rasa.core.lock_store import RedisLockStore
 
-    from scripts.rasa_server import install_atomic_redis_locks
+    from server.seams.reliability import install_atomic_redis_locks
 
     install_atomic_redis_locks()
     store = RedisLockStore(host=host, port=port)

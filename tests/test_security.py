@@ -24,9 +24,9 @@ import jwt
 import pytest
 import yaml
 
-from scripts import launch
-from scripts.rasa_server import api_arguments
-from scripts.rasa_server import main as rasa_server_main
+from server import launch
+from server.rasa_server import api_arguments
+from server.rasa_server import main as rasa_server_main
 from tests.conftest import ROOT, TEST_REST_TOKEN, RunningAdvisor, free_port
 from tests.servers import Processes, get, listening_addresses, post, rest_id, say, sender, server_env, texts
 
@@ -104,7 +104,7 @@ def test_enabled_api_accepts_a_jwt_for_its_own_conversation_only(api_server: Api
 def test_api_secrets_never_appear_on_a_command_line(api_server: ApiServer) -> None:
     process = api_server.processes.running["rasa"]
     command_line = Path(f"/proc/{process.pid}/cmdline").read_bytes()
-    assert b"scripts.rasa_server" in command_line
+    assert b"server.rasa_server" in command_line
     assert api_server.token.encode() not in command_line and api_server.jwt_secret.encode() not in command_line
 
 
@@ -213,7 +213,7 @@ def variables_used() -> set[str]:
     for name in ("endpoints.yml", "credentials.yml"):
         used |= yaml_variables(name)
     reads = re.compile(r"(?:environ|env)\.get\(\s*\"([A-Z][A-Z0-9_]+)\"|environ\[\"([A-Z][A-Z0-9_]+)\"\]|getenv\(\s*\"([A-Z][A-Z0-9_]+)\"")
-    for folder in ("actions", "channels", "scripts", "tools", "tests"):
+    for folder in ("actions", "channels", "server", "tools", "tests"):
         for path in (ROOT / folder).rglob("*.py"):
             used |= {name for match in reads.findall(path.read_text()) for name in match if name}
     return used
@@ -502,7 +502,7 @@ def test_forged_action_calls_are_rejected(advisor: RunningAdvisor) -> None:
 def test_the_action_server_does_not_start_without_its_secret() -> None:
     env = {k: v for k, v in launch.server_env().items() if k != "ACTION_SERVER_TOKEN"}
     for token in ({}, {"ACTION_SERVER_TOKEN": "short"}):
-        done = subprocess.run([sys.executable, "-m", "scripts.action_server", "--port", str(free_port())],
+        done = subprocess.run([sys.executable, "-m", "server.action_server", "--port", str(free_port())],
                               cwd=ROOT, env={**env, **token}, capture_output=True, text=True, timeout=120)
         assert done.returncode != 0 and "ACTION_SERVER_TOKEN" in done.stderr, done.stderr[-500:]
 

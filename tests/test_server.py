@@ -91,7 +91,7 @@ def test_action_responses_are_still_validated_after_caching_the_validator() -> N
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 
-    from scripts.rasa_server import install_cached_action_response_validation
+    from server.seams.speed import install_cached_action_response_validation
 
     install_cached_action_response_validation()
     action = RemoteAction("action_challenge_advice", None)
@@ -108,7 +108,7 @@ def test_a_privacy_question_says_what_is_kept_for_how_long_and_how_to_delete_it(
 def test_the_servers_spacy_pipeline_skips_entities_but_keeps_lemmas() -> None:
     from rasa.nlu.utils.spacy_utils import SpacyNLP
 
-    from scripts.rasa_server import install_spacy_without_ner
+    from server.seams.speed import install_spacy_without_ner
 
     original = SpacyNLP.__dict__["load_model"]
     install_spacy_without_ner()
@@ -126,7 +126,7 @@ def test_events_read_back_are_the_same_classes_with_the_type_lookup_cached() -> 
     from rasa.shared.core import events
     from rasa.shared.utils.common import all_subclasses
 
-    from scripts.rasa_server import install_event_type_cache
+    from server.seams.speed import install_event_type_cache
 
     install_event_type_cache()
     for cls in all_subclasses(events.Event):
@@ -147,7 +147,7 @@ def test_action_calls_share_one_connection_and_survive_the_servers_keep_alive_cl
     from aiohttp import web
     from rasa.utils.endpoints import EndpointConfig
 
-    from scripts.rasa_server import KEEP_ALIVE_SECONDS, install_kept_alive_endpoint_sessions
+    from server.seams.speed import KEEP_ALIVE_SECONDS, install_kept_alive_endpoint_sessions
 
     install_kept_alive_endpoint_sessions()
     connections: list[object] = []
@@ -204,7 +204,7 @@ def test_the_graph_runs_without_dask_with_the_same_results_and_errors(tmp_path) 
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.engine.storage.local_model_storage import LocalModelStorage
 
-    from scripts.rasa_server import install_sequential_graph_runner
+    from server.seams.speed import install_sequential_graph_runner
 
     component = type("Add", (_Add, GraphComponent), {})
     node = lambda needs, k: SchemaNode(needs=needs, uses=component, fn="add", constructor_name="create", config={"k": k})  # noqa: E731
@@ -237,7 +237,7 @@ def test_the_per_kind_event_check_gives_the_full_schemas_verdict() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core import events as e
 
-    from scripts.rasa_server import response_validator
+    from server.seams.speed import response_validator
 
     schema = RemoteAction.action_response_format_spec()
     full = validator_for(schema)(schema)
@@ -267,14 +267,14 @@ def test_the_per_kind_event_check_gives_the_full_schemas_verdict() -> None:
 
 
 def test_make_run_stops_both_servers_when_its_terminal_closes_or_it_is_killed(advisor: RunningAdvisor, tmp_path) -> None:
-    """`make run` (scripts/launch.py serve) given SIGHUP or SIGTERM stops the Rasa server and
+    """`make run` (server/launch.py serve) given SIGHUP or SIGTERM stops the Rasa server and
     the action server as Ctrl-C does, so the next `make run` finds its ports free."""
     import signal
     import socket
     import subprocess
     import time
 
-    from scripts import launch
+    from server import launch
     from tests.conftest import ROOT, free_port
 
     env = {k: v for k, v in advisor.env.items() if not k.startswith("SLACK_")}
@@ -282,7 +282,7 @@ def test_make_run_stops_both_servers_when_its_terminal_closes_or_it_is_killed(ad
         rasa_port, action_port = free_port(), free_port()
         env["TRACKER_STORE_URL"] = f"sqlite:///{tmp_path / f'run-{stop_signal}.db'}"
         launcher = subprocess.Popen(
-            [str(launch.VENV_BIN / "python"), "-m", "scripts.launch", "serve", "--port", str(rasa_port), "--action-port", str(action_port)],
+            [str(launch.VENV_BIN / "python"), "-m", "server.launch", "serve", "--port", str(rasa_port), "--action-port", str(action_port)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         try:
@@ -313,7 +313,7 @@ def test_the_server_works_on_a_few_turns_at_a_time_first_come_first_served(monke
 
     from rasa.core.processor import MessageProcessor
 
-    from scripts.rasa_server import install_turn_admission
+    from server.seams.reliability import install_turn_admission
 
     monkeypatch.setenv("CONCURRENT_TURNS", "3")
     in_progress, most, started = 0, 0, []

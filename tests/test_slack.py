@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from channels.inputs import conversation_id
-from scripts import launch
+from server import launch
 from tests.conftest import RunningAdvisor
 from channels.slack import DELIVERY_MEMORY_SECONDS, DeliveriesInMemory, DeliveriesInRedis
 from tests.slack_standin import TEST_SIGNING_SECRET, TEST_TOKEN, SlackWebAPIStandIn

@@ -21,7 +21,7 @@ import socketio
 from actions import settings
 from channels.inputs import conversation_id
 from channels.socketio import SessionSigner, allowed_origins
-from scripts import launch
+from server import launch
 from tests.conftest import ROOT, RunningAdvisor, service_missing
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -2,7 +2,7 @@
 
 For each bot (ours: config.yml; the peer: tools/rasa_default_config.yml, same domain and data):
 a timed training from an empty cache, then the real action server and Rasa server started as
-`make run` starts them (scripts/launch.py), on free loopback ports with their own stores. Then
+`make run` starts them (server/launch.py), on free loopback ports with their own stores. Then
 conversations over the REST webhook at 1, 10 and 50 simultaneous conversations, a bounded
 number of turns each. Reports p50/p95/p99 latency per turn type, throughput, errors, peak
 memory of both servers, start-up time to the first reply and training time, and the targets of
@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts import launch
+from server import launch
 from tools import peers
 
 RESULTS = launch.ROOT / "results" / "bench"

@@ -25,7 +25,7 @@ from pathlib import Path
 import structlog
 
 from tools import peers
-from scripts.launch import ROOT, VENV_BIN, model_path
+from server.launch import ROOT, VENV_BIN, model_path
 
 HELD_OUT = ROOT / "tests" / "heldout" / "nlu_dev.yml"  # the development set: every choice is made on it (issue 14)
 TEST_SETS = (ROOT / "tests" / "heldout" / "nlu_test.yml", ROOT / "tests" / "heldout" / "messy_test.yml")  # locked: reported, never tuned on

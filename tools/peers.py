@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 import yaml
 
-from scripts.launch import ROOT, VENV_BIN
+from server.launch import ROOT, VENV_BIN
 
 DEFAULT_CONFIG = ROOT / "tools" / "rasa_default_config.yml"
 PEER_MODELS = ROOT / "results" / "peer-model"

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from tools import evaluate
-from scripts.launch import ROOT
+from server.launch import ROOT
 
 PRACTITIONER = ROOT / "tests" / "practitioner"
 RESULTS = ROOT / "results"

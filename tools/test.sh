@@ -14,8 +14,8 @@ step "Rasa data validation (domain, NLU data, rules, stories)"
 $PY -m tools.validate
 
 step "Model (trained only when data, config or domain changed)"
-$PY -m scripts.launch train
-model=$($PY -c 'from scripts.launch import model_path; print(model_path())')
+$PY -m server.launch train
+model=$($PY -c 'from server.launch import model_path; print(model_path())')
 
 step "Conversation tests (tests/test_stories.yml)"
 $RASA test core --e2e --model "$model" --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories --quiet

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from scripts.launch import ROOT, VENV_BIN
+from server.launch import ROOT, VENV_BIN
 
 # Responses that are used, but not by a story or rule step Rasa's validator can see.
 USED_OUTSIDE_STORIES = re.compile(r"The utterance '(utter_ask_\w+|utter_clarify)' is not used in any story or rule")

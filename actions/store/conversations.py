@@ -1,8 +1,6 @@
-"""Reading the conversations in Rasa's SQL tracker store (its `events` table) without a
-running Rasa server: for the insight report and the retention purge.
-
-Plain SQL on Rasa's own table, so it works on SQLite and PostgreSQL alike and on a store
-that several Rasa servers share.
+"""The conversations in Rasa's SQL tracker store read as people's questions, without a running
+Rasa server: for the insight report and the retention purge. The SQL on Rasa's `events` table
+is actions/store/tracker_events.py's; this makes turns, exchanges and tallies of its rows.
 """
 
 from __future__ import annotations
@@ -10,18 +8,19 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Iterable, Iterator
 
-from sqlalchemy import MetaData, Table, func, inspect, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from actions.store.models import QuestionTally
+from actions.store.tracker_events import event_rows, events_table, last_activity  # noqa: F401 - re-exported
+from actions.store.tracker_events import utc as _utc
 from actions.vocabulary import known_context
 
 CONTEXT_SLOTS = ("sector", "role", "stage")
-_CHUNK = 500  # sender ids per IN (...): SQLite limits bound parameters per statement
 
 TallyKey = tuple[date, str, str, str]  # day, intent, sector ("" unknown), role ("" unknown)
 
@@ -43,38 +42,9 @@ class UserTurn:
     stage: str | None
 
 
-def events_table(connection: Connection) -> Table | None:
-    """Rasa's events table, or None if no Rasa server has written to this database yet."""
-    if not inspect(connection).has_table("events"):
-        return None
-    return Table("events", MetaData(), autoload_with=connection)
-
-
-def last_activity(connection: Connection) -> dict[str, datetime]:
-    """When each conversation last had an event (UTC), by sender id."""
-    events = events_table(connection)
-    if events is None:
-        return {}
-    rows = connection.execute(select(events.c.sender_id, func.max(events.c.timestamp)).group_by(events.c.sender_id))
-    return {sender: _utc(timestamp) for sender, timestamp in rows}
-
-
 def user_turns(connection: Connection, sender_ids: Iterable[str] | None = None) -> Iterator[UserTurn]:
     """Every user message in the store (or in the given conversations), conversation by conversation."""
-    events = events_table(connection)
-    if events is None:
-        return
-    query = (
-        select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-        .where(events.c.type_name.in_(("user", "slot")))
-        .order_by(events.c.sender_id, events.c.id)
-    )
-    if sender_ids is None:
-        yield from _turns(connection.execute(query))
-        return
-    ids = sorted(set(sender_ids))
-    for start in range(0, len(ids), _CHUNK):
-        yield from _turns(connection.execute(query.where(events.c.sender_id.in_(ids[start : start + _CHUNK]))))
+    yield from _turns(event_rows(connection, ("user", "slot"), sender_ids))
 
 
 def _event(data: object) -> dict:
@@ -151,13 +121,6 @@ def stored_tallies(session: Session) -> Counter[TallyKey]:
     return Counter({(day, intent, sector, role): count for day, intent, sector, role, count in rows})
 
 
-def _utc(timestamp: float) -> datetime:
-    try:
-        return datetime.fromtimestamp(float(timestamp), tz=timezone.utc)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return datetime.fromtimestamp(0, tz=timezone.utc)  # Rasa writes a float; anything else counts as long ago
-
-
 # --- What happened around each message, for the insight report --------------------------------
 
 
@@ -180,16 +143,8 @@ _EXCHANGE_EVENTS = ("user", "slot", "action", "active_loop", "session_started", 
 def exchanges(connection: Connection) -> Iterator[Exchange]:
     """Every user message in the store with its exchange, conversation by conversation
     (the context of each turn is the conversation's final one, as in `user_turns`)."""
-    events = events_table(connection)
-    if events is None:
-        return
-    query = (
-        select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-        .where(events.c.type_name.in_(_EXCHANGE_EVENTS))
-        .order_by(events.c.sender_id, events.c.id)
-    )
     current, context, pending, form = None, {}, [], None
-    for sender, kind, timestamp, data in connection.execution_options(stream_results=True).execute(query):
+    for sender, kind, timestamp, data in event_rows(connection, _EXCHANGE_EVENTS, stream=True):
         if sender != current:
             yield from _exchanges_with_context(current, pending, context)
             current, context, pending, form = sender, {}, [], None

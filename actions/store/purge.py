@@ -33,14 +33,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, create_engine, delete, event, exists, func, select, update
+from sqlalchemy import and_, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine, make_url
 
 from actions import settings
-from actions.store.conversations import TallyKey, add_tallies, events_table, last_activity, tally, user_turns
+from actions.store.conversations import TallyKey, add_tallies, tally, user_turns
 from actions.store.db import erase_deleted_from_files, make_engine, make_session_factory, sqlite_secure_delete
 from actions.store.models import Feedback, HealthCheckResult, PurgePending, QuestionTally
 from actions.store.records import conversation_key
+from actions.store.tracker_events import delete_idle_conversations, last_activity
 
 _CHUNK = 500  # sender ids per IN (...): SQLite limits bound parameters per statement
 
@@ -149,19 +150,8 @@ def purge(
             erase_deleted_from_files(knowledge)  # the comments set to NULL
 
         # Tracker store, one transaction: the expired conversations' events.
-        kept: set[str] = set()
         with tracker.connect() as connection:
-            events = events_table(connection)
-            if events is not None and expired:
-                recent = events.alias("recent")
-                still_idle = ~exists().where(and_(recent.c.sender_id == events.c.sender_id, recent.c.timestamp >= cutoff.timestamp()))
-                for chunk in _chunks(expired):
-                    mine = events.c.sender_id.in_(chunk)
-                    if dry_run:
-                        report.events += connection.execute(select(func.count()).select_from(events).where(mine, still_idle)).scalar_one()
-                    else:
-                        report.events += connection.execute(delete(events).where(mine, still_idle)).rowcount
-                    kept.update(connection.execute(select(events.c.sender_id).distinct().where(mine, ~still_idle)).scalars())
+            report.events, kept = delete_idle_conversations(connection, expired, cutoff, dry_run)
             report.conversations = len(expired) - len(kept)
             report.reactivated = len(kept)
             if dry_run:

@@ -1,7 +1,7 @@
 """rasa_sdk's action server, answering only the Rasa server, and rejecting malformed requests
 with a clear 400.
 
-    python -m scripts.action_server --actions actions --port 5055
+    python -m server.action_server --actions actions --port 5055
 
 Stock rasa_sdk 3.6 runs any action for anyone who can reach it: a forged POST to /webhook wrote
 a feedback row and ran "delete my data" for a sender id of the caller's choosing. Here every
@@ -9,7 +9,7 @@ request except GET /health must carry the shared secret ACTION_SERVER_TOKEN as `
 which is how Rasa sends an action endpoint's `token` (endpoints.yml; rasa/utils/endpoints.py,
 EndpointConfig.combine_parameters); it is compared in constant time, and a request without it
 gets 401 before anything is read. The server does not start without the secret (at least 16
-characters; scripts/launch.py generates one into var/ when it is not set).
+characters; server/launch.py generates one into var/ when it is not set).
 
 Stock rasa_sdk 3.6 answers a body that is not JSON, a JSON list or a call without its
 tracker with a 500 (its catch-all error handler), which reads as "the server is broken"
@@ -22,21 +22,22 @@ from __future__ import annotations
 
 import hmac
 import json
-import os
 import sys
 import zlib
 from typing import Any
+
+from actions import settings
 
 MIN_TOKEN_CHARS = 16
 OPEN_PATHS = frozenset({"/health"})  # for load balancers and the launcher's readiness check
 
 
 def action_server_token() -> str:
-    token = os.environ.get("ACTION_SERVER_TOKEN", "").strip()
+    token = settings.action_server_token()
     if len(token) < MIN_TOKEN_CHARS:
         sys.exit(
             f"ACTION_SERVER_TOKEN must be set to a random string of at least {MIN_TOKEN_CHARS} characters, the same "
-            "for the Rasa server (endpoints.yml sends it): scripts/launch.py generates one into var/ when it is not set."
+            "for the Rasa server (endpoints.yml sends it): server/launch.py generates one into var/ when it is not set."
         )
     return token
 

@@ -2,7 +2,7 @@
 
 Rasa's RedisLockStore holds a blocking `redis.StrictRedis`; every call on it stops the event loop,
 and with it every other conversation on that process, until Redis answers. The ticket mutex
-(scripts/rasa_server.py) and the Slack channel's record of delivered events (channels/slack.py)
+(server/seams/reliability.py) and the Slack channel's record of delivered events (channels/slack.py)
 talk to the same Redis through `redis.asyncio` instead, with the same address, database,
 credentials and TLS settings.
 """
