@@ -26,7 +26,7 @@ TERM_QUESTION = re.compile(
     r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
     r"|(?:the\s+)?meaning\s+of\s+" + _ARTICLE + r"(?P<of>.+?)"
     r"|(?:define|explain)\s+" + _ARTICLE + r"(?P<ex>.+?)"
-    r"|(?:what|wat|who)(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do)?\s+" + _ARTICLE + r"(?P<t>.+?))"
+    r"|(?:what|wat|who)(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+" + _ARTICLE + r"(?P<t>.+?))"
     + _FILLER + _TAIL + _FILLER + r"\W*$",
     re.IGNORECASE,
 )

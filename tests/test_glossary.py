@@ -58,6 +58,7 @@ async def test_a_principle_is_still_explained_as_a_principle(knowledge_cache, do
 def test_term_questions_are_read_whole() -> None:
     assert asked_names("what do you mean by ToR?") == ["ToR"]
     assert asked_names("what is the meaning of DPIA") == ["DPIA"]
+    assert asked_names("what counts as an outcome") == ["outcome"]
     assert asked_names("what does the ICB actually do") == ["ICB"]
     assert asked_names("can you book the room for the HWB meeting") == []
 
