@@ -13,14 +13,14 @@ import re
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import resolve
+from actions.answers import Item, resolve
 from actions.store.knowledge import GlossaryView, Knowledge
 
 _ARTICLE = r"(?:(?:an?|the|our|your|this|that)\s+)?"
 # Words people put around the term: "what is the CVS anyway", "what does the ICB actually do".
-_FILLER = r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|exactly|mate))*"
+_FILLER = r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate))*"
 _TAIL = r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its) at home))?"
-# One clause asking what a term is; the term is named `t`.
+# One clause asking what a term is, with the term in one of its named groups (by, of, ex, t).
 TERM_QUESTION = re.compile(
     r"^\W*(?:(?:so|ok|okay|and|but|sorry|hi|hiya|hello|um|erm|also|quick question|remind me)\W+)*"
     r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
@@ -79,16 +79,16 @@ def definition_reply(entries: list[GlossaryView]) -> str:
     return "\n".join(f"{label(e)}: {e.definition}" for e in entries)
 
 
-def related_keys(knowledge: Knowledge, entries: list[GlossaryView]) -> list[str]:
-    """Focus keys of the practice questions or advice the entries offer as "more" (that exist)."""
+def related_items(knowledge: Knowledge, entries: list[GlossaryView]) -> dict[str, Item]:
+    """The practice questions or advice items the entries offer as "more", by focus key."""
     keys = [f"practice:{e.related}" if e.related in knowledge.practice else f"advice:{e.related}" for e in entries if e.related]
-    return [key for key in dict.fromkeys(keys) if resolve(knowledge, key) is not None]
+    return {key: item for key in dict.fromkeys(keys) if (item := resolve(knowledge, key)) is not None}
 
 
 def answer_term(dispatcher: CollectingDispatcher, knowledge: Knowledge, entries: list[GlossaryView]) -> list[EventType]:
     """The definition in one short message, with a button to the related answer. An aside: the
     item in focus stays in focus; the buttons pick from last_options like any other choice."""
-    keys = related_keys(knowledge, entries)
-    buttons = [{"title": resolve(knowledge, key).title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, key in enumerate(keys, start=1)]
+    related = related_items(knowledge, entries)
+    buttons = [{"title": item.title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, item in enumerate(related.values(), start=1)]
     dispatcher.utter_message(text=definition_reply(entries), buttons=buttons)
-    return [SlotSet("last_options", keys)] if keys else []
+    return [SlotSet("last_options", list(related))] if related else []

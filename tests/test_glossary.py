@@ -11,7 +11,8 @@ import yaml
 from actions.conversation import ActionClarify, ActionOutOfScope
 from actions.follow_ups import ActionFollowUp
 from actions.glossary import asked_names
-from tests.conftest import CONTENT_DIR, make_tracker, run_action as run, slots_of
+from tests.conftest import CONTENT_DIR, make_tracker, slots_of
+from tests.conftest import run_action as run
 
 PRACTICE = {p["id"]: p for p in yaml.safe_load((CONTENT_DIR / "practice.yml").read_text(encoding="utf-8"))["practice"]}
 
