@@ -120,7 +120,7 @@ def how_reply(item: Item) -> str:
 
 
 def example_reply(item: Item) -> str | None:
-    if isinstance(item, AdviceView) and item.example:
+    if isinstance(item, (AdviceView, PracticeView)) and item.example:
         return f"An illustrative example (not a real case) of \u201c{item.title}\u201d:\n{item.example}"
     return None
 

@@ -10,16 +10,19 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import answer_two
 from actions.advice import action_plan_reply
+from actions import common
 from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.answers import resolve
 from actions.context import context_from_message
 from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, focus_events, retrieve, short_follow_up
+from actions.glossary import answer_term, asked_entries, asked_names
 from actions.retrieval import content_words
 
 # Fewer words of substance than this ("what about it") is not enough to look anything up.
 MIN_CONTENT_WORDS = 2
 # A message about the person this short is only that; a longer one also asks something.
 CONTEXT_ONLY_WORDS = 6
+from actions.store.knowledge import KnowledgeUnavailable
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
@@ -53,6 +56,10 @@ class ActionClarify(Action):
         if pair:
             knowledge = await knowledge_or_apology(dispatcher)
             return answer_two(dispatcher, tracker, knowledge, pair) if knowledge else []
+        # "what's the HWB for": a partnership term the classifier could not place.
+        defined = await define_term(dispatcher, tracker)
+        if defined is not None:
+            return defined
         # A short follow-up in words the classifier cannot place ("exmple pls", "tldr?").
         follow_up = short_follow_up(tracker.latest_message.get("text") or "")
         if follow_up == "ask_more" and tracker.get_slot("focus"):
@@ -89,6 +96,35 @@ class ActionClarify(Action):
         buttons = [{"title": TOPIC_BUTTON_TITLES[o], "payload": f"/{o}"} for o in options]
         buttons.append({"title": "Something else", "payload": "/something_else"})
         dispatcher.utter_message(text="I'm not quite sure what you mean. Did you mean one of these?", buttons=buttons)
+        return []
+
+
+async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """The glossary definition when the message asks what a glossary term is; None otherwise
+    (also when the store is unreachable: the caller's usual reply is better than an apology)."""
+    text = tracker.latest_message.get("text") or ""
+    if not asked_names(text):  # most messages: no need to read the store
+        return None
+    try:
+        knowledge = await common.KNOWLEDGE.get()  # looked up here, so tests can swap the cache
+    except KnowledgeUnavailable:
+        return None
+    entries = asked_entries(knowledge, text)
+    return answer_term(dispatcher, knowledge, entries) if entries else None
+
+
+class ActionOutOfScope(Action):
+    """Out of scope is declined (utter_out_of_scope), except a question about a partnership term
+    ("what is the CVS anyway?"), which the classifier often reads as out of scope."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        defined = await define_term(dispatcher, tracker)
+        if defined is not None:
+            return defined
+        dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
 

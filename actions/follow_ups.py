@@ -15,6 +15,7 @@ from actions import answers
 from actions.advice import RankedAdvice, cite, rank_advice
 from actions.answers import Item, key_of, resolve
 from actions.common import advice_started, advise, challenge_buttons, intent_of, knowledge_or_apology, next_advice, person_context
+from actions.glossary import answer_term, asked_entries, entry_named
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView
 from actions.vocabulary import CHALLENGES, PRINCIPLE_TOPICS
@@ -291,6 +292,10 @@ class ActionFollowUp(Action):
 
         if intent == "ask_meaning":
             term = term_in(text)
+            # A partnership term with a glossary entry ("what's an ICB?") gets its definition first.
+            entries = asked_entries(knowledge, text) or ([entry] if term and (entry := entry_named(knowledge, term)) else [])
+            if entries:
+                return answer_term(dispatcher, knowledge, entries)
             if term:
                 meaning = principle_meaning(knowledge, term)
                 if meaning:
@@ -344,7 +349,7 @@ class ActionFollowUp(Action):
             return []
         if intent == "choose_item":
             return show(dispatcher, knowledge, tracker, item) + ([SlotSet("last_options", options)] if options else [])
-        related = related_advice(knowledge, tracker, item) if isinstance(item, PracticeView) and intent == "ask_example" else None
+        related = related_advice(knowledge, tracker, item) if isinstance(item, PracticeView) and intent == "ask_example" and not item.example else None
         return self.follow_up(dispatcher, item, intent, related) + focus_events(item)
 
     @staticmethod

@@ -19,6 +19,7 @@ from actions.store.loader import ContentError, export, load, main, read_content
 from actions.store.models import (
     AdviceItem,
     AdviceTag,
+    GlossaryTerm,
     Passage,
     PracticeQuestion,
     PracticeSignpost,
@@ -43,6 +44,7 @@ def counts(url: str) -> dict[str, int]:
             "practice": session.scalar(select(func.count()).select_from(PracticeQuestion)),
             "signposts": session.scalar(select(func.count()).select_from(PracticeSignpost)),
             "practice_principle_links": session.scalar(select(func.count()).select_from(practice_principles)),
+            "glossary": session.scalar(select(func.count()).select_from(GlossaryTerm)),
         }
     engine.dispose()
     return result
@@ -95,6 +97,7 @@ def test_how_example_why_and_practice_questions_reach_the_snapshot(store_url: st
         view = knowledge.practice[entry["id"]]
         assert (view.title, view.answer, view.legal, view.position) == (entry["title"], entry["answer"], entry["legal"], position)
         assert view.steps == tuple(entry["steps"]) and view.questions == tuple(entry["questions"])
+        assert view.example == entry["example"]
         assert [p.id for p in view.principles] == entry["principles"]
         assert all(p.topic_id in PRINCIPLE_TOPICS for p in view.principles)
         assert [(s.text, s.nations) for s in view.signposts] == [(s["text"], frozenset(s["nations"])) for s in entry["signposts"]]
@@ -102,6 +105,10 @@ def test_how_example_why_and_practice_questions_reach_the_snapshot(store_url: st
     assert sharing.legal and "police won't share information" in sharing.questions[0]
     assert [s.nations for s in sharing.signposts] == [frozenset(NATIONS), {"england"}, {"england", "wales"}]
     assert knowledge.practice["terms_of_reference"].signposts == ()
+    glossary = yaml.safe_load((CONTENT_DIR / "glossary.yml").read_text(encoding="utf-8"))["glossary"]
+    assert [(g.term, g.aliases, g.definition, g.nations, g.related) for g in knowledge.glossary] == [
+        (g["term"], tuple(g["aliases"]), g["definition"], frozenset(g["nations"]), g.get("related")) for g in glossary
+    ]
 
 
 def test_loading_twice_is_idempotent(store_url: str) -> None:
@@ -116,6 +123,8 @@ def test_edited_content_replaces_the_old(content_dir: Path, sqlite_url: str) -> 
     before = counts(sqlite_url)
     edit(content_dir, "advice.yml", lambda d: d["advice"].pop())
     edit(content_dir, "practice.yml", lambda d: d["practice"].pop(3))  # information_sharing: 3 signposts, 2 principles
+    # The glossary may only offer content that exists: its terms about sharing offer nothing now.
+    edit(content_dir, "glossary.yml", lambda d: [g.pop("related") for g in d["glossary"] if g.get("related") == "information_sharing"])
     load(content_dir, sqlite_url)
     after = counts(sqlite_url)
     assert after["advice"] == before["advice"] - 1
@@ -189,6 +198,30 @@ def _legal_not_boolean(data):
     data["practice"][0]["legal"] = "maybe"
 
 
+def _practice_without_example(data):
+    del data["practice"][1]["example"]
+
+
+def _short_practice_example(data):
+    data["practice"][2]["example"] = "A charity signed an MoU."
+
+
+def _alias_of_two_terms(data):
+    data["glossary"][1]["aliases"].append("hwbs")  # HWBs is already an alias of HWB, whatever its case
+
+
+def _long_definition(data):
+    data["glossary"][0]["definition"] = " ".join(["word"] * 46)
+
+
+def _unknown_related(data):
+    data["glossary"][0]["related"] = "how_to_win_friends"
+
+
+def _glossary_without_nations(data):
+    data["glossary"][3]["nations"] = []
+
+
 BAD_CONTENT = [
     ("advice.yml", _unknown_field, r"advice\.yml.*unknown field 'colour'"),
     ("topics.yml", _missing_attribution, r"topics\.yml: passage 'challenge_authority'.*source and attribution"),
@@ -205,6 +238,12 @@ BAD_CONTENT = [
     ("practice.yml", _duplicated_practice_id, r"practice\.yml: practice id 'pooled_budgets' is used twice"),
     ("practice.yml", _practice_id_of_advice, r"practice\.yml: practice id 'competition_name_the_tension' is already the id of an advice"),
     ("practice.yml", _legal_not_boolean, r"practice\.yml: practice 'start_partnership': legal must be true or false"),
+    ("practice.yml", _practice_without_example, r"practice\.yml: practice entry 'terms_of_reference': missing field 'example'"),
+    ("practice.yml", _short_practice_example, r"practice\.yml: practice 'partnership_agreement': example has 5 words; at least 20"),
+    ("glossary.yml", _alias_of_two_terms, r"glossary\.yml: term 'CVS': 'hwbs' is already a term or alias of 'HWB'"),
+    ("glossary.yml", _long_definition, r"glossary\.yml: term 'HWB': definition has 46 words; at most 45"),
+    ("glossary.yml", _unknown_related, r"glossary\.yml: term 'HWB': related 'how_to_win_friends' is not a practice question or advice item"),
+    ("glossary.yml", _glossary_without_nations, r"glossary\.yml: term 'ICB': nations must be a non-empty list"),
 ]
 
 
@@ -265,6 +304,33 @@ def test_a_store_made_before_how_example_why_is_upgraded_in_place(store_url: str
     assert knowledge.practice["information_sharing"].signposts
 
 
+OLD_PRACTICE_QUESTIONS = """CREATE TABLE practice_questions (
+    id VARCHAR(80) NOT NULL PRIMARY KEY,
+    title TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    questions TEXT NOT NULL,
+    general_guidance BOOLEAN NOT NULL,
+    legal BOOLEAN NOT NULL,
+    position INTEGER NOT NULL
+)"""
+
+
+def test_a_store_made_before_practice_examples_is_upgraded_in_place(store_url: str) -> None:
+    """practice_questions.example came later: make_engine adds it, and loading fills it."""
+    from sqlalchemy import create_engine
+
+    old = create_engine(store_url, future=True)
+    with old.begin() as connection:
+        connection.execute(text(OLD_PRACTICE_QUESTIONS))
+    old.dispose()
+    engine = make_engine(store_url)
+    assert "example" in {c["name"] for c in inspect(engine).get_columns("practice_questions")}
+    engine.dispose()
+    load(CONTENT_DIR, store_url)
+    assert read_store(store_url).practice["terms_of_reference"].example.startswith("A district council officer")
+
+
 def test_broken_yaml_names_the_file(content_dir: Path) -> None:
     (content_dir / "sources.yml").write_text("sources: [unclosed\n")
     with pytest.raises(ContentError, match=r"sources\.yml: not valid YAML"):
@@ -309,6 +375,7 @@ def test_export_writes_the_store_back_as_content_that_loads_the_same(store_url: 
     assert exported.advice == [{k: v for k, v in a.items() if v} for a in original.advice]
     assert all(a["how"] and a["example"] and a["why"] for a in exported.advice)
     assert exported.practice == original.practice
+    assert exported.glossary == [{k: v for k, v in g.items() if v is not None} for g in original.glossary]
     assert [t["id"] for t in exported.topics] == [t["id"] for t in original.topics]
     load(tmp_path / "exported", store_url)  # loads again as it is, changing nothing
     assert counts(store_url) == before

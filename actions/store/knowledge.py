@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from actions import settings
 from actions.store.db import make_engine, make_session_factory
-from actions.store.models import AdviceItem, ContentVersion, PracticeQuestion, Source, Topic
+from actions.store.models import AdviceItem, ContentVersion, GlossaryTerm, PracticeQuestion, Source, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,22 @@ class PracticeView:
     principles: tuple[PassageView, ...]
     legal: bool
     position: int
+    example: str = ""  # an illustrative, invented case
+
+
+@dataclass(frozen=True)
+class GlossaryView:
+    """One entry of data/knowledge/glossary.yml: a term people ask about and its definition."""
+
+    term: str
+    aliases: tuple[str, ...]
+    definition: str
+    nations: frozenset[str]
+    related: str | None  # a practice question or advice item id
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.term, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,7 @@ class Knowledge:
     advice_by_challenge: dict[str, tuple[AdviceView, ...]]
     sources: tuple[SourceView, ...]
     practice: dict[str, PracticeView] = field(default_factory=dict)  # by id, in file order
+    glossary: tuple[GlossaryView, ...] = ()  # in file order
 
     def advice(self, advice_id: str) -> AdviceView | None:
         for items in self.advice_by_challenge.values():
@@ -160,7 +177,12 @@ def read_knowledge(session: Session) -> Knowledge:
             principles=tuple(passages[p.id] for p in entry.principles),
             legal=entry.legal,
             position=entry.position,
+            example=entry.example or "",
         )
+    glossary = tuple(
+        GlossaryView(g.term, _lines(g.aliases), g.definition, frozenset(g.nations.split(",")), g.related)
+        for g in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position))
+    )
     return Knowledge(
         digest=read_digest(session) or "",
         topics=topics,
@@ -168,6 +190,7 @@ def read_knowledge(session: Session) -> Knowledge:
         advice_by_challenge={c: tuple(items) for c, items in advice.items()},
         sources=tuple(sources.values()),
         practice=practice,
+        glossary=glossary,
     )
 
 

@@ -4,7 +4,7 @@
     python -m actions.store.loader --check    # validate only
     python -m actions.store.loader --export DIR   # write the store back as content files
 
-The content files are sources.yml, topics.yml, advice.yml and practice.yml.
+The content files are sources.yml, topics.yml, advice.yml, practice.yml and glossary.yml.
 
 Loading is one transaction and idempotent: the store ends up holding exactly the
 content files, or (on any error) is left as it was.
@@ -30,6 +30,7 @@ from actions.store.models import (
     AdviceItem,
     AdviceTag,
     ContentVersion,
+    GlossaryTerm,
     Passage,
     PracticeQuestion,
     PracticeSignpost,
@@ -40,14 +41,17 @@ from actions.store.models import (
 )
 from actions.vocabulary import CHALLENGES, DIMENSIONS, NATIONS, PRINCIPLE_TOPICS, REQUIRED_TOPICS
 
-CONTENT_FILES = ("sources.yml", "topics.yml", "advice.yml", "practice.yml")
+CONTENT_FILES = ("sources.yml", "topics.yml", "advice.yml", "practice.yml", "glossary.yml")
 MIN_ADVICE_PER_CHALLENGE = 5
 SOURCE_KINDS = ("reference", "document", "derived")
 # Steps (an advice item's `how`, a practice question's `steps`): how many, and how long each.
 MIN_STEPS, MAX_STEPS, MAX_STEP_WORDS = 2, 6, 30
 # Word limits that keep a chat reply short enough to read on a phone.
 MAX_WORDS = {"example": 70, "why": 50, "answer": 80}
-PRACTICE_FIELDS = {"id", "title", "questions", "answer", "steps", "signposts", "principles", "general_guidance", "legal"}
+# A practice example is a short story (two to four sentences), not a phrase.
+MIN_EXAMPLE_WORDS = 20
+MAX_DEFINITION_WORDS = 45
+PRACTICE_FIELDS = {"id", "title", "questions", "answer", "steps", "example", "signposts", "principles", "general_guidance", "legal"}
 
 
 class ContentError(Exception):
@@ -62,6 +66,7 @@ class Content:
     topics: list[dict[str, Any]] = field(default_factory=list)
     advice: list[dict[str, Any]] = field(default_factory=list)
     practice: list[dict[str, Any]] = field(default_factory=list)
+    glossary: list[dict[str, Any]] = field(default_factory=list)
     digest: str = ""
 
 
@@ -168,6 +173,7 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
         check.text(where, entry, "answer", MAX_WORDS["answer"])
         check.lines(where, entry, "questions", 1, None, None)
         check.lines(where, entry, "steps", MIN_STEPS, MAX_STEPS, MAX_STEP_WORDS)
+        check.text(where, entry, "example", MAX_WORDS["example"], MIN_EXAMPLE_WORDS)
         check.principles(where, entry, principle_ids)
         for flag in ("general_guidance", "legal"):
             if flag in entry and not isinstance(entry[flag], bool):
@@ -188,17 +194,35 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
             check.text(swhere, signpost, "text")
             if "nations" not in signpost:
                 continue
-            nations = signpost["nations"]
-            if not isinstance(nations, list) or not nations or len(set(map(str, nations))) != len(nations):
-                check.fail(swhere, f"nations must be a non-empty list of different nations ({', '.join(NATIONS)})")
-                continue
-            for nation in nations:
-                if not isinstance(nation, str) or nation not in NATIONS:
-                    check.fail(swhere, f"unknown nation {nation!r} (use {', '.join(NATIONS)})")
+            check.nations(swhere, signpost["nations"])
+
+    glossary = check.entries("glossary.yml", raw["glossary.yml"], "glossary", {"term", "aliases", "definition", "nations"}, {"related"})
+    practice_ids = {entry.get("id") for entry in practice}
+    names: dict[str, str] = {}  # every term and alias, lower-cased, to the term it belongs to
+    for entry in glossary:
+        where = f"glossary.yml: term {entry.get('term')!r}"
+        check.text(where, entry, "term")
+        check.text(where, entry, "definition", MAX_DEFINITION_WORDS)
+        aliases = entry.get("aliases")
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() and "\n" not in a for a in aliases):
+            check.fail(where, "aliases must be a list of one-line texts (empty if there are none)")
+            aliases = []
+        # Names are matched case-insensitively, so each may belong to one term only, once.
+        own = [n.strip().lower() for n in [entry.get("term")] + aliases if isinstance(n, str) and n.strip()]
+        for name in dict.fromkeys(own):
+            if own.count(name) > 1:
+                check.fail(where, f"{name!r} is listed twice (names match whatever their case)")
+            elif names.setdefault(name, str(entry.get("term"))) != entry.get("term"):
+                check.fail(where, f"{name!r} is already a term or alias of {names[name]!r}")
+        if "nations" in entry:
+            check.nations(where, entry["nations"])
+        related = entry.get("related")
+        if related is not None and related not in practice_ids | advice_ids:
+            check.fail(where, f"related {related!r} is not a practice question or advice item id")
 
     if problems:
         raise ContentError(f"{len(problems)} problem(s) in {content_dir}:\n" + "\n".join(f"- {p}" for p in problems))
-    return Content(sources=sources, topics=topics, advice=advice, practice=practice, digest=digest.hexdigest())
+    return Content(sources=sources, topics=topics, advice=advice, practice=practice, glossary=glossary, digest=digest.hexdigest())
 
 
 class _Checker:
@@ -243,13 +267,15 @@ class _Checker:
             seen.add(entry_id)
         return seen
 
-    def text(self, where: str, entry: dict[str, Any], key: str, max_words: int | None = None) -> None:
+    def text(self, where: str, entry: dict[str, Any], key: str, max_words: int | None = None, min_words: int = 0) -> None:
         if key not in entry:
             return
         if not (isinstance(entry[key], str) and entry[key].strip()):
             self.fail(where, f"{key} must be non-empty text")
         elif max_words is not None and len(entry[key].split()) > max_words:
             self.fail(where, f"{key} has {len(entry[key].split())} words; at most {max_words} keep a chat reply short")
+        elif len(entry[key].split()) < min_words:
+            self.fail(where, f"{key} has {len(entry[key].split())} words; at least {min_words} are needed")
 
     def lines(self, where: str, entry: dict[str, Any], key: str, least: int, most: int | None, max_words: int | None) -> None:
         """A list of short texts, each on one line (the store keeps them one per line)."""
@@ -264,6 +290,14 @@ class _Checker:
                 self.fail(where, f"{key} item {number} must be non-empty text on one line")
             elif max_words is not None and len(item.split()) > max_words:
                 self.fail(where, f"{key} item {number} has {len(item.split())} words; at most {max_words} keep a chat reply short")
+
+    def nations(self, where: str, nations: Any) -> None:
+        if not isinstance(nations, list) or not nations or len(set(map(str, nations))) != len(nations):
+            self.fail(where, f"nations must be a non-empty list of different nations ({', '.join(NATIONS)})")
+            return
+        for nation in nations:
+            if not isinstance(nation, str) or nation not in NATIONS:
+                self.fail(where, f"unknown nation {nation!r} (use {', '.join(NATIONS)})")
 
     def principles(self, where: str, entry: dict[str, Any], principle_ids: set[str]) -> None:
         if "principles" not in entry:
@@ -287,6 +321,7 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
     session.execute(delete(AdviceTag))
     session.execute(delete(practice_principles))
     session.execute(delete(PracticeSignpost))
+    session.execute(delete(GlossaryTerm))  # nothing points at it: simply rewritten
     keep_advice = {item["id"] for item in content.advice}
     keep_practice = {entry["id"] for entry in content.practice}
     keep_passages = {p["id"] for t in content.topics for p in t["passages"]}
@@ -332,6 +367,7 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
                 title=entry["title"].strip(),
                 answer=entry["answer"].strip(),
                 steps=_join_lines(entry["steps"]),
+                example=entry["example"].strip(),
                 questions=_join_lines(entry["questions"]),
                 general_guidance=entry["general_guidance"],
                 legal=entry["legal"],
@@ -355,6 +391,17 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
             for value in dict.fromkeys(values):
                 session.add(AdviceTag(advice_id=item["id"], dimension=dimension, value=value))
 
+    for position, entry in enumerate(content.glossary):
+        session.add(
+            GlossaryTerm(
+                term=entry["term"].strip(),
+                aliases=_join_lines(entry["aliases"]),
+                definition=entry["definition"].strip(),
+                nations=",".join(entry["nations"]),
+                related=entry.get("related"),
+                position=position,
+            )
+        )
     session.execute(delete(AdviceItem).where(AdviceItem.id.not_in(keep_advice)))
     session.execute(delete(PracticeQuestion).where(PracticeQuestion.id.not_in(keep_practice)))
     session.execute(delete(Passage).where(Passage.id.not_in(keep_passages)))
@@ -371,6 +418,7 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
         "tags": session.scalar(select(func.count()).select_from(AdviceTag)),
         "practice questions": len(keep_practice),
         "signposts": session.scalar(select(func.count()).select_from(PracticeSignpost)),
+        "glossary terms": len(content.glossary),
     }
 
 
@@ -431,6 +479,7 @@ def export(session: Session, target: Path) -> dict[str, int]:
             "questions": split_lines(q.questions),
             "answer": q.answer,
             "steps": split_lines(q.steps),
+            "example": q.example,
             "signposts": [{"text": s.text, "nations": s.nations.split(",")} for s in q.signposts],
             "principles": [p.id for p in q.principles],
             "general_guidance": q.general_guidance,
@@ -442,17 +491,25 @@ def export(session: Session, target: Path) -> dict[str, int]:
             .options(selectinload(PracticeQuestion.principles), selectinload(PracticeQuestion.signposts))
         )
     ]
+    glossary = []
+    for term in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position)):
+        entry = {"term": term.term, "aliases": split_lines(term.aliases), "definition": term.definition, "nations": term.nations.split(",")}
+        if term.related:
+            entry["related"] = term.related
+        glossary.append(entry)
     target.mkdir(parents=True, exist_ok=True)
     files = (
         ("sources.yml", "sources", sources),
         ("topics.yml", "topics", topics),
         ("advice.yml", "advice", advice),
         ("practice.yml", "practice", practice),
+        ("glossary.yml", "glossary", glossary),
     )
     for name, key, entries in files:
         text = yaml.safe_dump({key: entries}, sort_keys=False, allow_unicode=True, width=100)
         (target / name).write_text(f"# Exported from the knowledge store by `python -m actions.store.loader --export`.\n{text}", encoding="utf-8")
-    return {"sources": len(sources), "topics": len(topics), "advice items": len(advice), "practice questions": len(practice)}
+    return {"sources": len(sources), "topics": len(topics), "advice items": len(advice), "practice questions": len(practice),
+            "glossary terms": len(glossary)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -474,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
             content = read_content(args.content)
             print(
                 f"Content OK: {len(content.sources)} sources, {len(content.topics)} topics, {len(content.advice)} advice items, "
-                f"{len(content.practice)} practice questions."
+                f"{len(content.practice)} practice questions, {len(content.glossary)} glossary terms."
             )
             return 0
         counts = load(args.content, args.db)

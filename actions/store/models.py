@@ -102,6 +102,8 @@ class PracticeQuestion(Base):
     general_guidance = Column(Boolean, nullable=False, default=True)
     legal = Column(Boolean, nullable=False)  # touches on the law: not legal advice
     position = Column(Integer, nullable=False)
+    # Added after the first release, so nullable: db.make_engine adds it to older stores.
+    example = Column(Text)
     principles = relationship("Passage", secondary=practice_principles, order_by=practice_principles.c.position)
     signposts = relationship("PracticeSignpost", cascade="all, delete-orphan", order_by="PracticeSignpost.position")
 
@@ -114,6 +116,18 @@ class PracticeSignpost(Base):
     practice_id = Column(String(80), ForeignKey("practice_questions.id", ondelete="CASCADE"), nullable=False, index=True)
     text = Column(Text, nullable=False)
     nations = Column(String(80), nullable=False)  # comma-joined: england,scotland,wales,northern_ireland
+    position = Column(Integer, nullable=False)
+
+
+class GlossaryTerm(Base):
+    """A partnership term people ask about ("ICB", "Section 75"), with its aliases and definition."""
+
+    __tablename__ = "glossary_terms"
+    term = Column(String(120), primary_key=True)
+    aliases = Column(Text, nullable=False)  # one per line ("" for none)
+    definition = Column(Text, nullable=False)
+    nations = Column(String(80), nullable=False)  # comma-joined, as for signposts
+    related = Column(String(80))  # a practice question or advice item id, offered as "more"
     position = Column(Integer, nullable=False)
 
 

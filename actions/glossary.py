@@ -1,0 +1,94 @@
+"""The glossary (data/knowledge/glossary.yml): one short definition for a partnership term people
+ask about ("what's the HWB for", "what does PCN stand for", "who are NAVCA / NCVO").
+
+Pure functions over the knowledge snapshot. A message gets a definition only when it is a term
+question whose term is exactly a glossary term or alias, so "what's the weather" or "what does
+serendipity mean" are still declined wherever they end up.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import Item, resolve
+from actions.store.knowledge import GlossaryView, Knowledge
+
+_ARTICLE = r"(?:(?:an?|the|our|your|this|that)\s+)?"
+# Words people put around the term: "what is the CVS anyway", "what does the ICB actually do".
+_FILLER = r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate))*"
+_TAIL = r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its) at home))?"
+# One clause asking what a term is, with the term in one of its named groups (by, of, ex, t).
+TERM_QUESTION = re.compile(
+    r"^\W*(?:(?:so|ok|okay|and|but|sorry|hi|hiya|hello|um|erm|also|quick question|remind me)\W+)*"
+    r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
+    r"|(?:the\s+)?meaning\s+of\s+" + _ARTICLE + r"(?P<of>.+?)"
+    r"|(?:define|explain)\s+" + _ARTICLE + r"(?P<ex>.+?)"
+    r"|(?:what|wat|who)(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+" + _ARTICLE + r"(?P<t>.+?))"
+    + _FILLER + _TAIL + _FILLER + r"\W*$",
+    re.IGNORECASE,
+)
+# Clauses: "what is the CVS anyway, my manager just said to invite them" asks in its first.
+CLAUSES = re.compile(r"[,;?!.]+\s*|\s+-\s+")
+# "NAVCA / NCVO", "the ICB or the PCN": two terms asked together.
+BOTH = re.compile(r"\s*/\s*|\s+or\s+|\s*&\s*", re.IGNORECASE)
+
+
+def asked_names(text: str) -> list[str]:
+    """The terms a message asks the meaning of, as written ("HWB"), or [] if it asks none."""
+    for clause in CLAUSES.split(text or ""):
+        match = TERM_QUESTION.match(clause.strip())
+        if match:
+            term = next(g for g in match.groups() if g).strip()
+            term = re.sub(r"^(?:the\s+)?meaning\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.IGNORECASE)  # "what is the meaning of X"
+            return [term] + [part for part in BOTH.split(term) if part and part != term]
+    return []
+
+
+def entry_named(knowledge: Knowledge, name: str) -> GlossaryView | None:
+    """The entry whose term or alias is `name`, whatever its case (or a plural of it)."""
+    wanted = re.sub(r"\s+", " ", name.strip(" ?!.\"'\u201c\u201d").lower())
+    wanted = re.sub(r"^(?:an?|the)\s+", "", wanted)
+    for candidate in (wanted, wanted[:-1] if len(wanted) >= 4 and wanted.endswith("s") else None):
+        for entry in knowledge.glossary if candidate else ():
+            if any(candidate == n.lower() for n in entry.names):
+                return entry
+    return None
+
+
+def asked_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
+    """Glossary entries a term question asks about: the whole term, else each of two named."""
+    names = asked_names(text)
+    whole = entry_named(knowledge, names[0]) if names else None
+    if whole is not None:
+        return [whole]
+    found = [e for e in (entry_named(knowledge, n) for n in names[1:]) if e is not None]
+    return list(dict.fromkeys(found))[:2] if len(found) == len(names) - 1 else []
+
+
+def label(entry: GlossaryView) -> str:
+    """"HWB (Health and Wellbeing Board)": an abbreviation is shown with its long form."""
+    abbreviation = " " not in entry.term and sum(c.isupper() for c in entry.term) >= 2
+    long_form = next((a for a in entry.aliases if " " in a and len(a) > len(entry.term)), None)
+    return f"{entry.term} ({long_form})" if abbreviation and long_form else entry.term
+
+
+def definition_reply(entries: list[GlossaryView]) -> str:
+    return "\n".join(f"{label(e)}: {e.definition}" for e in entries)
+
+
+def related_items(knowledge: Knowledge, entries: list[GlossaryView]) -> dict[str, Item]:
+    """The practice questions or advice items the entries offer as "more", by focus key."""
+    keys = [f"practice:{e.related}" if e.related in knowledge.practice else f"advice:{e.related}" for e in entries if e.related]
+    return {key: item for key in dict.fromkeys(keys) if (item := resolve(knowledge, key)) is not None}
+
+
+def answer_term(dispatcher: CollectingDispatcher, knowledge: Knowledge, entries: list[GlossaryView]) -> list[EventType]:
+    """The definition in one short message, with a button to the related answer. An aside: the
+    item in focus stays in focus; the buttons pick from last_options like any other choice."""
+    related = related_items(knowledge, entries)
+    buttons = [{"title": item.title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, item in enumerate(related.values(), start=1)]
+    dispatcher.utter_message(text=definition_reply(entries), buttons=buttons)
+    return [SlotSet("last_options", list(related))] if related else []

@@ -1,0 +1,73 @@
+"""The glossary and practice examples, through the real actions on a real loaded store: a term
+question gets its definition wherever the classifier sent it (ask_meaning, out_of_scope,
+nlu_fallback), anything else out of scope is still declined, and "an example" after a practice
+answer shows that practice question's own illustrative example."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from actions.conversation import ActionClarify, ActionOutOfScope
+from actions.follow_ups import ActionFollowUp
+from actions.glossary import asked_names
+from tests.conftest import CONTENT_DIR, make_tracker, slots_of
+from tests.conftest import run_action as run
+
+PRACTICE = {p["id"]: p for p in yaml.safe_load((CONTENT_DIR / "practice.yml").read_text(encoding="utf-8"))["practice"]}
+
+TERM_QUESTIONS = [
+    ("what's the HWB for", "HWB (Health and Wellbeing Board): In England", "the_local_system"),
+    ("what is the CVS anyway, my manager just said to invite them", "CVS (Council for Voluntary Service): ", "getting_help"),
+    ("what does PCN stand for", "PCN (Primary Care Network): In England", "the_local_system"),
+    ("what is a section 75", "Section 75: In England, Section 75 of the National Health Service Act 2006", "pooled_budgets"),
+    ("what's an integration joint board", "IJB (Integration Joint Board): In Scotland", "the_local_system"),
+    ("whats a DPIA?", "DPIA (Data Protection Impact Assessment): ", "information_sharing"),
+]
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "ask_meaning", "nlu_fallback"])
+@pytest.mark.parametrize("text,starts,related", TERM_QUESTIONS)
+async def test_a_term_question_gets_the_definition_and_the_related_answer(knowledge_cache, domain, intent, text, starts, related) -> None:
+    action = {"out_of_scope": ActionOutOfScope, "ask_meaning": ActionFollowUp, "nlu_fallback": ActionClarify}[intent]()
+    messages, events = await run(action, make_tracker(intent, text), domain)
+    assert len(messages) == 1 and messages[0]["text"].startswith(starts), messages
+    assert [b["title"] for b in messages[0]["buttons"]] == [PRACTICE[related]["title"]]
+    assert slots_of(events)["last_options"] == [f"practice:{related}"]
+    # The button picks the related practice answer, like any other choice.
+    picked, _ = await run(ActionFollowUp(), make_tracker("choose_item", "", {"last_options": [f"practice:{related}"]}, entities=[{"entity": "option", "value": "1"}]), domain)
+    assert picked[0]["text"].startswith(PRACTICE[related]["title"] + ":")
+
+
+async def test_two_terms_asked_together_get_both_definitions(knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", "who is NAVCA / NCVO"), domain)
+    assert messages[0]["text"].split("\n")[0].startswith("NAVCA: ") and messages[0]["text"].split("\n")[1].startswith("NCVO: ")
+
+
+@pytest.mark.parametrize("text", ["what's the weather", "what does serendipity mean", "what is a cash ISA", "book me a table for two", "who is the prime minister"])
+async def test_anything_else_out_of_scope_is_declined_as_before(knowledge_cache, domain, text) -> None:
+    messages, events = await run(ActionOutOfScope(), make_tracker("out_of_scope", text), domain)
+    assert [(m["response"], m["text"]) for m in messages] == [("utter_out_of_scope", None)] and events == []
+
+
+async def test_a_principle_is_still_explained_as_a_principle(knowledge_cache, domain) -> None:
+    """Words that are not glossary terms keep the principle / passage answers."""
+    messages, _ = await run(ActionFollowUp(), make_tracker("ask_meaning", "what do you mean by openness?"), domain)
+    assert "\u201cOpenness\u201d is one of the" in messages[0]["text"], messages
+
+
+def test_term_questions_are_read_whole() -> None:
+    assert asked_names("what do you mean by ToR?") == ["ToR"]
+    assert asked_names("what is the meaning of DPIA") == ["DPIA"]
+    assert asked_names("what counts as an outcome") == ["outcome"]
+    assert asked_names("what does the ICB actually do") == ["ICB"]
+    assert asked_names("can you book the room for the HWB meeting") == []
+
+
+@pytest.mark.parametrize("practice_id", ["terms_of_reference", "pooled_budgets", "running_meetings"])
+async def test_an_example_after_a_practice_answer_is_its_own_illustrative_example(knowledge_cache, domain, practice_id) -> None:
+    tracker = make_tracker("ask_example", "give me an example", {"focus": f"practice:{practice_id}"})
+    messages, events = await run(ActionFollowUp(), tracker, domain)
+    title, example = PRACTICE[practice_id]["title"], PRACTICE[practice_id]["example"]
+    assert messages[0]["text"] == f"An illustrative example (not a real case) of \u201c{title}\u201d:\n{example}"
+    assert slots_of(events)["focus"] == f"practice:{practice_id}"
