@@ -157,7 +157,7 @@ class _OneMessageScorer:
     went to three TfidfVectorizer.transform calls for a message of a few words. Same numbers:
     per view, counts of known n-grams, 1 + log(count) (sublinear_tf), times idf, L2-normalised;
     then softmax(weights . features + intercept), as LogisticRegression.predict_proba does for
-    several classes (tests/test_intent_classifier.py compares the two)."""
+    several classes (tests/components/test_intent_classifier.py compares the two)."""
 
     def __init__(self, vectorizers: dict[str, TfidfVectorizer], classifier: LogisticRegression) -> None:
         self.intents = [str(name) for name in classifier.classes_]

@@ -13,7 +13,7 @@ from typing import Any
 from server.seams import wrap_once
 
 # Dialogue states kept per conversation for prediction (see install_windowed_dialogue_states): more
-# than the longest rule of this bot (tests/test_conversations.py checks the trained model) and
+# than the longest rule of this bot (tests/server/test_conversations.py checks the trained model) and
 # MemoizationPolicy's max_history (5).
 STATES_WINDOW = 40
 

@@ -18,7 +18,7 @@ def install_cached_action_response_validation() -> None:
     """Validate action server responses with validators built once.
 
     Rasa's jsonschema.validate() re-checks the large events schema on every response; here each
-    event is checked only against the one event kind it names (same verdict, tests/test_server.py
+    event is checked only against the one event kind it names (same verdict, tests/server/test_server.py
     compares them). An invalid response still goes through Rasa's own method and fails as before."""
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction

@@ -16,7 +16,7 @@ def install_fast_sql_tracker_store() -> None:
     """The SQL tracker store's reads and writes as prepared Core statements.
 
     Rasa builds an ORM query (or goes through the ORM's unit of work) for every read, count and
-    save. Same rows, same order, same "latest session" rule (tests/test_conversations.py compares
+    save. Same rows, same order, same "latest session" rule (tests/server/test_conversations.py compares
     both on SQLite and PostgreSQL); the tracker saved last is kept for the next turn."""
     import itertools
     import json
