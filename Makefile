@@ -6,7 +6,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # No usage telemetry leaves the machine.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run shell serve install load export check-content report train validate test eval bench purge clean
+.PHONY: run shell serve install load export check-content report train validate lint test eval bench purge clean
 
 ## run: set everything up if needed, then serve the web chat page (http://127.0.0.1:5005/chat/),
 ##      REST and (when configured) Slack, with the action server, until Ctrl-C
@@ -56,6 +56,13 @@ train: install
 ## validate: Rasa's own checks of domain, data and stories
 validate: install
 	$(PY) -m tools.validate
+
+## lint: ruff (lint rules and formatting) and mypy (types) on the product code; part of make test
+LINTED := actions components channels server report
+lint: install
+	.venv/bin/ruff check $(LINTED)
+	.venv/bin/ruff format --check $(LINTED)
+	.venv/bin/mypy $(LINTED)
 
 ## test: everything: data validation, unit and integration tests, conversation tests
 test: install

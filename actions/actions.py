@@ -42,7 +42,9 @@ def tailoring_would_change(knowledge: Knowledge, tracker: Tracker, challenge: st
     )
 
 
-def answer_two(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, pair: tuple[str, str]) -> list[EventType]:
+def answer_two(
+    dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, pair: tuple[str, str]
+) -> list[EventType]:
     """Brief advice on both challenges of one message: the best-fitting item for each."""
     described = tracker.latest_message.get("text") or ""
     given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
@@ -138,7 +140,9 @@ class ActionMoreAdvice(Action):
             return []
         focus = resolve(knowledge, tracker.get_slot("focus"))
         if intent_of(tracker) != "skip_context" and isinstance(focus, TopicView):  # "tell me more" after a summary
-            buttons = [{"title": FOLLOW_UP_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(f"ask_{focus.id}", ["ask_challenges"])]
+            buttons = [
+                {"title": FOLLOW_UP_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(f"ask_{focus.id}", ["ask_challenges"])
+            ]
             dispatcher.utter_message(text=topic_reply(knowledge, focus.id), buttons=buttons)
             return []
         if intent_of(tracker) != "skip_context" and isinstance(focus, PracticeView):
@@ -167,7 +171,11 @@ class ActionKnowledgeAnswer(Action):
         focus = resolve(knowledge, tracker.get_slot("focus"))
         text = tracker.latest_message.get("text") or ""
         advice_pending = focus is None and tracker.get_slot("current_challenge") in CHALLENGES  # asked "which sector?"
-        if intent == "ask_case_study" and (isinstance(focus, (AdviceView, PracticeView)) or advice_pending) and not NAMES_THE_CASE_STUDY.search(text):
+        if (
+            intent == "ask_case_study"
+            and (isinstance(focus, (AdviceView, PracticeView)) or advice_pending)
+            and not NAMES_THE_CASE_STUDY.search(text)
+        ):
             # "example?" right after advice asks for an example of that advice, not for BCPP.
             return [FollowupAction("action_follow_up")]
         if intent == "ask_challenges":
@@ -177,10 +185,15 @@ class ActionKnowledgeAnswer(Action):
         if intent == "ask_sources":
             # Right after an answer, "where's that from?" (or its Sources button) is about that answer;
             # "All my sources" ({"option": "all"}) lists every source.
-            every_source = any(e.get("entity") == "option" and e.get("value") == "all" for e in tracker.latest_message.get("entities") or [])
+            every_source = any(
+                e.get("entity") == "option" and e.get("value") == "all" for e in tracker.latest_message.get("entities") or []
+            )
             if not every_source and focus is not None and not isinstance(focus, TopicView):
                 all_sources = {"title": "All my sources", "payload": '/ask_sources{"option": "all"}'}
-                dispatcher.utter_message(text=answers.item_sources_reply(knowledge, focus), buttons=answers.follow_up_buttons(focus, "sources")[:3] + [all_sources])
+                dispatcher.utter_message(
+                    text=answers.item_sources_reply(knowledge, focus),
+                    buttons=answers.follow_up_buttons(focus, "sources")[:3] + [all_sources],
+                )
                 return []
             dispatcher.utter_message(text=sources_reply(knowledge), buttons=buttons)
             return []

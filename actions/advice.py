@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from actions.store.knowledge import AdviceView, Knowledge, PassageView
 from actions.vocabulary import DIMENSIONS, TOPIC_BUTTON_TITLES
@@ -22,7 +22,10 @@ class RankedAdvice:
 
 
 def rank_advice(
-    items: Iterable[AdviceView], context: Mapping[str, str | None], exclude: Iterable[str] = (), fit: Mapping[str, float] | None = None
+    items: Iterable[AdviceView],
+    context: Mapping[str, str | None],
+    exclude: Iterable[str] = (),
+    fit: Mapping[str, float] | None = None,
 ) -> list[RankedAdvice]:
     """Best fit first: how well an item matches the problem as described (`fit`, by item id),
     then items tagged for the person's context, then general ones, then items tagged for
@@ -77,7 +80,9 @@ def two_challenges_reply(knowledge: Knowledge, answers: list[tuple[str, list[Ran
         for ranked in chosen:
             number += 1
             suits = f" (suits {' and '.join(ranked.matched)})" if ranked.matched else ""
-            lines.append(f"{number}. {knowledge.passages[challenge_id].title}: \u201c{ranked.item.title}\u201d{suits}. {ranked.item.text}")
+            lines.append(
+                f"{number}. {knowledge.passages[challenge_id].title}: \u201c{ranked.item.title}\u201d{suits}. {ranked.item.text}"
+            )
     origins = dict.fromkeys(cite(knowledge.passages[c]) for c, _ in answers)
     lines.append("Challenges from: " + "; ".join(origins) + ". Say \u201chow\u201d or \u201cthe second one\u201d for more.")
     return "\n".join(lines)
@@ -94,7 +99,10 @@ def action_plan_reply(knowledge: Knowledge, advice_ids: list[str]) -> str:
     for challenge_id, items in by_challenge.items():
         lines += ["", f"{knowledge.passages[challenge_id].title}:"]
         lines += [f"\u2610 {item.title} (rests on {', '.join(p.title.lower() for p in item.principles)})" for item in items]
-    lines += ["", "Ask \u201chow\u201d about any of them for the steps. The actions are Partnership Advisor's own guidance, built on the principles named."]
+    lines += [
+        "",
+        "Ask \u201chow\u201d about any of them for the steps. The actions are Partnership Advisor's own guidance, built on the principles named.",
+    ]
     return "\n".join(lines)
 
 

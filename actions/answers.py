@@ -26,7 +26,9 @@ FEEDBACK_BUTTONS = [
     {"title": "This helped", "payload": "/feedback_helpful"},
     {"title": "Not helpful", "payload": "/feedback_not_helpful"},
 ]
-LEGAL_NOTE = "This is general guidance, not legal advice: check the detail with your organisation's legal or information governance team."
+LEGAL_NOTE = (
+    "This is general guidance, not legal advice: check the detail with your organisation's legal or information governance team."
+)
 
 
 def key_of(item: Item) -> str:
@@ -49,7 +51,7 @@ def resolve(knowledge: Knowledge, key: object) -> Item | None:
 
 
 def principles_line(item: AdviceView | PracticeView) -> str:
-    """"Rests on: Openness (Context to Partnership Working)." in a few words."""
+    """ "Rests on: Openness (Context to Partnership Working)." in a few words."""
     return "Rests on: " + "; ".join(f"{p.title} ({cite(p)})" for p in item.principles) + "."
 
 
@@ -64,7 +66,9 @@ def advice_answer(knowledge: Knowledge, challenge_id: str, ranked: RankedAdvice,
     item = ranked.item
     lines = []
     if first:
-        lines.append(f"That sounds like the \u201c{challenge.title}\u201d challenge: \u201c{challenge.text}\u201d ({cite(challenge)}).")
+        lines.append(
+            f"That sounds like the \u201c{challenge.title}\u201d challenge: \u201c{challenge.text}\u201d ({cite(challenge)})."
+        )
         lines.append("")
         lines.append(f"Try this: \u201c{item.title}\u201d{suits}. {item.text}")
     else:
@@ -75,7 +79,9 @@ def advice_answer(knowledge: Knowledge, challenge_id: str, ranked: RankedAdvice,
 
 def advice_buttons(has_more: bool) -> list[dict[str, str]]:
     # Five at most: Rasa's Slack channel drops every button of a message with more than five.
-    return [HOW_BUTTON, EXAMPLE_BUTTON] + ([ANOTHER_BUTTON] if has_more else [WHY_BUTTON]) + [SOURCES_BUTTON, OTHER_PROBLEM_BUTTON]
+    return (
+        [HOW_BUTTON, EXAMPLE_BUTTON] + ([ANOTHER_BUTTON] if has_more else [WHY_BUTTON]) + [SOURCES_BUTTON, OTHER_PROBLEM_BUTTON]
+    )
 
 
 # --- practice questions ------------------------------------------------------------------------
@@ -97,7 +103,9 @@ def signposts_reply(practice: PracticeView) -> str:
     lines = [f"Where to get help with {practice.title[:1].lower() + practice.title[1:]}:"]
     everywhere = frozenset(NATIONS)
     for signpost in practice.signposts:
-        where = "" if signpost.nations >= everywhere else " and ".join(NATIONS[n] for n in NATIONS if n in signpost.nations) + ": "
+        where = (
+            "" if signpost.nations >= everywhere else " and ".join(NATIONS[n] for n in NATIONS if n in signpost.nations) + ": "
+        )
         if signpost.text.startswith("In ") and where and signpost.text[3:].startswith(where[:-2]):
             where = ""  # the signpost already says where ("In England, ...")
         lines.append(f"\u2022 {where}{signpost.text}")
@@ -130,7 +138,9 @@ def why_reply(item: Item) -> str:
         return f"Why \u201c{item.title}\u201d helps: {item.why}\n{principles_line(item)}"
     if isinstance(item, PracticeView):
         return f"Why it matters: {first_sentence(item.answer)}\n{principles_line(item)}"
-    return f"\u201c{item.title}\u201d comes from the guidance documents; ask \u201cwhere does this come from?\u201d for the sources."
+    return (
+        f"\u201c{item.title}\u201d comes from the guidance documents; ask \u201cwhere does this come from?\u201d for the sources."
+    )
 
 
 def simpler_reply(item: Item) -> str:
@@ -192,5 +202,7 @@ def follow_up_buttons(item: Item, shown: str) -> list[dict[str, str]]:
         rest = [button for name, button in offers.items() if name != shown][:2]
         return rest + [ANOTHER_BUTTON] + FEEDBACK_BUTTONS
     if isinstance(item, PracticeView):
-        return [b for b in (HOW_BUTTON, HELP_BUTTON, WHY_BUTTON) if not (shown == "how" and b is HOW_BUTTON)] + [OTHER_PROBLEM_BUTTON]
+        return [b for b in (HOW_BUTTON, HELP_BUTTON, WHY_BUTTON) if not (shown == "how" and b is HOW_BUTTON)] + [
+            OTHER_PROBLEM_BUTTON
+        ]
     return [MORE_BUTTON, OTHER_PROBLEM_BUTTON]

@@ -19,7 +19,9 @@ import yaml
 from actions import settings
 from actions.vocabulary import CHALLENGES
 
-CLAUSE_SPLIT = re.compile(r"\s*(?:[;.!?]|,?\s+\b(?:and|but|also|plus|while|whereas|so|and also|on top of that)\b)\s+", re.IGNORECASE)
+CLAUSE_SPLIT = re.compile(
+    r"\s*(?:[;.!?]|,?\s+\b(?:and|but|also|plus|while|whereas|so|and also|on top of that)\b)\s+", re.IGNORECASE
+)
 MIN_CLAUSE_WORDS = 4
 # A wrong second problem costs more than a missed one. Trained on every challenge example
 # (not one file as before), 0.6 finds both problems in 17 of the 20 messages of
@@ -36,9 +38,9 @@ def clauses(text: str) -> list[str]:
 @lru_cache(maxsize=1)
 def clause_model(paths: tuple[Path, ...] = TRAINING_FILES):
     """Word and character n-gram TF-IDF + logistic regression over every challenge example."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     texts, labels = [], []
     blocks = [block for path in paths for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]]

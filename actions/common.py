@@ -98,7 +98,9 @@ def advice_started(knowledge: Knowledge, tracker: Tracker, challenge: str) -> bo
     return bool(ids & set(tracker.get_slot("advice_given") or []))
 
 
-def advise(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, challenge: str, described: str = "") -> list[EventType]:
+def advise(
+    dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, challenge: str, described: str = ""
+) -> list[EventType]:
     """Send the next best advice item on `challenge` and remember what was given."""
     first = not advice_started(knowledge, tracker, challenge)
     ranked = next_advice(knowledge, tracker, challenge, described)
@@ -113,7 +115,9 @@ def advise(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowle
         )
         return events
     chosen = ranked[0]
-    dispatcher.utter_message(text=answers.advice_answer(knowledge, challenge, chosen, first), buttons=answers.advice_buttons(len(ranked) > 1))
+    dispatcher.utter_message(
+        text=answers.advice_answer(knowledge, challenge, chosen, first), buttons=answers.advice_buttons(len(ranked) > 1)
+    )
     given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
     return events + [
         SlotSet("advice_given", given + [chosen.item.id]),

@@ -8,33 +8,33 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import common
 from actions.actions import answer_two
 from actions.advice import action_plan_reply
-from actions import common
-from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.answers import resolve
+from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.context import context_from_message
 from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, focus_events, retrieve, short_follow_up
 from actions.glossary import answer_term, asked_entries, asked_names
 from actions.retrieval import content_words
-
-# Fewer words of substance than this ("what about it") is not enough to look anything up.
-MIN_CONTENT_WORDS = 2
-# A message about the person this short is only that; a longer one also asks something.
-CONTEXT_ONLY_WORDS = 6
 from actions.store.knowledge import KnowledgeUnavailable
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
 
+# Fewer words of substance than this ("what about it") is not enough to look anything up.
+MIN_CONTENT_WORDS = 2
+# A message about the person this short is only that; a longer one also asks something.
+CONTEXT_ONLY_WORDS = 6
+
 EXAMPLES_REPLY = (
     "Sorry, I still don't understand, and I'd rather not guess. I'm best at problems in partnerships between "
     "organisations and at explaining partnership working. You could try:\n"
-    "\u2022 \"one partner only joined for the grant\"\n"
-    "\u2022 \"the people at our meetings can't sign anything off\"\n"
-    "\u2022 \"we have far too many meetings\"\n"
-    "\u2022 \"what are the key principles of partnership working?\"\n"
-    "\u2022 \"check our partnership\" for a health check"
+    '\u2022 "one partner only joined for the grant"\n'
+    '\u2022 "the people at our meetings can\'t sign anything off"\n'
+    '\u2022 "we have far too many meetings"\n'
+    '\u2022 "what are the key principles of partnership working?"\n'
+    '\u2022 "check our partnership" for a health check'
 )
 
 
@@ -83,7 +83,9 @@ class ActionClarify(Action):
             knowledge = await knowledge_or_apology(dispatcher)
             if knowledge is None:
                 return []
-            answered = answer_by_retrieval(dispatcher, tracker, knowledge, text, retrieve(knowledge, text, threshold=FALLBACK_THRESHOLD))
+            answered = answer_by_retrieval(
+                dispatcher, tracker, knowledge, text, retrieve(knowledge, text, threshold=FALLBACK_THRESHOLD)
+            )
             if answered is not None:
                 return answered
         if previous_user_intent(tracker) in ("nlu_fallback", "something_else"):

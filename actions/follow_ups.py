@@ -21,10 +21,28 @@ from actions.store.knowledge import AdviceView, Knowledge, PassageView, Practice
 from actions.vocabulary import CHALLENGES, PRINCIPLE_TOPICS
 
 ORDINALS = {
-    "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3,
-    "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5, "last": -1, "latter": -1, "former": 1,
+    "first": 1,
+    "1st": 1,
+    "one": 1,
+    "second": 2,
+    "2nd": 2,
+    "two": 2,
+    "third": 3,
+    "3rd": 3,
+    "three": 3,
+    "fourth": 4,
+    "4th": 4,
+    "four": 4,
+    "fifth": 5,
+    "5th": 5,
+    "five": 5,
+    "last": -1,
+    "latter": -1,
+    "former": 1,
 }
-ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b|(?:number|no\.?|option|item|#)\s*([1-5])\b|^\s*([1-5])\s*$", re.IGNORECASE)
+ORDINAL = re.compile(
+    r"\b(" + "|".join(ORDINALS) + r")\b|(?:number|no\.?|option|item|#)\s*([1-5])\b|^\s*([1-5])\s*$", re.IGNORECASE
+)
 # "what do you mean by X", "what does X mean", "what's a X", "meaning of X", "define X"
 TERM = re.compile(
     r"mean(?:t)? by\s+(?P<a>.+)|what (?:does|do|is|are|'s|s)\s+(?P<b>(?!you\b).+?)\s+(?:actually |really |even )?(?:mean|stand for)|"
@@ -75,7 +93,11 @@ def named_option(knowledge: Knowledge, text: str, options: list[str]) -> str | N
         if key.startswith("challenge:") and key.partition(":")[2] in knowledge.passages:
             title = set(content_words(knowledge.passages[key.partition(":")[2]].title))
         if isinstance(item, AdviceView):  # "the time one": the challenge an advice item is about
-            title |= set(content_words(knowledge.passages[item.challenge_id].title)) if item.challenge_id in knowledge.passages else set()
+            title |= (
+                set(content_words(knowledge.passages[item.challenge_id].title))
+                if item.challenge_id in knowledge.passages
+                else set()
+            )
         overlap = len(title & said)
         if title and overlap > best_overlap and overlap >= min(2, len(title)):
             best, best_overlap = key, overlap
@@ -100,7 +122,9 @@ def as_item(knowledge: Knowledge, document_key: str) -> Item | None:
     return resolve(knowledge, document_key)
 
 
-def retrieve(knowledge: Knowledge, text: str, kinds: tuple[str, ...] = (), threshold: float = ANSWER_THRESHOLD) -> list[tuple[Item, float]]:
+def retrieve(
+    knowledge: Knowledge, text: str, kinds: tuple[str, ...] = (), threshold: float = ANSWER_THRESHOLD
+) -> list[tuple[Item, float]]:
     """Things in the store that answer `text` (only of `kinds`, if given), best first, at or above
     `threshold`, one per item."""
     found: list[tuple[Item, float]] = []
@@ -116,9 +140,13 @@ def retrieve(knowledge: Knowledge, text: str, kinds: tuple[str, ...] = (), thres
 def show(dispatcher: CollectingDispatcher, knowledge: Knowledge, tracker: Tracker, item: Item) -> list[EventType]:
     """Answer with one item as a first answer: advice as advice, a practice question, a topic summary."""
     if isinstance(item, AdviceView):
-        ranked = next((r for r in rank_advice([item], person_context(tracker)) if r.item.id == item.id), RankedAdvice(item, 0, ()))
+        ranked = next(
+            (r for r in rank_advice([item], person_context(tracker)) if r.item.id == item.id), RankedAdvice(item, 0, ())
+        )
         first = not advice_started(knowledge, tracker, item.challenge_id)
-        dispatcher.utter_message(text=answers.advice_answer(knowledge, item.challenge_id, ranked, first), buttons=answers.advice_buttons(True))
+        dispatcher.utter_message(
+            text=answers.advice_answer(knowledge, item.challenge_id, ranked, first), buttons=answers.advice_buttons(True)
+        )
         given = list(tracker.get_slot("advice_given") or [])
         return focus_events(item) + [SlotSet("advice_given", given + [item.id] if item.id not in given else given)]
     if isinstance(item, PracticeView):
@@ -129,7 +157,11 @@ def show(dispatcher: CollectingDispatcher, knowledge: Knowledge, tracker: Tracke
 
 
 def answer_by_retrieval(
-    dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, text: str, found: list[tuple[Item, float]] | None = None
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    knowledge: Knowledge,
+    text: str,
+    found: list[tuple[Item, float]] | None = None,
 ) -> list[EventType] | None:
     """The best match in the store for an in-domain question, offering the second best too when it
     fits almost as well; None if nothing fits."""
@@ -156,14 +188,18 @@ def related_advice(knowledge: Knowledge, tracker: Tracker, practice: PracticeVie
     return None
 
 
-def another_idea(dispatcher: CollectingDispatcher, knowledge: Knowledge, tracker: Tracker, practice: PracticeView) -> list[EventType]:
-    """"Another idea" after a practice answer: the closest advice item not given yet."""
+def another_idea(
+    dispatcher: CollectingDispatcher, knowledge: Knowledge, tracker: Tracker, practice: PracticeView
+) -> list[EventType]:
+    """ "Another idea" after a practice answer: the closest advice item not given yet."""
     item = related_advice(knowledge, tracker, practice)
     if item is None:
         dispatcher.utter_message(text=answers.how_reply(practice), buttons=answers.follow_up_buttons(practice, "how"))
         return []
     ranked = next(r for r in rank_advice([item], person_context(tracker)))
-    dispatcher.utter_message(text=answers.advice_answer(knowledge, item.challenge_id, ranked, first=False), buttons=answers.advice_buttons(True))
+    dispatcher.utter_message(
+        text=answers.advice_answer(knowledge, item.challenge_id, ranked, first=False), buttons=answers.advice_buttons(True)
+    )
     given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
     return focus_events(item) + [SlotSet("advice_given", given + [item.id])]
 
@@ -173,7 +209,10 @@ def another_idea(dispatcher: CollectingDispatcher, knowledge: Knowledge, tracker
 SHORT_FOLLOW_UPS = (
     (re.compile(r"\bex[a-z]{0,3}m?p[a-z]*\b|\be\.?g\b|\binstance\b"), "ask_example"),
     (re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\bshort[a-z]*\b|\bsumm?ar"), "ask_simpler"),
-    (re.compile(r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"), "ask_how"),
+    (
+        re.compile(r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"),
+        "ask_how",
+    ),
     (re.compile(r"^\W*(?:ok\w*|so|and|but)?\W*why\b"), "ask_why"),
     (re.compile(r"\b(?:what else|another|other (?:ideas?|suggestions?|options?)|different (?:idea|suggestion))\b"), "ask_more"),
 )
@@ -242,7 +281,11 @@ def passage_using(knowledge: Knowledge, term: str) -> PassageView | None:
         return None
     pattern = term_pattern(term)
     return next(
-        (p for p in knowledge.passages.values() if p.text.strip() != p.title.strip() and pattern.search(p.text) and p.topic_id != "references"),
+        (
+            p
+            for p in knowledge.passages.values()
+            if p.text.strip() != p.title.strip() and pattern.search(p.text) and p.topic_id != "references"
+        ),
         None,
     )
 
@@ -252,13 +295,17 @@ def uses_term(knowledge: Knowledge, term: str) -> bool:
     if len(term) < 2:
         return False
     pattern = term_pattern(term)
-    texts = [" ".join((p.title, p.answer, *p.steps, *p.questions, *(s.text for s in p.signposts))) for p in knowledge.practice.values()]
+    texts = [
+        " ".join((p.title, p.answer, *p.steps, *p.questions, *(s.text for s in p.signposts))) for p in knowledge.practice.values()
+    ]
     texts += [" ".join((a.title, a.text, *a.how, a.why)) for items in knowledge.advice_by_challenge.values() for a in items]
     return any(pattern.search(text) for text in texts)
 
 
 # What people put after the term: "what's an LPC actually do", "the CVS anyway", "mistrust there".
-TERM_TAIL = re.compile(r"\s+(?:actually|really|exactly|anyway|for|do|does|mean|there|here|then|in practice|in this context)\b.*$", re.IGNORECASE)
+TERM_TAIL = re.compile(
+    r"\s+(?:actually|really|exactly|anyway|for|do|does|mean|there|here|then|in practice|in this context)\b.*$", re.IGNORECASE
+)
 
 
 def term_in(text: str) -> str | None:
@@ -300,8 +347,15 @@ class ActionFollowUp(Action):
                 meaning = principle_meaning(knowledge, term)
                 if meaning:
                     reply, items = meaning
-                    dispatcher.utter_message(text=reply, buttons=[answers.HOW_BUTTON, answers.OTHER_PROBLEM_BUTTON] if not items else [
-                        {"title": a.title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, a in enumerate(items, start=1)])
+                    dispatcher.utter_message(
+                        text=reply,
+                        buttons=[answers.HOW_BUTTON, answers.OTHER_PROBLEM_BUTTON]
+                        if not items
+                        else [
+                            {"title": a.title, "payload": f'/choose_item{{"option": "{n}"}}'}
+                            for n, a in enumerate(items, start=1)
+                        ],
+                    )
                     return [SlotSet("last_options", [key_of(a) for a in items])] if items else []
                 passage = passage_using(knowledge, term)
                 if passage is not None:
@@ -311,10 +365,17 @@ class ActionFollowUp(Action):
                         buttons=([answers.ANOTHER_BUTTON] if item is not None else []) + [answers.OTHER_PROBLEM_BUTTON],
                     )
                     return []
-                found = retrieve(knowledge, term, threshold=PRACTICE_THRESHOLD) if uses_term(knowledge, term) else retrieve(knowledge, term + " " + text)
+                found = (
+                    retrieve(knowledge, term, threshold=PRACTICE_THRESHOLD)
+                    if uses_term(knowledge, term)
+                    else retrieve(knowledge, term + " " + text)
+                )
                 if found and isinstance(found[0][0], PracticeView):
                     practice = found[0][0]
-                    dispatcher.utter_message(text=f"\u201c{term}\u201d comes up in {answers.practice_answer(practice)}", buttons=answers.practice_buttons())
+                    dispatcher.utter_message(
+                        text=f"\u201c{term}\u201d comes up in {answers.practice_answer(practice)}",
+                        buttons=answers.practice_buttons(),
+                    )
                     return focus_events(practice)
                 if found:
                     return show(dispatcher, knowledge, tracker, found[0][0])
@@ -326,8 +387,10 @@ class ActionFollowUp(Action):
         # A follow-up that names something else ("how do I write a terms of reference?") is about that.
         if key is None and intent != "choose_item" and len(content_words(text)) >= 2:
             found = retrieve(knowledge, text)
-            if found and (item is None or key_of(found[0][0]) != key_of(item)) and not (
-                item and set(content_words(item.title)) <= set(content_words(text))
+            if (
+                found
+                and (item is None or key_of(found[0][0]) != key_of(item))
+                and not (item and set(content_words(item.title)) <= set(content_words(text)))
             ):
                 item = found[0][0]
                 if intent == "ask_how" or not isinstance(item, (AdviceView, PracticeView)):
@@ -340,7 +403,9 @@ class ActionFollowUp(Action):
             if ranked:
                 item = ranked[0].item
                 given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
-                return self.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
+                return (
+                    self.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
+                )
         if item is None:
             dispatcher.utter_message(
                 text="Happy to. What would you like help with? Describe what is happening in your partnership, or pick one of the common challenges.",
@@ -349,11 +414,17 @@ class ActionFollowUp(Action):
             return []
         if intent == "choose_item":
             return show(dispatcher, knowledge, tracker, item) + ([SlotSet("last_options", options)] if options else [])
-        related = related_advice(knowledge, tracker, item) if isinstance(item, PracticeView) and intent == "ask_example" and not item.example else None
+        related = (
+            related_advice(knowledge, tracker, item)
+            if isinstance(item, PracticeView) and intent == "ask_example" and not item.example
+            else None
+        )
         return self.follow_up(dispatcher, item, intent, related) + focus_events(item)
 
     @staticmethod
-    def follow_up(dispatcher: CollectingDispatcher, item: Item, intent: str | None, related: AdviceView | None = None) -> list[EventType]:
+    def follow_up(
+        dispatcher: CollectingDispatcher, item: Item, intent: str | None, related: AdviceView | None = None
+    ) -> list[EventType]:
         if intent == "ask_example":
             text = answers.example_reply(item) or (answers.example_reply(related) if related else None)
             if text is None:
@@ -395,7 +466,7 @@ class ActionPracticeAnswer(Action):
             text="I'm not sure which part of partnership work that is about. Could you say a little more, for example what you are trying to set up or agree?",
             buttons=[
                 {"title": item.title, "payload": f'/choose_item{{"option": "{n}"}}'}
-                for n, item in enumerate(filter(None, (resolve(knowledge, key) for key in STARTERS)), start=1)
+                for n, item in enumerate([i for i in (resolve(knowledge, key) for key in STARTERS) if i is not None], start=1)
             ],
         )
         return [SlotSet("last_options", list(STARTERS))]

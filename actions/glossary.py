@@ -26,8 +26,13 @@ TERM_QUESTION = re.compile(
     r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
     r"|(?:the\s+)?meaning\s+of\s+" + _ARTICLE + r"(?P<of>.+?)"
     r"|(?:define|explain)\s+" + _ARTICLE + r"(?P<ex>.+?)"
-    r"|(?:what|wat|who)(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+" + _ARTICLE + r"(?P<t>.+?))"
-    + _FILLER + _TAIL + _FILLER + r"\W*$",
+    r"|(?:what|wat|who)(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+"
+    + _ARTICLE
+    + r"(?P<t>.+?))"
+    + _FILLER
+    + _TAIL
+    + _FILLER
+    + r"\W*$",
     re.IGNORECASE,
 )
 # Clauses: "what is the CVS anyway, my manager just said to invite them" asks in its first.
@@ -42,7 +47,9 @@ def asked_names(text: str) -> list[str]:
         match = TERM_QUESTION.match(clause.strip())
         if match:
             term = next(g for g in match.groups() if g).strip()
-            term = re.sub(r"^(?:the\s+)?meaning\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.IGNORECASE)  # "what is the meaning of X"
+            term = re.sub(
+                r"^(?:the\s+)?meaning\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.IGNORECASE
+            )  # "what is the meaning of X"
             return [term] + [part for part in BOTH.split(term) if part and part != term]
     return []
 
@@ -69,7 +76,7 @@ def asked_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
 
 
 def label(entry: GlossaryView) -> str:
-    """"HWB (Health and Wellbeing Board)": an abbreviation is shown with its long form."""
+    """ "HWB (Health and Wellbeing Board)": an abbreviation is shown with its long form."""
     abbreviation = " " not in entry.term and sum(c.isupper() for c in entry.term) >= 2
     long_form = next((a for a in entry.aliases if " " in a and len(a) > len(entry.term)), None)
     return f"{entry.term} ({long_form})" if abbreviation and long_form else entry.term
@@ -89,6 +96,8 @@ def answer_term(dispatcher: CollectingDispatcher, knowledge: Knowledge, entries:
     """The definition in one short message, with a button to the related answer. An aside: the
     item in focus stays in focus; the buttons pick from last_options like any other choice."""
     related = related_items(knowledge, entries)
-    buttons = [{"title": item.title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, item in enumerate(related.values(), start=1)]
+    buttons = [
+        {"title": item.title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, item in enumerate(related.values(), start=1)
+    ]
     dispatcher.utter_message(text=definition_reply(entries), buttons=buttons)
     return [SlotSet("last_options", list(related))] if related else []

@@ -14,7 +14,7 @@ from actions.common import RECORDER, knowledge_or_apology, next_advice, person_c
 from actions.store.records import conversation_key
 from actions.vocabulary import CHALLENGES, SCORE_WORDS, SKIP_WORDS
 
-SLOTS = {f"hc_{c[len('challenge_'):]}": c for c in CHALLENGES}  # hc_competition -> challenge_competition
+SLOTS = {f"hc_{c[len('challenge_') :]}": c for c in CHALLENGES}  # hc_competition -> challenge_competition
 SKIPPED = "skipped"
 STORED = {"1", "2", "3", "4", "5", SKIPPED}  # what a health-check slot holds once answered
 # How each question names its challenge (the start of its utter_ask_hc_* text in domain.yml).
@@ -28,7 +28,9 @@ QUESTION_NAMES = {
     "hc_time": "Time",
 }
 PRESSING = 3  # scores of 3 or more are worth working on
-REASK = "Please answer with a number from 1 (not a problem) to 5 (a serious problem), or say \u201cskip\u201d or \u201cstop\u201d."
+REASK = (
+    "Please answer with a number from 1 (not a problem) to 5 (a serious problem), or say \u201cskip\u201d or \u201cstop\u201d."
+)
 
 
 def parse_score(text: str) -> int | str | None:
@@ -137,7 +139,9 @@ class ActionHealthCheckResult(Action):
         if tracker.get_latest_input_channel() == WEB_CHAT_CHANNEL:
             dispatcher.utter_message(json_message=score_chart(scores, knowledge))
         answered = {c: s for c, s in scores.items() if s is not None}
-        pressing = sorted((c for c, s in answered.items() if s >= PRESSING), key=lambda c: (-answered[c], CHALLENGES.index(c)))[:3]
+        pressing = sorted((c for c, s in answered.items() if s >= PRESSING), key=lambda c: (-answered[c], CHALLENGES.index(c)))[
+            :3
+        ]
         strengths = [c for c, s in answered.items() if s <= 2]
         lines = ["Thanks, that's the health check done. Your results are saved."]
         given = list(tracker.get_slot("advice_given") or [])

@@ -1,4 +1,4 @@
-""""Delete my data": once the person has confirmed, delete everything linked to this conversation.
+""" "Delete my data": once the person has confirmed, delete everything linked to this conversation.
 
 The action deletes the knowledge-store rows (feedback, health-check results, found by the
 conversation's keyed hash) and says what it deleted; its message carries a signal on which the
@@ -20,7 +20,7 @@ from actions.store.records import Deleted, conversation_key
 
 NOT_DELETED_REPLY = (
     "Sorry, I couldn't delete your data just now because my database can't be reached, so nothing "
-    "has been deleted yet. Please try \"delete my data\" again in a few minutes."
+    'has been deleted yet. Please try "delete my data" again in a few minutes.'
 )
 
 

@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
@@ -146,8 +147,8 @@ def segments(text: str) -> list[str]:
 def _weighted_rows(matrix: sparse.csr_matrix, rows: Sequence[int], weights: np.ndarray, width: int) -> np.ndarray:
     """sum(weights[i] * matrix[rows[i]]) as a dense vector, without building sparse objects
     (scipy's per-call overhead would be most of a query's time)."""
-    rows = np.asarray(rows, dtype=np.int64)
-    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    row_index = np.asarray(rows, dtype=np.int64)
+    starts, ends = matrix.indptr[row_index], matrix.indptr[row_index + 1]
     lengths = ends - starts
     total = int(lengths.sum())
     if not total:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PROJECT_ROOT / "data" / "knowledge"
@@ -125,7 +125,9 @@ def public_origins() -> list[str]:
         if not origin:
             continue
         if not re.match(ORIGIN_FORM, origin):
-            raise ValueError(f"PUBLIC_ORIGINS: {given.strip()!r} is not an origin like https://advisor.example.org (scheme://host[:port])")
+            raise ValueError(
+                f"PUBLIC_ORIGINS: {given.strip()!r} is not an origin like https://advisor.example.org (scheme://host[:port])"
+            )
         # As browsers send it: without the scheme's default port.
         origins.append(re.sub(r"^(http://[^/]+):80$|^(https://[^/]+):443$", lambda m: m.group(1) or m.group(2), origin))
     return origins or local_origins()

@@ -48,6 +48,7 @@ def known_context(dimension: str, value: object) -> str | None:
     the purge or the report."""
     return value if isinstance(value, str) and value in DIMENSIONS.get(dimension, ()) else None
 
+
 CHALLENGES = (
     "challenge_competition",
     "challenge_authority",
@@ -141,12 +142,43 @@ SECTOR_BUTTONS = (
 
 # Health check answers: 1 = not a problem at all ... 5 = a serious problem.
 SCORE_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "not at all": 1, "never": 1, "none": 1, "no problem": 1, "not a problem": 1,
-    "a little": 2, "a bit": 2, "slightly": 2, "rarely": 2, "not much": 2,
-    "somewhat": 3, "sometimes": 3, "moderately": 3, "a fair bit": 3, "average": 3, "so so": 3, "so-so": 3,
-    "quite a lot": 4, "a lot": 4, "often": 4, "quite": 4, "mostly": 4, "significantly": 4,
-    "very much": 5, "hugely": 5, "seriously": 5, "always": 5, "massively": 5, "a huge problem": 5,
-    "extremely": 5, "completely": 5, "a serious problem": 5, "serious": 5,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "not at all": 1,
+    "never": 1,
+    "none": 1,
+    "no problem": 1,
+    "not a problem": 1,
+    "a little": 2,
+    "a bit": 2,
+    "slightly": 2,
+    "rarely": 2,
+    "not much": 2,
+    "somewhat": 3,
+    "sometimes": 3,
+    "moderately": 3,
+    "a fair bit": 3,
+    "average": 3,
+    "so so": 3,
+    "so-so": 3,
+    "quite a lot": 4,
+    "a lot": 4,
+    "often": 4,
+    "quite": 4,
+    "mostly": 4,
+    "significantly": 4,
+    "very much": 5,
+    "hugely": 5,
+    "seriously": 5,
+    "always": 5,
+    "massively": 5,
+    "a huge problem": 5,
+    "extremely": 5,
+    "completely": 5,
+    "a serious problem": 5,
+    "serious": 5,
 }
 SKIP_WORDS = ("skip", "pass", "not sure", "don't know", "dont know", "no idea", "next", "n/a")

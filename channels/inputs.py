@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 # Channel name (InputChannel.name()) -> namespace of its conversation ids; others use their name.
 NAMESPACES = {"socketio": "web"}
@@ -56,7 +56,7 @@ def conversation_id(channel_name: str, sender_id: str) -> str:
 def channel_sender_id(channel_name: str, stored_id: str) -> str:
     """The id the channel knows, from the id Rasa stores (unchanged if it is not of this channel)."""
     prefix = namespace(channel_name) + ":"
-    return stored_id[len(prefix):] if stored_id.startswith(prefix) else stored_id
+    return stored_id[len(prefix) :] if stored_id.startswith(prefix) else stored_id
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def valid_text(value: str) -> str:
     return value if is_text(value) else value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
-def sender_problem(sender: Any) -> Optional[Problem]:
+def sender_problem(sender: Any) -> Problem | None:
     if not isinstance(sender, str) or not sender.strip():
         return Problem(400, "'sender' must be a non-empty string: the id of the conversation")
     if len(sender) > MAX_SENDER_ID_CHARS:
@@ -89,7 +89,7 @@ def sender_problem(sender: Any) -> Optional[Problem]:
     return None
 
 
-def text_problem(text: Any) -> Optional[Problem]:
+def text_problem(text: Any) -> Problem | None:
     if not isinstance(text, str):
         return Problem(400, "'message' must be a string")
     if len(text) > MAX_MESSAGE_INPUT_CHARS:
@@ -97,7 +97,7 @@ def text_problem(text: Any) -> Optional[Problem]:
     return None
 
 
-def metadata_problem(metadata: Any) -> Optional[Problem]:
+def metadata_problem(metadata: Any) -> Problem | None:
     if metadata is None:
         return None
     if not isinstance(metadata, dict):
@@ -111,6 +111,6 @@ def metadata_problem(metadata: Any) -> Optional[Problem]:
     return None
 
 
-def message_problem(text: Any, sender: Any, metadata: Any) -> Optional[Problem]:
+def message_problem(text: Any, sender: Any, metadata: Any) -> Problem | None:
     """Why a message must not reach Rasa, or None."""
     return sender_problem(sender) or text_problem(text) or metadata_problem(metadata)

@@ -24,7 +24,8 @@ import asyncio
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -60,14 +61,14 @@ def authorised(request: Request, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
 
 
-def parse(body: bytes) -> tuple[Optional[dict], Optional[Problem]]:
+def parse(body: bytes) -> tuple[dict | None, Problem | None]:
     """The request body as a checked message, or the problem with it."""
     try:
         call: Any = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None, Problem(400, "the body must be JSON (UTF-8)")
     if not isinstance(call, dict):
-        return None, Problem(400, "the body must be a JSON object with \"sender\" and \"message\"")
+        return None, Problem(400, 'the body must be a JSON object with "sender" and "message"')
     if "sender" not in call:
         return None, Problem(400, "'sender' is required: the id of the conversation")
     if "message" not in call:
@@ -85,14 +86,14 @@ class TokenRestInput(RestInput):
     """Rasa's REST channel (same name and URL), needing REST_TOKEN and a well-formed body."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def __init__(self, token: str) -> None:
         self.token = token
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TokenRestInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> TokenRestInput:
         return cls(rest_token())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -111,8 +112,8 @@ class TokenRestInput(RestInput):
                     headers={"WWW-Authenticate": 'Bearer realm="rest"'},
                 )
             call, problem = parse(request.body or b"")
-            if problem:
-                return refused(problem)
+            if problem or call is None:
+                return refused(problem or Problem(400, "the body must be a JSON object"))
             text, sender, metadata = call["message"], call["sender"], call.get("metadata")
             if request.args.get("stream", "").lower() == "true":
                 return response.stream(

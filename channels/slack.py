@@ -19,8 +19,9 @@ import collections
 import hashlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.slack import SlackBot
@@ -45,7 +46,9 @@ REDIS_KEY_PREFIX = "slack-delivery:"
 class SlackOutput(SlackBot):
     """Posts through the Web API at SLACK_API_URL."""
 
-    def __init__(self, token: Text, slack_channel: Optional[Text] = None, thread_id: Optional[Text] = None, proxy: Optional[Text] = None) -> None:
+    def __init__(
+        self, token: str, slack_channel: str | None = None, thread_id: str | None = None, proxy: str | None = None
+    ) -> None:
         super().__init__(token, slack_channel, thread_id, proxy)
         self.client = AsyncWebClient(token, proxy=proxy, base_url=settings.slack_api_url(SLACK_API_URL))
 
@@ -90,7 +93,7 @@ class DeliveriesInRedis:
         await self._client().delete(REDIS_KEY_PREFIX + delivery)
 
 
-def delivery_id(request: Request) -> Optional[str]:
+def delivery_id(request: Request) -> str | None:
     """What identifies one Slack delivery: the Events API's event_id; for an interactivity
     payload (a button click, no event id) a digest of the body, which a second real click
     changes (its action_ts and trigger_id are new) and a replay does not."""
@@ -127,9 +130,9 @@ class SlackInput(RasaSlackInput):
         self,
         request: Request,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        text: Text,
-        sender_id: Optional[Text],
-        metadata: Optional[Dict],
+        text: str,
+        sender_id: str | None,
+        metadata: dict | None,
     ) -> Any:
         # Called only after the signature and timestamp were verified.
         retry = request.headers.get(self.retry_num_header)
@@ -151,5 +154,5 @@ class SlackInput(RasaSlackInput):
                 await self.deliveries(request).forget(delivery)  # not processed: a retry may be
             raise
 
-    def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
+    def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> OutputChannel:
         return SlackOutput(self.slack_token, channel or self.slack_channel, thread_id, self.proxy)

@@ -35,8 +35,9 @@ import hashlib
 import hmac
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -109,7 +110,7 @@ class SessionSigner:
         session_id = uuid.uuid4().hex
         return session_id, f"{session_id}.{self._signature(session_id)}"
 
-    def verify(self, token: Any) -> Optional[str]:
+    def verify(self, token: Any) -> str | None:
         """The conversation id inside a token this server signed, else None."""
         if not isinstance(token, str) or token.count(".") != 1:
             return None
@@ -122,7 +123,7 @@ class SessionSigner:
 class PageAndSocketBlueprint(SocketBlueprint):
     """Attaches Socket.IO (as Rasa's does) and adds the chat page's routes to the app."""
 
-    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
         super().register(app, options)
         # Sanic's default (1 MB) closed a 1.2 MB frame before anything could answer it.
         app.config.WEBSOCKET_MAX_SIZE = inputs.MAX_WEBSOCKET_FRAME_BYTES
@@ -137,7 +138,7 @@ class PageAndSocketBlueprint(SocketBlueprint):
 RETENTION_PLACEHOLDER = b"{{retention_days}}"
 
 
-def _file_route(path: Path, content_type: str) -> Callable[[Request], Awaitable[HTTPResponse]]:
+def _file_route(path: Path, content_type: str) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse]]:
     async def serve(_: Request) -> HTTPResponse:
         if not path.exists():
             return response.text(f"{path.name} is missing: run `make install`.", status=404)
@@ -152,7 +153,7 @@ def _file_route(path: Path, content_type: str) -> Callable[[Request], Awaitable[
 class PageSocketIOOutput(SocketIOOutput):
     """Rasa's Socket.IO output, passing the privacy signal of a message on to the page."""
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         signal = message.get(PRIVACY_SIGNAL)
         await super().send_response(recipient_id, message)
         if signal == CONVERSATION_DELETED:
@@ -163,7 +164,7 @@ class SignedSocketIOInput(SocketIOInput):
     """Rasa's socketio channel with server-issued, signed sessions (name and events unchanged)."""
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SignedSocketIOInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SignedSocketIOInput:
         credentials = credentials or {}
         return cls(
             credentials.get("user_message_evt", "user_uttered"),
@@ -174,7 +175,7 @@ class SignedSocketIOInput(SocketIOInput):
             metadata_key=credentials.get("metadata_key", "metadata"),
         )
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         return PageSocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else super().get_output_channel()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -195,7 +196,7 @@ class SignedSocketIOInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         @sio.on("session_request", namespace=namespace)
-        async def session_request(sid: Text, data: Any) -> None:
+        async def session_request(sid: str, data: Any) -> None:
             token = data.get("session_id") if isinstance(data, dict) else None
             session_id = signer.verify(token)
             if session_id is None:
@@ -211,7 +212,7 @@ class SignedSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", token, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: str, data: Any) -> None:
             sender_id = (await sio.get_session(sid, namespace=namespace)).get("sender_id")
             if not sender_id:
                 logger.warning("Web chat message before session_request; ignored.")

@@ -68,15 +68,19 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             "ranking_length": 10,
         }
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, model: dict | None = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, model: dict | None = None
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.model = model  # {"vectorizers": {...}, "classifier": LogisticRegression}
+        self.model: dict[str, Any] = model or {}  # {"vectorizers": {...}, "classifier": LogisticRegression}
         self._cached_scorer: _OneMessageScorer | None = None
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext) -> "TfidfIntentClassifier":
+    def create(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> TfidfIntentClassifier:
         return cls(config, model_storage, resource)
 
     # --- features ---------------------------------------------------------------------------
@@ -114,16 +118,14 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         if not self.model:
             return messages
         scorer = self._scorer()
-        for message, views in zip(messages, _views_of(messages)):
-            ranking = sorted(
-                ({"name": name, "confidence": float(p)} for name, p in zip(scorer.intents, scorer.probabilities(views))),
-                key=lambda intent: -intent["confidence"],
-            )[: self.config["ranking_length"]]
+        for message, views in zip(messages, _views_of(messages), strict=False):
+            ranked = sorted(zip(scorer.intents, scorer.probabilities(views), strict=False), key=lambda pair: -float(pair[1]))
+            ranking = [{"name": name, "confidence": float(p)} for name, p in ranked][: self.config["ranking_length"]]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages
 
-    def _scorer(self) -> "_OneMessageScorer":
+    def _scorer(self) -> _OneMessageScorer:
         if self._cached_scorer is None:
             self._cached_scorer = _OneMessageScorer(self.model["vectorizers"], self.model["classifier"])
         return self._cached_scorer
@@ -132,7 +134,14 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         return training_data
 
     @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext, **kwargs: Any) -> "TfidfIntentClassifier":
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TfidfIntentClassifier:
         try:
             with model_storage.read_from(resource) as directory:
                 model = joblib.load(directory / MODEL_FILE)
@@ -148,7 +157,7 @@ class _OneMessageScorer:
     went to three TfidfVectorizer.transform calls for a message of a few words. Same numbers:
     per view, counts of known n-grams, 1 + log(count) (sublinear_tf), times idf, L2-normalised;
     then softmax(weights . features + intercept), as LogisticRegression.predict_proba does for
-    several classes (tests/test_intent_classifier.py compares the two)."""
+    several classes (tests/components/test_intent_classifier.py compares the two)."""
 
     def __init__(self, vectorizers: dict[str, TfidfVectorizer], classifier: LogisticRegression) -> None:
         self.intents = [str(name) for name in classifier.classes_]

@@ -28,9 +28,15 @@ def parse_since(value: str) -> datetime:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for report.html and the CSV files (default: results/report)")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="folder for report.html and the CSV files (default: results/report)"
+    )
     parser.add_argument("--no-free-text", action="store_true", help="leave out the not-understood messages and feedback comments")
-    parser.add_argument("--since", type=parse_since, help="only what happened from this date (UTC), e.g. 2025-01-01; purged tallies count whole days")
+    parser.add_argument(
+        "--since",
+        type=parse_since,
+        help="only what happened from this date (UTC), e.g. 2025-01-01; purged tallies count whole days",
+    )
     parser.add_argument("--tracker-db", help="tracker store URL (default: TRACKER_STORE_URL, else the launcher's var/tracker.db)")
     parser.add_argument("--knowledge-db", help="knowledge store URL (default: KNOWLEDGE_DB_URL, else var/knowledge.db)")
     args = parser.parse_args(argv)

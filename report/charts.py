@@ -7,9 +7,9 @@ import io
 import textwrap
 import warnings
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable
 
 from actions.health_check import PRESSING
 from actions.vocabulary import QUESTION_INTENTS
@@ -55,7 +55,14 @@ def _highest(pairs: Iterable[tuple[str, float]], count: int = 3, unit: str = "")
     return "; ".join(f"{label} {value:g}{unit}" for label, value in ranked) or "none"
 
 
-def barh(labels: list[str], values: list[float], colours: list[str], xlabel: str, notes: list[str] | None = None, xlim: float | None = None):
+def barh(
+    labels: list[str],
+    values: list[float],
+    colours: list[str],
+    xlabel: str,
+    notes: list[str] | None = None,
+    xlim: float | None = None,
+):
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(8.5, 0.42 * len(labels) + 1.2))
     positions = range(len(labels))
@@ -66,7 +73,7 @@ def barh(labels: list[str], values: list[float], colours: list[str], xlabel: str
     if xlim:
         axes.set_xlim(0, xlim)
     top = max(values, default=0) or 1
-    for position, value, note in zip(positions, values, notes or [f"{v:g}" for v in values]):
+    for position, value, note in zip(positions, values, notes or [f"{v:g}" for v in values], strict=False):
         axes.text(value + (xlim or top) * 0.01, position, note, va="center", fontsize=9)
     axes.set_xlim(0, xlim * 1.15 if xlim else top * 1.4)  # room for the notes
     if not xlim:
@@ -92,8 +99,15 @@ def question_charts(data: Data, tables: list[Table]) -> list[Chart]:
     )
     from matplotlib.patches import Patch
 
-    figure.axes[0].legend(handles=[Patch(color=PALETTE[0], label="Challenge"), Patch(color=PALETTE[1], label="Knowledge topic")], loc="lower right")
-    charts.append(Chart(_save(figure), "Bar chart of questions per challenge and knowledge topic. Most asked: " + _highest((r[2], r[3]) for r in rows) + "."))
+    figure.axes[0].legend(
+        handles=[Patch(color=PALETTE[0], label="Challenge"), Patch(color=PALETTE[1], label="Knowledge topic")], loc="lower right"
+    )
+    charts.append(
+        Chart(
+            _save(figure),
+            "Bar chart of questions per challenge and knowledge topic. Most asked: " + _highest((r[2], r[3]) for r in rows) + ".",
+        )
+    )
 
     first, last = (date.fromisoformat(w) for w in (min(r[0] for r in by_week.rows), max(r[0] for r in by_week.rows)))
     weeks = [(first + timedelta(weeks=n)).isoformat() for n in range((last - first).days // 7 + 1)]  # quiet weeks too
@@ -105,7 +119,7 @@ def question_charts(data: Data, tables: list[Table]) -> list[Chart]:
         counts = [sum(r[4] for r in by_week.rows if r[0] == week and r[2] == intent) for week in weeks]
         if any(counts):
             axes.bar(weeks, counts, bottom=bottoms, color=colours[index % len(colours)], label=title_of(data, intent), width=0.6)
-            bottoms = [b + c for b, c in zip(bottoms, counts)]
+            bottoms = [b + c for b, c in zip(bottoms, counts, strict=False)]
     axes.set_ylabel("Questions")
     axes.set_xlabel("Week starting")
     axes.yaxis.set_major_locator(_integer_ticks())
@@ -115,11 +129,13 @@ def question_charts(data: Data, tables: list[Table]) -> list[Chart]:
         axes.tick_params(axis="x", labelrotation=45)
         step = -(-len(weeks) // 20)  # at most 20 labels
         axes.set_xticks(range(0, len(weeks), step), weeks[::step])
-    charts.append(Chart(
-        _save(figure),
-        f"Stacked bar chart of questions per week by challenge and topic, {len(weeks)} week(s) from {weeks[0]} to {weeks[-1]}; "
-        f"the busiest week: {weeks[bottoms.index(max(bottoms))]} with {max(bottoms)} questions.",
-    ))
+    charts.append(
+        Chart(
+            _save(figure),
+            f"Stacked bar chart of questions per week by challenge and topic, {len(weeks)} week(s) from {weeks[0]} to {weeks[-1]}; "
+            f"the busiest week: {weeks[bottoms.index(max(bottoms))]} with {max(bottoms)} questions.",
+        )
+    )
 
     sectors: Counter = Counter()
     roles: Counter = Counter()
@@ -127,19 +143,28 @@ def question_charts(data: Data, tables: list[Table]) -> list[Chart]:
         sectors[sector_label(sector)] += count
         roles[role_label(role)] += count
     figure, (left, right) = plt.subplots(1, 2, figsize=(8.5, 0.4 * max(len(sectors), len(roles)) + 1.6))
-    for axes, counts, name, colour in ((left, sectors, "Sector", PALETTE[2]), (right, roles, "Role", PALETTE[4])):
-        labels = sorted(counts, key=lambda label: (label == "Not known", -counts[label], label))
-        axes.barh(range(len(labels)), [counts[label] for label in labels], color=[UNKNOWN_GREY if label == "Not known" else colour for label in labels])
+    for axes, tally, name, colour in ((left, sectors, "Sector", PALETTE[2]), (right, roles, "Role", PALETTE[4])):
+        labels = sorted(tally, key=lambda label: (label == "Not known", -tally[label], label))
+        axes.barh(
+            range(len(labels)),
+            [tally[label] for label in labels],
+            color=[UNKNOWN_GREY if label == "Not known" else colour for label in labels],
+        )
         axes.set_yticks(list(range(len(labels))), [_wrap(label, 22) for label in labels])
         axes.invert_yaxis()
         axes.set_title(f"By {name.lower()}")
         axes.set_xlabel("Questions")
         axes.xaxis.set_major_locator(_integer_ticks())
-    charts.append(Chart(
-        _save(figure),
-        "Two bar charts of questions by the person's sector and by their role. Sectors: "
-        + _highest(sectors.items(), 9) + ". Roles: " + _highest(roles.items(), 6) + ".",
-    ))
+    charts.append(
+        Chart(
+            _save(figure),
+            "Two bar charts of questions by the person's sector and by their role. Sectors: "
+            + _highest(sectors.items(), 9)
+            + ". Roles: "
+            + _highest(roles.items(), 6)
+            + ".",
+        )
+    )
     return charts
 
 
@@ -157,12 +182,31 @@ def health_check_charts(tables: list[Table]) -> list[Chart]:
         xlim=5,
     )
     figure.axes[0].axvline(PRESSING, color="#555555", linestyle="--", linewidth=1)
-    charts = [Chart(_save(figure), "Bar chart of the average health-check score per challenge; highest: " + _highest(((r[1], float(r[4])) for r in rows), unit="/5") + ".")]
+    charts = [
+        Chart(
+            _save(figure),
+            "Bar chart of the average health-check score per challenge; highest: "
+            + _highest(((r[1], float(r[4])) for r in rows), unit="/5")
+            + ".",
+        )
+    ]
     rows = [r for r in top.rows if r[3]]
     if rows:
-        figure = barh([r[1] for r in rows], [r[3] for r in rows], [PALETTE[3]] * len(rows), "Health checks with the challenge in their top three",
-                      notes=[f"{r[3]} ({r[2]} as the most pressing)" for r in rows])
-        charts.append(Chart(_save(figure), "Bar chart of how often each challenge was among a health check's three most pressing: " + _highest((r[1], r[3]) for r in rows) + "."))
+        figure = barh(
+            [r[1] for r in rows],
+            [r[3] for r in rows],
+            [PALETTE[3]] * len(rows),
+            "Health checks with the challenge in their top three",
+            notes=[f"{r[3]} ({r[2]} as the most pressing)" for r in rows],
+        )
+        charts.append(
+            Chart(
+                _save(figure),
+                "Bar chart of how often each challenge was among a health check's three most pressing: "
+                + _highest((r[1], r[3]) for r in rows)
+                + ".",
+            )
+        )
     return charts
 
 
@@ -179,4 +223,9 @@ def feedback_charts(data: Data) -> list[Chart]:
         xlim=100,
     )
     lowest = "; ".join(f"{advice_title(data, i.advice_id)} {100 * i.rate:.0f}% of {i.votes} votes" for i in items[:3])
-    return [Chart(_save(figure), f"Bar chart of the helpful rate of the {len(items)} advice items with the lowest rate; lowest: {lowest}.")]
+    return [
+        Chart(
+            _save(figure),
+            f"Bar chart of the helpful rate of the {len(items)} advice items with the lowest rate; lowest: {lowest}.",
+        )
+    ]

@@ -28,7 +28,7 @@ def write_csv(table: Table, folder: Path) -> Path:
         writer = csv.writer(out)
         writer.writerow(table.columns)
         for row in table.rows:
-            writer.writerow([csv_cell(value, is_free) for value, is_free in zip(row, free)])
+            writer.writerow([csv_cell(value, is_free) for value, is_free in zip(row, free, strict=False)])
     return path
 
 

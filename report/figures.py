@@ -88,7 +88,8 @@ def question_tables(data: Data) -> list[Table]:
             [
                 [sector or NOT_KNOWN, role or NOT_KNOWN, kind_of(i), i, title_of(data, i), count]
                 for (sector, role, i), count in sorted(
-                    by_context.items(), key=lambda item: (item[0][0] == "", item[0][0], item[0][1] == "", item[0][1], order[item[0][2]])
+                    by_context.items(),
+                    key=lambda item: (item[0][0] == "", item[0][0], item[0][1] == "", item[0][1], order[item[0][2]]),
                 )
             ],
         ),
@@ -102,18 +103,25 @@ def health_check_tables(data: Data) -> list[Table]:
     for check in data.health_checks:
         answered = {c: s for c, s in check.scores.items() if s is not None}
         # The same rule as the result the person was shown (actions/health_check.py).
-        pressing = sorted((c for c, s in answered.items() if s >= PRESSING), key=lambda c: (-answered[c], _challenge_order(c)))[:3]
+        pressing = sorted((c for c, s in answered.items() if s >= PRESSING), key=lambda c: (-answered[c], _challenge_order(c)))[
+            :3
+        ]
         if pressing:
             most_pressing[pressing[0]] += 1
         in_top_three.update(pressing)
     challenges = list(CHALLENGES) + sorted({c for check in data.health_checks for c in check.scores} - set(CHALLENGES))
     for challenge in challenges:
         scores = [check.scores.get(challenge) for check in data.health_checks if challenge in check.scores]
-        answered = [s for s in scores if s is not None]
+        given = [s for s in scores if s is not None]
         rows.append(
-            [challenge, title_of(data, challenge), len(answered), len(scores) - len(answered),
-             f"{sum(answered) / len(answered):.2f}" if answered else ""]
-            + [answered.count(score) for score in range(1, 6)]
+            [
+                challenge,
+                title_of(data, challenge),
+                len(given),
+                len(scores) - len(given),
+                f"{sum(given) / len(given):.2f}" if given else "",
+            ]
+            + [given.count(score) for score in range(1, 6)]
         )
     top = [
         [c, title_of(data, c), most_pressing[c], in_top_three[c], percent(in_top_three[c], len(data.health_checks))]
@@ -123,7 +131,18 @@ def health_check_tables(data: Data) -> list[Table]:
         Table(
             "health_check_averages",
             f"Health check: average score per challenge (1 = not a problem, 5 = a serious problem), {len(data.health_checks)} completed checks",
-            ["challenge_id", "title", "answered", "skipped", "average_score", "scored_1", "scored_2", "scored_3", "scored_4", "scored_5"],
+            [
+                "challenge_id",
+                "title",
+                "answered",
+                "skipped",
+                "average_score",
+                "scored_1",
+                "scored_2",
+                "scored_3",
+                "scored_4",
+                "scored_5",
+            ],
             rows,
         ),
         Table(
@@ -180,9 +199,24 @@ def feedback_tables(data: Data, free_text: bool) -> list[Table]:
     items = item_votes(data)
     order = {advice_id: index for index, advice_id in enumerate(data.advice)}
     rows = [
-        [i.advice_id, advice_title(data, i.advice_id), advice_challenge(data, i.advice_id), i.votes, i.helpful,
-         i.votes - i.helpful, f"{i.rate:.2f}", len(i.comments)]
-        for i in sorted(items, key=lambda i: (_challenge_order(advice_challenge(data, i.advice_id)), order.get(i.advice_id, len(order)), i.advice_id))
+        [
+            i.advice_id,
+            advice_title(data, i.advice_id),
+            advice_challenge(data, i.advice_id),
+            i.votes,
+            i.helpful,
+            i.votes - i.helpful,
+            f"{i.rate:.2f}",
+            len(i.comments),
+        ]
+        for i in sorted(
+            items,
+            key=lambda i: (
+                _challenge_order(advice_challenge(data, i.advice_id)),
+                order.get(i.advice_id, len(order)),
+                i.advice_id,
+            ),
+        )
     ]
     worst = least_helpful(items)
     tables = [
@@ -196,7 +230,17 @@ def feedback_tables(data: Data, free_text: bool) -> list[Table]:
             "least_helpful_items",
             f"The least helpful advice items (up to {LEAST_HELPFUL}, lowest helpful rate first)",
             ["advice_id", "title", "challenge_id", "votes", "helpful_rate", "comments"],
-            [[i.advice_id, advice_title(data, i.advice_id), advice_challenge(data, i.advice_id), i.votes, f"{i.rate:.2f}", len(i.comments)] for i in worst],
+            [
+                [
+                    i.advice_id,
+                    advice_title(data, i.advice_id),
+                    advice_challenge(data, i.advice_id),
+                    i.votes,
+                    f"{i.rate:.2f}",
+                    len(i.comments),
+                ]
+                for i in worst
+            ],
         ),
     ]
     if free_text:
@@ -205,7 +249,11 @@ def feedback_tables(data: Data, free_text: bool) -> list[Table]:
                 "least_helpful_comments",
                 "Comments left on the least helpful items (a comment is about the whole answer it followed)",
                 ["advice_id", "title", "vote", "comment"],
-                [[i.advice_id, advice_title(data, i.advice_id), "helpful" if helpful else "not helpful", comment] for i in worst for helpful, comment in i.comments],
+                [
+                    [i.advice_id, advice_title(data, i.advice_id), "helpful" if helpful else "not helpful", comment]
+                    for i in worst
+                    for helpful, comment in i.comments
+                ],
                 free_text_columns=("comment",),
             )
         )

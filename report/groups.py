@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from report.read import NotUnderstood
 
@@ -26,7 +26,9 @@ def group_similar(texts: Sequence[str], distance: float = GROUP_DISTANCE) -> lis
 
     blocks = [TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=True).fit_transform(texts)]
     try:
-        blocks.append(TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit_transform(texts))
+        blocks.append(
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit_transform(texts)
+        )
     except ValueError:  # every message is stop words only: characters alone
         pass
     vectors = normalize(hstack(blocks).tocsr())
@@ -42,6 +44,7 @@ def group_similar(texts: Sequence[str], distance: float = GROUP_DISTANCE) -> lis
 
 def _normalised(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
+
 
 @dataclass
 class Group:
@@ -72,4 +75,3 @@ def not_understood_groups(items: list[NotUnderstood]) -> list[Group]:
             )
         )
     return sorted(groups, key=lambda g: (-g.size, g.examples[0][0]))
-

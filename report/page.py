@@ -59,7 +59,11 @@ def stylesheet() -> Markup:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) or (isinstance(value, str) and NUMBER.fullmatch(value) is not None)
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        or (isinstance(value, str) and NUMBER.fullmatch(value) is not None)
+    )
 
 
 def table_view(table: Table) -> dict[str, Any]:
@@ -73,7 +77,7 @@ def table_view(table: Table) -> dict[str, Any]:
         "name": table.name,
         "caption": table.caption,
         "head": [column.replace("_", " ") for column in table.columns],
-        "rows": [[cell(column, value) for column, value in zip(table.columns, row)] for row in table.rows],
+        "rows": [[cell(column, value) for column, value in zip(table.columns, row, strict=False)] for row in table.rows],
     }
 
 
@@ -133,12 +137,16 @@ def build(data: Data, free_text: bool, since: datetime | None, now: datetime) ->
     }
     if total_questions:
         charts = question_charts(data, questions)
-        captions = ("Questions per challenge and knowledge topic.", "Questions per week, by challenge and topic.", "Questions by sector and by role.")
+        captions: tuple[str, ...] = (
+            "Questions per challenge and knowledge topic.",
+            "Questions per week, by challenge and topic.",
+            "Questions by sector and by role.",
+        )
         context["questions"] = {
             "total": total_questions,
             "live": data.live_questions,
             "tallied": data.tallied_questions,
-            "charts": [chart_view(chart, caption) for chart, caption in zip(charts, captions)],
+            "charts": [chart_view(chart, caption) for chart, caption in zip(charts, captions, strict=False)],
             "tables": [table_view(table) for table in questions],
         }
     if data.health_checks:
@@ -149,7 +157,7 @@ def build(data: Data, free_text: bool, since: datetime | None, now: datetime) ->
         )
         context["checks"] = {
             "count": len(data.health_checks),
-            "charts": [chart_view(chart, caption) for chart, caption in zip(charts, captions)],
+            "charts": [chart_view(chart, caption) for chart, caption in zip(charts, captions, strict=False)],
             "tables": [table_view(table) for table in checks],
         }
     if data.votes:

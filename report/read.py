@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, inspect, select
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -72,7 +72,9 @@ def open_read_only(url: str, what: str) -> Engine | None:
         engine = create_engine(url, future=True)
         statements = ["PRAGMA query_only = ON"]
     else:
-        engine = create_engine(url, future=True, connect_args={"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {})
+        engine = create_engine(
+            url, future=True, connect_args={"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
+        )
         statements = ["SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"]
 
     @event.listens_for(engine, "connect")
@@ -195,7 +197,10 @@ def read_knowledge_store(connection: Connection, data: Data, since: datetime | N
             if topic in topic_titles:
                 data.titles[intent] = topic_titles[topic]
     if "advice_items" in tables:
-        data.advice = {row.id: (row.title, row.challenge_id) for row in connection.execute(select(AdviceItem.id, AdviceItem.title, AdviceItem.challenge_id))}
+        data.advice = {
+            row.id: (row.title, row.challenge_id)
+            for row in connection.execute(select(AdviceItem.id, AdviceItem.title, AdviceItem.challenge_id))
+        }
     if "question_tallies" in tables:
         query = select(QuestionTally.day, QuestionTally.intent, QuestionTally.sector, QuestionTally.role, QuestionTally.count)
         if since:
@@ -209,7 +214,9 @@ def read_knowledge_store(connection: Connection, data: Data, since: datetime | N
         for result_id, created_at, sector, role in connection.execute(query.order_by(HealthCheckResult.id)):
             if since is None or as_utc(created_at) >= since:
                 results[result_id] = HealthCheck(as_utc(created_at), sector, role, {})
-        for result_id, challenge_id, score in connection.execute(select(HealthCheckScore.result_id, HealthCheckScore.challenge_id, HealthCheckScore.score)):
+        for result_id, challenge_id, score in connection.execute(
+            select(HealthCheckScore.result_id, HealthCheckScore.challenge_id, HealthCheckScore.score)
+        ):
             if result_id in results:
                 results[result_id].scores[challenge_id] = score
         data.health_checks = list(results.values())

@@ -15,12 +15,23 @@ from typing import Any
 
 # The connection settings that mean the same to redis.asyncio (the rest are sync-only objects).
 _SHARED_SETTINGS = (
-    "host", "port", "db", "username", "password", "socket_timeout", "socket_connect_timeout",
-    "socket_keepalive", "ssl_keyfile", "ssl_certfile", "ssl_cert_reqs", "ssl_ca_certs", "ssl_check_hostname",
+    "host",
+    "port",
+    "db",
+    "username",
+    "password",
+    "socket_timeout",
+    "socket_connect_timeout",
+    "socket_keepalive",
+    "ssl_keyfile",
+    "ssl_certfile",
+    "ssl_cert_reqs",
+    "ssl_ca_certs",
+    "ssl_check_hostname",
 )
 # One client per blocking client and event loop: a redis.asyncio connection belongs to the loop
 # that opened it (Sanic workers each have their own).
-_clients: "weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]]" = weakref.WeakKeyDictionary()
+_clients: weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]] = weakref.WeakKeyDictionary()
 
 
 def async_redis(blocking: Any) -> Any:

@@ -10,7 +10,7 @@ with it: they are read here and handed to Rasa in-process, never on a process co
 from __future__ import annotations
 
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 from actions import settings
 from server.seams import install_all

@@ -122,7 +122,7 @@ def growth(ms: list[float], window: int = 10) -> dict:
             "ratio": last / first if first and last is not None else None}
 
 
-# --- statistics and the report (unit-tested in tests/test_bench.py) ------------------------------
+# --- statistics and the report (unit-tested in tests/tools/test_bench.py) ------------------------------
 @dataclass
 class Result:
     kind: str

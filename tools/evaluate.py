@@ -29,7 +29,7 @@ from server.launch import ROOT, VENV_BIN, model_path
 
 HELD_OUT = ROOT / "tests" / "heldout" / "nlu_dev.yml"  # the development set: every choice is made on it (issue 14)
 TEST_SETS = (ROOT / "tests" / "heldout" / "nlu_test.yml", ROOT / "tests" / "heldout" / "messy_test.yml")  # locked: reported, never tuned on
-GATE_FIGURES = ROOT / "tests" / "heldout" / "figures.json"  # tests/test_regression_gate.py
+GATE_FIGURES = ROOT / "tests" / "heldout" / "figures.json"  # tests/understanding/test_regression_gate.py
 TWO_PROBLEMS = ROOT / "tests" / "heldout" / "two_problems.yml"
 DECLINED = {"out_of_scope", "nlu_fallback"}
 RESULTS = ROOT / "results"

@@ -4,7 +4,7 @@
    tools/evaluate.py with --peers: how often each classifier declines an in-domain question
    (predicts out_of_scope) and takes an everyday request for partnership work, ours beside
    Rasa's default config and TF-IDF + logistic regression.
-2. The whole advisor over REST, as the test suite measured it (tests/test_practitioner.py writes
+2. The whole advisor over REST, as the test suite measured it (tests/understanding/test_practitioner.py writes
    results/practitioner.json and results/practitioner_measures.json): the practitioner
    conversations' pass rate, reply lengths, practice questions declined and everyday requests
    answered with advice. Retrieval answers in-domain questions that no intent covers, so the
@@ -45,7 +45,7 @@ def rest_figures() -> None:
     measures = RESULTS / "practitioner_measures.json"
     sets = [(RESULTS / "practitioner.json", "development set"), (RESULTS / "practitioner_locked.json", "locked test set")]
     if not measures.exists() or not any(path.exists() for path, _ in sets):
-        print("\nNo REST figures yet: `make test` (tests/test_practitioner.py) writes them.")
+        print("\nNo REST figures yet: `make test` (tests/understanding/test_practitioner.py) writes them.")
         return
     print("\nThe advisor over REST (from the last `make test`):")
     for path, label in sets:

@@ -7,6 +7,9 @@ RASA=.venv/bin/rasa
 mkdir -p results
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "Lint and types (make lint: ruff and mypy on actions, components, channels, server, report)"
+make --no-print-directory lint
+
 step "Knowledge content is valid"
 $PY -m actions.store.loader --check
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -65,7 +66,9 @@ def _note_context(context: dict, event: dict) -> None:
 
 def _turns(rows: Iterable) -> Iterator[UserTurn]:
     """Group rows (ordered by sender) per conversation; emit its turns with its final context."""
-    current, context, messages = None, {}, []
+    current: str | None = None
+    context: dict[str, Any] = {}
+    messages: list[Any] = []
     for sender, kind, timestamp, data in rows:
         if sender != current:
             yield from _with_context(current, messages, context)
@@ -117,7 +120,9 @@ def add_tallies(session: Session, counts: Counter[TallyKey]) -> None:
 
 def stored_tallies(session: Session) -> Counter[TallyKey]:
     """The tallies rolled up by earlier purges."""
-    rows = session.execute(select(QuestionTally.day, QuestionTally.intent, QuestionTally.sector, QuestionTally.role, QuestionTally.count))
+    rows = session.execute(
+        select(QuestionTally.day, QuestionTally.intent, QuestionTally.sector, QuestionTally.role, QuestionTally.count)
+    )
     return Counter({(day, intent, sector, role): count for day, intent, sector, role, count in rows})
 
 
@@ -143,7 +148,10 @@ _EXCHANGE_EVENTS = ("user", "slot", "action", "active_loop", "session_started", 
 def exchanges(connection: Connection) -> Iterator[Exchange]:
     """Every user message in the store with its exchange, conversation by conversation
     (the context of each turn is the conversation's final one, as in `user_turns`)."""
-    current, context, pending, form = None, {}, [], None
+    current: str | None = None
+    context: dict[str, Any] = {}
+    pending: list[dict[str, Any]] = []
+    form: str | None = None
     for sender, kind, timestamp, data in event_rows(connection, _EXCHANGE_EVENTS, stream=True):
         if sender != current:
             yield from _exchanges_with_context(current, pending, context)
@@ -167,7 +175,7 @@ def exchanges(connection: Connection) -> Iterator[Exchange]:
 
 def _exchanges_with_context(sender: str | None, pending: list[dict], context: dict) -> Iterator[Exchange]:
     turns = _with_context(sender, [(p["timestamp"], p["event"]) for p in pending], context)
-    for turn, item in zip(turns, pending):
+    for turn, item in zip(turns, pending, strict=False):
         parse_data = item["event"].get("parse_data")
         ranking = parse_data.get("intent_ranking") if isinstance(parse_data, dict) else None
         ranking = ranking if isinstance(ranking, list) else []

@@ -103,7 +103,9 @@ def erase_deleted_from_files(engine: Engine, attempts: int = 40) -> bool:
             if not busy:
                 return True
             time.sleep(0.05)
-    logger.warning("The SQLite write-ahead log could not be emptied after a deletion (readers busy); the next deletion or checkpoint will.")
+    logger.warning(
+        "The SQLite write-ahead log could not be emptied after a deletion (readers busy); the next deletion or checkpoint will."
+    )
     return False
 
 

@@ -135,14 +135,14 @@ def read_knowledge(session: Session) -> Knowledge:
     passages: dict[str, PassageView] = {}
     topics: dict[str, TopicView] = {}
     for topic in session.scalars(select(Topic).order_by(Topic.position).options(selectinload(Topic.passages))):
-        views = tuple(
-            PassageView(p.id, topic.id, p.title, p.text, sources[p.source_id], p.attribution) for p in topic.passages
-        )
+        views = tuple(PassageView(p.id, topic.id, p.title, p.text, sources[p.source_id], p.attribution) for p in topic.passages)
         passages.update((view.id, view) for view in views)
         topics[topic.id] = TopicView(topic.id, topic.title, views)
     advice: dict[str, list[AdviceView]] = {}
-    query = select(AdviceItem).order_by(AdviceItem.position).options(
-        selectinload(AdviceItem.principles), selectinload(AdviceItem.tags)
+    query = (
+        select(AdviceItem)
+        .order_by(AdviceItem.position)
+        .options(selectinload(AdviceItem.principles), selectinload(AdviceItem.tags))
     )
     for item in session.scalars(query):
         tags: dict[str, set[str]] = {}
@@ -163,8 +163,10 @@ def read_knowledge(session: Session) -> Knowledge:
             )
         )
     practice: dict[str, PracticeView] = {}
-    query = select(PracticeQuestion).order_by(PracticeQuestion.position).options(
-        selectinload(PracticeQuestion.principles), selectinload(PracticeQuestion.signposts)
+    query = (
+        select(PracticeQuestion)
+        .order_by(PracticeQuestion.position)
+        .options(selectinload(PracticeQuestion.principles), selectinload(PracticeQuestion.signposts))
     )
     for entry in session.scalars(query):
         practice[entry.id] = PracticeView(

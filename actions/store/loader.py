@@ -51,7 +51,18 @@ MAX_WORDS = {"example": 70, "why": 50, "answer": 80}
 # A practice example is a short story (two to four sentences), not a phrase.
 MIN_EXAMPLE_WORDS = 20
 MAX_DEFINITION_WORDS = 45
-PRACTICE_FIELDS = {"id", "title", "questions", "answer", "steps", "example", "signposts", "principles", "general_guidance", "legal"}
+PRACTICE_FIELDS = {
+    "id",
+    "title",
+    "questions",
+    "answer",
+    "steps",
+    "example",
+    "signposts",
+    "principles",
+    "general_guidance",
+    "legal",
+}
 
 
 class ContentError(Exception):
@@ -105,7 +116,7 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
         where = f"topics.yml: topic {topic.get('id')!r}"
         check.text(where, topic, "title")
         passages = check.entries(where, topic, "passages", {"id", "title", "text", "source", "attribution"}, set())
-        passages_by_topic[topic.get("id")] = passages
+        passages_by_topic[str(topic.get("id"))] = passages
         all_passages.extend(passages)
         for passage in passages:
             pwhere = f"topics.yml: passage {passage.get('id')!r}"
@@ -128,10 +139,14 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
             passage = next(p for p in all_passages if p.get("id") == challenge)
             if passage.get("source") not in source_ids or not passage.get("attribution"):
                 check.fail(f"topics.yml: passage {challenge!r}", "a challenge needs its source and attribution")
-    principle_ids = {p.get("id") for t in PRINCIPLE_TOPICS for p in passages_by_topic.get(t, [])}
+    principle_ids = {str(p.get("id")) for t in PRINCIPLE_TOPICS for p in passages_by_topic.get(t, [])}
 
     advice = check.entries(
-        "advice.yml", raw["advice.yml"], "advice", {"id", "challenge", "title", "text", "how", "example", "why", "principles"}, {"tags"}
+        "advice.yml",
+        raw["advice.yml"],
+        "advice",
+        {"id", "challenge", "title", "text", "how", "example", "why", "principles"},
+        {"tags"},
     )
     advice_ids = check.unique_ids("advice.yml", "advice", advice, taken=passage_ids, taken_by="a passage")
     per_challenge = {c: 0 for c in CHALLENGES}
@@ -163,7 +178,9 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
                     check.fail(where, f"unknown {dimension} {value!r} (use {', '.join(DIMENSIONS[dimension])})")
     for challenge, count in per_challenge.items():
         if challenge in challenge_ids and count < MIN_ADVICE_PER_CHALLENGE:
-            check.fail("advice.yml", f"challenge {challenge!r} has {count} advice items; at least {MIN_ADVICE_PER_CHALLENGE} are needed")
+            check.fail(
+                "advice.yml", f"challenge {challenge!r} has {count} advice items; at least {MIN_ADVICE_PER_CHALLENGE} are needed"
+            )
 
     practice = check.entries("practice.yml", raw["practice.yml"], "practice", PRACTICE_FIELDS, set())
     check.unique_ids("practice.yml", "practice", practice, taken=passage_ids | advice_ids, taken_by="an advice item or passage")
@@ -196,7 +213,9 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
                 continue
             check.nations(swhere, signpost["nations"])
 
-    glossary = check.entries("glossary.yml", raw["glossary.yml"], "glossary", {"term", "aliases", "definition", "nations"}, {"related"})
+    glossary = check.entries(
+        "glossary.yml", raw["glossary.yml"], "glossary", {"term", "aliases", "definition", "nations"}, {"related"}
+    )
     practice_ids = {entry.get("id") for entry in practice}
     names: dict[str, str] = {}  # every term and alias, lower-cased, to the term it belongs to
     for entry in glossary:
@@ -241,7 +260,9 @@ class _Checker:
             return []
         good = []
         for index, entry in enumerate(parent[key]):
-            label = f"{where}: {key}[{index}]" if not isinstance(entry, dict) else f"{where}: {key} entry {entry.get('id', index)!r}"
+            label = (
+                f"{where}: {key}[{index}]" if not isinstance(entry, dict) else f"{where}: {key} entry {entry.get('id', index)!r}"
+            )
             if not isinstance(entry, dict):
                 self.fail(label, "expected a mapping")
                 continue
@@ -253,7 +274,12 @@ class _Checker:
         return good
 
     def unique_ids(
-        self, where: str, kind: str, entries: list[dict[str, Any]], taken: set[str] = frozenset(), taken_by: str = ""
+        self,
+        where: str,
+        kind: str,
+        entries: list[dict[str, Any]],
+        taken: frozenset[str] | set[str] = frozenset(),
+        taken_by: str = "",
     ) -> set[str]:
         seen: set[str] = set()
         for entry in entries:
@@ -264,7 +290,8 @@ class _Checker:
                 self.fail(where, f"{kind} id {entry_id!r} is used twice")
             elif entry_id in taken:
                 self.fail(where, f"{kind} id {entry_id!r} is already the id of {taken_by}")
-            seen.add(entry_id)
+            if isinstance(entry_id, str):
+                seen.add(entry_id)
         return seen
 
     def text(self, where: str, entry: dict[str, Any], key: str, max_words: int | None = None, min_words: int = 0) -> None:
@@ -283,13 +310,20 @@ class _Checker:
             return
         items = entry[key]
         if not isinstance(items, list) or len(items) < least or (most is not None and len(items) > most):
-            self.fail(where, f"{key} must be a list of {least} to {most} items" if most else f"{key} must be a list of at least {least} item(s)")
+            self.fail(
+                where,
+                f"{key} must be a list of {least} to {most} items"
+                if most
+                else f"{key} must be a list of at least {least} item(s)",
+            )
             return
         for number, item in enumerate(items, 1):
             if not (isinstance(item, str) and item.strip()) or "\n" in item.strip():
                 self.fail(where, f"{key} item {number} must be non-empty text on one line")
             elif max_words is not None and len(item.split()) > max_words:
-                self.fail(where, f"{key} item {number} has {len(item.split())} words; at most {max_words} keep a chat reply short")
+                self.fail(
+                    where, f"{key} item {number} has {len(item.split())} words; at most {max_words} keep a chat reply short"
+                )
 
     def nations(self, where: str, nations: Any) -> None:
         if not isinstance(nations, list) or not nations or len(set(map(str, nations))) != len(nations):
@@ -329,7 +363,11 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
     keep_sources = {s["id"] for s in content.sources}
 
     for position, entry in enumerate(content.sources):
-        session.merge(Source(id=entry["id"], citation=entry["citation"].strip(), url=entry.get("url"), kind=entry["kind"], position=position))
+        session.merge(
+            Source(
+                id=entry["id"], citation=entry["citation"].strip(), url=entry.get("url"), kind=entry["kind"], position=position
+            )
+        )
     for position, topic in enumerate(content.topics):
         session.merge(Topic(id=topic["id"], title=topic["title"].strip(), position=position))
     session.flush()
@@ -381,7 +419,10 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
         for position, signpost in enumerate(entry["signposts"]):
             session.add(
                 PracticeSignpost(
-                    practice_id=entry["id"], text=signpost["text"].strip(), nations=",".join(signpost["nations"]), position=position
+                    practice_id=entry["id"],
+                    text=signpost["text"].strip(),
+                    nations=",".join(signpost["nations"]),
+                    position=position,
                 )
             )
     for item in content.advice:
@@ -463,9 +504,16 @@ def export(session: Session, target: Path) -> dict[str, int]:
     ]
     advice = []
     for item in session.scalars(select(AdviceItem).order_by(AdviceItem.position)):
-        entry = {"id": item.id, "challenge": item.challenge_id, "title": item.title, "text": item.text,
-                 "how": split_lines(item.how), "example": item.example, "why": item.why,
-                 "principles": [p.id for p in item.principles]}
+        entry = {
+            "id": item.id,
+            "challenge": item.challenge_id,
+            "title": item.title,
+            "text": item.text,
+            "how": split_lines(item.how),
+            "example": item.example,
+            "why": item.why,
+            "principles": [p.id for p in item.principles],
+        }
         tags: dict[str, list[str]] = {}
         for tag in item.tags:
             tags.setdefault(tag.dimension, []).append(tag.value)
@@ -493,7 +541,12 @@ def export(session: Session, target: Path) -> dict[str, int]:
     ]
     glossary = []
     for term in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position)):
-        entry = {"term": term.term, "aliases": split_lines(term.aliases), "definition": term.definition, "nations": term.nations.split(",")}
+        entry = {
+            "term": term.term,
+            "aliases": split_lines(term.aliases),
+            "definition": term.definition,
+            "nations": term.nations.split(","),
+        }
         if term.related:
             entry["related"] = term.related
         glossary.append(entry)
@@ -507,9 +560,16 @@ def export(session: Session, target: Path) -> dict[str, int]:
     )
     for name, key, entries in files:
         text = yaml.safe_dump({key: entries}, sort_keys=False, allow_unicode=True, width=100)
-        (target / name).write_text(f"# Exported from the knowledge store by `python -m actions.store.loader --export`.\n{text}", encoding="utf-8")
-    return {"sources": len(sources), "topics": len(topics), "advice items": len(advice), "practice questions": len(practice),
-            "glossary terms": len(glossary)}
+        (target / name).write_text(
+            f"# Exported from the knowledge store by `python -m actions.store.loader --export`.\n{text}", encoding="utf-8"
+        )
+    return {
+        "sources": len(sources),
+        "topics": len(topics),
+        "advice items": len(advice),
+        "practice questions": len(practice),
+        "glossary terms": len(glossary),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
-Base = declarative_base()
+Base: Any = declarative_base()  # typed Any: mypy cannot see SQLAlchemy 1.4's declarative classes
 
 # Which principles (passages of the key_principles / good_practice topics) an advice item rests on.
 advice_principles = Table(

@@ -29,9 +29,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
 
 from sqlalchemy import and_, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine, make_url
@@ -77,7 +77,9 @@ class PurgeReport:
             f"    {self.questions_tallied} question(s) {verb} added to question_tallies ({self.tally_rows} row(s))",
         ]
         if self.resumed:
-            lines.append(f"  {self.resumed} conversation(s) counted by an interrupted earlier run {verb} deleted without counting them again")
+            lines.append(
+                f"  {self.resumed} conversation(s) counted by an interrupted earlier run {verb} deleted without counting them again"
+            )
         if self.reactivated:
             lines.append(f"  {self.reactivated} conversation(s) became active during the purge and {verb} kept")
         return lines
@@ -184,7 +186,9 @@ def _anonymise(session, cutoff: datetime, expired_keys: set[str], report: PurgeR
     for model, count in ((Feedback, "feedback_anonymised"), (HealthCheckResult, "health_checks_anonymised")):
         linked = model.conversation_key.is_not(None)
         old = model.created_at < cutoff
-        conditions = [and_(linked, old)] + [and_(linked, model.conversation_key.in_(chunk)) for chunk in _chunks(sorted(expired_keys))]
+        conditions = [and_(linked, old)] + [
+            and_(linked, model.conversation_key.in_(chunk)) for chunk in _chunks(sorted(expired_keys))
+        ]
         for condition in conditions:
             if model is Feedback:
                 report.comments_removed += session.execute(
@@ -193,7 +197,9 @@ def _anonymise(session, cutoff: datetime, expired_keys: set[str], report: PurgeR
                 values = {"conversation_key": None, "comment": None}
             else:
                 values = {"conversation_key": None}
-            changed = session.execute(update(model).where(condition).values(**values).execution_options(synchronize_session=False)).rowcount
+            changed = session.execute(
+                update(model).where(condition).values(**values).execution_options(synchronize_session=False)
+            ).rowcount
             setattr(report, count, getattr(report, count) + changed)
 
 

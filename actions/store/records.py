@@ -106,7 +106,9 @@ def delete_conversation_rows(session: Session, key: str) -> Deleted:
     unsynchronised = {"synchronize_session": False}  # nothing of these is loaded in the session
     session.execute(delete(FeedbackItem).where(FeedbackItem.feedback_id.in_(feedback_ids)), execution_options=unsynchronised)
     session.execute(delete(HealthCheckScore).where(HealthCheckScore.result_id.in_(result_ids)), execution_options=unsynchronised)
-    feedback = session.execute(delete(Feedback).where(Feedback.conversation_key == key), execution_options=unsynchronised).rowcount
+    feedback = session.execute(
+        delete(Feedback).where(Feedback.conversation_key == key), execution_options=unsynchronised
+    ).rowcount
     health_checks = session.execute(
         delete(HealthCheckResult).where(HealthCheckResult.conversation_key == key), execution_options=unsynchronised
     ).rowcount

@@ -8,8 +8,9 @@ read and delete through here. Plain SQL on Rasa's columns, for SQLite and Postgr
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData, Table, and_, delete, exists, func, inspect, select
@@ -46,9 +47,7 @@ def conversation_statements(events: Table) -> dict[str, Any]:
     (bound parameter: sender_id). "latest" is Rasa's rule: the events from the conversation's
     newest session_started on, or all of them if there is none."""
     of_sender = events.c.sender_id == sa.bindparam("sender_id")
-    session_start = (
-        select(func.max(events.c.timestamp)).where(of_sender, events.c.type_name == SESSION_STARTED).scalar_subquery()
-    )
+    session_start = select(func.max(events.c.timestamp)).where(of_sender, events.c.type_name == SESSION_STARTED).scalar_subquery()
     in_latest_session = and_(of_sender, sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
     return {
         "all": select(events.c.data).where(of_sender).order_by(events.c.id),
@@ -99,7 +98,9 @@ def event_rows(
         yield from run(query.where(events.c.sender_id.in_(chunk)))
 
 
-def delete_idle_conversations(connection: Connection, sender_ids: list[str], cutoff: datetime, dry_run: bool = False) -> tuple[int, set[str]]:
+def delete_idle_conversations(
+    connection: Connection, sender_ids: list[str], cutoff: datetime, dry_run: bool = False
+) -> tuple[int, set[str]]:
     """Delete (or with dry_run, count) the events of these conversations, unless one had an event
     at or after `cutoff` (it became active again): (events deleted or counted, senders kept).
     In the caller's transaction."""

@@ -7,7 +7,8 @@ internals, so install_all refuses any other.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 RASA_VERSION = "3.6.21"
 

@@ -12,9 +12,8 @@ from typing import Any
 
 from server.seams import wrap_once
 
-
 # Dialogue states kept per conversation for prediction (see install_windowed_dialogue_states): more
-# than the longest rule of this bot (tests/test_conversations.py checks the trained model) and
+# than the longest rule of this bot (tests/server/test_conversations.py checks the trained model) and
 # MemoizationPolicy's max_history (5).
 STATES_WINDOW = 40
 
@@ -30,7 +29,8 @@ class _StatesSoFar:
     def __init__(self, prior: Any) -> None:
         self.prior = prior  # the tracker after the first `applied` applied events (generate_all_prior_trackers's)
         self.applied = 0
-        self.first = self.last = None  # (type, timestamp) of the first and latest applied events counted
+        self.first: tuple | None = None  # (type, timestamp) of the first and latest applied events counted
+        self.last: tuple | None = None
         self.states: Any = None  # the last STATES_WINDOW states
         self.hidden = False  # Domain.states_for_tracker_history's turn_was_hidden
         self.last_ml_action: Any = None  # and its last_ml_action_sub_state
@@ -58,8 +58,16 @@ def install_windowed_dialogue_states() -> None:
     def wrap(original: Any) -> Any:
         kept: OrderedDict[tuple, _StatesSoFar] = OrderedDict()
 
-        def state_of(domain: Any, tr: Any, hide_rule_turn: bool, so_far: _StatesSoFar, omit_unset_slots: bool,
-                     ignore_rule_only_turns: bool, rule_only_data: Any, previous: Any) -> tuple[Any, bool, Any]:
+        def state_of(
+            domain: Any,
+            tr: Any,
+            hide_rule_turn: bool,
+            so_far: _StatesSoFar,
+            omit_unset_slots: bool,
+            ignore_rule_only_turns: bool,
+            rule_only_data: Any,
+            previous: Any,
+        ) -> tuple[Any, bool, Any]:
             """One step of Domain.states_for_tracker_history: (the state or None when hidden, hidden, last ML action)."""
             hidden, last_ml_action = so_far.hidden, so_far.last_ml_action
             if ignore_rule_only_turns:
@@ -78,28 +86,50 @@ def install_windowed_dialogue_states() -> None:
                     state[PREVIOUS_ACTION] = last_ml_action
             return domain._clean_state(state), hidden, last_ml_action
 
-        def _create_states(tracker: Any, domain: Any, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
-                           rule_only_data: Any = None) -> list:
+        def _create_states(
+            tracker: Any,
+            domain: Any,
+            omit_unset_slots: bool = False,
+            ignore_rule_only_turns: bool = False,
+            rule_only_data: Any = None,
+        ) -> list:
             if type(tracker) is not DialogueStateTracker or tracker.is_rule_tracker:
                 return original(tracker, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
             import collections
 
             applied = tracker.applied_events()
-            key = (tracker.sender_id, id(domain), omit_unset_slots, ignore_rule_only_turns,
-                   json.dumps(rule_only_data, sort_keys=True, default=str))
+            key = (
+                tracker.sender_id,
+                id(domain),
+                omit_unset_slots,
+                ignore_rule_only_turns,
+                json.dumps(rule_only_data, sort_keys=True, default=str),
+            )
             so_far = kept.pop(key, None)
-            if (so_far is None or len(applied) < so_far.applied
-                    or (so_far.applied and (_event_mark(applied[0]) != so_far.first
-                                            or _event_mark(applied[so_far.applied - 1]) != so_far.last))):
+            if (
+                so_far is None
+                or len(applied) < so_far.applied
+                or (
+                    so_far.applied
+                    and (_event_mark(applied[0]) != so_far.first or _event_mark(applied[so_far.applied - 1]) != so_far.last)
+                )
+            ):
                 so_far = _StatesSoFar(tracker.init_copy())
                 so_far.prior.events = collections.deque(maxlen=STATES_WINDOW)  # states are built from its attributes
                 so_far.states = collections.deque(maxlen=STATES_WINDOW)
-            for event in applied[so_far.applied:]:
+            for event in applied[so_far.applied :]:
                 if isinstance(event, ActionExecuted):
                     previous = so_far.states[-1] if so_far.states else None
                     state, so_far.hidden, so_far.last_ml_action = state_of(
-                        domain, so_far.prior, event.hide_rule_turn, so_far, omit_unset_slots, ignore_rule_only_turns,
-                        rule_only_data, previous)
+                        domain,
+                        so_far.prior,
+                        event.hide_rule_turn,
+                        so_far,
+                        omit_unset_slots,
+                        ignore_rule_only_turns,
+                        rule_only_data,
+                        previous,
+                    )
                     if state is not None:
                         so_far.states.append(state)
                 so_far.prior.update(event)
@@ -110,8 +140,9 @@ def install_windowed_dialogue_states() -> None:
                 kept.popitem(last=False)
             # the state of the tracker as it stands (not kept: more events follow), as Rasa's last step
             previous = so_far.states[-1] if so_far.states else None
-            state, _, _ = state_of(domain, so_far.prior, False, so_far, omit_unset_slots, ignore_rule_only_turns,
-                                   rule_only_data, previous)
+            state, _, _ = state_of(
+                domain, so_far.prior, False, so_far, omit_unset_slots, ignore_rule_only_turns, rule_only_data, previous
+            )
             # the featurisers change states in place (a user's text or intent dropped): copies of the kept ones
             states = [{name: dict(sub) if isinstance(sub, dict) else sub for name, sub in s.items()} for s in so_far.states]
             if state is not None:
@@ -133,7 +164,15 @@ def install_incremental_applied_events() -> None:
     name can change how earlier events count: then all are counted again, as Rasa does)."""
     import itertools
 
-    from rasa.shared.core.events import ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted, UserUttered, UserUtteranceReverted
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     def wrap(original: Any) -> Any:
@@ -146,8 +185,11 @@ def install_incremental_applied_events() -> None:
                 elif isinstance(event, UserUtteranceReverted):
                     self._undo_till_previous(UserUttered, applied)
                     self._undo_till_previous(ActionExecuted, applied)
-                elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
-                      and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+                elif (
+                    isinstance(event, ActionExecuted)
+                    and event.action_name in loop_names
+                    and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)
+                ):
                     self._undo_till_previous_loop_execution(event.action_name, applied)
                 else:
                     applied.append(event)
@@ -157,8 +199,13 @@ def install_incremental_applied_events() -> None:
             events = self.events
             count = len(events)
             counted = self.__dict__.get("_applied_so_far")
-            if counted is not None and counted[0] is events and counted[1] <= count and count and (
-                    counted[1] == 0 or events[counted[1] - 1] is counted[2]):
+            if (
+                counted is not None
+                and counted[0] is events
+                and counted[1] <= count
+                and count
+                and (counted[1] == 0 or events[counted[1] - 1] is counted[2])
+            ):
                 new = list(itertools.islice(events, counted[1], None))
                 names = {e.name for e in new if isinstance(e, ActiveLoop) and e.name}
                 if names <= counted[3]:
@@ -249,7 +296,12 @@ def install_recent_events_to_actions() -> None:
         def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> dict[str, Any]:
             state = tracker.current_state(EventVerbosity.NONE)
             state["events"] = [event.as_dict() for event in recent_events(tracker.events)]
-            call = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state, "version": __import__("rasa").__version__}
+            call = {
+                "next_action": self._name,
+                "sender_id": tracker.sender_id,
+                "tracker": state,
+                "version": __import__("rasa").__version__,
+            }
             if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
                 call["domain"] = domain.as_dict()
             return call
@@ -257,4 +309,3 @@ def install_recent_events_to_actions() -> None:
         return _action_call_format
 
     wrap_once(RemoteAction, "_action_call_format", wrap)
-

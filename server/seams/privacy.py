@@ -66,7 +66,9 @@ def delete_conversation(store: Any, sender_id: str) -> int | None:
     unsupported = [
         type(layer).__name__
         for layer in layers
-        if not isinstance(layer, (AwaitableTrackerStore, FailSafeTrackerStore, InMemoryTrackerStore, RedisTrackerStore, SQLTrackerStore))
+        if not isinstance(
+            layer, (AwaitableTrackerStore, FailSafeTrackerStore, InMemoryTrackerStore, RedisTrackerStore, SQLTrackerStore)
+        )
     ]
     if unsupported:
         logger.error("Cannot delete a conversation from a %s tracker store; it was saved as usual.", ", ".join(unsupported))
@@ -111,15 +113,40 @@ def install_conversation_deletion() -> None:
 
 
 # The event fields Rasa's own anonymiser treats as holding people's text (rasa/utils/log_utils.py).
-TEXT_FIELDS = frozenset({
-    "text", "response_text", "user_text", "slot_values", "parse_data_text", "parse_data_entities",
-    "prediction_events", "tracker_latest_message", "prefilled_slots", "message", "response",
-    "slot_candidates", "rasa_event", "rasa_events", "tracker_states", "current_states", "old_states",
-    "successes", "current_entity", "next_entity", "states", "entity", "token_text", "user_message",
-    "json_message",
-    # and the fields naming whose conversation it is
-    "sender_id", "conversation_id", "recipient_id", "sender",
-})
+TEXT_FIELDS = frozenset(
+    {
+        "text",
+        "response_text",
+        "user_text",
+        "slot_values",
+        "parse_data_text",
+        "parse_data_entities",
+        "prediction_events",
+        "tracker_latest_message",
+        "prefilled_slots",
+        "message",
+        "response",
+        "slot_candidates",
+        "rasa_event",
+        "rasa_events",
+        "tracker_states",
+        "current_states",
+        "old_states",
+        "successes",
+        "current_entity",
+        "next_entity",
+        "states",
+        "entity",
+        "token_text",
+        "user_message",
+        "json_message",
+        # and the fields naming whose conversation it is
+        "sender_id",
+        "conversation_id",
+        "recipient_id",
+        "sender",
+    }
+)
 
 
 VERBOSE_LEVELS = frozenset({"debug", "notset"})
@@ -191,6 +218,7 @@ def install_log_scrubbing() -> None:
     acquire lock for conversation_id '<id>'" (an exception), an exception quoting the input.
     Every handler formats its records through logging.Formatter.format (Rasa's structlog
     lines too, rendered into the record's message), so the line is cleared there."""
+
     def wrap(original: Any) -> Any:
         def format(self: logging.Formatter, record: logging.LogRecord) -> str:
             line = original(self, record)
@@ -232,7 +260,10 @@ def install_payload_warning_redaction() -> None:
                 warnings.simplefilter("always")
                 unpacked = original(message, domain, entity_extractor_name)
             if caught:
-                logger.warning("A message starting with \"/\" is not a payload this bot knows (%d problem(s)); it is read as text.", len(caught))
+                logger.warning(
+                    'A message starting with "/" is not a payload this bot knows (%d problem(s)); it is read as text.',
+                    len(caught),
+                )
             return unpacked
 
         return unpack_regex_message
@@ -286,10 +317,11 @@ def install_slot_validation() -> None:
     from rasa.core.actions.action import ActionExtractSlots
 
     def wrap(original: Any) -> Any:
-        async def execute_validation_action(self: Any, extraction_events: list, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list:
+        async def execute_validation_action(
+            self: Any, extraction_events: list, output_channel: Any, nlg: Any, tracker: Any, domain: Any
+        ) -> list:
             return await original(self, valid_slot_events(extraction_events, domain), output_channel, nlg, tracker, domain)
 
         return execute_validation_action
 
     wrap_once(ActionExtractSlots, "_execute_validation_action", wrap)
-

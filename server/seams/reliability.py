@@ -137,8 +137,11 @@ async def change_ticket_lock(store: Any, conversation_id: str, change: Any) -> A
     key = store.key_prefix + conversation_id
     # The same key as the blocking mutex of earlier versions, so mixed replicas exclude each other.
     mutex = client.lock(
-        f"mutex:{key}", timeout=TICKET_MUTEX_EXPIRY_SECONDS, sleep=0.005,
-        blocking_timeout=TICKET_MUTEX_WAIT_SECONDS, thread_local=False,
+        f"mutex:{key}",
+        timeout=TICKET_MUTEX_EXPIRY_SECONDS,
+        sleep=0.005,
+        blocking_timeout=TICKET_MUTEX_WAIT_SECONDS,
+        thread_local=False,
     )
     token = uuid.uuid4().hex.encode()
     if not await mutex.acquire(token=token):
@@ -226,4 +229,3 @@ def install_atomic_redis_locks() -> None:
             await change_ticket_lock(self, conversation_id, finish)
 
     wrap_once(RedisLockStore, "lock", lambda original: lock)
-

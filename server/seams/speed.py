@@ -18,7 +18,7 @@ def install_cached_action_response_validation() -> None:
     """Validate action server responses with validators built once.
 
     Rasa's jsonschema.validate() re-checks the large events schema on every response; here each
-    event is checked only against the one event kind it names (same verdict, tests/test_server.py
+    event is checked only against the one event kind it names (same verdict, tests/server/test_server.py
     compares them). An invalid response still goes through Rasa's own method and fails as before."""
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
@@ -35,7 +35,7 @@ def install_cached_action_response_validation() -> None:
 
 
 def response_validator(schema: dict[str, Any], validator_for: Any) -> Any:
-    """"Is this action response valid?" for Rasa's response schema, with each event checked
+    """ "Is this action response valid?" for Rasa's response schema, with each event checked
     against the event kind its "event" names (the oneOf branches)."""
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
@@ -172,7 +172,9 @@ def install_kept_alive_endpoint_sessions() -> None:
             if kept is None or kept.closed or kept._loop is not loop:
                 auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
                 kept = aiohttp.ClientSession(
-                    headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                    headers=self.headers,
+                    auth=auth,
+                    timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                     connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS),
                     json_serialize=ujson.dumps,  # the tracker sent with each action call: faster than json
                 )
@@ -213,4 +215,3 @@ def install_sequential_graph_runner() -> None:
             raise GraphRunError("Error running runner.") from error
 
     wrap_once(DaskGraphRunner, "run", lambda original: run)
-

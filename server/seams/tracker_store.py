@@ -16,12 +16,11 @@ def install_fast_sql_tracker_store() -> None:
     """The SQL tracker store's reads and writes as prepared Core statements.
 
     Rasa builds an ORM query (or goes through the ORM's unit of work) for every read, count and
-    save. Same rows, same order, same "latest session" rule (tests/test_conversations.py compares
+    save. Same rows, same order, same "latest session" rule (tests/server/test_conversations.py compares
     both on SQLite and PostgreSQL); the tracker saved last is kept for the next turn."""
     import itertools
     import json
 
-    import sqlalchemy as sa
     import ujson  # Sanic's own JSON library: faster than json at reading the stored events
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.events import SessionStarted
@@ -65,8 +64,13 @@ def install_fast_sql_tracker_store() -> None:
         """How many of the tracker's events are stored: known when it is the tracker kept at the last
         save and nothing was stored since (it may have gained events since, not yet saved)."""
         kept = kept_trackers(self).get(tracker.sender_id)
-        if (kept is not None and kept[1] is tracker and kept[2] is self.domain and len(tracker.events) >= kept[3]
-                and newest(self, session, tracker.sender_id) == kept[0]):
+        if (
+            kept is not None
+            and kept[1] is tracker
+            and kept[2] is self.domain
+            and len(tracker.events) >= kept[3]
+            and newest(self, session, tracker.sender_id) == kept[0]
+        ):
             return kept[3]
         return session.execute(statements(self)["count_latest"], {"sender_id": tracker.sender_id}).scalar()
 
@@ -80,14 +84,16 @@ def install_fast_sql_tracker_store() -> None:
             rows = []
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
+                )
             if rows:
                 session.execute(statements(self)["insert"], rows)
             session.commit()
@@ -101,9 +107,13 @@ def install_fast_sql_tracker_store() -> None:
         events = tracker.events
         if not (tracker.__dict__.get("_read_by") == id(self) or len(rows) == len(events)):
             return  # a tracker made elsewhere (the HTTP API's): its events need not be the stored ones
-        if (type(tracker) is not DialogueStateTracker or not self.domain or not events
-                or any(r["type_name"] == SessionStarted.type_name for r in rows) and not (
-                    isinstance(events[0], SessionStarted) and len(rows) == len(events))):
+        if (
+            type(tracker) is not DialogueStateTracker
+            or not self.domain
+            or not events
+            or any(r["type_name"] == SessionStarted.type_name for r in rows)
+            and not (isinstance(events[0], SessionStarted) and len(rows) == len(events))
+        ):
             return
         newest_row = newest(self, session, tracker.sender_id)
         if newest_row is None:
@@ -134,4 +144,3 @@ def kept_trackers(store: Any) -> Any:
     from collections import OrderedDict
 
     return store.__dict__.setdefault("_kept_trackers", OrderedDict())
-

@@ -153,4 +153,3 @@ def install_security_headers() -> None:
         app.register_middleware(add_security_headers, "response")
 
     wrap_once(rasa.server, "configure_cors", lambda original: configure_cors)
-

@@ -31,7 +31,7 @@ from report.groups import group_similar
 from report.page import build
 from tests.conftest import ROOT, RunningAdvisor, service_missing
 from tests.servers import advice_titles, rest_id, say, sender, texts
-from tests.test_web import AXE, BROWSER_ARGS, CHROMIUM, WCAG_22_AA
+from tests.channels.test_web import AXE, BROWSER_ARGS, CHROMIUM, WCAG_22_AA
 
 RESULTS = ROOT / "results"
 CLARIFIED = ("I'm not quite sure what you mean", "Sorry, I still don't understand")

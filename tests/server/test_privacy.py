@@ -542,7 +542,7 @@ FAILING_INPUTS = {
 
 async def test_failing_inputs_leave_no_message_text_or_sender_id_in_the_logs(advisor: RunningAdvisor) -> None:
     from tests.servers import post
-    from tests.test_web import ChatClient
+    from tests.channels.test_web import ChatClient
 
     me = sender("numbat-logs")
     for kind, message in FAILING_INPUTS.items():

@@ -49,7 +49,7 @@ from tests.servers import (
     texts,
 )
 from tests.slack_standin import TEST_SIGNING_SECRET, TEST_TOKEN, SlackWebAPIStandIn
-from tests.test_slack import RETRY, SECOND_RETRY, acknowledged_without_retry, barrier, deliver, message_event, new_ids, sign
+from tests.channels.test_slack import RETRY, SECOND_RETRY, acknowledged_without_retry, barrier, deliver, message_event, new_ids, sign
 
 NGINX_SITE = ROOT / "deploy" / "nginx" / "advisor.conf"
 CONVERSATIONS, TURNS = 50, 20
@@ -415,7 +415,7 @@ def test_slack_deliveries_are_answered_once_whichever_replica_gets_them(cluster:
 
 @pytest.mark.parametrize("kind", list(BAD_INPUTS))
 def test_bad_input_through_the_balancer_gets_a_polite_reply(kind: str, cluster: Cluster) -> None:
-    """The same inputs as tests/test_failures.py, here stored in PostgreSQL."""
+    """The same inputs as tests/server/test_failures.py, here stored in PostgreSQL."""
     me = sender("bad")
     replies = say(cluster.rest, BAD_INPUTS[kind], me, timeout=30)
     assert replies and all((r.get("text") or "").strip() for r in replies), replies

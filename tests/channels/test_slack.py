@@ -19,7 +19,7 @@ import yaml
 
 from channels.inputs import conversation_id
 from server import launch
-from tests.conftest import RunningAdvisor
+from tests.conftest import ROOT, RunningAdvisor
 from channels.slack import DELIVERY_MEMORY_SECONDS, DeliveriesInMemory, DeliveriesInRedis
 from tests.slack_standin import TEST_SIGNING_SECRET, TEST_TOKEN, SlackWebAPIStandIn
 
@@ -273,7 +273,7 @@ def test_deliveries_are_remembered_for_the_retry_window_then_forgotten() -> None
 
 
 def test_replicas_share_deliveries_through_the_lock_stores_redis() -> None:
-    """With the Redis lock store, replicas remember deliveries in its Redis (tests/test_scale_out.py
+    """With the Redis lock store, replicas remember deliveries in its Redis (tests/server/test_scale_out.py
     runs it through two Rasa servers)."""
     import redis
 
@@ -306,7 +306,7 @@ def test_slack_channel_is_opened_only_when_token_and_secret_are_set(tmp_path: Pa
         assert "'${" not in text and '"${' not in text  # quoted ${VAR}s would not be expanded by Rasa
         return yaml.safe_load(text)
 
-    assert set(channels()) == {"channels.socketio.SignedSocketIOInput"}  # REST only with REST_TOKEN (tests/test_security.py)
+    assert set(channels()) == {"channels.socketio.SignedSocketIOInput"}  # REST only with REST_TOKEN (tests/server/test_security.py)
     assert launch.SLACK_CHANNEL not in channels(SLACK_TOKEN="xoxb-1")
     assert launch.SLACK_CHANNEL not in channels(SLACK_SIGNING_SECRET="s")
     slack = channels(SLACK_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")[launch.SLACK_CHANNEL]
@@ -314,7 +314,7 @@ def test_slack_channel_is_opened_only_when_token_and_secret_are_set(tmp_path: Pa
 
 
 def test_manifest_points_slack_at_this_channel() -> None:
-    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "slack" / "manifest.yml").read_text())
+    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
     settings = manifest["settings"]
     for url in (settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"]):
         assert url.startswith("https://") and url.endswith("/webhooks/slack/webhook")

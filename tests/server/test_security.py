@@ -262,7 +262,7 @@ async def answer(chat: Any, message: str) -> str:
 
 
 async def test_a_web_chat_conversation_cannot_be_read_or_deleted_over_rest(advisor: RunningAdvisor) -> None:
-    from tests.test_web import CHALLENGE, ChatClient, web_id
+    from tests.channels.test_web import CHALLENGE, ChatClient, web_id
 
     chat = await ChatClient().connect(advisor)
     try:
@@ -287,7 +287,7 @@ async def test_a_web_chat_conversation_cannot_be_read_or_deleted_over_rest(advis
 
 
 def test_a_slack_conversation_cannot_be_read_or_deleted_over_rest(advisor: RunningAdvisor) -> None:
-    from tests.test_slack import deliver, message_event, new_ids, slack_id
+    from tests.channels.test_slack import deliver, message_event, new_ids, slack_id
 
     user, channel, ts = new_ids()  # a Slack user id: not a secret in a workspace
     said = ["I'm a community pharmacist", "one partner only joined for the grant"]  # advice at once, for a pharmacist
@@ -407,7 +407,7 @@ def test_a_request_body_over_1_mb_gets_413_and_nothing_is_stored(advisor: Runnin
 
 async def test_oversized_web_chat_metadata_gets_a_polite_reply_and_nothing_is_stored(advisor: RunningAdvisor) -> None:
     from channels.inputs import TOO_LARGE_REPLY
-    from tests.test_web import ChatClient, web_id
+    from tests.channels.test_web import ChatClient, web_id
 
     chat = await ChatClient().connect(advisor)
     try:
@@ -427,7 +427,7 @@ async def test_a_web_chat_frame_of_1_2_mb_gets_a_polite_reply_and_nothing_is_sto
     import websockets
 
     from channels.inputs import TOO_LARGE_REPLY
-    from tests.test_web import web_id
+    from tests.channels.test_web import web_id
 
     async def receive_event(ws) -> list:
         while True:
