@@ -198,7 +198,9 @@ def test_session_signatures_depend_on_the_secret_which_the_launcher_keeps(tmp_pa
 # --- The page, in a real browser ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Module scope: a live sync Playwright leaves an event loop running in the main thread, which
+# breaks asyncio.run() in the test modules that follow.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         service_missing("web chat not tested in a browser: /usr/bin/chromium is missing (apt-get install chromium)")
