@@ -16,20 +16,11 @@ Each method scores a message against whole documents and against their segments 
 of `Document.text`: title, each question, the answer, each step...); a document scores the
 mean of the two, so a message close to one listed question is not diluted by a long entry.
 TF-IDF query norms count the words the store never uses, so "what's the weather in Leeds"
-is not judged on "in" and "the" alone. (On dev these two changes took tfidf from 24 % to 65 %
-answered correctly at <= 1 % everyday requests answered.) No I/O at import; a tfidf or bm25
-query takes well under a millisecond; `retriever_for(knowledge)` builds the default retriever
-once per content version (digest).
-
-Chosen on the dev split (86 questions of tests/practitioner/practice_questions_dev.yml; 150
-everyday requests): threshold = most dev questions answered right with <= 1 % everyday above.
-
-    method  top-1  top-2  threshold  answered right  below  everyday above  ms/query
-    tfidf   76.7%  84.9%  0.19       65.1%           30.2%  0.7%            0.3
-    bm25    73.3%  83.7%  8.34       61.6%           32.6%  0.7%            0.05
-    spacy   31.4%  38.4%  0.697      15.1%           77.9%  0.0%            1.4
-
-Default: tfidf at 0.19 (test split, reporting only: top-1 61.1 %, answered right 49.1 %).
+is not judged on "in" and "the" alone. No I/O at import; `retriever_for(knowledge)` builds the
+default retriever once per content version (digest). The method and ANSWER_THRESHOLD were
+chosen on the development split of the practice questions and the everyday requests (the most
+questions answered right with at most 1 % of everyday requests answered); the comparison and
+its figures are in docs/understanding.md and `make eval` (tools/retrieval_eval.py).
 """
 
 from __future__ import annotations

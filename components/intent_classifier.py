@@ -153,8 +153,8 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
 
 class _OneMessageScorer:
     """The fitted vectorisers' and classifier's arithmetic for one message, without scikit-learn's
-    per-call overhead (input checks, sparse matrices): 8 % of the Rasa server's time under load
-    went to three TfidfVectorizer.transform calls for a message of a few words. Same numbers:
+    per-call overhead (input checks, sparse matrices), which profiling showed as a large share of
+    the Rasa server's time under load for a message of a few words. Same numbers:
     per view, counts of known n-grams, 1 + log(count) (sublinear_tf), times idf, L2-normalised;
     then softmax(weights . features + intercept), as LogisticRegression.predict_proba does for
     several classes (tests/components/test_intent_classifier.py compares the two)."""

@@ -110,8 +110,8 @@ def install_request_check(token: str) -> None:
 
 def warm_up() -> None:
     """Build before serving what the first request would otherwise build while a person waits:
-    the clause model for two-problem messages (about 0.5 s; it was the 524 ms p99 of advice
-    turns in `make bench`, paid by the first person after each start who wrote two clauses)."""
+    the clause model for two-problem messages (otherwise paid by the first person after each
+    start who writes two clauses)."""
     from actions.clauses import clause_model
 
     clause_model()

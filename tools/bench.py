@@ -84,13 +84,13 @@ def conversation(i: int) -> list[Turn]:
             Turn("greet", "hello"),
             Turn("context", "I work for an NHS trust"),
             Turn("advice", challenge(0), "Rests on:"),
-            Turn("more", "/ask_more", "More on"),
+            Turn("more", "/ask_more", "Another idea on"),
             Turn("knowledge", knowledge(0)),
             Turn("advice", challenge(3), "Rests on:"),
-            Turn("more", "/ask_more", "More on"),
+            Turn("more", "/ask_more", "Another idea on"),
             Turn("knowledge", knowledge(1)),
             Turn("advice", challenge(5), "Rests on:"),
-            Turn("more", "/ask_more", "More on"),
+            Turn("more", "/ask_more", "Another idea on"),
         ]
     return (
         [Turn("health_start", "check our partnership", "7 quick questions")]
@@ -107,7 +107,7 @@ def long_conversation(turns: int) -> list[Turn]:
     for k in range(len(CHALLENGES)):
         cycle += [
             Turn("advice", CHALLENGES[k], "Rests on:"),
-            Turn("more", "/ask_more", "More on"),
+            Turn("more", "/ask_more", "Another idea on"),
             Turn("knowledge", KNOWLEDGE[k % len(KNOWLEDGE)]),
             Turn("advice", CHALLENGES[(k + 3) % len(CHALLENGES)], "Rests on:"),
             Turn("thanks", "thanks"),
