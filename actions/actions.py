@@ -214,26 +214,28 @@ class ActionAcknowledgeContext(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         context = person_context(tracker)
+        # What the message implies beyond its entities ("I'm a GP": health; "going four years": established).
+        implied = context_events(tracker)
         known = [DIMENSIONS[d][v] for d, v in context.items() if v is not None]
         if not known:
             dispatcher.utter_message(
                 text="Thanks. Tell me your sector (for example NHS, council, charity or pharmacy), your role, "
                 "or how long the partnership has been going, and I'll tailor my advice to it."
             )
-            return []
+            return implied
         text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "."
         challenge = tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:
             dispatcher.utter_message(text=text + " What is getting in the way in your partnership?")
-            return []
+            return implied
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
-            return []
+            return implied
         if not advice_started(knowledge, tracker, challenge):
             dispatcher.utter_message(text=text)  # we asked before advising: advise now
-            return advise(dispatcher, tracker, knowledge, challenge)
+            return advise(dispatcher, tracker, knowledge, challenge)  # sets the context too
         dispatcher.utter_message(
             text=text + f" Want more advice on {knowledge.passages[challenge].title.lower()}, picked for that?",
             buttons=[MORE_BUTTON, {"title": "Another challenge", "payload": "/ask_challenges"}],
         )
-        return []
+        return implied
