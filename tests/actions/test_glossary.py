@@ -71,3 +71,15 @@ async def test_an_example_after_a_practice_answer_is_its_own_illustrative_exampl
     title, example = PRACTICE[practice_id]["title"], PRACTICE[practice_id]["example"]
     assert messages[0]["text"] == f"An illustrative example (not a real case) of \u201c{title}\u201d:\n{example}"
     assert slots_of(events)["focus"] == f"practice:{practice_id}"
+
+
+async def test_a_how_question_about_our_work_right_after_an_answer_is_a_follow_up(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    item = knowledge.advice_by_challenge["challenge_purpose"][0]
+    slots = {"focus": f"advice:{item.id}", "current_challenge": "challenge_purpose"}
+    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", "so how do we actually put that right", slots=slots), domain)
+    assert messages[0].get("response") != "utter_out_of_scope" and messages[0]["text"]
+    # Everyday requests are still declined mid-conversation.
+    for text in ("how do I make pancakes", "what's the time in tokyo", "how's it going"):
+        messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text, slots=slots), domain)
+        assert [m["response"] for m in messages] == ["utter_out_of_scope"], text
