@@ -135,3 +135,16 @@ async def test_implied_context_is_acknowledged_and_kept(knowledge_cache, domain)
     messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
     assert "education" in messages[0]["text"] and "front-line practitioners" in messages[0]["text"]
     assert slots_of(events) == {"sector": "education"}
+
+
+async def test_a_question_asked_with_the_context_is_answered_too(knowledge_cache, domain) -> None:
+    text = "I'm a council officer and we're about to share data on families with the police. do we need a data sharing agreement first?"
+    entities = [{"entity": "sector", "value": "local_government", "start": 6, "end": 13}]
+    tracker = make_tracker("inform", text=text, entities=entities, slots={"sector": "local_government"})
+    messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
+    assert messages[0]["text"].startswith("Sharing information between partners:"), messages[0]["text"]
+    assert messages[-1]["text"] == "Thanks, I'll tailor my advice for local government."
+    assert slots_of(events)["focus"] == "practice:information_sharing"
+    # Context alone is only acknowledged.
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text="I'm a council officer", slots={"sector": "local_government"}), domain)
+    assert messages[0]["text"].endswith("What is getting in the way in your partnership?")
