@@ -233,8 +233,9 @@ class ActionAcknowledgeContext(Action):
         known = [DIMENSIONS[d][v] for d, v in context.items() if v is not None]
         if not known:
             dispatcher.utter_message(
-                text="Thanks. Tell me your sector (for example NHS, council, charity or pharmacy), your role, "
-                "or how long the partnership has been going, and I'll tailor my advice to it."
+                text="Thanks. I'm not sure I caught your sector or role. Tell me what is happening in your partnership, "
+                "or your sector (for example NHS, council, charity or pharmacy), your role, or how long the partnership "
+                "has been going, and I'll tailor my advice to it."
             )
             return implied
         text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "."
