@@ -23,7 +23,8 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.follow_ups import ActionFollowUp, another_idea, focus_events, retrieve, short_follow_up, show
+from actions.follow_ups import PRACTICE_THRESHOLD, ActionFollowUp, another_idea, focus_events, retrieve, short_follow_up, show
+from actions.retrieval import content_words
 from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
 from actions.understanding import two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
@@ -205,6 +206,19 @@ class ActionKnowledgeAnswer(Action):
         return [SlotSet("focus", f"topic:{topic.id}")]
 
 
+# Beyond this many words, a message about the person that asks something wants an answer too.
+CONTEXT_ONLY_WORDS = 6
+QUESTION = re.compile(
+    r"\?|^(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are)\b", re.IGNORECASE | re.MULTILINE
+)
+
+
+def asks_a_question(text: str) -> bool:
+    """A message about the person that also asks something ("... who should I be talking to?")."""
+    sentences = "\n".join(part.strip() for part in re.split(r"(?<=[.!?])\s+", text or ""))
+    return len(content_words(text or "")) > CONTEXT_ONLY_WORDS and bool(QUESTION.search(sentences))
+
+
 class ActionAcknowledgeContext(Action):
     """The person told us about themselves (or corrected it): say what we understood, then give
     the advice we were waiting to tailor, or offer it."""
@@ -214,26 +228,41 @@ class ActionAcknowledgeContext(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         context = person_context(tracker)
+        # What the message implies beyond its entities ("I'm a GP": health; "going four years": established).
+        implied = context_events(tracker)
         known = [DIMENSIONS[d][v] for d, v in context.items() if v is not None]
         if not known:
             dispatcher.utter_message(
-                text="Thanks. Tell me your sector (for example NHS, council, charity or pharmacy), your role, "
-                "or how long the partnership has been going, and I'll tailor my advice to it."
+                text="Thanks. I'm not sure I caught your sector or role. Tell me what is happening in your partnership, "
+                "or your sector (for example NHS, council, charity or pharmacy), your role, or how long the partnership "
+                "has been going, and I'll tailor my advice to it."
             )
-            return []
+            return implied
         text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "."
         challenge = tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:
+            said = tracker.latest_message.get("text") or ""
+            if asks_a_question(said):
+                # "we're a housing association starting a partnership with the ICB. who should I talk to?":
+                # answer the question, then say what we noted about them.
+                knowledge = await knowledge_or_apology(dispatcher)
+                if knowledge is None:
+                    return implied
+                found = retrieve(knowledge, said, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
+                if found:
+                    events = show(dispatcher, knowledge, tracker, found[0][0])
+                    dispatcher.utter_message(text=text)
+                    return implied + events
             dispatcher.utter_message(text=text + " What is getting in the way in your partnership?")
-            return []
+            return implied
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
-            return []
+            return implied
         if not advice_started(knowledge, tracker, challenge):
             dispatcher.utter_message(text=text)  # we asked before advising: advise now
-            return advise(dispatcher, tracker, knowledge, challenge)
+            return advise(dispatcher, tracker, knowledge, challenge)  # sets the context too
         dispatcher.utter_message(
             text=text + f" Want more advice on {knowledge.passages[challenge].title.lower()}, picked for that?",
             buttons=[MORE_BUTTON, {"title": "Another challenge", "payload": "/ask_challenges"}],
         )
-        return []
+        return implied

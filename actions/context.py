@@ -16,11 +16,47 @@ FIRST_PERSON = re.compile(
 )
 CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECASE)
 
+# Some roles say the sector too: a GP or a nurse works in health, a teacher in education.
+# Keyed by the words the person used for the role (its entity text), not the role value,
+# since "practitioner" alone says nothing about the sector.
+SECTOR_OF_ROLE = {
+    "gp": "health",
+    "doctor": "health",
+    "nurse": "health",
+    "health visitor": "health",
+    "midwife": "health",
+    "teacher": "education",
+    "head teacher": "education",
+    "headteacher": "education",
+    "pharmacist": "pharmacy",
+    "police officer": "police_justice",
+    "probation officer": "police_justice",
+}
+
+# How long the partnership has been going, when the person says so: "our partnership has been
+# going about four years" (established), "we set it up three months ago" (forming).
+NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|a couple of|several|many)"
+RUNNING_FOR = re.compile(
+    r"\b(?:partnership|collaborative|network|group|alliance|we|we'?ve)\b[^.;!?]{0,60}?"
+    r"\b(?:going|running|existed|been together|been working together|been in place|worked together)\b"
+    r"(?:\s+(?:for|about|around|nearly|almost|over|more than|just|now|the last|the past))*\s+"
+    rf"(?P<n>{NUMBER})\s+(?P<unit>years?|months?|weeks?)\b",
+    re.IGNORECASE,
+)
+
+
+def stage_from_duration(text: str) -> str | None:
+    match = RUNNING_FOR.search(text or "")
+    if not match:
+        return None
+    return "established" if match.group("unit").lower().startswith("year") else "forming"
+
 
 def context_from_message(message: dict[str, Any]) -> dict[str, str]:
     """Context values in a message that describes a problem, where the person speaks of themselves."""
     text = message.get("text") or ""
     found: dict[str, str] = {}
+    implied_sector: str | None = None
     for entity in message.get("entities") or []:
         dimension, value = entity.get("entity"), entity.get("value")
         if dimension not in DIMENSIONS or known_context(dimension, value) is None or dimension in found:
@@ -30,4 +66,12 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
         clause = CLAUSE_BREAK.split(upto)[-1] if upto else ""
         if FIRST_PERSON.search(clause or ""):
             found[dimension] = value
+            if dimension == "role":
+                said = text[entity.get("start", 0) : entity.get("end", 0)].lower().strip()
+                implied_sector = SECTOR_OF_ROLE.get(said)
+    if implied_sector and "sector" not in found:
+        found["sector"] = implied_sector
+    stage = stage_from_duration(text)
+    if stage and "stage" not in found:
+        found["stage"] = stage
     return found

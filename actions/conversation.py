@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -115,6 +116,10 @@ async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     return answer_term(dispatcher, knowledge, entries) if entries else None
 
 
+# A how/why question in the partnership's voice ("we", "us", "our").
+OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
+
+
 class ActionOutOfScope(Action):
     """Out of scope is declined (utter_out_of_scope), except a question about a partnership term
     ("what is the CVS anyway?"), which the classifier often reads as out of scope."""
@@ -126,6 +131,15 @@ class ActionOutOfScope(Action):
         defined = await define_term(dispatcher, tracker)
         if defined is not None:
             return defined
+        # "how do we get back on track?" right after an answer is about that answer, even when the
+        # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
+        text = tracker.latest_message.get("text") or ""
+        follow_up = short_follow_up(text)
+        if follow_up in ("ask_how", "ask_why") and OUR_WORK.search(text) and tracker.get_slot("focus"):
+            knowledge = await knowledge_or_apology(dispatcher)
+            item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
+            if item is not None:
+                return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 

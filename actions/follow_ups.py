@@ -302,6 +302,8 @@ def uses_term(knowledge: Knowledge, term: str) -> bool:
     return any(pattern.search(text) for text in texts)
 
 
+# A "term" longer than this many words is a question in its own right ("what's actually expected of me").
+TERM_WORDS = 4
 # What people put after the term: "what's an LPC actually do", "the CVS anyway", "mistrust there".
 TERM_TAIL = re.compile(
     r"\s+(?:actually|really|exactly|anyway|for|do|does|mean|there|here|then|in practice|in this context)\b.*$", re.IGNORECASE
@@ -370,6 +372,9 @@ class ActionFollowUp(Action):
                     if uses_term(knowledge, term)
                     else retrieve(knowledge, term + " " + text)
                 )
+                if found and isinstance(found[0][0], PracticeView) and len(term.split()) > TERM_WORDS:
+                    # "what's actually expected of me as a member": a question, not a term.
+                    return show(dispatcher, knowledge, tracker, found[0][0])
                 if found and isinstance(found[0][0], PracticeView):
                     practice = found[0][0]
                     dispatcher.utter_message(

@@ -117,7 +117,7 @@ async def test_acknowledges_context_and_offers_tailored_advice(knowledge_cache: 
     assert "pharmacy" in messages[0]["text"] and "lead or chair" in messages[0]["text"]
     assert messages[0]["buttons"][0]["payload"] == "/ask_more"
     messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform"), domain)
-    assert "Tell me your sector" in messages[0]["text"]
+    assert "I'm not sure I caught your sector" in messages[0]["text"]
 
 
 async def test_unreachable_store_gives_a_clear_reply(tmp_path, monkeypatch, domain) -> None:

@@ -28,14 +28,20 @@ TERM_QUESTIONS = [
 
 @pytest.mark.parametrize("intent", ["out_of_scope", "ask_meaning", "nlu_fallback"])
 @pytest.mark.parametrize("text,starts,related", TERM_QUESTIONS)
-async def test_a_term_question_gets_the_definition_and_the_related_answer(knowledge_cache, domain, intent, text, starts, related) -> None:
+async def test_a_term_question_gets_the_definition_and_the_related_answer(
+    knowledge_cache, domain, intent, text, starts, related
+) -> None:
     action = {"out_of_scope": ActionOutOfScope, "ask_meaning": ActionFollowUp, "nlu_fallback": ActionClarify}[intent]()
     messages, events = await run(action, make_tracker(intent, text), domain)
     assert len(messages) == 1 and messages[0]["text"].startswith(starts), messages
     assert [b["title"] for b in messages[0]["buttons"]] == [PRACTICE[related]["title"]]
     assert slots_of(events)["last_options"] == [f"practice:{related}"]
     # The button picks the related practice answer, like any other choice.
-    picked, _ = await run(ActionFollowUp(), make_tracker("choose_item", "", {"last_options": [f"practice:{related}"]}, entities=[{"entity": "option", "value": "1"}]), domain)
+    picked, _ = await run(
+        ActionFollowUp(),
+        make_tracker("choose_item", "", {"last_options": [f"practice:{related}"]}, entities=[{"entity": "option", "value": "1"}]),
+        domain,
+    )
     assert picked[0]["text"].startswith(PRACTICE[related]["title"] + ":")
 
 
@@ -44,7 +50,16 @@ async def test_two_terms_asked_together_get_both_definitions(knowledge_cache, do
     assert messages[0]["text"].split("\n")[0].startswith("NAVCA: ") and messages[0]["text"].split("\n")[1].startswith("NCVO: ")
 
 
-@pytest.mark.parametrize("text", ["what's the weather", "what does serendipity mean", "what is a cash ISA", "book me a table for two", "who is the prime minister"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the weather",
+        "what does serendipity mean",
+        "what is a cash ISA",
+        "book me a table for two",
+        "who is the prime minister",
+    ],
+)
 async def test_anything_else_out_of_scope_is_declined_as_before(knowledge_cache, domain, text) -> None:
     messages, events = await run(ActionOutOfScope(), make_tracker("out_of_scope", text), domain)
     assert [(m["response"], m["text"]) for m in messages] == [("utter_out_of_scope", None)] and events == []
@@ -71,3 +86,25 @@ async def test_an_example_after_a_practice_answer_is_its_own_illustrative_exampl
     title, example = PRACTICE[practice_id]["title"], PRACTICE[practice_id]["example"]
     assert messages[0]["text"] == f"An illustrative example (not a real case) of \u201c{title}\u201d:\n{example}"
     assert slots_of(events)["focus"] == f"practice:{practice_id}"
+
+
+async def test_a_how_question_about_our_work_right_after_an_answer_is_a_follow_up(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    item = knowledge.advice_by_challenge["challenge_purpose"][0]
+    slots = {"focus": f"advice:{item.id}", "current_challenge": "challenge_purpose"}
+    messages, _ = await run(
+        ActionOutOfScope(), make_tracker("out_of_scope", "so how do we actually put that right", slots=slots), domain
+    )
+    assert messages[0].get("response") != "utter_out_of_scope" and messages[0]["text"]
+    # Everyday requests are still declined mid-conversation.
+    for text in ("how do I make pancakes", "what's the time in tokyo", "how's it going"):
+        messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text, slots=slots), domain)
+        assert [m["response"] for m in messages] == ["utter_out_of_scope"], text
+
+
+async def test_a_long_what_question_is_answered_not_quoted_as_a_term(knowledge_cache, domain) -> None:
+    messages, events = await run(
+        ActionFollowUp(), make_tracker("ask_meaning", "what's the usual way to end a partnership well"), domain
+    )
+    assert messages[0]["text"].startswith("Ending a partnership well:"), messages[0]["text"]  # not "“usual way ...” comes up in"
+    assert any(str(e.get("value", "")).startswith("practice:") for e in events if e.get("name") == "focus")

@@ -113,3 +113,38 @@ async def test_unclear_two_problem_message_is_answered_not_questioned(knowledge_
     tracker = make_tracker("nlu_fallback", text=TEXT, ranking=ranking, slots={"context_asked": True})
     messages, _ = await run(ActionClarify(), tracker, domain)
     assert "two things are going on" in messages[0]["text"]
+
+
+def test_a_role_can_say_the_sector_and_a_duration_the_stage() -> None:
+    nurse = {"text": "I'm a nurse", "entities": [{"entity": "role", "value": "practitioner", "start": 6, "end": 11}]}
+    assert context_from_message(nurse) == {"role": "practitioner", "sector": "health"}
+    # "front line" says the role only.
+    frontline = {"text": "I'm front line", "entities": [{"entity": "role", "value": "practitioner", "start": 4, "end": 14}]}
+    assert context_from_message(frontline) == {"role": "practitioner"}
+    assert context_from_message({"text": "our network has been running for six years now"}) == {"stage": "established"}
+    assert context_from_message({"text": "we've been working together for two months"}) == {"stage": "forming"}
+    # How long a problem has lasted says nothing about the partnership.
+    assert context_from_message({"text": "the row has been going for two years"}) == {}
+    assert context_from_message({"text": "they haven't come to a meeting for six months"}) == {}
+
+
+async def test_implied_context_is_acknowledged_and_kept(knowledge_cache, domain) -> None:
+    text = "I'm a teacher"
+    entities = [{"entity": "role", "value": "practitioner", "start": 6, "end": 13}]
+    tracker = make_tracker("inform", text=text, entities=entities, slots={"role": "practitioner"})
+    messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
+    assert "education" in messages[0]["text"] and "front-line practitioners" in messages[0]["text"]
+    assert slots_of(events) == {"sector": "education"}
+
+
+async def test_a_question_asked_with_the_context_is_answered_too(knowledge_cache, domain) -> None:
+    text = "I'm a council officer and we're about to share data on families with the police. do we need a data sharing agreement first?"
+    entities = [{"entity": "sector", "value": "local_government", "start": 6, "end": 13}]
+    tracker = make_tracker("inform", text=text, entities=entities, slots={"sector": "local_government"})
+    messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
+    assert messages[0]["text"].startswith("Sharing information between partners:"), messages[0]["text"]
+    assert messages[-1]["text"] == "Thanks, I'll tailor my advice for local government."
+    assert slots_of(events)["focus"] == "practice:information_sharing"
+    # Context alone is only acknowledged.
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text="I'm a council officer", slots={"sector": "local_government"}), domain)
+    assert messages[0]["text"].endswith("What is getting in the way in your partnership?")

@@ -45,7 +45,7 @@ def slot_values(advisor: RunningAdvisor, who: str, slot: str) -> list:
 def test_a_payload_with_a_bad_sector_is_ignored_and_the_conversation_carries_on(kind: str, advisor: RunningAdvisor) -> None:
     who = sender("poison")
     reply = texts(say(advisor.base_url, "/inform" + json.dumps({"sector": POISON[kind]}), who))
-    assert reply.startswith("Thanks. Tell me your sector"), reply  # nothing was understood about the person
+    assert reply.startswith("Thanks. I'm not sure I caught your sector"), reply  # nothing was understood about the person
     assert slot_values(advisor, who, "sector") == []
     for message in ("one partner only joined for the grant", "/skip_context", "/ask_more"):
         reply = texts(say(advisor.base_url, message, who))
