@@ -18,11 +18,11 @@ from tests.conftest import ROOT, RunningAdvisor
 from tests.practitioner_checks import PRACTITIONER_DIR, kind_of, matches, words
 from tests.servers import say, sender, texts
 
-# Issue 13 asks for 90 %; 86 % is reached on this development set so far. The test guards the
-# committed figure so a change cannot lower it silently; raise it as the figure rises.
-PASS_RATE = 0.82
+# Issue 13 asks for 90 % (of the locked set). The gates guard the committed figures, less a margin
+# of about three points, so a change cannot lower them silently; raise them as the figures rise.
+PASS_RATE = 0.93  # development set: 96.3 % on 2026-11-29
 # The locked set's committed figure, less a margin (scored once per release).
-LOCKED_PASS_RATE = 0.76  # 78.3 % when first scored, 79.0 % after the issue-14 classifier changes
+LOCKED_PASS_RATE = 0.79  # 82.1 % on 2026-11-29 (78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
 
