@@ -118,6 +118,9 @@ async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
 
 # A how/why question in the partnership's voice ("we", "us", "our").
 OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
+# ...taken for a follow-up only when the classifier is unsure it is out of scope: "how do we get
+# back on track" reads 0.44, "how do we book a meeting room" 0.93 (an everyday request, declined).
+UNSURE_OUT_OF_SCOPE = 0.7
 
 
 class ActionOutOfScope(Action):
@@ -135,7 +138,13 @@ class ActionOutOfScope(Action):
         # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
         text = tracker.latest_message.get("text") or ""
         follow_up = short_follow_up(text)
-        if follow_up in ("ask_how", "ask_why") and OUR_WORK.search(text) and tracker.get_slot("focus"):
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        if (
+            follow_up in ("ask_how", "ask_why")
+            and OUR_WORK.search(text)
+            and confidence < UNSURE_OUT_OF_SCOPE
+            and tracker.get_slot("focus")
+        ):
             knowledge = await knowledge_or_apology(dispatcher)
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
             if item is not None:
