@@ -13,22 +13,13 @@ import pytest
 
 from actions import retrieval
 from actions.retrieval import ANSWER_THRESHOLD, Document, Retriever, content_words, documents, retriever_for
-from actions.store.db import make_engine, make_session_factory
-from actions.store.knowledge import Knowledge, read_knowledge
-from actions.store.loader import load
-from tests.conftest import CONTENT_DIR
+from actions.store.knowledge import Knowledge
+from tools.retrieval_eval import load_knowledge
 
 
 @pytest.fixture(scope="module")
-def knowledge(tmp_path_factory: pytest.TempPathFactory) -> Knowledge:
-    url = f"sqlite:///{tmp_path_factory.mktemp('retrieval') / 'knowledge.db'}"
-    load(CONTENT_DIR, url)
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            return read_knowledge(session)
-    finally:
-        engine.dispose()
+def knowledge() -> Knowledge:
+    return load_knowledge()  # the real content, as tools/retrieval_eval.py measures it
 
 
 @pytest.fixture(scope="module")
