@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions.vocabulary import DIMENSIONS, known_context
+from actions.vocabulary import DIMENSIONS, SECTOR_OF_ROLE, known_context
 
 # A context word counts as being about the person only when they say so ("I'm a pharmacist",
 # "as a council officer", "we're a new partnership"); in "the council won't share" the council
@@ -15,23 +15,6 @@ FIRST_PERSON = re.compile(
     re.IGNORECASE,
 )
 CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECASE)
-
-# Some roles say the sector too: a GP or a nurse works in health, a teacher in education.
-# Keyed by the words the person used for the role (its entity text), not the role value,
-# since "practitioner" alone says nothing about the sector.
-SECTOR_OF_ROLE = {
-    "gp": "health",
-    "doctor": "health",
-    "nurse": "health",
-    "health visitor": "health",
-    "midwife": "health",
-    "teacher": "education",
-    "head teacher": "education",
-    "headteacher": "education",
-    "pharmacist": "pharmacy",
-    "police officer": "police_justice",
-    "probation officer": "police_justice",
-}
 
 # How long the partnership has been going, when the person says so: "our partnership has been
 # going about four years" (established), "we set it up three months ago" (forming).

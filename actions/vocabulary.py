@@ -182,3 +182,21 @@ SCORE_WORDS = {
     "serious": 5,
 }
 SKIP_WORDS = ("skip", "pass", "not sure", "don't know", "dont know", "no idea", "next", "n/a")
+
+
+# Some roles say the sector too: a GP or a nurse works in health, a teacher in education.
+# Keyed by the words the person used for the role (its entity text), not the role value,
+# since "practitioner" alone says nothing about the sector.
+SECTOR_OF_ROLE = {
+    "gp": "health",
+    "doctor": "health",
+    "nurse": "health",
+    "health visitor": "health",
+    "midwife": "health",
+    "teacher": "education",
+    "head teacher": "education",
+    "headteacher": "education",
+    "pharmacist": "pharmacy",
+    "police officer": "police_justice",
+    "probation officer": "police_justice",
+}
