@@ -10,7 +10,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
-from actions.actions import answer_two
+from actions.actions import CONTEXT_ONLY_WORDS, answer_two
 from actions.advice import action_plan_reply
 from actions.answers import resolve
 from actions.common import RECORDER, intent_of, knowledge_or_apology
@@ -25,8 +25,6 @@ from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
 
 # Fewer words of substance than this ("what about it") is not enough to look anything up.
 MIN_CONTENT_WORDS = 2
-# A message about the person this short is only that; a longer one also asks something.
-CONTEXT_ONLY_WORDS = 6
 
 EXAMPLES_REPLY = (
     "Sorry, I still don't understand, and I'd rather not guess. I'm best at problems in partnerships between "
