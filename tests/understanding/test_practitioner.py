@@ -21,6 +21,7 @@ from tests.servers import say, sender, texts
 # Issue 13 asks for 90 % (of the locked set). The gates guard the committed figures, less a margin
 # of about three points, so a change cannot lower them silently; raise them as the figures rise.
 PASS_RATE = 0.93  # development set: 96.3 % on 2026-11-29
+SECOND_PASS_RATE = 0.0  # second development set: first scored 2026-11-29
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.79  # 82.1 % on 2026-11-29 (78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -81,6 +82,16 @@ def test_practitioner_conversations(advisor: RunningAdvisor) -> None:
         print(f"  MISS {failure['user']!r} expected {failure['expect']} read as {failure['read_as']}: {failure['reply'][:120]!r}")
     assert summary["first_answer_words_max"] <= FIRST_ANSWER_WORDS, "a first answer to a challenge is too long for a phone"
     assert summary["pass_rate"] >= PASS_RATE, f"{summary['passed']}/{summary['turns']} practitioner turns passed"
+
+
+def test_second_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The second development set (conversations_dev2.yml), written by someone who had read
+    neither the training data nor the other sets: looked at, and used to steer."""
+    summary = score(advisor, "conversations_dev2.yml", "practitioner_dev2.json")
+    for failure in summary["failures"][:15]:
+        print(f"  MISS {failure['user']!r} expected {failure['expect']} read as {failure['read_as']}: {failure['reply'][:120]!r}")
+    assert summary["first_answer_words_max"] <= FIRST_ANSWER_WORDS, "a first answer to a challenge is too long for a phone"
+    assert summary["pass_rate"] >= SECOND_PASS_RATE, f"{summary['passed']}/{summary['turns']} practitioner turns passed"
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
