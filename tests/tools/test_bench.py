@@ -99,3 +99,16 @@ def test_long_conversation_and_burst_targets_are_judged() -> None:
     assert verdicts["50 conversations starting together: zero errors"] is True
     assert "200-turn conversation: last ten / turns 2-11" in __import__("tools.bench", fromlist=["markdown"]).markdown(
         {"started": "now", "machine": {"cpus": 2, "load_before": [0]}, "levels": [], "bots": {"ours": ours}, "targets": growth_targets(ours)})
+
+
+def test_repeated_bursts_are_each_reported() -> None:
+    from tools.bench import burst_spread, markdown
+
+    ours = bot(20, 400, 30, training_seconds=90, startup_seconds=20, peak_mb={"rasa": 900, "actions": 100})
+    ours["bursts"] = [summarise([Result("advice", ms)] * 20, 1.0) for ms in (400.0, 450.0, 600.0)]
+    ours["burst"] = ours["bursts"][0]
+    spread = burst_spread(ours)
+    assert spread is not None
+    assert spread["p95_ms"] == [400.0, 450.0, 600.0] and spread["median_p95_ms"] == 450.0 and spread["met"] == 2
+    assert "3 bursts, each p95, ms | 400, 450, 600 (median 450; 2 of 3 <= 500 ms; 0 errors)" in markdown(
+        {"started": "now", "machine": {"cpus": 2, "load_before": [0]}, "levels": [], "bots": {"ours": ours}, "targets": []})
