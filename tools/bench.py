@@ -586,6 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="turns of the long conversations, comma-separated (default 200,1000; '' for none)")
     parser.add_argument("--burst", type=int, default=BURST, help="conversations starting within 100 ms (default 50; 0 for none)")
     parser.add_argument("--bursts", type=int, default=1, help="how many such bursts, one after another (default 1)")
+    parser.add_argument("--model", type=Path, help="our bot's model file instead of the current one (to compare two)")
     args = parser.parse_args(argv)
     names = args.bots.split(",")
     report = {
@@ -597,7 +598,9 @@ def main(argv: list[str] | None = None) -> int:
     trainers = {"ours": launch.train, "default": peers.train_default_model}
     models, seconds = {}, {}
     for name in names:  # train first, so training never competes with a measurement
-        if args.no_training:
+        if name == "ours" and args.model:
+            models[name], seconds[name] = args.model.resolve(), None
+        elif args.no_training:
             models[name], seconds[name] = trainers[name](), None
         else:
             print(f"[{name}] timed training from an empty cache...", flush=True)
