@@ -50,8 +50,25 @@ def install_fast_sql_tracker_store() -> None:
         return None
 
     def newest(self: SQLTrackerStore, session: Any, sender_id: str) -> tuple | None:
-        row = session.execute(statements(self)["newest"], {"sender_id": sender_id}).first()
+        """(id, timestamp) of the conversation's newest row. Asked up to three times a turn, so run as
+        the dialect's own SQL text, compiled once: SQLAlchemy's statement cache and parameter
+        building cost more than SQLite's answer (about a tenth of the server's time under load)."""
+        sql, parameters = newest_sql(self)
+        row = session.connection().exec_driver_sql(sql, parameters(sender_id)).first()
         return None if row is None else tuple(row)
+
+    def newest_sql(self: SQLTrackerStore) -> tuple[str, Any]:
+        prepared = self.__dict__.get("_newest_sql")
+        if prepared is None:
+            compiled = statements(self)["newest"].compile(dialect=self.engine.dialect)
+            fixed = compiled.construct_params({"sender_id": ""})  # the LIMIT; sender_id is filled in per call
+            if compiled.positional:
+                names = list(compiled.positiontup or [])
+                prepared = (str(compiled), lambda sender_id: tuple(sender_id if n == "sender_id" else fixed[n] for n in names))
+            else:
+                prepared = (str(compiled), lambda sender_id: {**fixed, "sender_id": sender_id})
+            self.__dict__["_newest_sql"] = prepared
+        return prepared
 
     def kept_is_current(self: SQLTrackerStore, session: Any, kept: tuple) -> bool:
         """The kept tracker holds the stored events of its session, no more, no fewer: no row was
