@@ -262,6 +262,7 @@ def markdown(report: dict) -> str:
         row(f"concurrency {n}: all turns p95, ms", lambda b: lvl(b, n).get("all", {}).get("p95_ms"))
         row(f"concurrency {n}: throughput, turns/s", lambda b: lvl(b, n).get("turns_per_second"), 1)
         row(f"concurrency {n}: Rasa server CPU per turn, ms", lambda b: lvl(b, n).get("rasa_cpu_ms_per_turn"), 1)
+        row(f"concurrency {n}: action server CPU per turn, ms", lambda b: lvl(b, n).get("actions_cpu_ms_per_turn"), 1)
         row(f"concurrency {n}: errors", lambda b: lvl(b, n).get("all", {}).get("errors"))
         row(f"concurrency {n}: off-script replies", lambda b: lvl(b, n).get("all", {}).get("off_script"))
 
@@ -545,12 +546,13 @@ async def bench_bot(name: str, model: Path, levels, training_seconds: float | No
                     await say(session, url, f"warm-up-{i}", turn)
         measured = {}
         for simultaneous, conversations, turns in levels:
-            cpu = tree_cpu_seconds(rasa.pid)
+            cpu, actions_cpu = tree_cpu_seconds(rasa.pid), tree_cpu_seconds(actions.pid)
             measured[str(simultaneous)] = level = await run_level(url, simultaneous, conversations, turns, f"{name}-c{simultaneous}")
             level["rasa_cpu_ms_per_turn"] = (tree_cpu_seconds(rasa.pid) - cpu) * 1000 / max(level["all"]["turns"], 1)
+            level["actions_cpu_ms_per_turn"] = (tree_cpu_seconds(actions.pid) - actions_cpu) * 1000 / max(level["all"]["turns"], 1)
             print(f"[{name}] concurrency {simultaneous}: {level['all']['turns']} turns, p50 {fmt(level['all']['p50_ms'])} ms, "
                   f"p95 {fmt(level['all']['p95_ms'])} ms, {level['turns_per_second']:.1f} turns/s, {level['all']['errors']} errors, "
-                  f"Rasa server CPU {level['rasa_cpu_ms_per_turn']:.1f} ms a turn", flush=True)
+                  f"CPU a turn: Rasa server {level['rasa_cpu_ms_per_turn']:.1f} ms, action server {level['actions_cpu_ms_per_turn']:.1f} ms", flush=True)
         long = {}
         for n in long_turns:
             long[str(n)] = figures = await run_long(url, n, f"{name}-long{n}")
