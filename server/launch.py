@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 MODELS = ROOT / "models"
 RUN_DIR = ROOT / "var"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories")
+# The custom NLU components are training inputs too: a change to their code needs a new model.
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "components")
 DEFAULT_ACTION_PORT = 5055
 
 
@@ -127,7 +128,7 @@ def training_fingerprint() -> str:
     digest = hashlib.sha256()
     for name in TRAINING_INPUTS:
         path = ROOT / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.exists() else []
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path] if path.exists() else []
         for file in files:
             digest.update(str(file.relative_to(ROOT)).encode())
             digest.update(file.read_bytes())
