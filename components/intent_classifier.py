@@ -8,6 +8,11 @@ parsing in about a millisecond. Rasa's own LogisticRegressionClassifier cannot b
 
 Lemmas come from the SpacyTokenizer earlier in the pipeline, so "meetings"/"meeting" and
 "signs off"/"sign off" share features; character n-grams absorb typos.
+
+With `dense_weight` > 0, a second logistic regression reads the message's sentence embedding
+(WordLlama's static token embeddings, mean-pooled: components/word_embeddings.py), which places
+words the training data never used near the ones it did; the two models' probabilities are
+combined as a weighted geometric mean, softmax((1 - w) log p_tfidf + w log p_dense).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from components.word_embeddings import SentenceEmbedder
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "intent_classifier.joblib"
@@ -66,6 +73,8 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             "word_ngrams": [1, 2],
             "char_ngrams": [2, 5],
             "ranking_length": 10,
+            "dense_weight": 0.0,  # weight of the sentence-embedding model's log-probabilities; 0: not used
+            "dense_C": 30.0,
         }
 
     def __init__(
@@ -107,8 +116,14 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         self.model = {"vectorizers": self._new_vectorizers()}
         features = self._features(examples, fit=True)
         classifier = LogisticRegression(C=self.config["C"], max_iter=5000)
-        classifier.fit(features, [m.get(INTENT) for m in examples])
+        intents = [m.get(INTENT) for m in examples]
+        classifier.fit(features, intents)
         self.model["classifier"] = classifier
+        if self.config["dense_weight"] > 0:
+            embedder = SentenceEmbedder.installed()
+            dense = LogisticRegression(C=self.config["dense_C"], max_iter=5000)
+            dense.fit(embedder.embed([m.get(TEXT) for m in examples]), intents)
+            self.model["dense"] = {"embedder": embedder, "classifier": dense, "weight": float(self.config["dense_weight"])}
         self._cached_scorer = None
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self.model, directory / MODEL_FILE)
@@ -119,7 +134,8 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             return messages
         scorer = self._scorer()
         for message, views in zip(messages, _views_of(messages), strict=False):
-            ranked = sorted(zip(scorer.intents, scorer.probabilities(views), strict=False), key=lambda pair: -float(pair[1]))
+            probabilities = scorer.probabilities(views, message.get(TEXT) or "")
+            ranked = sorted(zip(scorer.intents, probabilities, strict=False), key=lambda pair: -float(pair[1]))
             ranking = [{"name": name, "confidence": float(p)} for name, p in ranked][: self.config["ranking_length"]]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
@@ -127,7 +143,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
 
     def _scorer(self) -> _OneMessageScorer:
         if self._cached_scorer is None:
-            self._cached_scorer = _OneMessageScorer(self.model["vectorizers"], self.model["classifier"])
+            self._cached_scorer = _OneMessageScorer(self.model["vectorizers"], self.model["classifier"], self.model.get("dense"))
         return self._cached_scorer
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -157,12 +173,18 @@ class _OneMessageScorer:
     the Rasa server's time under load for a message of a few words. Same numbers:
     per view, counts of known n-grams, 1 + log(count) (sublinear_tf), times idf, L2-normalised;
     then softmax(weights . features + intercept), as LogisticRegression.predict_proba does for
-    several classes (tests/components/test_intent_classifier.py compares the two)."""
+    several classes (tests/components/test_intent_classifier.py compares the two). With a dense
+    model, its log-probabilities are mixed in with weight w before the softmax."""
 
-    def __init__(self, vectorizers: dict[str, TfidfVectorizer], classifier: LogisticRegression) -> None:
+    def __init__(
+        self, vectorizers: dict[str, TfidfVectorizer], classifier: LogisticRegression, dense: dict[str, Any] | None = None
+    ) -> None:
         self.intents = [str(name) for name in classifier.classes_]
         self.weights = np.asfortranarray(classifier.coef_)
         self.intercept = classifier.intercept_
+        self.dense = dense
+        if dense is not None and list(dense["classifier"].classes_) != list(classifier.classes_):
+            raise ValueError("The dense and TF-IDF intent models were trained on different intents.")
         self.views = []
         offset = 0
         for name in VIEWS:
@@ -170,7 +192,7 @@ class _OneMessageScorer:
             self.views.append((name, vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset))
             offset += len(vectorizer.vocabulary_)
 
-    def probabilities(self, views: dict[str, str]) -> np.ndarray:
+    def probabilities(self, views: dict[str, str], text: str = "") -> np.ndarray:
         columns: list[int] = []
         values: list[np.ndarray] = []
         for name, analyse, vocabulary, idf, offset in self.views:
@@ -184,8 +206,19 @@ class _OneMessageScorer:
         scores = self.intercept.copy()
         if columns:
             scores += self.weights[:, columns] @ np.concatenate(values)
-        if len(self.intents) == 2:  # scikit-learn's binary case: one weight row, a logistic
-            positive = 1.0 / (1.0 + np.exp(-scores[0]))
-            return np.array([1.0 - positive, positive])
-        exp = np.exp(scores - scores.max())
+        log_p = _log_probabilities(scores)
+        if self.dense is not None:
+            dense = self.dense["classifier"]
+            vector = self.dense["embedder"].embed([text])[0]
+            weight = self.dense["weight"]
+            log_p = (1.0 - weight) * log_p + weight * _log_probabilities(dense.coef_ @ vector + dense.intercept_)
+        exp = np.exp(log_p - log_p.max())
         return exp / exp.sum()
+
+
+def _log_probabilities(scores: np.ndarray) -> np.ndarray:
+    """log predict_proba of LogisticRegression from its decision scores: a softmax over several
+    classes; in scikit-learn's binary case one score s, log of (1 - sigmoid(s), sigmoid(s))."""
+    if len(scores) == 1:
+        return -np.logaddexp(0.0, np.array([scores[0], -scores[0]]))
+    return scores - np.logaddexp.reduce(scores)

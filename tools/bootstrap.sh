@@ -48,5 +48,10 @@ pip_install() {
 pip_install --upgrade "pip<25"
 pip_install -r requirements.lock
 .venv/bin/python -m pip check >/dev/null || { .venv/bin/python -m pip check; exit 1; }
+# The intent classifier's sentence embeddings: two files of the pinned, hash-checked `wordllama`
+# wheel from PyPI, extracted into .venv/share/wordllama (the package itself needs numpy 2).
+log=$(mktemp)
+.venv/bin/python -m components.word_embeddings install >"$log" 2>&1 || { grep -v "is ignored" "$log"; rm -f "$log"; exit 1; }
+rm -f "$log"
 touch .venv/.installed
 echo "Environment ready."

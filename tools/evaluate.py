@@ -137,7 +137,8 @@ def fallback_sweep(examples: list[tuple[str, str]], results: list[dict], ambigui
             pairs.append((expected, "nlu_fallback" if unsure else top["name"], top["confidence"]))
         f = scores(pairs, threshold)
         clarified = sum(p == "nlu_fallback" for _, p, _ in pairs) / len(pairs)
-        print(f"{threshold:>9.2f} {f['accuracy']:>9.3f} {f['macro_f1']:>9.3f} {f['out_of_scope_declined']:>13.3f} {f['wrong_but_confident']:>16.3f} {clarified:>10.3f}")
+        declined = "-" if f["out_of_scope_declined"] is None else f"{f['out_of_scope_declined']:.3f}"  # a set without out-of-scope
+        print(f"{threshold:>9.2f} {f['accuracy']:>9.3f} {f['macro_f1']:>9.3f} {declined:>13} {f['wrong_but_confident']:>16.3f} {clarified:>10.3f}")
 
 
 def figures_of(examples: list[tuple[str, str]], results: list[dict], threshold: float) -> tuple[dict, dict, list]:

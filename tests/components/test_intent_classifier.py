@@ -72,8 +72,79 @@ def test_the_one_message_scorer_gives_scikit_learns_probabilities(tmp_path: Path
         storage = LocalModelStorage(tmp_path / str(len(examples)))
         classifier = TfidfIntentClassifier.create({}, storage, Resource("intent_classifier"), context())
         classifier.train(TrainingData([message(t, i) for i, texts in examples.items() for t in texts]))
-        asked = [message(t) for t in ("too many meetings", "the bosses signed nothing, again!", "zzz qqq", "", "Hi THERE hi there")]
+        asked = [
+            message(t) for t in ("too many meetings", "the bosses signed nothing, again!", "zzz qqq", "", "Hi THERE hi there")
+        ]
         expected = classifier.model["classifier"].predict_proba(classifier._features(asked))
         for msg, row in zip(classifier.process(asked), expected):
             ranking = {r["name"]: r["confidence"] for r in msg.get("intent_ranking")}
             assert np.allclose([ranking[str(name)] for name in classifier.model["classifier"].classes_], row, atol=1e-12)
+
+
+def test_the_word_embedding_tokenizer_gives_the_tokenizers_packages_ids() -> None:
+    """components/word_embeddings.py reads WordLlama's tokenizer config itself; these ids are what
+    Hugging Face's `tokenizers` (0.23.3) gives for the same config: merges, a double space, an emoji
+    as its UTF-8 bytes, an accented word."""
+    from components.word_embeddings import TOKENIZER, LlamaTokenizer
+
+    tokenizer = LlamaTokenizer.from_file(TOKENIZER)
+    assert tokenizer.ids("the ICB and PCN wont sign off the pooled budget becuase of the chief exec") == [
+        278,
+        18340,
+        29933,
+        322,
+        9609,
+        29940,
+        20668,
+        1804,
+        1283,
+        278,
+        772,
+        29877,
+        839,
+        23562,
+        1172,
+        29884,
+        559,
+        310,
+        278,
+        9087,
+        2279,
+    ]
+    assert tokenizer.ids("Our PCN  meetings 😀 café") == [
+        8680,
+        9609,
+        29940,
+        29871,
+        5870,
+        886,
+        29871,
+        243,
+        162,
+        155,
+        131,
+        274,
+        28059,
+    ]
+
+
+def test_with_sentence_embeddings_the_scorer_gives_the_weighted_geometric_mean(tmp_path: Path) -> None:
+    """dense_weight w: softmax((1 - w) log p_tfidf + w log p_dense), each p as scikit-learn gives it;
+    and the model, embeddings included, survives being persisted and loaded."""
+    import numpy as np
+
+    config = {"dense_weight": 0.3, "dense_C": 30.0}
+    for examples in (EXAMPLES, {k: EXAMPLES[k] for k in ("greet", "challenge_authority")}):
+        storage, resource = LocalModelStorage(tmp_path / str(len(examples))), Resource("intent_classifier")
+        (tmp_path / str(len(examples))).mkdir()
+        classifier = TfidfIntentClassifier.create(config, storage, resource, context())
+        classifier.train(TrainingData([message(t, i) for i, texts in examples.items() for t in texts]))
+        loaded = TfidfIntentClassifier.load(config, storage, resource, context())
+        asked = [message(t) for t in ("too many meetings", "the bosses signed nothing, again!", "zzz qqq", "", "Hi THERE")]
+        dense = classifier.model["dense"]
+        log_p = 0.7 * np.log(classifier.model["classifier"].predict_proba(classifier._features(asked)))
+        log_p += 0.3 * np.log(dense["classifier"].predict_proba(dense["embedder"].embed([m.get(TEXT) for m in asked])))
+        expected = np.exp(log_p) / np.exp(log_p).sum(axis=1, keepdims=True)
+        for msg, row in zip(loaded.process(asked), expected):
+            ranking = {r["name"]: r["confidence"] for r in msg.get("intent_ranking")}
+            assert np.allclose([ranking[str(name)] for name in dense["classifier"].classes_], row, atol=1e-9)
