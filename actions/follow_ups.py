@@ -218,7 +218,7 @@ SHORT_FOLLOW_UPS = (
         # "and if that doesn't work?": what to try next.
         re.compile(
             r"\b(?:what else|another|other (?:ideas?|suggestions?|options?|tips?)|different (?:idea|suggestion)|plan b)\b"
-            r"|\bif (?:that|this|it|they|she|he) (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
+            r"|\bif (?:that|this|it|they|she|he)(?: still| just| really)? (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
         ),
         "ask_more",
     ),
@@ -381,6 +381,8 @@ FOCUS_SCORE_RATIO = 0.6
 def names_something_else(knowledge: Knowledge, text: str, focus: Item | None, challenge: str | None = None) -> bool:
     """Does the message name something in the store that fits it clearly better than the item in
     focus ("how do we write a terms of reference?" after the answer on starting a partnership)?"""
+    if isinstance(focus, TopicView) and principle_named(knowledge, focus, text):
+        return False  # "why is openness so important" after the key principles (not indexed: titles only)
     hits = retriever_for(knowledge).search(text, k=60)
     if not hits or hits[0][1] < ANSWER_THRESHOLD:
         return False
@@ -398,7 +400,7 @@ def names_something_else(knowledge: Knowledge, text: str, focus: Item | None, ch
 
 def principle_named(knowledge: Knowledge, topic: TopicView, text: str) -> PassageView | None:
     """The part of a topic a message names ("why does trust matter" -> "Trust and honesty")."""
-    said = {stem(w) for w in content_words(text)}
+    said = {stem(w) for w in content_words(text) if w not in GENERIC_WORDS}
     for passage in topic.passages:
         if passage.id.endswith("_intro"):
             continue
@@ -684,7 +686,7 @@ class ActionPracticeAnswer(Action):
         found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD) or retrieve(knowledge, text)
         focus = resolve(knowledge, tracker.get_slot("focus"))
         follow_up = follow_up_reading(knowledge, tracker)
-        if follow_up is not None and not (found and focus is not None and key_of(found[0][0]) == key_of(focus)):
+        if follow_up is not None:
             # "how do other areas handle the risk share" after the answer on pooled budgets.
             return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
         if focus is not None and ((found and key_of(found[0][0]) == key_of(focus)) or about_the_last_answer(text)):
