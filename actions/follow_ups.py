@@ -295,6 +295,9 @@ FOLLOW_UP_INTENTS = ("ask_how", "ask_example", "ask_why", "ask_simpler", "ask_mo
 OTHER_INTENT_STRONG = 0.8
 # ...and then at least this share of the message's words must be the focused item's own.
 OWN_WORDS_SHARE = 0.5
+# A how/why question read as a challenge, with this many words of its own outside the focused
+# item, describes a problem of its own.
+PROBLEM_WORDS = 3
 # Words too common in this domain to show that a message is about the item in focus.
 GENERIC_WORDS = frozenset(
     "partnership partnerships partner partners work working people organisation organisations get got "
@@ -362,16 +365,19 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
         return None
     if name in FOLLOW_UP_INTENTS:
         return form  # action_follow_up also answers one that names something else about that
-    if name == "nlu_fallback" or confidence < OTHER_INTENT_STRONG:
-        return form  # answer_follow_up answers it about something else it names, if it names one
     said = {stem(w) for w in content_words(text) if w not in GENERIC_WORDS}
-    if said and names_something_else(knowledge, text, focus, challenge):
-        return None
-    if isinstance(focus, AdviceView) and focus.challenge_id == name:
-        return form  # "why does trust take so much time?" right after advice on time
     # Mostly in the focused item's own words ("and why does trust matter so much" after the key
     # principles), not a question of its own that shares a word or two with it.
-    return form if len(said & item_words(knowledge, focus, challenge)) >= OWN_WORDS_SHARE * len(said) > 0 else None
+    own_words = len(said & item_words(knowledge, focus, challenge)) >= OWN_WORDS_SHARE * len(said) > 0
+    if isinstance(focus, AdviceView) and focus.challenge_id == name:
+        return form  # "why does trust take so much time?" right after advice on time
+    if name in CHALLENGES and LEADING_FOLLOW_UP.match(text.lower()) and len(said) >= PROBLEM_WORDS and not own_words:
+        return None  # "how do I get the council to make decisions at the meeting": a new problem
+    if name == "nlu_fallback" or confidence < OTHER_INTENT_STRONG:
+        return form  # answer_follow_up answers it about something else it names, if it names one
+    if said and names_something_else(knowledge, text, focus, challenge):
+        return None
+    return form if own_words else None
 
 
 # The item in focus scoring under this share of the best match is not what a message is about.

@@ -9,7 +9,7 @@ import pytest
 
 from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
 from actions.conversation import ActionActionPlan, ActionClarify, ActionOutOfScope
-from actions.follow_ups import ActionPracticeAnswer, short_follow_up
+from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
 
@@ -204,3 +204,20 @@ async def test_approval_on_its_own_is_thanked_not_declined(knowledge_cache, doma
         ActionOutOfScope(), tracker("out_of_scope", 0.7, text, {"focus": "practice:running_meetings"}), domain
     )
     assert messages[0].get("response") == "utter_thank"
+
+
+async def test_a_clarifying_question_keeps_the_item_in_focus(knowledge_cache, domain) -> None:
+    """An unclear message between an answer and its follow-up does not lose what was in focus."""
+    slots = {"focus": "practice:running_meetings"}
+    messages, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "hmm the thing with the bits", slots), domain)
+    assert "focus" not in slots_of(events)
+    messages, _ = await run(ActionFollowUp(), tracker("ask_example", 0.99, "what would that look like", slots), domain)
+    assert messages[0]["text"].startswith("An illustrative example (not a real case) of \u201cRunning partnership meetings well\u201d")
+
+
+async def test_a_how_question_describing_a_new_problem_is_not_a_follow_up(knowledge_cache, domain) -> None:
+    """Read (unsure) as another challenge, in words of its own: advice on that challenge."""
+    text = "how do I get the managers to actually sign things off at the board"
+    slots = {"focus": "advice:communication_agree_rhythm", "context_asked": True}
+    messages, _ = await run(ActionChallengeAdvice(), tracker("challenge_authority", 0.7, text, slots), domain)
+    assert "\u201cAuthority\u201d" in messages[0]["text"] or "Another idea on authority" in messages[0]["text"], messages[0]["text"][:200]
