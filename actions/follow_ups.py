@@ -365,6 +365,8 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
         return None
     if name in FOLLOW_UP_INTENTS:
         return form  # action_follow_up also answers one that names something else about that
+    if isinstance(focus, TopicView) and form == "ask_why":
+        return form  # names a part of the topic just shown (checked above): "why is trust such a big deal"
     said = {stem(w) for w in content_words(text) if w not in GENERIC_WORDS}
     # Mostly in the focused item's own words ("and why does trust matter so much" after the key
     # principles), not a question of its own that shares a word or two with it.
@@ -427,10 +429,24 @@ def passage_why(knowledge: Knowledge, topic: TopicView, passage: PassageView) ->
         # A principle named only by its title: where the guidance explains it ("it takes time to
         # establish trust").
         key = next(iter(content_words(passage.title)), "")
-        used = passage_using(knowledge, key) if key else None
+        pattern = term_pattern(key) if len(key) >= 3 else None
+        used = next(
+            (
+                p
+                for p in knowledge.passages.values()
+                if pattern is not None
+                and pattern.search(p.text)
+                and p.text.strip() != p.title.strip()
+                and p.topic_id != "references"
+                and "key principles" not in p.text.lower()  # one that only lists the principles says nothing more
+            ),
+            None,
+        )
         if used is not None:
-            lines.append(f"The guidance explains: \u201c{used.text}\u201d ({cite(used)})")
+            lines.append(f"Where the guidance speaks to it: \u201c{used.text}\u201d ({cite(used)})")
     items = [a for items in knowledge.advice_by_challenge.values() for a in items if passage in a.principles][:3]
+    if items and len(lines) == 1:
+        lines.append(f"For example, behind \u201c{items[0].title}\u201d: {items[0].why}")  # the guidance says no more
     if items:
         lines.append("Advice that rests on it:")
         lines += [f"{n}. {a.title}" for n, a in enumerate(items, start=1)]

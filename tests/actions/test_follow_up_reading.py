@@ -221,3 +221,14 @@ async def test_a_how_question_describing_a_new_problem_is_not_a_follow_up(knowle
     slots = {"focus": "advice:communication_agree_rhythm", "context_asked": True}
     messages, _ = await run(ActionChallengeAdvice(), tracker("challenge_authority", 0.7, text, slots), domain)
     assert "\u201cAuthority\u201d" in messages[0]["text"] or "Another idea on authority" in messages[0]["text"], messages[0]["text"][:200]
+
+
+async def test_why_a_principle_matters_quotes_the_guidance_that_speaks_to_it(knowledge_cache, domain) -> None:
+    slots = {"focus": "topic:key_principles"}
+    text = "and why is trust such a big deal"
+    messages, events = await run(ActionKnowledgeAnswer(), tracker("ask_key_principles", 0.9, text, slots), domain)
+    reply = messages[0]["text"]
+    assert reply.startswith("Why \u201cTrust and honesty\u201d matters: it is one of the key principles")
+    assert "establish trust" in reply and "The key principles of partnership working are" not in reply
+    assert [b["payload"] for b in messages[0]["buttons"]][0] == '/choose_item{"option": "1"}'
+    assert len(slots_of(events)["last_options"]) == len(messages[0]["buttons"])
