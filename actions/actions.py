@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
-from actions.advice import ITEMS_PER_ANSWER, challenges_reply, rank_advice, sources_reply, topic_reply, two_challenges_reply
+from actions.advice import ITEMS_PER_ANSWER, challenges_reply, cite, rank_advice, sources_reply, topic_reply, two_challenges_reply
 from actions.answers import resolve
 from actions.common import (
     MORE_BUTTON,
@@ -23,9 +23,17 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.follow_ups import PRACTICE_THRESHOLD, ActionFollowUp, another_idea, focus_events, retrieve, short_follow_up, show
+from actions.follow_ups import (
+    PRACTICE_THRESHOLD,
+    another_idea,
+    answer_follow_up,
+    follow_up_reading,
+    retrieve,
+    show,
+)
+from actions.glossary import answer_term, asked_entries
 from actions.retrieval import content_words
-from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
+from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
 
@@ -98,6 +106,15 @@ class ActionChallengeAdvice(Action):
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []
+        # "why does trust take so much time?" right after advice on time, "any example wording for
+        # the decision making bit?" after the answer on terms of reference: about what was just said.
+        follow_up = follow_up_reading(knowledge, tracker)
+        if follow_up is not None:
+            return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
+        # "and NCVO?" right after a definition: the classifier may read a bare name as anything.
+        entries = asked_entries(knowledge, tracker.latest_message.get("text") or "")
+        if entries:
+            return answer_term(dispatcher, knowledge, entries)
         practice = practice_asked(knowledge, tracker.latest_message)
         if practice is not None:
             return show(dispatcher, knowledge, tracker, practice)
@@ -105,13 +122,6 @@ class ActionChallengeAdvice(Action):
         if pair:
             return answer_two(dispatcher, tracker, knowledge, pair)
         intent = intent_of(tracker)
-        focus = resolve(knowledge, tracker.get_slot("focus"))
-        follow_up = short_follow_up(tracker.latest_message.get("text") or "")
-        if follow_up and isinstance(focus, AdviceView) and focus.challenge_id == intent:
-            # "why does trust take so much time?" right after advice on time: a question about that advice.
-            if follow_up == "ask_more":
-                return [FollowupAction("action_more_advice")]
-            return ActionFollowUp.follow_up(dispatcher, focus, follow_up) + focus_events(focus)
         challenge = intent if intent in CHALLENGES else tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:
             dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))
@@ -125,8 +135,22 @@ class ActionChallengeAdvice(Action):
                 buttons=[{"title": t, "payload": f'/inform{{"sector": "{v}"}}'} for t, v in SECTOR_BUTTONS]
                 + [{"title": "Just tell me", "payload": "/skip_context"}],
             )
-            return [SlotSet("current_challenge", challenge), SlotSet("context_asked", True)]
+            # The challenge is now what was just said: a follow-up ("how do we keep people engaged
+            # without money?") is about it, not about an item from earlier (see pending_challenge).
+            return [SlotSet("current_challenge", challenge), SlotSet("context_asked", True), SlotSet("focus", None)]
         return advise(dispatcher, tracker, knowledge, challenge, described=tracker.latest_message.get("text") or "")
+
+
+ANOTHER = re.compile(r"\banother\b|\bother\b|\belse\b|\bnext\b", re.IGNORECASE)
+
+
+def next_part(tracker: Tracker, topic: TopicView) -> PassageView | None:
+    """The first part of a topic (a principle, a benefit) whose words no reply has quoted yet."""
+    said = "\n".join(e.get("text") or "" for e in tracker.events if e.get("event") == "bot")
+    return next(
+        (p for p in topic.passages if not p.id.endswith("_intro") and p.text.strip() != p.title.strip() and p.text not in said),
+        None,
+    )
 
 
 class ActionMoreAdvice(Action):
@@ -140,6 +164,17 @@ class ActionMoreAdvice(Action):
         if knowledge is None:
             return []
         focus = resolve(knowledge, tracker.get_slot("focus"))
+        text = tracker.latest_message.get("text") or ""
+        if intent_of(tracker) != "skip_context" and isinstance(focus, TopicView) and ANOTHER.search(text):
+            # "can you give me another one" after the principles of good partnerships: the next one.
+            part = next_part(tracker, focus)
+            if part is not None:
+                dispatcher.utter_message(
+                    text=f"Another idea on {focus.title[:1].lower() + focus.title[1:]}: \u201c{part.title}\u201d: "
+                    f"\u201c{part.text}\u201d ({cite(part)})",
+                    buttons=[answers.ANOTHER_BUTTON, answers.OTHER_PROBLEM_BUTTON],
+                )
+                return []
         if intent_of(tracker) != "skip_context" and isinstance(focus, TopicView):  # "tell me more" after a summary
             buttons = [
                 {"title": FOLLOW_UP_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(f"ask_{focus.id}", ["ask_challenges"])
@@ -179,6 +214,12 @@ class ActionKnowledgeAnswer(Action):
         ):
             # "example?" right after advice asks for an example of that advice, not for BCPP.
             return [FollowupAction("action_follow_up")]
+        if intent in KNOWLEDGE_TOPICS and intent not in ("ask_sources", "ask_case_study"):
+            # "and why does trust matter so much" after the key principles, "how would you structure
+            # the agenda" after the answer on meetings: about what was just said, not the topic again.
+            follow_up = follow_up_reading(knowledge, tracker)
+            if follow_up is not None:
+                return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
         if intent == "ask_challenges":
             dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))
             return [SlotSet("last_options", [f"challenge:{p.id}" for p in knowledge.topics["challenges"].passages])]

@@ -15,7 +15,16 @@ from actions.advice import action_plan_reply
 from actions.answers import resolve
 from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.context import context_from_message
-from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, focus_events, retrieve, short_follow_up
+from actions.follow_ups import (
+    FALLBACK_THRESHOLD,
+    ActionFollowUp,
+    answer_by_retrieval,
+    answer_follow_up,
+    focus_events,
+    follow_up_reading,
+    retrieve,
+    short_follow_up,
+)
 from actions.glossary import answer_term, asked_entries, asked_names
 from actions.retrieval import content_words
 from actions.store.knowledge import KnowledgeUnavailable
@@ -59,15 +68,18 @@ class ActionClarify(Action):
         defined = await define_term(dispatcher, tracker)
         if defined is not None:
             return defined
-        # A short follow-up in words the classifier cannot place ("exmple pls", "tldr?").
-        follow_up = short_follow_up(tracker.latest_message.get("text") or "")
-        if follow_up == "ask_more" and tracker.get_slot("focus"):
-            return [FollowupAction("action_more_advice")]
-        if follow_up and tracker.get_slot("focus"):
+        if APPROVAL.match(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response="utter_thank")
+            return []
+        # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
+        # "and if that doesn't work?") about the item in focus or the challenge just recognised.
+        if short_follow_up(tracker.latest_message.get("text") or ""):
             knowledge = await knowledge_or_apology(dispatcher)
-            item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
-            if item is not None:
-                return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
+            if knowledge is None:
+                return []
+            follow_up = follow_up_reading(knowledge, tracker)
+            if follow_up is not None:
+                return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
         # "hiya, I manage a small charity": the person telling us about themselves in words the
         # classifier could not place.
         about_them = context_from_message(tracker.latest_message)
@@ -121,6 +133,17 @@ OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
 UNSURE_OUT_OF_SCOPE = 0.7
 
 
+# "brill", "nice one", "lovely stuff": approval on its own, which the classifier may read as out of
+# scope (one word, no "thanks"); thanked, never declined.
+APPROVAL = re.compile(
+    r"^\W*(?:(?:oh|ok|okay|that'?s|thats|that is|how|very|really|so|dead)\W+)*"
+    r"(?:brill|brilliant|ace|fab|fabulous|lovely|smashing|superb|cracking|champion|great|perfect|excellent|awesome|"
+    r"nice|cool|grand|magic|spot on|top|wicked|legend|class|wonderful|super|belting|bostin|mint|sweet)"
+    r"(?:\W+(?:one|stuff|work|thanks|thank you|ta|cheers|mate|that|then|x+))*\W*$",
+    re.IGNORECASE,
+)
+
+
 class ActionOutOfScope(Action):
     """Out of scope is declined (utter_out_of_scope), except a question about a partnership term
     ("what is the CVS anyway?"), which the classifier often reads as out of scope."""
@@ -132,6 +155,9 @@ class ActionOutOfScope(Action):
         defined = await define_term(dispatcher, tracker)
         if defined is not None:
             return defined
+        if APPROVAL.match(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response="utter_thank")
+            return []
         # "how do we get back on track?" right after an answer is about that answer, even when the
         # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
         text = tracker.latest_message.get("text") or ""
@@ -151,6 +177,12 @@ class ActionOutOfScope(Action):
         return []
 
 
+TOO_LONG = re.compile(r"\btl;?\s?dr\b|\btoo long\b|\bsimpl|\bshorter\b|\bin a nutshell\b|\bplain english\b", re.IGNORECASE)
+WHOLE_CONVERSATION = re.compile(
+    r"\bplan\b|\beverything\b|\ball\b|\bconversation\b|\bso far\b|\bwe (?:discussed|covered)", re.IGNORECASE
+)
+
+
 class ActionActionPlan(Action):
     """'Give me an action plan': the advice from this conversation, grouped by challenge."""
 
@@ -159,6 +191,13 @@ class ActionActionPlan(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         given = tracker.get_slot("advice_given") or []
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("focus") and TOO_LONG.search(text) and not WHOLE_CONVERSATION.search(text):
+            # "tl;dr" right after an answer wants that answer shorter, not a plan of everything.
+            knowledge = await knowledge_or_apology(dispatcher)
+            item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
+            if item is not None:
+                return ActionFollowUp.follow_up(dispatcher, item, "ask_simpler") + focus_events(item)
         if not given:
             dispatcher.utter_message(
                 text="We haven't gone through any advice yet, so there's nothing to put in a plan. "

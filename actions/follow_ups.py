@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
@@ -17,7 +17,7 @@ from actions.answers import Item, key_of, resolve
 from actions.common import advice_started, advise, challenge_buttons, intent_of, knowledge_or_apology, next_advice, person_context
 from actions.glossary import answer_term, asked_entries, entry_named
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
-from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView
+from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.vocabulary import CHALLENGES, PRINCIPLE_TOPICS
 
 ORDINALS = {
@@ -207,14 +207,21 @@ def another_idea(
 # Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
 # their spelling, and only when something is in focus.
 SHORT_FOLLOW_UPS = (
-    (re.compile(r"\bex[a-z]{0,3}m?p[a-z]*\b|\be\.?g\b|\binstance\b"), "ask_example"),
-    (re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\bshort[a-z]*\b|\bsumm?ar"), "ask_simpler"),
+    (re.compile(r"\bex[a-z]{0,3}m?p[a-z]*\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
+    (re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar"), "ask_simpler"),
     (
         re.compile(r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"),
         "ask_how",
     ),
     (re.compile(r"^\W*(?:ok\w*|so|and|but)?\W*why\b"), "ask_why"),
-    (re.compile(r"\b(?:what else|another|other (?:ideas?|suggestions?|options?)|different (?:idea|suggestion))\b"), "ask_more"),
+    (
+        # "and if that doesn't work?": what to try next.
+        re.compile(
+            r"\b(?:what else|another|other (?:ideas?|suggestions?|options?|tips?)|different (?:idea|suggestion)|plan b)\b"
+            r"|\bif (?:that|this|it|they|she|he)(?: still| just| really)? (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
+        ),
+        "ask_more",
+    ),
 )
 SHORT_WORDS = 8
 
@@ -223,14 +230,44 @@ SHORT_WORDS = 8
 # why or how, right after an answer, is about that answer even when it is longer.
 LEADING_FOLLOW_UP = re.compile(r"^\W*(?:ok\w*|so|and|but|right)?\W*(how|why)\b")
 LEADING_WORDS = 16
+_OPENER = r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|cheers|yes|yeah)\W+)*"
+# Other ways a question about the answer just given starts, checked before how/why ("how do other
+# areas do it" asks for an example): "what would that look like", "any example wording for...",
+# "what should actually go in it", "what first?", "something practical I can do this week".
+LEADING_FORMS = (
+    (
+        re.compile(
+            _OPENER
+            + r"(?:(?:any|an|some|got any|have you got (?:any|an)|give (?:me|us) (?:an?|some)|can you give (?:me|us) (?:an?|some))"
+            r"\s+(?:\w+\s+)?examples?\b|what (?:would|does|might|could) (?:that|it|this|one) (?:actually )?look like"
+            r"|how (?:do|did|have|would) other (?:areas|places|people|partnerships|organisations|orgs|councils|teams|charities|groups)\b)"
+        ),
+        "ask_example",
+    ),
+    (
+        re.compile(
+            _OPENER + r"(?:what (?:should|do|would|can|could|must|shall) (?:i|we) (?:actually |even |then |be |first )?"
+            r"(?:do|put|include|ask|asking|say|write|cover|start|try)\b"
+            r"|what (?:should|would|do you|goes|needs to) (?:actually )?go(?:es)? in\b|what (?:first|next|now)\b"
+            r"|what(?:'s|s| is) the (?:first|next) (?:thing|step)|where (?:do|should|would|can) (?:i|we) (?:even )?start\b"
+            r"|(?:give (?:me|us) |any |anything |something )(?:\w+ )?practical\b)"
+        ),
+        "ask_how",
+    ),
+)
 
 
 def short_follow_up(text: str) -> str | None:
-    cleaned = (text or "").lower().strip()
-    leading = LEADING_FOLLOW_UP.match(cleaned)
-    if leading and len(cleaned.split()) <= LEADING_WORDS:
-        return f"ask_{leading.group(1)}"
-    if len(cleaned.split()) > SHORT_WORDS:
+    cleaned = (text or "").lower().strip().replace("\u2019", "'")
+    count = len(cleaned.split())
+    if count <= LEADING_WORDS:
+        form = next((intent for pattern, intent in LEADING_FORMS if pattern.search(cleaned)), None)
+        if form:
+            return form
+        leading = LEADING_FOLLOW_UP.match(cleaned)
+        if leading:
+            return f"ask_{leading.group(1)}"
+    if count > SHORT_WORDS:
         return None
     return next((intent for pattern, intent in SHORT_FOLLOW_UPS if pattern.search(cleaned)), None)
 
@@ -240,10 +277,218 @@ def short_follow_up(text: str) -> str | None:
 POINTS_BACK = re.compile(r"\b(?:it|that|this|one|ones|ours|theirs|them|those)\b")
 
 
+# "and how do we go about setting one up": pointing back at the answer itself.
+POINTS_TO_IT = re.compile(r"\b(?:it|that|this|one)\b")
+
+
 def about_the_last_answer(text: str) -> bool:
     cleaned = (text or "").lower().strip()
     leading = LEADING_FOLLOW_UP.match(cleaned)
     return bool(leading and leading.group(1) == "how" and len(cleaned.split()) <= LEADING_WORDS and POINTS_BACK.search(cleaned))
+
+
+# --- Is a message a follow-up on what was just said? ---------------------------------------------
+
+FOLLOW_UP_INTENTS = ("ask_how", "ask_example", "ask_why", "ask_simpler", "ask_more")
+# Above this, the classifier's reading of a follow-up-shaped message as something else (a
+# challenge, a topic, a practice question) stands unless the message is about the item in focus.
+OTHER_INTENT_STRONG = 0.8
+# ...and then at least this share of the message's words must be the focused item's own.
+OWN_WORDS_SHARE = 0.5
+# A how/why question read as a challenge, with this many words of its own outside the focused
+# item, describes a problem of its own.
+PROBLEM_WORDS = 3
+# Words too common in this domain to show that a message is about the item in focus.
+GENERIC_WORDS = frozenset(
+    "partnership partnerships partner partners work working people organisation organisations get got "
+    "want need keep make good best way ways team teams much right without just still even".split()
+)
+
+
+def stem(word: str) -> str:
+    """Crude, but enough to match "engaged" with "engagement" or "decision" with "decisions"."""
+    return word[:5]
+
+
+def item_words(knowledge: Knowledge, item: Item | None, challenge: str | None = None) -> set[str]:
+    """The stems of what the item in focus (or the challenge just recognised) talks about."""
+    parts: list[str] = []
+    if isinstance(item, AdviceView):
+        parts += [item.title, item.text, *item.how, item.example, item.why]
+        challenge = challenge or item.challenge_id
+    elif isinstance(item, PracticeView):
+        parts += [item.title, *item.questions, item.answer, *item.steps, item.example]
+    elif item is not None:
+        parts += [text for p in item.passages for text in (p.title, p.text)]
+    if challenge in knowledge.passages:
+        parts.append(knowledge.passages[challenge].text)
+        if item is None:
+            parts += [" ".join((a.title, a.text)) for a in knowledge.advice_by_challenge.get(challenge, ())]
+    return {stem(w) for w in content_words(" ".join(parts)) if w not in GENERIC_WORDS}
+
+
+def pending_challenge(knowledge: Knowledge, tracker: Tracker) -> str | None:
+    """The challenge just recognised when we asked for the person's sector before advising (the
+    sector question clears the focus): a follow-up then is about that challenge."""
+    challenge = tracker.get_slot("current_challenge")
+    if tracker.get_slot("focus") or challenge not in CHALLENGES or advice_started(knowledge, tracker, challenge):
+        return None
+    return challenge
+
+
+def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
+    """The follow-up intent a message has when it is a question about what was just said, though the
+    classifier read it as something else; None if it is not one (or nothing was just said).
+
+    It must have a follow-up's form (starts with how/why, "what would that look like", "any
+    example", "what first?", "tl;dr"...) and name no new problem: the classifier is unsure of its
+    other reading, or the message talks about the item in focus ("how would you structure the
+    agenda" after advice on running meetings). Everyday requests are left to the out-of-scope
+    action, which keeps its own stricter rule."""
+    text = tracker.latest_message.get("text") or ""
+    form = short_follow_up(text)
+    if form is None or text.startswith("/"):
+        return None
+    focus = resolve(knowledge, tracker.get_slot("focus"))
+    challenge = pending_challenge(knowledge, tracker) if focus is None else None
+    if focus is None and challenge is None:
+        return None
+    if form == "ask_more" and focus is None:
+        return form
+    if isinstance(focus, TopicView) and not (
+        form in ("ask_simpler", "ask_more") or (form == "ask_why" and principle_named(knowledge, focus, text))
+    ):
+        return None  # a topic has no steps or example of its own: the classifier's reading is better
+    intent = tracker.latest_message.get("intent") or {}
+    name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if name == "out_of_scope":
+        return None
+    if name in FOLLOW_UP_INTENTS:
+        return form  # action_follow_up also answers one that names something else about that
+    if isinstance(focus, TopicView) and form == "ask_why":
+        return form  # names a part of the topic just shown (checked above): "why is trust such a big deal"
+    said = {stem(w) for w in content_words(text) if w not in GENERIC_WORDS}
+    # Mostly in the focused item's own words ("and why does trust matter so much" after the key
+    # principles), not a question of its own that shares a word or two with it.
+    own_words = len(said & item_words(knowledge, focus, challenge)) >= OWN_WORDS_SHARE * len(said) > 0
+    if isinstance(focus, AdviceView) and focus.challenge_id == name:
+        return form  # "why does trust take so much time?" right after advice on time
+    if name in CHALLENGES and LEADING_FOLLOW_UP.match(text.lower()) and len(said) >= PROBLEM_WORDS and not own_words:
+        return None  # "how do I get the council to make decisions at the meeting": a new problem
+    if name == "nlu_fallback" or confidence < OTHER_INTENT_STRONG:
+        return form  # answer_follow_up answers it about something else it names, if it names one
+    if said and names_something_else(knowledge, text, focus, challenge):
+        return None
+    return form if own_words else None
+
+
+# The item in focus scoring under this share of the best match is not what a message is about.
+FOCUS_SCORE_RATIO = 0.6
+
+
+def names_something_else(knowledge: Knowledge, text: str, focus: Item | None, challenge: str | None = None) -> bool:
+    """Does the message name something in the store that fits it clearly better than the item in
+    focus ("how do we write a terms of reference?" after the answer on starting a partnership)?"""
+    if isinstance(focus, TopicView) and principle_named(knowledge, focus, text):
+        return False  # "why is openness so important" after the key principles (not indexed: titles only)
+    hits = retriever_for(knowledge).search(text, k=60)
+    if not hits or hits[0][1] < ANSWER_THRESHOLD:
+        return False
+    if isinstance(focus, TopicView):
+        mine = {f"passage:{p.id}" for p in focus.passages}
+    elif focus is not None:
+        mine = {key_of(focus)}
+    else:
+        mine = {f"advice:{a.id}" for a in knowledge.advice_by_challenge.get(challenge or "", ())} | {f"passage:{challenge}"}
+    if hits[0][0].key in mine:
+        return False
+    own = max((score for document, score in hits if document.key in mine), default=0.0)
+    return own < FOCUS_SCORE_RATIO * hits[0][1]
+
+
+def principle_named(knowledge: Knowledge, topic: TopicView, text: str) -> PassageView | None:
+    """The part of a topic a message names ("why does trust matter" -> "Trust and honesty")."""
+    said = {stem(w) for w in content_words(text) if w not in GENERIC_WORDS}
+    for passage in topic.passages:
+        if passage.id.endswith("_intro"):
+            continue
+        if said & {stem(w) for w in content_words(passage.title)}:
+            return passage
+    return None
+
+
+def passage_why(knowledge: Knowledge, topic: TopicView, passage: PassageView) -> str:
+    """Why one principle (or benefit, or good practice) matters: the guidance's own words where it
+    speaks to it, and the advice that rests on it."""
+    lines = [
+        f"Why \u201c{passage.title}\u201d matters: it is one of the {topic.title.lower().removeprefix('the ')} ({cite(passage)})."
+    ]
+    if passage.text.strip() != passage.title.strip():
+        lines.append(f"The guidance says: \u201c{passage.text}\u201d")
+    else:
+        # A principle named only by its title: where the guidance explains it ("it takes time to
+        # establish trust").
+        key = next(iter(content_words(passage.title)), "")
+        pattern = term_pattern(key) if len(key) >= 3 else None
+        used = next(
+            (
+                p
+                for p in knowledge.passages.values()
+                if pattern is not None
+                and pattern.search(p.text)
+                and p.text.strip() != p.title.strip()
+                and p.topic_id != "references"
+                and "key principles" not in p.text.lower()  # one that only lists the principles says nothing more
+            ),
+            None,
+        )
+        if used is not None:
+            lines.append(f"Where the guidance speaks to it: \u201c{used.text}\u201d ({cite(used)})")
+    items = [a for items in knowledge.advice_by_challenge.values() for a in items if passage in a.principles][:3]
+    if items and len(lines) == 1:
+        lines.append(f"For example, behind \u201c{items[0].title}\u201d: {items[0].why}")  # the guidance says no more
+    if items:
+        lines.append("Advice that rests on it:")
+        lines += [f"{n}. {a.title}" for n, a in enumerate(items, start=1)]
+    return "\n".join(lines)
+
+
+def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, intent: str) -> list[EventType]:
+    """Answer a message `follow_up_reading` read as a follow-up: about the item in focus, or
+    about the best item on the challenge just recognised."""
+    if intent == "ask_more":
+        return [FollowupAction("action_more_advice")]
+    text = tracker.latest_message.get("text") or ""
+    focus = resolve(knowledge, tracker.get_slot("focus"))
+    challenge = pending_challenge(knowledge, tracker) if focus is None else None
+    said = [w for w in content_words(text) if w not in GENERIC_WORDS]
+    if said and not POINTS_TO_IT.search(text.lower()) and names_something_else(knowledge, text, focus, challenge):
+        # "why might they be ignoring us?" fits the answer on unresponsive partners better than the
+        # item in focus: the follow-up is about that ("what should I ask before we say yes?": joining).
+        found = retrieve(knowledge, text)
+        if found:
+            item = found[0][0]
+            if intent == "ask_how" or not isinstance(item, (AdviceView, PracticeView)):
+                return show(dispatcher, knowledge, tracker, item)
+            return ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item)
+    if isinstance(focus, TopicView) and intent == "ask_why":
+        passage = principle_named(knowledge, focus, text)
+        if passage is not None:
+            items = [a for items in knowledge.advice_by_challenge.values() for a in items if passage in a.principles][:3]
+            dispatcher.utter_message(
+                text=passage_why(knowledge, focus, passage),
+                buttons=[{"title": a.title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, a in enumerate(items, start=1)]
+                or [answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON],
+            )
+            return [SlotSet("last_options", [key_of(a) for a in items])] if items else []
+    if focus is not None:
+        return ActionFollowUp.follow_up(dispatcher, focus, intent) + focus_events(focus)
+    ranked = next_advice(knowledge, tracker, challenge, described=text) if challenge else []
+    if not ranked:
+        return [FollowupAction("action_more_advice")]
+    item = ranked[0].item
+    given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
+    return ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
 
 
 def principle_meaning(knowledge: Knowledge, term: str) -> tuple[str, list[AdviceView]] | None:
@@ -396,6 +641,8 @@ class ActionFollowUp(Action):
                 found
                 and (item is None or key_of(found[0][0]) != key_of(item))
                 and not (item and set(content_words(item.title)) <= set(content_words(text)))
+                # "how would you structure the agenda" after the answer on meetings is still about it
+                and (item is None or names_something_else(knowledge, text, item))
             ):
                 item = found[0][0]
                 if intent == "ask_how" or not isinstance(item, (AdviceView, PracticeView)):
@@ -460,6 +707,10 @@ class ActionPracticeAnswer(Action):
         text = tracker.latest_message.get("text") or ""
         found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD) or retrieve(knowledge, text)
         focus = resolve(knowledge, tracker.get_slot("focus"))
+        follow_up = follow_up_reading(knowledge, tracker)
+        if follow_up is not None:
+            # "how do other areas handle the risk share" after the answer on pooled budgets.
+            return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
         if focus is not None and ((found and key_of(found[0][0]) == key_of(focus)) or about_the_last_answer(text)):
             # Asking again about the answer just given ("and how do we go about setting one up?")
             # wants the next level down, not the same answer twice.

@@ -41,8 +41,32 @@ CLAUSES = re.compile(r"[,;?!.]+\s*|\s+-\s+")
 BOTH = re.compile(r"\s*/\s*|\s+or\s+|\s*&\s*", re.IGNORECASE)
 
 
+# "and PCN?", "what about the NCVO?" right after a definition: the same question about another term
+# (answered only when it is exactly a glossary term, like every term question).
+ELLIPTICAL = re.compile(
+    r"^\W*(?:and|or|also|plus|what about|how about)\s+"
+    + _ARTICLE
+    + r"(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,3}?)"
+    + _FILLER
+    + r"\W*$",
+    re.IGNORECASE,
+)
+# "what's the difference between an outcome and an output": both terms.
+DIFFERENCE = re.compile(
+    r"\bdifference\s+between\s+" + _ARTICLE + r"(?P<a>[\w&.' -]+?)\s+and\s+" + _ARTICLE + r"(?P<b>[\w&.' -]+?)\W*$",
+    re.IGNORECASE,
+)
+
+
 def asked_names(text: str) -> list[str]:
     """The terms a message asks the meaning of, as written ("HWB"), or [] if it asks none."""
+    difference = DIFFERENCE.search(text or "")
+    if difference:
+        both = f"{difference.group('a')} and {difference.group('b')}"
+        return [both, difference.group("a"), difference.group("b")]
+    elliptical = ELLIPTICAL.match(text or "")
+    if elliptical:
+        return [elliptical.group("term")]
     for clause in CLAUSES.split(text or ""):
         match = TERM_QUESTION.match(clause.strip())
         if match:

@@ -19,7 +19,9 @@ async def test_asks_once_for_the_sector_then_advises_for_it(knowledge_cache, dom
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert '/inform{"sector": "pharmacy"}' in payloads and payloads[-1] == "/skip_context"
     slots = slots_of(events)
-    assert slots == {"current_challenge": "challenge_communication", "context_asked": True}
+    # The focus is cleared: a follow-up now is about the challenge just recognised, not an earlier item.
+    assert slots == {"current_challenge": "challenge_communication", "context_asked": True, "focus": None}
+    slots.pop("focus")
 
     # Choosing "Pharmacy" fills the slot (Rasa does that from the payload); the advice follows at once.
     slots["sector"] = "pharmacy"

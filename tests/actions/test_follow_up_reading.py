@@ -1,0 +1,234 @@
+"""A message about what was just said is read as a follow-up wherever the classifier sends it
+(issue 13): the real actions on a real loaded store, with the classifier's reading given as the
+tracker's intent and confidence. New questions, confident other readings and everyday requests
+are not taken for follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
+from actions.conversation import ActionActionPlan, ActionClarify, ActionOutOfScope
+from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up
+from tests.conftest import make_tracker, slots_of
+from tests.conftest import run_action as run
+
+ACTIONS = {
+    "nlu_fallback": ActionClarify,
+    "ask_good_practice": ActionKnowledgeAnswer,
+    "ask_key_principles": ActionKnowledgeAnswer,
+    "ask_benefits": ActionKnowledgeAnswer,
+    "ask_practice_question": ActionPracticeAnswer,
+    "challenge_authority": ActionChallengeAdvice,
+    "challenge_culture_clash": ActionChallengeAdvice,
+    "challenge_competition": ActionChallengeAdvice,
+    "out_of_scope": ActionOutOfScope,
+    "ask_summary": ActionActionPlan,
+    "ask_more": ActionMoreAdvice,
+}
+
+
+def tracker(intent: str, confidence: float, text: str, slots: dict):
+    return make_tracker(intent, text, slots, ranking=[(intent, confidence), ("ask_how", 0.1)])
+
+
+@pytest.mark.parametrize(
+    "text,form",
+    [
+        ("what do we put in it then", "ask_how"),
+        ("what next?", "ask_how"),
+        ("where would I even start", "ask_how"),
+        ("anything practical for monday?", "ask_how"),
+        ("how have other councils handled it", "ask_example"),
+        ("what might that look like for us", "ask_example"),
+        ("got any example wording?", "ask_example"),
+        ("and if they still don't answer?", "ask_more"),
+        ("so why is openness so important", "ask_why"),
+        ("tl;dr", "ask_simpler"),
+        ("we have far too many meetings and nobody decides anything at any of them", None),
+        ("what's the weather", None),
+    ],
+)
+def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
+    assert short_follow_up(text) == form
+
+
+# (classifier's intent, its confidence, message, item in focus, how the reply starts)
+FOLLOW_UPS = [
+    # The classifier could not place it: a how about the answer just given.
+    (
+        "nlu_fallback",
+        0.35,
+        "what do we put in it then",
+        "practice:terms_of_reference",
+        "How to put \u201cWriting terms of reference\u201d",
+    ),
+    (
+        "nlu_fallback",
+        0.35,
+        "anything practical for monday?",
+        "practice:start_partnership",
+        "How to put \u201cStarting a new partnership\u201d",
+    ),
+    # Read as a topic, unsure: about the meetings answer, in its words (agenda, papers).
+    (
+        "ask_good_practice",
+        0.45,
+        "how should the papers go out",
+        "practice:running_meetings",
+        "How to put \u201cRunning partnership meetings well\u201d",
+    ),
+    # Read as a challenge, unsure: an example of what is in focus.
+    (
+        "challenge_authority",
+        0.6,
+        "got any example wording?",
+        "practice:terms_of_reference",
+        "An illustrative example (not a real case) of \u201cWriting terms of reference\u201d",
+    ),
+    # Read as a practice question: how others do it is an example of the answer just given.
+    (
+        "ask_practice_question",
+        0.8,
+        "how have other councils handled it",
+        "practice:pooled_budgets",
+        "An illustrative example (not a real case) of \u201cPooled budgets",
+    ),
+    # Read confidently as the topic again, but in the topic's own words: why that principle matters.
+    ("ask_key_principles", 0.92, "so why is openness so important", "topic:key_principles", "Why \u201cOpenness\u201d matters"),
+]
+
+
+@pytest.mark.parametrize("intent,confidence,text,focus,starts", FOLLOW_UPS)
+async def test_a_question_about_the_answer_just_given_is_a_follow_up(
+    knowledge_cache, domain, intent, confidence, text, focus, starts
+) -> None:
+    messages, events = await run(ACTIONS[intent](), tracker(intent, confidence, text, {"focus": focus}), domain)
+    assert messages[0]["text"].startswith(starts), messages[0]["text"][:200]
+
+
+async def test_a_follow_up_to_the_sector_question_is_about_the_challenge_just_recognised(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    slots = {"current_challenge": "challenge_funding", "context_asked": True, "focus": None}
+    text = "how do we hold on to partners once the money stops"
+    messages, events = await run(ActionPracticeAnswer(), tracker("ask_practice_question", 0.93, text, slots), domain)
+    assert messages[0]["text"].startswith("How to put \u201c"), messages[0]["text"][:200]
+    given = slots_of(events)["advice_given"]
+    assert knowledge.advice(given[0]).challenge_id == "challenge_funding"
+
+
+# Not follow-ups: a new question that names something else, a confident new problem, an everyday request.
+NOT_FOLLOW_UPS = [
+    (
+        "ask_practice_question",
+        0.97,
+        "how do we write a terms of reference",
+        "practice:start_partnership",
+        "Writing terms of reference:",
+    ),
+    (
+        "challenge_competition",
+        0.95,
+        "how do we stop our partners bidding against each other for the same contracts",
+        "advice:communication_agree_rhythm",
+        "That sounds like the \u201cCompetition between organisations\u201d challenge",
+    ),
+    ("out_of_scope", 0.93, "how do we book a meeting room", "practice:running_meetings", "Sorry, I can't help with that"),
+    ("out_of_scope", 0.9, "what should we do for lunch", "practice:running_meetings", "Sorry, I can't help with that"),
+]
+
+
+@pytest.mark.parametrize("intent,confidence,text,focus,starts", NOT_FOLLOW_UPS)
+async def test_new_questions_and_everyday_requests_are_not_taken_for_follow_ups(
+    knowledge_cache, domain, intent, confidence, text, focus, starts
+) -> None:
+    slots = {"focus": focus, "context_asked": True}
+    messages, _ = await run(ACTIONS[intent](), tracker(intent, confidence, text, slots), domain)
+    reply = messages[0].get("text") or ""
+    if messages[0].get("response") == "utter_out_of_scope":
+        reply = domain["responses"]["utter_out_of_scope"][0]["text"]
+    assert reply.startswith(starts), reply[:200]
+
+
+@pytest.mark.parametrize("intent", ["challenge_culture_clash", "nlu_fallback"])
+@pytest.mark.parametrize(
+    "text,starts",
+    [("and the LPC?", "LPC (Local Pharmaceutical Committee): "), ("what about CSPs", "CSP (Community Safety Partnership): ")],
+)
+async def test_and_another_term_after_a_definition_is_defined(knowledge_cache, domain, intent, text, starts) -> None:
+    messages, _ = await run(ACTIONS[intent](), tracker(intent, 0.8, text, {"focus": "practice:getting_help"}), domain)
+    assert messages[0]["text"].startswith(starts)
+
+
+async def test_the_difference_between_two_terms_defines_both(knowledge_cache, domain) -> None:
+    text = "what is the difference between outputs and outcomes"
+    messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.35, text, {}), domain)
+    lines = messages[0]["text"].split("\n")
+    assert lines[0].startswith("output: ") and lines[1].startswith("outcome: ")
+
+
+async def test_if_that_does_not_work_asks_for_another_idea(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
+    _, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "and if they still don't answer?", slots), domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
+
+
+async def test_tldr_after_an_answer_shortens_it_and_a_summary_is_still_the_plan(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:communication_agree_rhythm", "advice_given": ["communication_agree_rhythm"]}
+    messages, _ = await run(ActionActionPlan(), tracker("ask_summary", 0.95, "tl;dr", slots), domain)
+    assert messages[0]["text"].startswith("In short: Agree a communication rhythm.")
+    messages, _ = await run(ActionActionPlan(), tracker("ask_summary", 0.95, "give me a summary of everything", slots), domain)
+    assert messages[0]["text"].startswith("Your action plan")
+
+
+async def test_another_one_after_a_topic_gives_its_next_part(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    topic = knowledge.topics["good_practice"]
+    first, second = topic.passages[0], topic.passages[1]
+    asked = tracker("ask_more", 0.95, "got another one?", {"focus": "topic:good_practice"})
+    asked.events.insert(0, {"event": "bot", "text": f"{topic.title}: \u201c{first.text}\u201d"})
+    messages, _ = await run(ActionMoreAdvice(), asked, domain)
+    assert messages[0]["text"].startswith(
+        f"Another idea on general principles for better partnerships: \u201c{second.title}\u201d"
+    )
+    # "tell me more" still gives the whole topic.
+    messages, _ = await run(
+        ActionMoreAdvice(), tracker("ask_more", 0.95, "tell me more", {"focus": "topic:good_practice"}), domain
+    )
+    assert not messages[0]["text"].startswith("Another idea")
+
+
+@pytest.mark.parametrize("text", ["ace, cheers", "lovely stuff", "that's brilliant"])
+async def test_approval_on_its_own_is_thanked_not_declined(knowledge_cache, domain, text) -> None:
+    messages, _ = await run(
+        ActionOutOfScope(), tracker("out_of_scope", 0.7, text, {"focus": "practice:running_meetings"}), domain
+    )
+    assert messages[0].get("response") == "utter_thank"
+
+
+async def test_a_clarifying_question_keeps_the_item_in_focus(knowledge_cache, domain) -> None:
+    """An unclear message between an answer and its follow-up does not lose what was in focus."""
+    slots = {"focus": "practice:running_meetings"}
+    messages, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "hmm the thing with the bits", slots), domain)
+    assert "focus" not in slots_of(events)
+    messages, _ = await run(ActionFollowUp(), tracker("ask_example", 0.99, "what would that look like", slots), domain)
+    assert messages[0]["text"].startswith("An illustrative example (not a real case) of \u201cRunning partnership meetings well\u201d")
+
+
+async def test_a_how_question_describing_a_new_problem_is_not_a_follow_up(knowledge_cache, domain) -> None:
+    """Read (unsure) as another challenge, in words of its own: advice on that challenge."""
+    text = "how do I get the managers to actually sign things off at the board"
+    slots = {"focus": "advice:communication_agree_rhythm", "context_asked": True}
+    messages, _ = await run(ActionChallengeAdvice(), tracker("challenge_authority", 0.7, text, slots), domain)
+    assert "\u201cAuthority\u201d" in messages[0]["text"] or "Another idea on authority" in messages[0]["text"], messages[0]["text"][:200]
+
+
+async def test_why_a_principle_matters_quotes_the_guidance_that_speaks_to_it(knowledge_cache, domain) -> None:
+    slots = {"focus": "topic:key_principles"}
+    text = "and why is trust such a big deal"
+    messages, events = await run(ActionKnowledgeAnswer(), tracker("ask_key_principles", 0.9, text, slots), domain)
+    reply = messages[0]["text"]
+    assert reply.startswith("Why \u201cTrust and honesty\u201d matters: it is one of the key principles")
+    assert "establish trust" in reply and "The key principles of partnership working are" not in reply
+    assert [b["payload"] for b in messages[0]["buttons"]][0] == '/choose_item{"option": "1"}'
+    assert len(slots_of(events)["last_options"]) == len(messages[0]["buttons"])
