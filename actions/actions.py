@@ -23,10 +23,20 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.follow_ups import PRACTICE_THRESHOLD, ActionFollowUp, another_idea, focus_events, retrieve, short_follow_up, show
+from actions.context import context_from_message
+from actions.follow_ups import (
+    FALLBACK_THRESHOLD,
+    PRACTICE_THRESHOLD,
+    ActionFollowUp,
+    another_idea,
+    focus_events,
+    retrieve,
+    short_follow_up,
+    show,
+)
 from actions.retrieval import content_words
 from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
-from actions.understanding import two_challenges
+from actions.understanding import ranking, two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
 
 NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern ireland|belfast", re.IGNORECASE)
@@ -95,6 +105,10 @@ class ActionChallengeAdvice(Action):
         return "action_challenge_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if corrects_context(tracker.latest_message):
+            # "actually scratch that, I moved to the community trust last month" reads like a story
+            # about time to the classifier; it corrects who the person is.
+            return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []
@@ -219,6 +233,74 @@ def asks_a_question(text: str) -> bool:
     return len(content_words(text or "")) > CONTEXT_ONLY_WORDS and bool(QUESTION.search(sentences))
 
 
+# Words that say something is wrong: "I'm a pharmacist, I can't join the 2pm calls" states a problem
+# beside the context; "I chair a new VCSE network, we started in January" does not.
+TROUBLE = re.compile(
+    r"\b(?:can'?t|cannot|couldn'?t|won'?t|wouldn'?t|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|never|nobody|no one|"
+    r"nothing|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
+    r"ignor\w*|stall\w*|stuck|frustrat\w*|argu\w*|row(?:s|ing)?|conflict\w*|clash\w*|lost|los(?:e|ing)|swallow\w*|drift\w*|"
+    r"fail\w*|wrong|mess\w*|tensions?|unclear|confus\w*|muddl\w*|falling|fallen|too (?:many|much|little|few)|"
+    r"no (?:time|money|funding|budget|capacity|reply|response|way)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail)\b",
+    re.IGNORECASE,
+)
+# "actually, scratch that, I moved to the community trust": the person correcting what they told us.
+CORRECTION = re.compile(
+    r"^\W*(?:actually|sorry|correction|scratch that|no[,.!]|wait|oops|my mistake|i meant|to be clear)\b", re.IGNORECASE
+)
+
+
+def states_trouble(text: str) -> bool:
+    return bool(TROUBLE.search(text or ""))
+
+
+def only_about_them(message: dict[str, Any]) -> bool:
+    """A message that tells us about the person and neither asks anything nor says what is wrong."""
+    text = message.get("text") or ""
+    return bool(context_from_message(message)) and not asks_a_question(text) and not states_trouble(text) and "?" not in text
+
+
+def corrects_context(message: dict[str, Any]) -> bool:
+    """ "Actually, I'm at the council now": a correction of who they are, not a new problem."""
+    return bool(CORRECTION.search(message.get("text") or "")) and only_about_them(message)
+
+
+# A context message that also states a problem gets its problem answered in the same turn: the
+# challenge the classifier ranks at least this high, else the best match in the store.
+CONTEXT_PROBLEM_CONFIDENCE = 0.25
+
+
+async def answer_the_problem(
+    dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, said: str
+) -> list[EventType] | None:
+    """Answer the problem stated in a message about the person, or None if nothing fits it."""
+    if asks_a_question(said):
+        # "we're a housing association starting a partnership with the ICB. who should I talk to?"
+        found = retrieve(knowledge, said, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
+        if found:
+            return show(dispatcher, knowledge, tracker, found[0][0])
+    if not states_trouble(said):
+        return None
+    # A practice topic the message names plainly ("we're a small charity, 5 staff ... swallowed up"),
+    # then a challenge the classifier sees, then anything in the store that fits.
+    practice = practice_asked(knowledge, tracker.latest_message)
+    if practice is not None:
+        return show(dispatcher, knowledge, tracker, practice)
+    challenge = next(
+        (
+            name
+            for name, confidence in ranking(tracker.latest_message)
+            if name in CHALLENGES and confidence >= CONTEXT_PROBLEM_CONFIDENCE
+        ),
+        None,
+    )
+    if challenge is not None:
+        return advise(dispatcher, tracker, knowledge, challenge, described=said)
+    found = retrieve(knowledge, said, threshold=FALLBACK_THRESHOLD)
+    if found:
+        return show(dispatcher, knowledge, tracker, found[0][0])
+    return None
+
+
 class ActionAcknowledgeContext(Action):
     """The person told us about themselves (or corrected it): say what we understood, then give
     the advice we were waiting to tailor, or offer it."""
@@ -240,19 +322,18 @@ class ActionAcknowledgeContext(Action):
             return implied
         text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "."
         challenge = tracker.get_slot("current_challenge")
+        said = tracker.latest_message.get("text") or ""
         if challenge not in CHALLENGES:
-            said = tracker.latest_message.get("text") or ""
-            if asks_a_question(said):
-                # "we're a housing association starting a partnership with the ICB. who should I talk to?":
-                # answer the question, then say what we noted about them.
+            if len(content_words(said)) > CONTEXT_ONLY_WORDS and (asks_a_question(said) or states_trouble(said)):
+                # "I'm a pharmacist, alone in the shop, I can't join their 2pm calls": answer the
+                # question or problem, then say what we noted about them.
                 knowledge = await knowledge_or_apology(dispatcher)
                 if knowledge is None:
                     return implied
-                found = retrieve(knowledge, said, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
-                if found:
-                    events = show(dispatcher, knowledge, tracker, found[0][0])
+                events = await answer_the_problem(dispatcher, tracker, knowledge, said)
+                if events is not None:
                     dispatcher.utter_message(text=text)
-                    return implied + events
+                    return implied + [e for e in events if e not in implied]
             dispatcher.utter_message(text=text + " What is getting in the way in your partnership?")
             return implied
         knowledge = await knowledge_or_apology(dispatcher)

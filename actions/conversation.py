@@ -10,7 +10,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
-from actions.actions import CONTEXT_ONLY_WORDS, answer_two
+from actions.actions import CONTEXT_ONLY_WORDS, answer_two, only_about_them
 from actions.advice import action_plan_reply
 from actions.answers import resolve
 from actions.common import RECORDER, intent_of, knowledge_or_apology
@@ -70,8 +70,13 @@ class ActionClarify(Action):
                 return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
         # "hiya, I manage a small charity": the person telling us about themselves in words the
         # classifier could not place.
+        # A longer one that neither asks nor says what is wrong ("hi I chair a new VCSE network in our
+        # borough, we only started meeting in january") is about them too, not a question to answer.
         about_them = context_from_message(tracker.latest_message)
-        if about_them and len(content_words(tracker.latest_message.get("text") or "")) <= CONTEXT_ONLY_WORDS:
+        if about_them and (
+            len(content_words(tracker.latest_message.get("text") or "")) <= CONTEXT_ONLY_WORDS
+            or only_about_them(tracker.latest_message)
+        ):
             return [SlotSet(d, v) for d, v in about_them.items()] + [FollowupAction("action_acknowledge_context")]
         # About partnership work but no intent fits: answer from the store when something fits well.
         # Not when the classifier's best guess is "out of scope": retrieval must not turn an
