@@ -34,7 +34,7 @@ from actions.follow_ups import (
     short_follow_up,
     show,
 )
-from actions.retrieval import content_words
+from actions.retrieval import content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
 from actions.understanding import ranking, two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
@@ -89,12 +89,19 @@ PRACTICE_OVER_CHALLENGE_SCORE = 0.2
 PRACTICE_OVER_CHALLENGE_CONFIDENCE = 0.9
 
 
-def practice_asked(knowledge: Knowledge, message: dict[str, Any]) -> PracticeView | None:
+def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: bool = False) -> PracticeView | None:
+    """The practice question a message asks, when the store matches it well and the classifier is
+    not sure of its own reading; with `must_lead`, only if it beats everything else in the store too."""
     confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
     if confidence >= PRACTICE_OVER_CHALLENGE_CONFIDENCE:
         return None
-    found = retrieve(knowledge, message.get("text") or "", kinds=("practice",), threshold=PRACTICE_OVER_CHALLENGE_SCORE)
-    return found[0][0] if found and isinstance(found[0][0], PracticeView) else None
+    text = message.get("text") or ""
+    found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_OVER_CHALLENGE_SCORE)
+    if not found or not isinstance(found[0][0], PracticeView):
+        return None
+    if must_lead and retriever_for(knowledge).search(text, k=1)[0][0].key != f"practice:{found[0][0].id}":
+        return None
+    return found[0][0]
 
 
 class ActionChallengeAdvice(Action):
@@ -215,6 +222,12 @@ class ActionKnowledgeAnswer(Action):
         if intent not in KNOWLEDGE_TOPICS:
             dispatcher.utter_message(response="utter_capabilities")
             return []
+        # "is it ever ok to just walk away from a partnership" reads like "what is partnership working"
+        # to the classifier; a practice question that fits better than any passage answers it.
+        # Not for a request for an example ("any examples of one that actually worked").
+        practice = None if intent == "ask_case_study" else practice_asked(knowledge, tracker.latest_message, must_lead=True)
+        if practice is not None:
+            return show(dispatcher, knowledge, tracker, practice)
         topic = knowledge.topics[KNOWLEDGE_TOPICS[intent]]
         dispatcher.utter_message(text=answers.topic_summary(topic), buttons=[answers.MORE_BUTTON] + buttons[:3])
         return [SlotSet("focus", f"topic:{topic.id}")]
@@ -223,7 +236,8 @@ class ActionKnowledgeAnswer(Action):
 # Beyond this many words, a message about the person that asks something wants an answer too.
 CONTEXT_ONLY_WORDS = 6
 QUESTION = re.compile(
-    r"\?|^(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are)\b", re.IGNORECASE | re.MULTILINE
+    r"\?|^(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are|whats|hows|wheres|whos)\b|^what'",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 

@@ -17,8 +17,8 @@ from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.context import context_from_message
 from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, focus_events, retrieve, short_follow_up
 from actions.glossary import answer_term, asked_entries, asked_names
-from actions.retrieval import content_words
-from actions.store.knowledge import KnowledgeUnavailable
+from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
+from actions.store.knowledge import Knowledge, KnowledgeUnavailable
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
@@ -35,6 +35,13 @@ EXAMPLES_REPLY = (
     '\u2022 "what are the key principles of partnership working?"\n'
     '\u2022 "check our partnership" for a health check'
 )
+
+
+def names_practice(knowledge: Knowledge, text: str) -> bool:
+    """Does the message name a practice topic (by its keywords) that the store matches well?"""
+    retriever = retriever_for(knowledge)
+    named = {d.key for d in retriever.named(text)}
+    return any(d.key in named and score >= ANSWER_THRESHOLD for d, score in retriever.search(text, k=3))
 
 
 def previous_user_intent(tracker: Tracker) -> str | None:
@@ -83,13 +90,18 @@ class ActionClarify(Action):
         # everyday request into advice.
         guesses = clarification_options(tracker.latest_message, count=1, keep_out_of_scope=True)
         text = tracker.latest_message.get("text") or ""
-        if guesses[:1] != ["out_of_scope"] and len(content_words(text)) >= MIN_CONTENT_WORDS:
-            knowledge = await knowledge_or_apology(dispatcher)
-            if knowledge is None:
+        # A guess of "out of scope" is overruled when the message names a practice topic plainly
+        # ("involving people with lived experience", "is an MoU enforceable") and the store matches it well.
+        if len(content_words(text)) >= MIN_CONTENT_WORDS:
+            store = await knowledge_or_apology(dispatcher)
+            if store is None:
                 return []
-            answered = answer_by_retrieval(
-                dispatcher, tracker, knowledge, text, retrieve(knowledge, text, threshold=FALLBACK_THRESHOLD)
-            )
+            if guesses[:1] == ["out_of_scope"] and not names_practice(store, text):
+                store = None
+        else:
+            store = None
+        if store is not None:
+            answered = answer_by_retrieval(dispatcher, tracker, store, text, retrieve(store, text, threshold=FALLBACK_THRESHOLD))
             if answered is not None:
                 return answered
         if previous_user_intent(tracker) in ("nlu_fallback", "something_else"):
