@@ -161,6 +161,15 @@ def keyword_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])" + "".join(parts) + r"(?![a-z0-9])")
 
 
+_CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]+")
+
+
+def keyword_text(text: str) -> str:
+    """A message as keywords are matched: its words, clause by clause ("|" between), so a gap in a
+    keyword ("share ... data") never spans two sentences."""
+    return " | ".join(" ".join(words(part)) for part in _CLAUSE_BREAK.split(text or "") if part.strip())
+
+
 def names_subject(patterns: Sequence[re.Pattern[str]], text: str) -> bool:
     """Does a message (as `words`, space-joined) name a subject by one of its keyword patterns?"""
     return any(p.search(text) for p in patterns)
@@ -375,7 +384,7 @@ class Retriever:
         if len(parts):  # segments are grouped by document, in document order
             best[self._segmented] = np.maximum.reduceat(parts, self._firsts)
         scores = 0.5 * (whole + best)
-        said = " ".join(words(text))
+        said = keyword_text(text)
         for i, patterns in self._keywords:
             if names_subject(patterns, said):
                 scores[i] += self.keyword_bonus
@@ -383,7 +392,7 @@ class Retriever:
 
     def named(self, text: str) -> list[Document]:
         """The documents whose keywords the message uses ("terms of reference", "bid together")."""
-        said = " ".join(words(text))
+        said = keyword_text(text)
         return [self.documents[i] for i, patterns in self._keywords if names_subject(patterns, said)]
 
     def search(self, text: str, k: int = 2) -> list[tuple[Document, float]]:
