@@ -170,9 +170,24 @@ def keyword_text(text: str) -> str:
     return " | ".join(" ".join(words(part)) for part in _CLAUSE_BREAK.split(text or "") if part.strip())
 
 
-def names_subject(patterns: Sequence[re.Pattern[str]], text: str) -> bool:
-    """Does a message (as `words`, space-joined) name a subject by one of its keyword patterns?"""
-    return any(p.search(text) for p in patterns)
+@dataclass(frozen=True)
+class Keyword:
+    """A compiled practice keyword: the whole words it needs (a cheap set test that skips most
+    messages before the pattern runs) and its pattern over `keyword_text`."""
+
+    needs: frozenset[str]
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def of(cls, keyword: str) -> Keyword:
+        tokens = _KEYWORD_TOKEN.findall(_APOSTROPHES.sub("", keyword.lower()).replace("-", " "))
+        return cls(frozenset(t for t in tokens if t not in ("...", "#") and not t.endswith("*")), keyword_pattern(keyword))
+
+
+def names_subject(keywords: Sequence[Keyword], text: str, said: set[str] | None = None) -> bool:
+    """Does a message (as `keyword_text`) use one of the keywords? `said`: its words, if known."""
+    said = set(text.split()) if said is None else said
+    return any(k.needs <= said and k.pattern.search(text) for k in keywords)
 
 
 def segments(text: str) -> list[str]:
@@ -353,12 +368,7 @@ class Retriever:
         self.method = method
         self.threshold = THRESHOLDS[method]
         self._index = index
-        # One alternation per document: a query runs 22 searches, not one per keyword.
-        self._keywords = [
-            (i, [re.compile("|".join(f"(?:{keyword_pattern(k).pattern})" for k in d.keywords))])
-            for i, d in enumerate(self.documents)
-            if d.keywords
-        ]
+        self._keywords = [(i, [Keyword.of(k) for k in d.keywords]) for i, d in enumerate(self.documents) if d.keywords]
         self.keyword_bonus = KEYWORD_BONUS * self.threshold
         # The documents that have segments, and where each one's segments start.
         self._segmented, self._firsts = np.unique(owners, return_index=True)
@@ -385,15 +395,17 @@ class Retriever:
             best[self._segmented] = np.maximum.reduceat(parts, self._firsts)
         scores = 0.5 * (whole + best)
         said = keyword_text(text)
-        for i, patterns in self._keywords:
-            if names_subject(patterns, said):
+        said_words = set(said.split())
+        for i, keywords in self._keywords:
+            if names_subject(keywords, said, said_words):
                 scores[i] += self.keyword_bonus
         return scores
 
     def named(self, text: str) -> list[Document]:
         """The documents whose keywords the message uses ("terms of reference", "bid together")."""
         said = keyword_text(text)
-        return [self.documents[i] for i, patterns in self._keywords if names_subject(patterns, said)]
+        said_words = set(said.split())
+        return [self.documents[i] for i, keywords in self._keywords if names_subject(keywords, said, said_words)]
 
     def search(self, text: str, k: int = 2) -> list[tuple[Document, float]]:
         """The k best documents for `text`, best first, with their scores."""
