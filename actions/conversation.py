@@ -15,7 +15,15 @@ from actions.advice import action_plan_reply
 from actions.answers import resolve
 from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.context import context_from_message
-from actions.follow_ups import FALLBACK_THRESHOLD, ActionFollowUp, answer_by_retrieval, focus_events, retrieve, short_follow_up
+from actions.follow_ups import (
+    FALLBACK_THRESHOLD,
+    ActionFollowUp,
+    answer_by_retrieval,
+    focus_events,
+    retrieve,
+    short_follow_up,
+    show,
+)
 from actions.glossary import answer_term, asked_entries, asked_names
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import Knowledge, KnowledgeUnavailable
@@ -38,10 +46,14 @@ EXAMPLES_REPLY = (
 
 
 def names_practice(knowledge: Knowledge, text: str) -> bool:
-    """Does the message name a practice topic (by its keywords) that the store matches well?"""
+    """Does the message name a practice topic (by its keywords) that the store matches well even
+    without the keyword's bonus? Used to overrule the classifier's "out of scope", so the keyword
+    alone is not enough: "when does the match kick off" uses a keyword of starting a partnership
+    and nothing else of it."""
     retriever = retriever_for(knowledge)
     named = {d.key for d in retriever.named(text)}
-    return any(d.key in named and score >= ANSWER_THRESHOLD for d, score in retriever.search(text, k=3))
+    least = ANSWER_THRESHOLD + retriever.keyword_bonus
+    return any(d.key in named and score >= least for d, score in retriever.search(text, k=3))
 
 
 def previous_user_intent(tracker: Tracker) -> str | None:
@@ -164,6 +176,14 @@ class ActionOutOfScope(Action):
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
             if item is not None:
                 return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
+        if confidence < UNSURE_OUT_OF_SCOPE and len(content_words(text)) >= MIN_CONTENT_WORDS:
+            # "how do you get a brand new partnership off the ground?": an unsure "out of scope" for
+            # a message that names a practice topic the store matches well.
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is not None and names_practice(knowledge, text):
+                found = retrieve(knowledge, text, kinds=("practice",))
+                if found:
+                    return show(dispatcher, knowledge, tracker, found[0][0])
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 

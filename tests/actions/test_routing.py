@@ -154,11 +154,12 @@ async def test_an_out_of_scope_guess_gives_way_when_a_practice_topic_is_named(kn
     ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.4), ("ask_practice_question", 0.3)]
     _, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
     assert slots_of(events)["focus"] == "practice:involving_community"
-    # An everyday request guessed out of scope is still not answered from the store.
-    text = "set an alarm for seven tomorrow"
-    ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.4)]
-    _, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
-    assert "focus" not in slots_of(events)
+    # An everyday request guessed out of scope is still not answered from the store, even one that
+    # uses a keyword's words.
+    for text in ("set an alarm for seven tomorrow", "what time does the match kick off tonight"):
+        ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.4)]
+        _, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+        assert "focus" not in slots_of(events)
 
 
 @pytest.mark.parametrize(
@@ -186,3 +187,17 @@ async def test_keywords_lift_the_topic_a_long_story_names(knowledge_cache) -> No
     )
     assert [d.key for d in retriever.named(story)] == ["practice:terms_of_reference"]
     assert retriever.search(story, k=1)[0][0].key == "practice:terms_of_reference"
+
+
+async def test_an_unsure_out_of_scope_that_names_a_practice_topic_is_answered(knowledge_cache, domain) -> None:
+    from actions.conversation import ActionOutOfScope
+
+    text = "any tips on getting a partnership off the ground with the local mosque?"
+    tracker = make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.5), ("ask_practice_question", 0.3)])
+    _, events = await run(ActionOutOfScope(), tracker, domain)
+    assert slots_of(events)["focus"] == "practice:start_partnership"
+    # Everyday requests that happen to use a keyword's words are still declined.
+    for text in ("what time does the match kick off tonight", "how do I get started with yoga"):
+        tracker = make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.5)])
+        messages, events = await run(ActionOutOfScope(), tracker, domain)
+        assert messages[0]["response"] == "utter_out_of_scope" and not events
