@@ -56,6 +56,13 @@ def names_practice(knowledge: Knowledge, text: str) -> bool:
     return any(d.key in named and score >= least for d, score in retriever.search(text, k=3))
 
 
+async def matched_well(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Does the store answer the latest message at the answer threshold?"""
+    knowledge = await knowledge_or_apology(dispatcher)
+    text = tracker.latest_message.get("text") or ""
+    return knowledge is not None and bool(retrieve(knowledge, text, threshold=ANSWER_THRESHOLD))
+
+
 def previous_user_intent(tracker: Tracker) -> str | None:
     """The intent of the person's message before the latest one."""
     users = [e for e in tracker.events if e.get("event") == "user"]
@@ -90,11 +97,12 @@ class ActionClarify(Action):
         # "hiya, I manage a small charity": the person telling us about themselves in words the
         # classifier could not place.
         # A longer one that neither asks nor says what is wrong ("hi I chair a new VCSE network in our
-        # borough, we only started meeting in january") is about them too, not a question to answer.
+        # borough, we only started meeting in january") is about them too, unless the store matches
+        # it well (a problem told without any word of trouble).
         about_them = context_from_message(tracker.latest_message)
         if about_them and (
             len(content_words(tracker.latest_message.get("text") or "")) <= CONTEXT_ONLY_WORDS
-            or only_about_them(tracker.latest_message)
+            or (only_about_them(tracker.latest_message) and not await matched_well(dispatcher, tracker))
         ):
             return [SlotSet(d, v) for d, v in about_them.items()] + [FollowupAction("action_acknowledge_context")]
         # About partnership work but no intent fits: answer from the store when something fits well.

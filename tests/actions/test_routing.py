@@ -201,3 +201,12 @@ async def test_an_unsure_out_of_scope_that_names_a_practice_topic_is_answered(kn
         tracker = make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.5)])
         messages, events = await run(ActionOutOfScope(), tracker, domain)
         assert messages[0]["response"] == "utter_out_of_scope" and not events
+
+
+async def test_a_long_message_about_the_person_that_the_store_answers_well_is_answered(knowledge_cache, domain) -> None:
+    text = "I'm a council officer looking for a terms of reference template for our steering group"
+    ents = [entity(text, "council", "sector", "local_government")]
+    tracker = make_tracker("nlu_fallback", text=text, entities=ents, ranking=[("nlu_fallback", 0.35), ("inform", 0.3)])
+    _, events = await run(ActionClarify(), tracker, domain)
+    assert not followed_by(events, "action_acknowledge_context")
+    assert slots_of(events)["focus"] == "practice:terms_of_reference"
