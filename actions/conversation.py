@@ -10,7 +10,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
-from actions.actions import CONTEXT_ONLY_WORDS, answer_two, only_about_them
+from actions.actions import CONTEXT_ONLY_WORDS, answer_two, only_about_them, states_trouble
 from actions.advice import action_plan_reply
 from actions.answers import resolve
 from actions.common import RECORDER, intent_of, knowledge_or_apology
@@ -26,7 +26,7 @@ from actions.follow_ups import (
 )
 from actions.glossary import answer_term, asked_entries, asked_names
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
-from actions.store.knowledge import Knowledge, KnowledgeUnavailable
+from actions.store.knowledge import Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
@@ -54,6 +54,17 @@ def names_practice(knowledge: Knowledge, text: str) -> bool:
     named = {d.key for d in retriever.named(text)}
     least = ANSWER_THRESHOLD + retriever.keyword_bonus
     return any(d.key in named and score >= least for d, score in retriever.search(text, k=3))
+
+
+def vague_trouble(knowledge: Knowledge, text: str, best: tuple[Any, float]) -> bool:
+    """ "honestly I don't even know where to start, it's all gone wrong": something is wrong, but the
+    best match is a practice question the message does not name and matches only weakly (here on
+    "start"); a question back beats that guess. (A weak advice match is kept: the problem words
+    were found in an item about a problem.)"""
+    item, score = best
+    if not isinstance(item, PracticeView) or score >= ANSWER_THRESHOLD or not states_trouble(text):
+        return False
+    return f"practice:{item.id}" not in {d.key for d in retriever_for(knowledge).named(text)}
 
 
 async def matched_well(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -121,7 +132,10 @@ class ActionClarify(Action):
         else:
             store = None
         if store is not None:
-            answered = answer_by_retrieval(dispatcher, tracker, store, text, retrieve(store, text, threshold=FALLBACK_THRESHOLD))
+            found = retrieve(store, text, threshold=FALLBACK_THRESHOLD)
+            if found and vague_trouble(store, text, found[0]):
+                found = []
+            answered = answer_by_retrieval(dispatcher, tracker, store, text, found)
             if answered is not None:
                 return answered
         if previous_user_intent(tracker) in ("nlu_fallback", "something_else"):

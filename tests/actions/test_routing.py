@@ -210,3 +210,11 @@ async def test_a_long_message_about_the_person_that_the_store_answers_well_is_an
     _, events = await run(ActionClarify(), tracker, domain)
     assert not followed_by(events, "action_acknowledge_context")
     assert slots_of(events)["focus"] == "practice:terms_of_reference"
+
+
+async def test_vague_trouble_gets_a_question_back_not_a_weak_guess(knowledge_cache, domain) -> None:
+    text = "to be honest I don't know where to start any more, everything has gone wrong"
+    ranking = [("nlu_fallback", 0.35), ("challenge_communication", 0.3), ("challenge_purpose", 0.2)]
+    messages, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+    assert "focus" not in slots_of(events)
+    assert messages and messages[0].get("buttons")  # a choice offered instead
