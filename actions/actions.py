@@ -23,7 +23,9 @@ from actions.common import (
     next_advice,
     person_context,
 )
+from actions.context import context_from_message
 from actions.follow_ups import (
+    FALLBACK_THRESHOLD,
     PRACTICE_THRESHOLD,
     another_idea,
     answer_follow_up,
@@ -32,9 +34,9 @@ from actions.follow_ups import (
     show,
 )
 from actions.glossary import answer_term, asked_entries
-from actions.retrieval import content_words
+from actions.retrieval import content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
-from actions.understanding import two_challenges
+from actions.understanding import ranking, two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
 
 NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern ireland|belfast", re.IGNORECASE)
@@ -87,12 +89,19 @@ PRACTICE_OVER_CHALLENGE_SCORE = 0.2
 PRACTICE_OVER_CHALLENGE_CONFIDENCE = 0.9
 
 
-def practice_asked(knowledge: Knowledge, message: dict[str, Any]) -> PracticeView | None:
+def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: bool = False) -> PracticeView | None:
+    """The practice question a message asks, when the store matches it well and the classifier is
+    not sure of its own reading; with `must_lead`, only if it beats everything else in the store too."""
     confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
     if confidence >= PRACTICE_OVER_CHALLENGE_CONFIDENCE:
         return None
-    found = retrieve(knowledge, message.get("text") or "", kinds=("practice",), threshold=PRACTICE_OVER_CHALLENGE_SCORE)
-    return found[0][0] if found and isinstance(found[0][0], PracticeView) else None
+    text = message.get("text") or ""
+    found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_OVER_CHALLENGE_SCORE)
+    if not found or not isinstance(found[0][0], PracticeView):
+        return None
+    if must_lead and retriever_for(knowledge).search(text, k=1)[0][0].key != f"practice:{found[0][0].id}":
+        return None
+    return found[0][0]
 
 
 class ActionChallengeAdvice(Action):
@@ -103,6 +112,10 @@ class ActionChallengeAdvice(Action):
         return "action_challenge_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if corrects_context(tracker.latest_message):
+            # "actually scratch that, I moved to the community trust last month" reads like a story
+            # about time to the classifier; it corrects who the person is.
+            return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []
@@ -242,6 +255,12 @@ class ActionKnowledgeAnswer(Action):
         if intent not in KNOWLEDGE_TOPICS:
             dispatcher.utter_message(response="utter_capabilities")
             return []
+        # "is it ever ok to just walk away from a partnership" reads like "what is partnership working"
+        # to the classifier; a practice question that fits better than any passage answers it.
+        # Not for a request for an example ("any examples of one that actually worked").
+        practice = None if intent == "ask_case_study" else practice_asked(knowledge, tracker.latest_message, must_lead=True)
+        if practice is not None:
+            return show(dispatcher, knowledge, tracker, practice)
         topic = knowledge.topics[KNOWLEDGE_TOPICS[intent]]
         dispatcher.utter_message(text=answers.topic_summary(topic), buttons=[answers.MORE_BUTTON] + buttons[:3])
         return [SlotSet("focus", f"topic:{topic.id}")]
@@ -250,7 +269,8 @@ class ActionKnowledgeAnswer(Action):
 # Beyond this many words, a message about the person that asks something wants an answer too.
 CONTEXT_ONLY_WORDS = 6
 QUESTION = re.compile(
-    r"\?|^(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are)\b", re.IGNORECASE | re.MULTILINE
+    r"\?|^(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are|whats|hows|wheres|whos)\b|^what'",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -258,6 +278,74 @@ def asks_a_question(text: str) -> bool:
     """A message about the person that also asks something ("... who should I be talking to?")."""
     sentences = "\n".join(part.strip() for part in re.split(r"(?<=[.!?])\s+", text or ""))
     return len(content_words(text or "")) > CONTEXT_ONLY_WORDS and bool(QUESTION.search(sentences))
+
+
+# Words that say something is wrong: "I'm a pharmacist, I can't join the 2pm calls" states a problem
+# beside the context; "I chair a new VCSE network, we started in January" does not.
+TROUBLE = re.compile(
+    r"\b(?:can'?t|cannot|couldn'?t|won'?t|wouldn'?t|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|never|nobody|no one|"
+    r"nothing|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
+    r"ignor\w*|stall\w*|stuck|frustrat\w*|argu\w*|row(?:s|ing)?|conflict\w*|clash\w*|lost|los(?:e|ing)|swallow\w*|drift\w*|"
+    r"fail\w*|wrong|mess\w*|tensions?|unclear|confus\w*|muddl\w*|falling|fallen|too (?:many|much|little|few)|"
+    r"no (?:time|money|funding|budget|capacity|reply|response|way)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail)\b",
+    re.IGNORECASE,
+)
+# "actually, scratch that, I moved to the community trust": the person correcting what they told us.
+CORRECTION = re.compile(
+    r"^\W*(?:actually|sorry|correction|scratch that|no[,.!]|wait|oops|my mistake|i meant|to be clear)\b", re.IGNORECASE
+)
+
+
+def states_trouble(text: str) -> bool:
+    return bool(TROUBLE.search(text or ""))
+
+
+def only_about_them(message: dict[str, Any]) -> bool:
+    """A message that tells us about the person and neither asks anything nor says what is wrong."""
+    text = message.get("text") or ""
+    return bool(context_from_message(message)) and not asks_a_question(text) and not states_trouble(text) and "?" not in text
+
+
+def corrects_context(message: dict[str, Any]) -> bool:
+    """ "Actually, I'm at the council now": a correction of who they are, not a new problem."""
+    return bool(CORRECTION.search(message.get("text") or "")) and only_about_them(message)
+
+
+# A context message that also states a problem gets its problem answered in the same turn: the
+# challenge the classifier ranks at least this high, else the best match in the store.
+CONTEXT_PROBLEM_CONFIDENCE = 0.25
+
+
+async def answer_the_problem(
+    dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, said: str
+) -> list[EventType] | None:
+    """Answer the problem stated in a message about the person, or None if nothing fits it."""
+    if asks_a_question(said):
+        # "we're a housing association starting a partnership with the ICB. who should I talk to?"
+        found = retrieve(knowledge, said, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
+        if found:
+            return show(dispatcher, knowledge, tracker, found[0][0])
+    if not states_trouble(said):
+        return None
+    # A practice topic the message names plainly ("we're a small charity, 5 staff ... swallowed up"),
+    # then a challenge the classifier sees, then anything in the store that fits.
+    practice = practice_asked(knowledge, tracker.latest_message)
+    if practice is not None:
+        return show(dispatcher, knowledge, tracker, practice)
+    challenge = next(
+        (
+            name
+            for name, confidence in ranking(tracker.latest_message)
+            if name in CHALLENGES and confidence >= CONTEXT_PROBLEM_CONFIDENCE
+        ),
+        None,
+    )
+    if challenge is not None:
+        return advise(dispatcher, tracker, knowledge, challenge, described=said)
+    found = retrieve(knowledge, said, threshold=FALLBACK_THRESHOLD)
+    if found:
+        return show(dispatcher, knowledge, tracker, found[0][0])
+    return None
 
 
 class ActionAcknowledgeContext(Action):
@@ -281,19 +369,18 @@ class ActionAcknowledgeContext(Action):
             return implied
         text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "."
         challenge = tracker.get_slot("current_challenge")
+        said = tracker.latest_message.get("text") or ""
         if challenge not in CHALLENGES:
-            said = tracker.latest_message.get("text") or ""
-            if asks_a_question(said):
-                # "we're a housing association starting a partnership with the ICB. who should I talk to?":
-                # answer the question, then say what we noted about them.
+            if len(content_words(said)) > CONTEXT_ONLY_WORDS and (asks_a_question(said) or states_trouble(said)):
+                # "I'm a pharmacist, alone in the shop, I can't join their 2pm calls": answer the
+                # question or problem, then say what we noted about them.
                 knowledge = await knowledge_or_apology(dispatcher)
                 if knowledge is None:
                     return implied
-                found = retrieve(knowledge, said, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
-                if found:
-                    events = show(dispatcher, knowledge, tracker, found[0][0])
+                events = await answer_the_problem(dispatcher, tracker, knowledge, said)
+                if events is not None:
                     dispatcher.utter_message(text=text)
-                    return implied + events
+                    return implied + [e for e in events if e not in implied]
             dispatcher.utter_message(text=text + " What is getting in the way in your partnership?")
             return implied
         knowledge = await knowledge_or_apology(dispatcher)

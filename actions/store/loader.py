@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -51,6 +52,9 @@ MAX_WORDS = {"example": 70, "why": 50, "answer": 80}
 # A practice example is a short story (two to four sentences), not a phrase.
 MIN_EXAMPLE_WORDS = 20
 MAX_DEFINITION_WORDS = 45
+# A practice keyword names the topic in a few words: "terms of reference", "share ... data", "# staff".
+MAX_KEYWORD_WORDS = 6
+KEYWORD = re.compile(r"(?:[a-z0-9-]+\*?|#|\.\.\.)(?: (?:[a-z0-9-]+\*?|#|\.\.\.))*")
 PRACTICE_FIELDS = {
     "id",
     "title",
@@ -182,13 +186,20 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
                 "advice.yml", f"challenge {challenge!r} has {count} advice items; at least {MIN_ADVICE_PER_CHALLENGE} are needed"
             )
 
-    practice = check.entries("practice.yml", raw["practice.yml"], "practice", PRACTICE_FIELDS, set())
+    practice = check.entries("practice.yml", raw["practice.yml"], "practice", PRACTICE_FIELDS, {"keywords"})
     check.unique_ids("practice.yml", "practice", practice, taken=passage_ids | advice_ids, taken_by="an advice item or passage")
     for entry in practice:
         where = f"practice.yml: practice {entry.get('id')!r}"
         check.text(where, entry, "title")
         check.text(where, entry, "answer", MAX_WORDS["answer"])
         check.lines(where, entry, "questions", 1, None, None)
+        check.lines(where, entry, "keywords", 1, None, MAX_KEYWORD_WORDS)
+        for keyword in entry.get("keywords") or []:
+            if isinstance(keyword, str) and not KEYWORD.fullmatch(keyword.strip()):
+                check.fail(
+                    where,
+                    f"keyword {keyword!r} may hold only lower-case words, '*' (any ending), '#' (a number) and '...' (a gap)",
+                )
         check.lines(where, entry, "steps", MIN_STEPS, MAX_STEPS, MAX_STEP_WORDS)
         check.text(where, entry, "example", MAX_WORDS["example"], MIN_EXAMPLE_WORDS)
         check.principles(where, entry, principle_ids)
@@ -407,6 +418,7 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
                 steps=_join_lines(entry["steps"]),
                 example=entry["example"].strip(),
                 questions=_join_lines(entry["questions"]),
+                keywords=_join_lines(entry.get("keywords") or []) or None,
                 general_guidance=entry["general_guidance"],
                 legal=entry["legal"],
                 position=position,
@@ -525,6 +537,7 @@ def export(session: Session, target: Path) -> dict[str, int]:
             "id": q.id,
             "title": q.title,
             "questions": split_lines(q.questions),
+            **({"keywords": split_lines(q.keywords)} if q.keywords else {}),
             "answer": q.answer,
             "steps": split_lines(q.steps),
             "example": q.example,

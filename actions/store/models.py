@@ -106,6 +106,7 @@ class PracticeQuestion(Base):
     position = Column(Integer, nullable=False)
     # Added after the first release, so nullable: db.make_engine adds it to older stores.
     example = Column(Text)
+    keywords = Column(Text)  # phrases that name the topic plainly, one per line (see actions/retrieval.py)
     principles = relationship("Passage", secondary=practice_principles, order_by=practice_principles.c.position)
     signposts = relationship("PracticeSignpost", cascade="all, delete-orphan", order_by="PracticeSignpost.position")
 

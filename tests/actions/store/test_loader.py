@@ -206,6 +206,10 @@ def _short_practice_example(data):
     data["practice"][2]["example"] = "A charity signed an MoU."
 
 
+def _keyword_with_punctuation(data):
+    data["practice"][1]["keywords"].append("ToR (old)")
+
+
 def _alias_of_two_terms(data):
     data["glossary"][1]["aliases"].append("hwbs")  # HWBs is already an alias of HWB, whatever its case
 
@@ -240,6 +244,7 @@ BAD_CONTENT = [
     ("practice.yml", _legal_not_boolean, r"practice\.yml: practice 'start_partnership': legal must be true or false"),
     ("practice.yml", _practice_without_example, r"practice\.yml: practice entry 'terms_of_reference': missing field 'example'"),
     ("practice.yml", _short_practice_example, r"practice\.yml: practice 'partnership_agreement': example has 5 words; at least 20"),
+    ("practice.yml", _keyword_with_punctuation, r"practice\.yml: practice 'terms_of_reference': keyword 'ToR \(old\)' may hold only"),
     ("glossary.yml", _alias_of_two_terms, r"glossary\.yml: term 'CVS': 'hwbs' is already a term or alias of 'HWB'"),
     ("glossary.yml", _long_definition, r"glossary\.yml: term 'HWB': definition has 46 words; at most 45"),
     ("glossary.yml", _unknown_related, r"glossary\.yml: term 'HWB': related 'how_to_win_friends' is not a practice question or advice item"),

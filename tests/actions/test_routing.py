@@ -1,0 +1,220 @@
+"""Which answer a first message gets (issue 13): a practice topic named plainly over an unsure
+challenge, a context message that also states a problem, context-only messages and corrections.
+Real actions against the real loaded store; the sentences are written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
+from actions.conversation import ActionClarify
+from actions.retrieval import keyword_pattern, keyword_text, retriever_for
+from actions.store.knowledge import KnowledgeCache
+from tests.conftest import make_tracker, run_action as run, slots_of
+
+
+def followed_by(events: list[dict], action: str) -> bool:
+    return any(e.get("event") == "followup" and e.get("name") == action for e in events)
+
+
+def entity(text: str, said: str, dimension: str, value: str) -> dict:
+    start = text.index(said)
+    return {"entity": dimension, "value": value, "start": start, "end": start + len(said)}
+
+
+@pytest.mark.parametrize(
+    "text,challenge,topic",
+    [
+        (
+            "our ToR was written five years ago and lists organisations that have since merged",
+            "challenge_purpose",
+            "terms_of_reference",
+        ),
+        ("could the three food banks bid together for the lottery money", "challenge_competition", "joint_bids"),
+        (
+            "the surgery says GDPR means they can't share data about our shared clients",
+            "challenge_communication",
+            "information_sharing",
+        ),
+        (
+            "the officer who ran everything for us has just left and nobody has the files",
+            "challenge_communication",
+            "staff_turnover",
+        ),
+        (
+            "our joint committee doesn't know what it may decide without the full board",
+            "challenge_purpose",
+            "scheme_of_delegation",
+        ),
+    ],
+)
+async def test_a_practice_topic_named_plainly_wins_over_an_unsure_challenge(
+    text, challenge, topic, knowledge_cache: KnowledgeCache, domain
+) -> None:
+    knowledge = await knowledge_cache.get()
+    tracker = make_tracker(challenge, text=text, ranking=[(challenge, 0.6), ("ask_practice_question", 0.2)])
+    messages, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert slots_of(events)["focus"] == f"practice:{topic}"
+    assert messages[0]["text"].startswith(knowledge.practice[topic].title)
+
+
+@pytest.mark.parametrize(
+    "text,challenge",
+    [
+        ("one of the partners only joined so it could get the grant", "challenge_funding"),
+        ("we have far too many meetings and nobody reads the minutes of any of them", "challenge_communication"),
+        ("the people at the table can never sign anything off", "challenge_authority"),
+    ],
+)
+async def test_a_challenge_without_a_practice_subject_keeps_its_challenge(text, challenge, knowledge_cache, domain) -> None:
+    tracker = make_tracker(challenge, text=text, ranking=[(challenge, 0.6)], slots={"context_asked": True})
+    _, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert slots_of(events)["current_challenge"] == challenge
+
+
+async def test_a_sure_classifier_keeps_the_challenge_even_when_a_topic_is_named(knowledge_cache, domain) -> None:
+    text = "our ToR was written five years ago and lists organisations that have since merged"
+    tracker = make_tracker("challenge_purpose", text=text, ranking=[("challenge_purpose", 0.95)], slots={"context_asked": True})
+    _, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert slots_of(events)["current_challenge"] == "challenge_purpose"
+
+
+async def test_context_with_a_problem_gets_the_problem_answered_too(knowledge_cache, domain) -> None:
+    text = "I'm a pharmacist on my own in the shop all day, so I can't get to the council's lunchtime partnership calls"
+    ents = [entity(text, "pharmacist", "sector", "pharmacy")]
+    # The classifier sees a challenge: advice on it, tailored, with the context noted.
+    tracker = make_tracker("inform", text=text, entities=ents, ranking=[("inform", 0.5), ("challenge_communication", 0.3)])
+    messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
+    slots = slots_of(events)
+    assert slots["sector"] == "pharmacy" and slots["current_challenge"] == "challenge_communication"
+    assert len(messages) == 2 and "tailor my advice for pharmacy" in messages[1]["text"]
+    assert "What is getting in the way" not in messages[1]["text"]
+    # It does not: the best match in the store answers, still with the context noted.
+    tracker = make_tracker("inform", text=text, entities=ents, ranking=[("inform", 0.65), ("ask_practice_question", 0.1)])
+    messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
+    assert slots_of(events)["sector"] == "pharmacy" and slots_of(events)["focus"]
+    assert len(messages) == 2
+
+
+async def test_context_naming_a_practice_topic_gets_that_topic(knowledge_cache, domain) -> None:
+    text = "we're a little refugee charity and I'm worried the two big national charities in the bid will swallow us up"
+    ents = [entity(text, "charity", "sector", "voluntary_community")]
+    tracker = make_tracker("inform", text=text, entities=ents, ranking=[("inform", 0.4), ("challenge_purpose", 0.3)])
+    _, events = await run(ActionAcknowledgeContext(), tracker, domain)
+    assert slots_of(events)["focus"] == "practice:small_organisations"
+
+
+async def test_context_alone_is_only_acknowledged(knowledge_cache, domain) -> None:
+    text = "I'm a council officer and I look after the partnership with our local hospital and two charities"
+    ents = [entity(text, "council", "sector", "local_government")]
+    messages, events = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text, entities=ents), domain)
+    assert len(messages) == 1 and "What is getting in the way" in messages[0]["text"]
+    assert "focus" not in slots_of(events)
+
+
+async def test_a_long_message_only_about_the_person_is_context_not_a_question(knowledge_cache, domain) -> None:
+    text = "hello, I chair a new carers network across the district, we only started meeting this spring"
+    ents = [entity(text, "chair", "role", "lead")]
+    tracker = make_tracker(
+        "nlu_fallback", text=text, entities=ents, ranking=[("nlu_fallback", 0.35), ("ask_practice_question", 0.3)]
+    )
+    _, events = await run(ActionClarify(), tracker, domain)
+    assert followed_by(events, "action_acknowledge_context")
+    assert slots_of(events)["role"] == "lead" and slots_of(events)["stage"] == "forming"
+
+
+async def test_a_correction_of_who_they_are_is_not_a_new_problem(knowledge_cache, domain) -> None:
+    text = "actually, sorry, I moved to the county council in the summer, I keep forgetting"
+    ents = [entity(text, "county council", "sector", "local_government")]
+    slots = {"sector": "health", "current_challenge": "challenge_time"}
+    tracker = make_tracker("challenge_time", text=text, entities=ents, ranking=[("challenge_time", 0.7)], slots=slots)
+    _, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert slots_of(events)["sector"] == "local_government"
+    assert followed_by(events, "action_acknowledge_context")
+    # A correction that also states a problem is still answered as a problem.
+    text = "actually, I'm at the county council, and they never answer our emails about the joint clinic"
+    tracker = make_tracker("challenge_communication", text=text, entities=ents[:0], ranking=[("challenge_communication", 0.7)])
+    _, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert not followed_by(events, "action_acknowledge_context")
+
+
+async def test_an_unsure_knowledge_intent_gives_way_to_a_practice_question_that_fits_better(knowledge_cache, domain) -> None:
+    text = "can we just walk away from a partnership if it no longer suits us"
+    tracker = make_tracker("ask_definition", text=text, ranking=[("ask_definition", 0.8)])
+    _, events = await run(ActionKnowledgeAnswer(), tracker, domain)
+    assert slots_of(events)["focus"] == "practice:leaving_a_partnership"
+    # A sure one, or a request for an example, keeps its answer.
+    tracker = make_tracker("ask_benefits", text="what are the benefits of partnership working", ranking=[("ask_benefits", 0.7)])
+    _, events = await run(ActionKnowledgeAnswer(), tracker, domain)
+    assert slots_of(events)["focus"].startswith("topic:")
+
+
+async def test_an_out_of_scope_guess_gives_way_when_a_practice_topic_is_named(knowledge_cache, domain) -> None:
+    text = "tips for bringing people with lived experience into the partnership"
+    ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.4), ("ask_practice_question", 0.3)]
+    _, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+    assert slots_of(events)["focus"] == "practice:involving_community"
+    # An everyday request guessed out of scope is still not answered from the store, even one that
+    # uses a keyword's words.
+    for text in ("set an alarm for seven tomorrow", "what time does the match kick off tonight"):
+        ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.4)]
+        _, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+        assert "focus" not in slots_of(events)
+
+
+@pytest.mark.parametrize(
+    "keyword,text,named",
+    [
+        ("share ... data", "can we share our crime data with them", True),
+        ("share ... data", "we share an office; the data team is next door", False),
+        ("# staff", "a tiny charity (3 staff)", True),
+        ("delegat*", "what has been delegated to the board", True),
+        ("tor", "our tory councillor", False),
+        ("co-produc*", "we want to co-produce it", True),
+        ("wont engage", "they won't engage", True),
+    ],
+)
+def test_keyword_patterns(keyword, text, named) -> None:
+    assert bool(keyword_pattern(keyword).search(keyword_text(text))) is named
+
+
+async def test_keywords_lift_the_topic_a_long_story_names(knowledge_cache) -> None:
+    knowledge = await knowledge_cache.get()
+    retriever = retriever_for(knowledge)
+    story = (
+        "we've been meeting as a group for a couple of years now with the hospital, the council and the hospice, "
+        "and honestly the ToR hasn't been looked at since we started"
+    )
+    assert [d.key for d in retriever.named(story)] == ["practice:terms_of_reference"]
+    assert retriever.search(story, k=1)[0][0].key == "practice:terms_of_reference"
+
+
+async def test_an_unsure_out_of_scope_that_names_a_practice_topic_is_answered(knowledge_cache, domain) -> None:
+    from actions.conversation import ActionOutOfScope
+
+    text = "any tips on getting a partnership off the ground with the local mosque?"
+    tracker = make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.5), ("ask_practice_question", 0.3)])
+    _, events = await run(ActionOutOfScope(), tracker, domain)
+    assert slots_of(events)["focus"] == "practice:start_partnership"
+    # Everyday requests that happen to use a keyword's words are still declined.
+    for text in ("what time does the match kick off tonight", "how do I get started with yoga"):
+        tracker = make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.5)])
+        messages, events = await run(ActionOutOfScope(), tracker, domain)
+        assert messages[0]["response"] == "utter_out_of_scope" and not events
+
+
+async def test_a_long_message_about_the_person_that_the_store_answers_well_is_answered(knowledge_cache, domain) -> None:
+    text = "I'm a council officer looking for a terms of reference template for our steering group"
+    ents = [entity(text, "council", "sector", "local_government")]
+    tracker = make_tracker("nlu_fallback", text=text, entities=ents, ranking=[("nlu_fallback", 0.35), ("inform", 0.3)])
+    _, events = await run(ActionClarify(), tracker, domain)
+    assert not followed_by(events, "action_acknowledge_context")
+    assert slots_of(events)["focus"] == "practice:terms_of_reference"
+
+
+async def test_vague_trouble_gets_a_question_back_not_a_weak_guess(knowledge_cache, domain) -> None:
+    text = "to be honest I don't know where to start any more, everything has gone wrong"
+    ranking = [("nlu_fallback", 0.35), ("challenge_communication", 0.3), ("challenge_purpose", 0.2)]
+    messages, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+    assert "focus" not in slots_of(events)
+    assert messages and messages[0].get("buttons")  # a choice offered instead
