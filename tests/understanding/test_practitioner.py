@@ -20,8 +20,8 @@ from tests.servers import say, sender, texts
 
 # Issue 13 asks for 90 % (of the locked set). The gates guard the committed figures, less a margin
 # of about three points, so a change cannot lower them silently; raise them as the figures rise.
-PASS_RATE = 0.93  # development set: 96.3 % on 2026-11-29
-SECOND_PASS_RATE = 0.0  # second development set: first scored 2026-11-29
+PASS_RATE = 0.95  # development set: 97.9 % on 2026-11-29 (second session)
+SECOND_PASS_RATE = 0.88  # second development set: 74.9 % when first scored, 91.5 % on 2026-11-29
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.79  # 82.1 % on 2026-11-29 (78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
