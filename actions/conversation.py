@@ -291,6 +291,13 @@ class ActionRecordFeedback(Action):
         return "action_record_feedback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        if not text.startswith("/") and short_follow_up(text) is not None and tracker.get_slot("focus"):
+            # "and if that doesn't work?" is a question about the answer just given, not a verdict on it.
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is None:
+                return []
+            return answer_follow_up(dispatcher, tracker, knowledge, str(short_follow_up(text)))
         advice_ids = tracker.get_slot("last_advice") or []
         if not advice_ids:
             dispatcher.utter_message(text="Thanks. Feedback is about a piece of advice, and I haven't given you any yet.")

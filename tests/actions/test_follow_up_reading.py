@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
-from actions.conversation import ActionActionPlan, ActionClarify, ActionOutOfScope
+from actions.conversation import ActionActionPlan, ActionClarify, ActionOutOfScope, ActionRecordFeedback
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
@@ -171,6 +171,18 @@ async def test_if_that_does_not_work_asks_for_another_idea(knowledge_cache, doma
     slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
     _, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "and if they still don't answer?", slots), domain)
     assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
+
+
+async def test_if_that_does_not_work_read_as_feedback_is_still_a_question(knowledge_cache, domain) -> None:
+    """Typed, "and if that doesn't work?" is about what to try next, not a verdict on the answer;
+    the "Not helpful" button still records feedback."""
+    slots = {"focus": "practice:engaging_a_partner", "last_advice": ["engaging_a_partner"]}
+    messages, events = await run(
+        ActionRecordFeedback(), tracker("feedback_not_helpful", 0.9, "and if that doesnt work?", slots), domain
+    )
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}] and not messages
+    _, events = await run(ActionRecordFeedback(), tracker("feedback_not_helpful", 1.0, "/feedback_not_helpful", slots), domain)
+    assert {"event": "active_loop", "timestamp": None, "name": "feedback_form"} in events
 
 
 async def test_tldr_after_an_answer_shortens_it_and_a_summary_is_still_the_plan(knowledge_cache, domain) -> None:
