@@ -43,7 +43,11 @@ def nlu_set(target: Path) -> tuple[int, int]:
 
 def rest_figures() -> None:
     measures = RESULTS / "practitioner_measures.json"
-    sets = [(RESULTS / "practitioner.json", "development set"), (RESULTS / "practitioner_locked.json", "locked test set")]
+    sets = [
+        (RESULTS / "practitioner.json", "development set"),
+        (RESULTS / "practitioner_dev2.json", "second development set"),
+        (RESULTS / "practitioner_locked.json", "locked test set"),
+    ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):
         print("\nNo REST figures yet: `make test` (tests/understanding/test_practitioner.py) writes them.")
         return
