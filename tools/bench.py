@@ -319,9 +319,9 @@ def write_report(report: dict, folder: Path = RESULTS) -> tuple[Path, Path]:
     return md, js
 
 
-# --- memory of the server processes --------------------------------------------------------------
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants (a launcher may wrap the server)."""
+# --- memory and CPU of the server processes -------------------------------------------------------
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (a launcher may wrap the server)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -329,10 +329,18 @@ def tree_rss_kb(pid: int) -> int:
             children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
         except (OSError, IndexError, ValueError):
             continue  # the process ended while we looked
-    total, todo = 0, [pid]
+    tree, todo = [], [pid]
     while todo:
         current = todo.pop()
+        tree.append(current)
         todo += children.get(current, [])
+    return tree
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants."""
+    total = 0
+    for current in process_tree(pid):
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -345,17 +353,8 @@ def tree_rss_kb(pid: int) -> int:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by a process and its descendants: what a turn costs
     the server, which moves less than latency when other work shares the machine."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    ticks, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo += children.get(current, [])
+    ticks = 0
+    for current in process_tree(pid):
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
