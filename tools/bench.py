@@ -133,6 +133,23 @@ class Result:
     off_script: bool = False  # answered, but not with what the turn asked for
 
 
+def growth_by_kind(results: list[Result], window: int = 100) -> float | None:
+    """A steadier reading of growth than ten turns: for each kind of turn, the p50 of its turns in the
+    last `window` against the first `window` (after turn 1); the largest of those ratios. Ten turns
+    at two places in the cycle are different kinds of turn, and ten samples move with the machine."""
+    window = min(window, (len(results) - 1) // 2)  # a 200-turn conversation: its two halves
+    if window < 20:
+        return None
+    first, last = results[1 : 1 + window], results[-window:]
+    ratios = []
+    for kind in {r.kind for r in first} & {r.kind for r in last}:
+        before = percentile([r.ms for r in first if r.kind == kind], 50)
+        after = percentile([r.ms for r in last if r.kind == kind], 50)
+        if before and after is not None:
+            ratios.append(after / before)
+    return max(ratios, default=None)
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """The q-th percentile (0-100), interpolating between the closest ranks (as numpy does)."""
     if not values:
@@ -271,6 +288,7 @@ def markdown(report: dict) -> str:
         row(f"{n}-turn conversation: turns 2-11 p50, ms", lambda b: pick(b, "first_p50_ms"), 1)
         row(f"{n}-turn conversation: last ten turns p50, ms", lambda b: pick(b, "last_p50_ms"), 1)
         row(f"{n}-turn conversation: last ten / turns 2-11", lambda b: pick(b, "ratio"), 2)
+        row(f"{n}-turn conversation: each kind of turn, last 100 / first 100 turns (largest)", lambda b: pick(b, "by_kind_ratio"), 2)
         row(f"{n}-turn conversation: errors", lambda b: pick(b, "errors"))
     if any("burst" in bot for bot in bots.values()):
         row("conversations starting together: p50, ms", lambda b: burst(b, "p50_ms"))
@@ -470,8 +488,8 @@ async def run_long(url: str, turns: int, tag: str) -> dict:
     async with aiohttp.ClientSession() as session:
         for turn in long_conversation(turns):
             results.append(await say(session, url, tag, turn))
-    return {**growth([r.ms for r in results]), "errors": sum(bool(r.error) for r in results),
-            "off_script": sum(r.off_script for r in results)}
+    return {**growth([r.ms for r in results]), "by_kind_ratio": growth_by_kind(results),
+            "errors": sum(bool(r.error) for r in results), "off_script": sum(r.off_script for r in results)}
 
 
 async def run_burst(url: str, conversations: int, tag: str, spread: float = 0.1) -> dict:
@@ -556,7 +574,8 @@ async def bench_bot(name: str, model: Path, levels, training_seconds: float | No
         for n in long_turns:
             long[str(n)] = figures = await run_long(url, n, f"{name}-long{n}")
             print(f"[{name}] one conversation of {n} turns: p50 turns 2-11 {fmt(figures['first_p50_ms'], 1)} ms, last ten "
-                  f"{fmt(figures['last_p50_ms'], 1)} ms, ratio {fmt(figures['ratio'], 2)}, {figures['errors']} errors", flush=True)
+                  f"{fmt(figures['last_p50_ms'], 1)} ms, ratio {fmt(figures['ratio'], 2)} "
+                  f"(each kind, last 100 / first 100: {fmt(figures['by_kind_ratio'], 2)}), {figures['errors']} errors", flush=True)
         all_bursts = []
         for k in range(bursts if burst else 0):
             all_bursts.append(measured_burst := await run_burst(url, burst, f"{name}-burst{k}"))

@@ -86,6 +86,20 @@ def test_long_conversation_cycles_the_turns_and_growth_compares_the_first_and_la
     assert figures["first_p50_ms"] == 10.0 and figures["last_p50_ms"] == 13.0 and figures["ratio"] == pytest.approx(1.3)
 
 
+def test_growth_by_kind_compares_like_with_like() -> None:
+    """Cheap and dear turns mixed differently at the two ends are not growth; one kind that slows is."""
+    from tools.bench import Result, growth_by_kind
+
+    def turns(thanks_ms: float, advice_ms: float) -> list[Result]:
+        return [Result("thanks" if i % 2 else "advice", thanks_ms if i % 2 else advice_ms, "", False) for i in range(100)]
+
+    flat = [Result("context", 50.0, "", False)] + turns(5.0, 12.0) + turns(5.0, 12.0)[1:] + [Result("advice", 12.0, "", False)]
+    assert growth_by_kind(flat) == 1.0
+    slowing = [Result("context", 50.0, "", False)] + turns(5.0, 12.0) + turns(10.0, 12.0)
+    assert growth_by_kind(slowing) == 2.0
+    assert growth_by_kind(flat[:30]) is None  # too short for two windows worth comparing
+
+
 def test_long_conversation_and_burst_targets_are_judged() -> None:
     from tools.bench import growth_targets
 
