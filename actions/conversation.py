@@ -94,13 +94,10 @@ class ActionClarify(Action):
         if pair:
             knowledge = await knowledge_or_apology(dispatcher)
             return answer_two(dispatcher, tracker, knowledge, pair) if knowledge else []
-        # "what's the HWB for": a partnership term the classifier could not place.
-        defined = await define_term(dispatcher, tracker)
-        if defined is not None:
-            return defined
-        if APPROVAL.match(tracker.latest_message.get("text") or ""):
-            dispatcher.utter_message(response="utter_thank")
-            return []
+        # "what's the HWB for": a partnership term the classifier could not place; "brill": thanks.
+        answered = await term_or_thanks(dispatcher, tracker)
+        if answered is not None:
+            return answered
         # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
         # "and if that doesn't work?") about the item in focus or the challenge just recognised.
         if short_follow_up(tracker.latest_message.get("text") or ""):
@@ -156,6 +153,18 @@ class ActionClarify(Action):
         return []
 
 
+async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A partnership term defined, or approval on its own ("brill", "nice one") thanked; None if the
+    message is neither (the classifier often reads both as out of scope or cannot place them)."""
+    defined = await define_term(dispatcher, tracker)
+    if defined is not None:
+        return defined
+    if APPROVAL.match(tracker.latest_message.get("text") or ""):
+        dispatcher.utter_message(response="utter_thank")
+        return []
+    return None
+
+
 async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
     """The glossary definition when the message asks what a glossary term is; None otherwise
     (also when the store is unreachable: the caller's usual reply is better than an apology)."""
@@ -196,12 +205,9 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        defined = await define_term(dispatcher, tracker)
-        if defined is not None:
-            return defined
-        if APPROVAL.match(tracker.latest_message.get("text") or ""):
-            dispatcher.utter_message(response="utter_thank")
-            return []
+        answered = await term_or_thanks(dispatcher, tracker)
+        if answered is not None:
+            return answered
         # "how do we get back on track?" right after an answer is about that answer, even when the
         # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
         text = tracker.latest_message.get("text") or ""
