@@ -140,13 +140,18 @@ _NUMBER = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twent
 _KEYWORD_TOKEN = re.compile(r"\.\.\.|#|[a-z0-9]+\*?")
 
 
+def keyword_tokens(keyword: str) -> list[str]:
+    """A keyword's words and marks ("...", "#", "word*"), as they are matched."""
+    return _KEYWORD_TOKEN.findall(_APOSTROPHES.sub("", keyword.lower()).replace("-", " "))
+
+
 def keyword_pattern(keyword: str) -> re.Pattern[str]:
     """A practice keyword as a pattern over a message's words joined by single spaces: the words in
     order, "*" any ending ("delegat*"), "#" a number ("# staff"), "..." up to four words between
     ("share ... data"). Hyphens and apostrophes go as in `words` ("co-produc*", "won't")."""
     parts: list[str] = []
     gap = False
-    for token in _KEYWORD_TOKEN.findall(_APOSTROPHES.sub("", keyword.lower()).replace("-", " ")):
+    for token in keyword_tokens(keyword):
         if token == "...":
             gap = True
             continue
@@ -180,7 +185,7 @@ class Keyword:
 
     @classmethod
     def of(cls, keyword: str) -> Keyword:
-        tokens = _KEYWORD_TOKEN.findall(_APOSTROPHES.sub("", keyword.lower()).replace("-", " "))
+        tokens = keyword_tokens(keyword)
         return cls(frozenset(t for t in tokens if t not in ("...", "#") and not t.endswith("*")), keyword_pattern(keyword))
 
 
