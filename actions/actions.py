@@ -16,6 +16,7 @@ from actions.common import (
     MORE_BUTTON,
     advice_started,
     advise,
+    ask_what_is_wrong,
     challenge_buttons,
     context_events,
     intent_of,
@@ -23,7 +24,7 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.context import context_from_message
+from actions.context import CONTEXT_ONLY_WORDS, asks_a_question, corrects_context, states_trouble, vague_distress
 from actions.follow_ups import (
     FALLBACK_THRESHOLD,
     PRACTICE_THRESHOLD,
@@ -128,6 +129,8 @@ class ActionChallengeAdvice(Action):
         entries = asked_entries(knowledge, tracker.latest_message.get("text") or "")
         if entries:
             return answer_term(dispatcher, knowledge, entries)
+        if vague_distress(tracker.latest_message.get("text") or ""):
+            return ask_what_is_wrong(dispatcher, knowledge)
         practice = practice_asked(knowledge, tracker.latest_message)
         if practice is not None:
             return show(dispatcher, knowledge, tracker, practice)
@@ -264,51 +267,6 @@ class ActionKnowledgeAnswer(Action):
         topic = knowledge.topics[KNOWLEDGE_TOPICS[intent]]
         dispatcher.utter_message(text=answers.topic_summary(topic), buttons=[answers.MORE_BUTTON] + buttons[:3])
         return [SlotSet("focus", f"topic:{topic.id}")]
-
-
-# Beyond this many words, a message about the person that asks something wants an answer too.
-CONTEXT_ONLY_WORDS = 6
-QUESTION = re.compile(
-    r"\?|^(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are|whats|hows|wheres|whos)\b|^what'",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def asks_a_question(text: str) -> bool:
-    """A message about the person that also asks something ("... who should I be talking to?")."""
-    sentences = "\n".join(part.strip() for part in re.split(r"(?<=[.!?])\s+", text or ""))
-    return len(content_words(text or "")) > CONTEXT_ONLY_WORDS and bool(QUESTION.search(sentences))
-
-
-# Words that say something is wrong: "I'm a pharmacist, I can't join the 2pm calls" states a problem
-# beside the context; "I chair a new VCSE network, we started in January" does not.
-TROUBLE = re.compile(
-    r"\b(?:can'?t|cannot|couldn'?t|won'?t|wouldn'?t|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|never|nobody|no one|"
-    r"nothing|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
-    r"ignor\w*|stall\w*|stuck|frustrat\w*|argu\w*|row(?:s|ing)?|conflict\w*|clash\w*|lost|los(?:e|ing)|swallow\w*|drift\w*|"
-    r"fail\w*|wrong|mess\w*|tensions?|unclear|confus\w*|muddl\w*|falling|fallen|too (?:many|much|little|few)|"
-    r"no (?:time|money|funding|budget|capacity|reply|response|way)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail)\b",
-    re.IGNORECASE,
-)
-# "actually, scratch that, I moved to the community trust": the person correcting what they told us.
-CORRECTION = re.compile(
-    r"^\W*(?:actually|sorry|correction|scratch that|no[,.!]|wait|oops|my mistake|i meant|to be clear)\b", re.IGNORECASE
-)
-
-
-def states_trouble(text: str) -> bool:
-    return bool(TROUBLE.search(text or ""))
-
-
-def only_about_them(message: dict[str, Any]) -> bool:
-    """A message that tells us about the person and neither asks anything nor says what is wrong."""
-    text = message.get("text") or ""
-    return bool(context_from_message(message)) and not asks_a_question(text) and not states_trouble(text) and "?" not in text
-
-
-def corrects_context(message: dict[str, Any]) -> bool:
-    """ "Actually, I'm at the council now": a correction of who they are, not a new problem."""
-    return bool(CORRECTION.search(message.get("text") or "")) and only_about_them(message)
 
 
 # A context message that also states a problem gets its problem answered in the same turn: the

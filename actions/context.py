@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from actions.retrieval import content_words
 from actions.vocabulary import DIMENSIONS, SECTOR_OF_ROLE, known_context
 
 # A context word counts as being about the person only when they say so ("I'm a pharmacist",
 # "as a council officer", "we're a new partnership"); in "the council won't share" the council
 # is a partner.
 FIRST_PERSON = re.compile(
-    r"\b(i'?m|i am|i work|i lead|i chair|i run|i manage|i'?ve been|i(?:'?ve)? moved|i(?:'?ve)? joined|i now|as an?|we'?re|we are|"
+    r"\b(i'?m|i am|i work|i lead|i chair|i run|i manage|i'?ve been|i(?:'?ve)?(?: just| recently| now)? (?:moved|joined)|i now|as an?|we'?re|we are|"
     r"our (?:partnership|group) is|my role)\b",
     re.IGNORECASE,
 )
@@ -68,3 +69,66 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
     if stage and "stage" not in found:
         found["stage"] = stage
     return found
+
+
+# Beyond this many words, a message about the person that asks something wants an answer too.
+CONTEXT_ONLY_WORDS = 6
+QUESTION = re.compile(
+    r"\?|^(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are|whats|hows|wheres|whos)\b|^what'",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def asks_a_question(text: str) -> bool:
+    """A message about the person that also asks something ("... who should I be talking to?")."""
+    sentences = "\n".join(part.strip() for part in re.split(r"(?<=[.!?])\s+", text or ""))
+    return len(content_words(text or "")) > CONTEXT_ONLY_WORDS and bool(QUESTION.search(sentences))
+
+
+# Words that say something is wrong: "I'm a pharmacist, I can't join the 2pm calls" states a problem
+# beside the context; "I chair a new VCSE network, we started in January" does not.
+TROUBLE = re.compile(
+    r"\b(?:can'?t|cannot|couldn'?t|won'?t|wouldn'?t|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|never|nobody|no one|"
+    r"nothing|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
+    r"ignor\w*|stall\w*|stuck|frustrat\w*|argu\w*|row(?:s|ing)?|conflict\w*|clash\w*|lost|los(?:e|ing)|swallow\w*|drift\w*|"
+    r"fail\w*|wrong|mess\w*|tensions?|unclear|confus\w*|muddl\w*|falling|fallen|too (?:many|much|little|few)|"
+    r"no (?:time|money|funding|budget|capacity|reply|response|way)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail)\b",
+    re.IGNORECASE,
+)
+# "actually, scratch that, I moved to the community trust": the person correcting what they told us.
+CORRECTION = re.compile(
+    r"^\W*(?:actually|sorry|correction|scratch that|no[,.!]|wait|oops|my mistake|i meant|to be clear)\b", re.IGNORECASE
+)
+
+
+def states_trouble(text: str) -> bool:
+    return bool(TROUBLE.search(text or ""))
+
+
+def only_about_them(message: dict[str, Any]) -> bool:
+    """A message that tells us about the person and neither asks anything nor says what is wrong."""
+    text = message.get("text") or ""
+    return bool(context_from_message(message)) and not asks_a_question(text) and not states_trouble(text) and "?" not in text
+
+
+def corrects_context(message: dict[str, Any]) -> bool:
+    """ "Actually, I'm at the council now": a correction of who they are, not a new problem."""
+    return bool(CORRECTION.search(message.get("text") or "")) and only_about_them(message)
+
+
+# "it's all a bit of a mess tbh", "honestly it's all gone wrong": distress that names no problem
+# yet. Every word of substance is one of these, and one of them says something is wrong.
+VAGUE_WORDS = frozenset(
+    "mess messy shambles nightmare disaster chaos chaotic wrong gone going falling fallen apart bad terrible awful "
+    "horrible struggling stuck lost hopeless broken complicated difficult hard know start tbh honestly everything "
+    "nothing anything really bit quite sure anymore help totally completely even works working clue idea partnership partnerships".split()
+)
+DISTRESS_WORDS = frozenset(
+    "mess messy shambles nightmare disaster chaos chaotic wrong apart bad terrible awful horrible struggling stuck "
+    "lost hopeless broken complicated difficult hard".split()
+)
+
+
+def vague_distress(text: str) -> bool:
+    said = set(content_words(text or ""))
+    return bool(said & DISTRESS_WORDS) and said <= VAGUE_WORDS

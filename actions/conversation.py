@@ -10,23 +10,25 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
-from actions.actions import CONTEXT_ONLY_WORDS, answer_two, only_about_them, states_trouble
+from actions.actions import answer_two
 from actions.advice import action_plan_reply
 from actions.answers import resolve
 from actions.common import RECORDER, intent_of, knowledge_or_apology
-from actions.context import context_from_message
+from actions.context import CONTEXT_ONLY_WORDS, context_from_message, only_about_them, states_trouble
 from actions.follow_ups import (
     FALLBACK_THRESHOLD,
     ActionFollowUp,
     answer_by_retrieval,
     answer_follow_up,
+    fits_focus,
     focus_events,
     follow_up_reading,
+    pending_challenge,
     retrieve,
     short_follow_up,
     show,
 )
-from actions.glossary import answer_term, asked_entries, asked_names
+from actions.glossary import abbreviation_asked, answer_term, asked_entries, asked_names
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
@@ -169,7 +171,7 @@ async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     """The glossary definition when the message asks what a glossary term is; None otherwise
     (also when the store is unreachable: the caller's usual reply is better than an apology)."""
     text = tracker.latest_message.get("text") or ""
-    if not asked_names(text):  # most messages: no need to read the store
+    if not asked_names(text) and not abbreviation_asked(text):  # most messages: no need to read the store
         return None
     try:
         knowledge = await common.KNOWLEDGE.get()  # looked up here, so tests can swap the cache
@@ -195,6 +197,41 @@ APPROVAL = re.compile(
     r"(?:\W+(?:one|stuff|work|thanks|thank you|ta|cheers|mate|that|then|x+))*\W*$",
     re.IGNORECASE,
 )
+
+
+# The person talking to the bot about the bot ("what can you do", "what should I ask you"), once
+# fillers that only ask an opinion ("do you think", "you reckon") are set aside.
+# ("what would you do" after advice asks for the advisor's advice, not about the advisor).
+ABOUT_THE_BOT = re.compile(
+    r"\b(?:can|could|will) (?:you|u)\b|\b(?:are|were) (?:you|u)\b|\bwhat (?:do|does) (?:you|u|this|it) do\b"
+    r"|\b(?:you|u) (?:offer|know|cover)\b|\bask (?:you|u)\b|\byourself\b|\bthis (?:bot|tool|thing|chat\w*|service)\b"
+    r"|\bwhat is this\b",
+    re.IGNORECASE,
+)
+
+
+class ActionCapabilities(Action):
+    """What the advisor can do, unless the message is a follow-up on the answer just given that the
+    classifier read as a question about the bot: "what should I ask them", "what made it work do
+    you think" ("what should I ask" is also how people ask what to ask the bot)."""
+
+    def name(self) -> str:
+        return "action_capabilities"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        form = short_follow_up(text)
+        if form and (tracker.get_slot("focus") or tracker.get_slot("current_challenge")) and not ABOUT_THE_BOT.search(text):
+            try:
+                knowledge = await common.KNOWLEDGE.get()
+            except KnowledgeUnavailable:
+                knowledge = None  # what the advisor can do is still worth saying
+            if knowledge is not None:
+                focus = resolve(knowledge, tracker.get_slot("focus"))
+                if fits_focus(knowledge, focus, form, text) and (focus is not None or pending_challenge(knowledge, tracker)):
+                    return answer_follow_up(dispatcher, tracker, knowledge, form)
+        dispatcher.utter_message(response="utter_capabilities")
+        return []
 
 
 class ActionOutOfScope(Action):

@@ -14,7 +14,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import answers
 from actions.advice import RankedAdvice, cite, rank_advice
 from actions.answers import Item, key_of, resolve
-from actions.common import advice_started, advise, challenge_buttons, intent_of, knowledge_or_apology, next_advice, person_context
+from actions.common import (
+    advice_started,
+    advise,
+    challenge_buttons,
+    context_events,
+    intent_of,
+    knowledge_or_apology,
+    next_advice,
+    person_context,
+)
+from actions.context import corrects_context
 from actions.glossary import answer_term, asked_entries, entry_named
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
@@ -230,7 +240,10 @@ SHORT_WORDS = 8
 # why or how, right after an answer, is about that answer even when it is longer.
 LEADING_FOLLOW_UP = re.compile(r"^\W*(?:ok\w*|so|and|but|right)?\W*(how|why)\b")
 LEADING_WORDS = 16
-_OPENER = r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|cheers|yes|yeah)\W+)*"
+_OPENER = (
+    r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|thank you|cheers|yes|yeah|no worries|fair enough|got it|"
+    r"makes sense|sure|fine)\W+)*"
+)
 # Other ways a question about the answer just given starts, checked before how/why ("how do other
 # areas do it" asks for an example): "what would that look like", "any example wording for...",
 # "what should actually go in it", "what first?", "something practical I can do this week".
@@ -240,14 +253,25 @@ LEADING_FORMS = (
             _OPENER
             + r"(?:(?:any|an|some|got any|have you got (?:any|an)|give (?:me|us) (?:an?|some)|can you give (?:me|us) (?:an?|some))"
             r"\s+(?:\w+\s+)?examples?\b|what (?:would|does|might|could) (?:that|it|this|one) (?:actually )?look like"
-            r"|how (?:do|did|have|would) other (?:areas|places|people|partnerships|organisations|orgs|councils|teams|charities|groups)\b)"
+            r"|how (?:do|did|have|would) other (?:areas|places|people|partnerships|organisations|orgs|councils|teams|charities|groups)\b"
+            # "what would the purpose statement actually say"
+            r"|what (?:would|does|might|could|should) (?:the|that|this|a|an|my|our|such an?) (?:\w+ ){0,3}(?:actually )?(?:say|read|contain|look like)\b)"
         ),
         "ask_example",
+    ),
+    # "what made it work do you think": why the example or advice works.
+    (
+        re.compile(_OPENER + r"what (?:made|makes) (?:it|that|this|them|the \w+) (?:work|succeed|a success|successful)\b"),
+        "ask_why",
     ),
     (
         re.compile(
             _OPENER + r"(?:what (?:should|do|would|can|could|must|shall) (?:i|we) (?:actually |even |then |be |first )?"
-            r"(?:do|put|include|ask|asking|say|write|cover|start|try)\b"
+            r"(?:do|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report)\b"
+            # "go on then, what would you do", "which of those would you do first", "where would you start"
+            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) you (?:do|suggest|recommend|start with|try)\b"
+            r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|i|we) (?:do|start|pick|try|go for)\b"
+            r"|where (?:would|do) you (?:even )?start\b"
             r"|what (?:should|would|do you|goes|needs to) (?:actually )?go(?:es)? in\b|what (?:first|next|now)\b"
             r"|what(?:'s|s| is) the (?:first|next) (?:thing|step)|where (?:do|should|would|can) (?:i|we) (?:even )?start\b"
             r"|(?:give (?:me|us) |any |anything |something )(?:\w+ )?practical\b)"
@@ -336,6 +360,17 @@ def pending_challenge(knowledge: Knowledge, tracker: Tracker) -> str | None:
     return challenge
 
 
+def fits_focus(knowledge: Knowledge, focus: Item | None, form: str, text: str) -> bool:
+    """Can the item in focus answer a follow-up of this form? A topic (the key principles, the case
+    study) has no steps or example of its own: only a shorter version, more of it, or why a part
+    of it that the message names matters ("what made it work" after the case study)."""
+    return (
+        not isinstance(focus, TopicView)
+        or form in ("ask_simpler", "ask_more")
+        or (form == "ask_why" and principle_named(knowledge, focus, text) is not None)
+    )
+
+
 def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
     """The follow-up intent a message has when it is a question about what was just said, though the
     classifier read it as something else; None if it is not one (or nothing was just said).
@@ -355,9 +390,7 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
         return None
     if form == "ask_more" and focus is None:
         return form
-    if isinstance(focus, TopicView) and not (
-        form in ("ask_simpler", "ask_more") or (form == "ask_why" and principle_named(knowledge, focus, text))
-    ):
+    if not fits_focus(knowledge, focus, form, text):
         return None  # a topic has no steps or example of its own: the classifier's reading is better
     intent = tracker.latest_message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
@@ -368,6 +401,8 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
     if isinstance(focus, TopicView) and form == "ask_why":
         return form  # names a part of the topic just shown (checked above): "why is trust such a big deal"
     said = {stem(w) for w in content_words(text) if w not in GENERIC_WORDS}
+    if not said:
+        return form  # "what should we do before we go": no words of its own to be about anything else
     # Mostly in the focused item's own words ("and why does trust matter so much" after the key
     # principles), not a question of its own that shares a word or two with it.
     own_words = len(said & item_words(knowledge, focus, challenge)) >= OWN_WORDS_SHARE * len(said) > 0
@@ -462,7 +497,14 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     focus = resolve(knowledge, tracker.get_slot("focus"))
     challenge = pending_challenge(knowledge, tracker) if focus is None else None
     said = [w for w in content_words(text) if w not in GENERIC_WORDS]
-    if said and not POINTS_TO_IT.search(text.lower()) and names_something_else(knowledge, text, focus, challenge):
+    # "how do we wind it down" after the answer on purpose: "it" is the partnership, and winding one
+    # down is a practice topic of its own, named plainly.
+    names_a_topic = any(focus is None or d.key != key_of(focus) for d in retriever_for(knowledge).named(text))
+    if (
+        said
+        and (names_a_topic or not POINTS_TO_IT.search(text.lower()))
+        and names_something_else(knowledge, text, focus, challenge)
+    ):
         # "why might they be ignoring us?" fits the answer on unresponsive partners better than the
         # item in focus: the follow-up is about that ("what should I ask before we say yes?": joining).
         found = retrieve(knowledge, text)
@@ -699,6 +741,9 @@ class ActionPracticeAnswer(Action):
         return "action_practice_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if corrects_context(tracker.latest_message):
+            # "sorry, actually I've just moved across to the ICB" names a body the store explains.
+            return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

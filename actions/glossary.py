@@ -58,6 +58,33 @@ DIFFERENCE = re.compile(
 )
 
 
+# A short question about a body or agreement by its abbreviation, in words the term questions above
+# do not cover: "what's the IJB's role in all that", "is the HSCB still a thing?", "what is the PHA
+# responsible for", "what's a PSB and how's it different from us". Only an abbreviation as typed
+# (two capitals or more, or s75-style), so "what's the outcome of the meeting" is not a term question.
+ABOUT_AN_ABBREVIATION = re.compile(
+    r"^\W*(?:(?:so|ok|okay|and|but|also|sorry|quick question|remind me)\W+)*"
+    r"(?:(?:what|wat|who)(?:['\u2019]?s|\s+is|\s+are|\s+was|\s+does|\s+do)?|is|are|does)\s+"
+    r"(?:(?:an?|the)\s+)?(?P<term>[A-Z][A-Za-z]*[A-Z]|[sS]\.?\s?\d{2,3})(?:['\u2019]?s)?\b(?P<rest>[^?]*)"
+)
+ABBREVIATION_REST_WORDS = 7
+# ...but not a question about what the body is doing: "what's the ICB going to do about it".
+DOING = re.compile(r"\b(?:going|gonna|doing|planning|saying|said|want\w*|think\w*|decid\w*)\b", re.IGNORECASE)
+# "s75?", "the HWB?": a term on its own, asked.
+BARE_TERM = re.compile(r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?)\s*\?+\W*$")
+
+
+def abbreviation_asked(text: str) -> str | None:
+    """The abbreviation a short question asks about (see ABOUT_AN_ABBREVIATION), if any."""
+    bare = BARE_TERM.match(text or "")
+    if bare:
+        return bare.group("term")
+    match = ABOUT_AN_ABBREVIATION.match((text or "").strip())
+    if not match or DOING.search(match.group("rest")) or len(match.group("rest").split()) > ABBREVIATION_REST_WORDS:
+        return None
+    return match.group("term")
+
+
 def asked_names(text: str) -> list[str]:
     """The terms a message asks the meaning of, as written ("HWB"), or [] if it asks none."""
     difference = DIFFERENCE.search(text or "")
@@ -96,7 +123,11 @@ def asked_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
     if whole is not None:
         return [whole]
     found = [e for e in (entry_named(knowledge, n) for n in names[1:]) if e is not None]
-    return list(dict.fromkeys(found))[:2] if len(found) == len(names) - 1 else []
+    if found and len(found) == len(names) - 1:
+        return list(dict.fromkeys(found))[:2]
+    abbreviation = abbreviation_asked(text)
+    entry = entry_named(knowledge, abbreviation) if abbreviation else None
+    return [entry] if entry is not None else []
 
 
 def label(entry: GlossaryView) -> str:

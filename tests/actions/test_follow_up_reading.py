@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
-from actions.conversation import ActionActionPlan, ActionClarify, ActionOutOfScope, ActionRecordFeedback
+from actions.conversation import ActionActionPlan, ActionCapabilities, ActionClarify, ActionOutOfScope, ActionRecordFeedback
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
@@ -45,6 +45,11 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("and if they still don't answer?", "ask_more"),
         ("so why is openness so important", "ask_why"),
         ("tl;dr", "ask_simpler"),
+        ("go on then, what would you do", "ask_how"),
+        ("which of those would you do first", "ask_how"),
+        ("ok no worries. so what could I actually show the governors at the next meeting", "ask_how"),
+        ("what would the purpose statement actually say", "ask_example"),
+        ("what made it work do you think", "ask_why"),
         ("we have far too many meetings and nobody decides anything at any of them", None),
         ("what's the weather", None),
     ],
@@ -132,6 +137,14 @@ NOT_FOLLOW_UPS = [
         "how do we stop our partners bidding against each other for the same contracts",
         "advice:communication_agree_rhythm",
         "That sounds like the \u201cCompetition between organisations\u201d challenge",
+    ),
+    # "it" is the partnership: winding one down is a practice topic of its own, named plainly.
+    (
+        "ask_practice_question",
+        0.64,
+        "how do we wind it down without upsetting people",
+        "advice:purpose_one_page_statement",
+        "Ending a partnership well:",
     ),
     ("out_of_scope", 0.93, "how do we book a meeting room", "practice:running_meetings", "Sorry, I can't help with that"),
     ("out_of_scope", 0.9, "what should we do for lunch", "practice:running_meetings", "Sorry, I can't help with that"),
@@ -224,7 +237,9 @@ async def test_a_clarifying_question_keeps_the_item_in_focus(knowledge_cache, do
     messages, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "hmm the thing with the bits", slots), domain)
     assert "focus" not in slots_of(events)
     messages, _ = await run(ActionFollowUp(), tracker("ask_example", 0.99, "what would that look like", slots), domain)
-    assert messages[0]["text"].startswith("An illustrative example (not a real case) of \u201cRunning partnership meetings well\u201d")
+    assert messages[0]["text"].startswith(
+        "An illustrative example (not a real case) of \u201cRunning partnership meetings well\u201d"
+    )
 
 
 async def test_a_how_question_describing_a_new_problem_is_not_a_follow_up(knowledge_cache, domain) -> None:
@@ -232,7 +247,9 @@ async def test_a_how_question_describing_a_new_problem_is_not_a_follow_up(knowle
     text = "how do I get the managers to actually sign things off at the board"
     slots = {"focus": "advice:communication_agree_rhythm", "context_asked": True}
     messages, _ = await run(ActionChallengeAdvice(), tracker("challenge_authority", 0.7, text, slots), domain)
-    assert "\u201cAuthority\u201d" in messages[0]["text"] or "Another idea on authority" in messages[0]["text"], messages[0]["text"][:200]
+    assert "\u201cAuthority\u201d" in messages[0]["text"] or "Another idea on authority" in messages[0]["text"], messages[0][
+        "text"
+    ][:200]
 
 
 async def test_why_a_principle_matters_quotes_the_guidance_that_speaks_to_it(knowledge_cache, domain) -> None:
@@ -244,3 +261,35 @@ async def test_why_a_principle_matters_quotes_the_guidance_that_speaks_to_it(kno
     assert "establish trust" in reply and "The key principles of partnership working are" not in reply
     assert [b["payload"] for b in messages[0]["buttons"]][0] == '/choose_item{"option": "1"}'
     assert len(slots_of(events)["last_options"]) == len(messages[0]["buttons"])
+
+
+# Read as a question about the bot, but about the answer just given (issue 13).
+@pytest.mark.parametrize(
+    "text",
+    ["what should I ask them", "go on then, what would you do"],
+)
+async def test_a_follow_up_read_as_what_can_you_do_is_a_follow_up(knowledge_cache, domain, text) -> None:
+    knowledge = await knowledge_cache.get()
+    title = knowledge.advice("funding_ask_why_joining").title
+    messages, _ = await run(
+        ActionCapabilities(), tracker("ask_capabilities", 0.9, text, {"focus": "advice:funding_ask_why_joining"}), domain
+    )
+    assert messages[0]["text"].startswith(f"How to put \u201c{title}\u201d"), messages[0]["text"][:120]
+
+
+@pytest.mark.parametrize("focus", [None, "advice:funding_ask_why_joining"])
+async def test_what_can_you_do_is_still_answered(knowledge_cache, domain, focus) -> None:
+    for text in ("what can you do?", "what should I ask you", "what is this?"):
+        messages, _ = await run(ActionCapabilities(), tracker("ask_capabilities", 0.9, text, {"focus": focus}), domain)
+        assert messages == [dict(messages[0], response="utter_capabilities")], (text, messages)
+
+
+async def test_distress_that_names_no_problem_gets_a_question_back(knowledge_cache, domain) -> None:
+    for text in ("it's all a bit of a mess tbh", "honestly i dont even know where to start, its all gone wrong"):
+        messages, events = await run(ActionChallengeAdvice(), tracker("challenge_purpose", 0.44, text, {}), domain)
+        assert "what is happening in your partnership?" in messages[0]["text"] and len(messages[0]["buttons"]) == 7, text
+        assert not slots_of(events).get("advice_given")
+    # A problem named beside the distress is answered.
+    text = "it's a mess, the council never makes a decision at the meetings"
+    messages, _ = await run(ActionChallengeAdvice(), tracker("challenge_authority", 0.8, text, {}), domain)
+    assert "what is happening in your partnership?" not in messages[0]["text"]

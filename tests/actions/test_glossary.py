@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from actions.actions import ActionChallengeAdvice
 from actions.conversation import ActionClarify, ActionOutOfScope
 from actions.follow_ups import ActionFollowUp
-from actions.glossary import asked_names
+from actions.glossary import abbreviation_asked, asked_names
 from tests.conftest import CONTENT_DIR, make_tracker, slots_of
 from tests.conftest import run_action as run
 
@@ -43,6 +44,41 @@ async def test_a_term_question_gets_the_definition_and_the_related_answer(
         domain,
     )
     assert picked[0]["text"].startswith(PRACTICE[related]["title"] + ":")
+
+
+# Questions about a body by its abbreviation, in forms the term questions do not cover (issue 13).
+ABBREVIATION_QUESTIONS = [
+    ("and what's the IJB's role in all that", "IJB (Integration Joint Board): In Scotland"),
+    ("what's a PSB and how's it different from us", "PSB (Public Services Board): In Wales"),
+    ("is the HSCB still a thing?", "HSCB (Health and Social Care Board): The Health and Social Care Board was"),
+    ("what is the PHA responsible for", "PHA (Public Health Agency): In Northern Ireland"),
+    ("also what's the ISA thing IG keep asking for", "ISA (information sharing agreement): "),
+    ("s75?", "Section 75: In England"),
+]
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "challenge_culture_clash"])
+@pytest.mark.parametrize("text,starts", ABBREVIATION_QUESTIONS)
+async def test_a_question_about_a_body_by_its_abbreviation_gets_its_definition(
+    knowledge_cache, domain, intent, text, starts
+) -> None:
+    action = {"out_of_scope": ActionOutOfScope, "nlu_fallback": ActionClarify, "challenge_culture_clash": ActionChallengeAdvice}[
+        intent
+    ]()
+    messages, _ = await run(action, make_tracker(intent, text), domain)
+    assert messages[0]["text"].startswith(starts), messages[0]["text"][:120]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the ICB going to do about it",
+        "is the ICB ever going to make decisions? they keep deferring",
+        "what's the outcome of the meeting",
+    ],
+)
+def test_a_question_about_what_a_body_is_doing_is_not_a_term_question(text) -> None:
+    assert abbreviation_asked(text) is None
 
 
 async def test_two_terms_asked_together_get_both_definitions(knowledge_cache, domain) -> None:

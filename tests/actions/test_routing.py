@@ -8,9 +8,11 @@ import pytest
 
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
 from actions.conversation import ActionClarify
+from actions.follow_ups import ActionPracticeAnswer
 from actions.retrieval import keyword_pattern, keyword_text, retriever_for
 from actions.store.knowledge import KnowledgeCache
-from tests.conftest import make_tracker, run_action as run, slots_of
+from tests.conftest import make_tracker, slots_of
+from tests.conftest import run_action as run
 
 
 def followed_by(events: list[dict], action: str) -> bool:
@@ -131,6 +133,14 @@ async def test_a_correction_of_who_they_are_is_not_a_new_problem(knowledge_cache
     _, events = await run(ActionChallengeAdvice(), tracker, domain)
     assert slots_of(events)["sector"] == "local_government"
     assert followed_by(events, "action_acknowledge_context")
+    # Read as a practice question because it names a body the store explains: still a correction.
+    text = "sorry, actually I've just moved across to the ICB, still commissioning"
+    ents = [entity(text, "ICB", "sector", "health")]
+    tracker = make_tracker(
+        "ask_practice_question", text=text, entities=ents, ranking=[("ask_practice_question", 0.37)], slots={"sector": "local_government"}
+    )
+    _, events = await run(ActionPracticeAnswer(), tracker, domain)
+    assert slots_of(events)["sector"] == "health" and followed_by(events, "action_acknowledge_context")
     # A correction that also states a problem is still answered as a problem.
     text = "actually, I'm at the county council, and they never answer our emails about the joint clinic"
     tracker = make_tracker("challenge_communication", text=text, entities=ents[:0], ranking=[("challenge_communication", 0.7)])

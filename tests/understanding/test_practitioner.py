@@ -22,6 +22,7 @@ from tests.servers import say, sender, texts
 # of about three points, so a change cannot lower them silently; raise them as the figures rise.
 PASS_RATE = 0.95  # development set: 97.9 % on 2026-11-29 (second session)
 SECOND_PASS_RATE = 0.88  # second development set: 74.9 % when first scored, 91.5 % on 2026-11-29
+THIRD_PASS_RATE = 0.92  # third development set: 84.5 % when first scored, 95.5 % on 2026-11-29 (third session)
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.79  # 82.1 % on 2026-11-29 (78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -93,6 +94,12 @@ def test_second_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The second development set (conversations_dev2.yml), written by someone who had read
     neither the training data nor the other sets: looked at, and used to steer."""
     played_and_shown(advisor, "conversations_dev2.yml", "practitioner_dev2.json", SECOND_PASS_RATE)
+
+
+def test_third_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The third development set (conversations_dev3.yml), written a release later the same way
+    (55 kinds of people the first two sets barely had): looked at, and used to steer."""
+    played_and_shown(advisor, "conversations_dev3.yml", "practitioner_dev3.json", THIRD_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
