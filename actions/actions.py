@@ -34,7 +34,7 @@ from actions.follow_ups import (
     retrieve,
     show,
 )
-from actions.glossary import answer_term, asked_entries
+from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
 from actions.retrieval import content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import ranking, two_challenges
@@ -90,6 +90,14 @@ PRACTICE_OVER_CHALLENGE_SCORE = 0.2
 PRACTICE_OVER_CHALLENGE_CONFIDENCE = 0.9
 
 
+# "suddenly nobody will share their data" is partners acting as rivals (the competition challenge
+# in the intent contract), not a question about how to share information.
+REFUSING_TO_SHARE = re.compile(
+    r"\b(?:won'?t|wont|will not|refus\w* to|nobody will|no one will|not willing to|stopped|keep\w* back)\s+(?:\w+\s+){0,2}shar",
+    re.IGNORECASE,
+)
+
+
 def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: bool = False) -> PracticeView | None:
     """The practice question a message asks, when the store matches it well and the classifier is
     not sure of its own reading; with `must_lead`, only if it beats everything else in the store too."""
@@ -97,6 +105,8 @@ def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: boo
     if confidence >= PRACTICE_OVER_CHALLENGE_CONFIDENCE:
         return None
     text = message.get("text") or ""
+    if REFUSING_TO_SHARE.search(text) and not asks_a_question(text):
+        return None
     found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_OVER_CHALLENGE_SCORE)
     if not found or not isinstance(found[0][0], PracticeView):
         return None
@@ -278,6 +288,10 @@ async def answer_the_problem(
     dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, said: str
 ) -> list[EventType] | None:
     """Answer the problem stated in a message about the person, or None if nothing fits it."""
+    entries = asked_entries(knowledge, said)
+    if entries:
+        # "I work for a housing charity in Cardiff. The RPB has asked us to join - what is an RPB?"
+        return answer_term(dispatcher, knowledge, entries)
     if asks_a_question(said):
         # "we're a housing association starting a partnership with the ICB. who should I talk to?"
         found = retrieve(knowledge, said, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
@@ -318,6 +332,16 @@ class ActionAcknowledgeContext(Action):
         # What the message implies beyond its entities ("I'm a GP": health; "going four years": established).
         implied = context_events(tracker)
         known = [DIMENSIONS[d][v] for d, v in context.items() if v is not None]
+        said = tracker.latest_message.get("text") or ""
+        if asked_names(said) or terms_asked_otherwise(said):
+            # "hi im a new care coordinator in a PCN, everyone keeps saying ICB, what actually is it"
+            knowledge = await knowledge_or_apology(dispatcher)
+            entries = asked_entries(knowledge, said) if knowledge is not None else []
+            if knowledge is not None and entries:
+                defined = answer_term(dispatcher, knowledge, entries)
+                if known:
+                    dispatcher.utter_message(text="Thanks, I'll tailor my advice for " + "; ".join(known) + ".")
+                return implied + defined
         if not known:
             dispatcher.utter_message(
                 text="Thanks. I'm not sure I caught your sector or role. Tell me what is happening in your partnership, "
@@ -327,7 +351,6 @@ class ActionAcknowledgeContext(Action):
             return implied
         text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "."
         challenge = tracker.get_slot("current_challenge")
-        said = tracker.latest_message.get("text") or ""
         if challenge not in CHALLENGES:
             if len(content_words(said)) > CONTEXT_ONLY_WORDS and (asks_a_question(said) or states_trouble(said)):
                 # "I'm a pharmacist, alone in the shop, I can't join their 2pm calls": answer the

@@ -74,7 +74,8 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
 # Beyond this many words, a message about the person that asks something wants an answer too.
 CONTEXT_ONLY_WORDS = 6
 QUESTION = re.compile(
-    r"\?|^(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are|whats|hows|wheres|whos)\b|^what'",
+    r"\?|^(?:(?:and|so|but|ok|also)\s+)?(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are|whats|hows|wheres|whos)\b"
+    r"|^what'",
     re.IGNORECASE | re.MULTILINE,
 )
 

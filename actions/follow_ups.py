@@ -24,7 +24,7 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.context import corrects_context
+from actions.context import corrects_context, only_about_them
 from actions.glossary import answer_term, asked_entries, entry_named
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
@@ -741,8 +741,9 @@ class ActionPracticeAnswer(Action):
         return "action_practice_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if corrects_context(tracker.latest_message):
-            # "sorry, actually I've just moved across to the ICB" names a body the store explains.
+        if corrects_context(tracker.latest_message) or only_about_them(tracker.latest_message):
+            # "sorry, actually I've just moved across to the ICB" names a body the store explains;
+            # "hi I chair a new VCSE network, we only started in january" asks nothing yet.
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:

@@ -62,27 +62,52 @@ DIFFERENCE = re.compile(
 # do not cover: "what's the IJB's role in all that", "is the HSCB still a thing?", "what is the PHA
 # responsible for", "what's a PSB and how's it different from us". Only an abbreviation as typed
 # (two capitals or more, or s75-style), so "what's the outcome of the meeting" is not a term question.
+_ABBREVIATION = r"[A-Z][A-Za-z]*[A-Z]s?|[sS]\.?\s?\d{2,3}"
 ABOUT_AN_ABBREVIATION = re.compile(
-    r"^\W*(?:(?:so|ok|okay|and|but|also|sorry|quick question|remind me)\W+)*"
+    r"^\W*(?i:(?:(?:so|ok|okay|and|but|also|sorry|quick question|remind me)\W+)*"
     r"(?:(?:what|wat|who)(?:['\u2019]?s|\s+is|\s+are|\s+was|\s+does|\s+do)?|is|are|does)\s+"
-    r"(?:(?:an?|the)\s+)?(?P<term>[A-Z][A-Za-z]*[A-Z]|[sS]\.?\s?\d{2,3})(?:['\u2019]?s)?\b(?P<rest>[^?]*)"
+    r"(?:(?:an?|the)\s+)?)(?P<term>" + _ABBREVIATION + r")(?:['\u2019]?s)?\b(?P<rest>[^?]*)"
 )
 ABBREVIATION_REST_WORDS = 7
 # ...but not a question about what the body is doing: "what's the ICB going to do about it".
 DOING = re.compile(r"\b(?:going|gonna|doing|planning|saying|said|want\w*|think\w*|decid\w*)\b", re.IGNORECASE)
 # "s75?", "the HWB?": a term on its own, asked.
 BARE_TERM = re.compile(r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?)\s*\?+\W*$")
+# "everyone keeps saying ICB this ICB that, what actually is it": the term is named, then asked.
+WHAT_IS_IT = re.compile(
+    r"^\W*(?:(?:so|and|but|ok)\W+)?what(?:['\u2019]?s|\s+is)?(?:\s+(?:actually|exactly|even))?(?:\s+is)?\s+(?:it|that|this|they|them)"
+    r"(?:\s+(?:actually|exactly|even|then))?(?:\s+(?:for|do|does|mean))?\W*$",
+    re.IGNORECASE,
+)
+ABBREVIATIONS = re.compile(r"\b(?:" + _ABBREVIATION + r")\b")
+# "where does the better care fund come into it", "where do PCNs fit in".
+WHERE_IT_FITS = re.compile(
+    r"^\W*(?:(?:so|and|but|ok)\W+)?where\s+(?:does|do|did)\s+(?:(?:an?|the)\s+)?(?P<term>.+?)\s+"
+    r"(?:come\s+in(?:to\s+(?:it|this|that|all this))?|fit(?:\s+in(?:to\s+(?:it|this|that|all this))?)?)\W*$",
+    re.IGNORECASE,
+)
+SENTENCES = re.compile(r"(?<=[.?!])\s+")
 
 
-def abbreviation_asked(text: str) -> str | None:
-    """The abbreviation a short question asks about (see ABOUT_AN_ABBREVIATION), if any."""
-    bare = BARE_TERM.match(text or "")
-    if bare:
-        return bare.group("term")
-    match = ABOUT_AN_ABBREVIATION.match((text or "").strip())
-    if not match or DOING.search(match.group("rest")) or len(match.group("rest").split()) > ABBREVIATION_REST_WORDS:
-        return None
-    return match.group("term")
+def terms_asked_otherwise(text: str) -> list[str]:
+    """Terms a message asks about in the forms above (sentence by sentence), best first; [] if none."""
+    found: list[str] = []
+    sentences = [s for s in SENTENCES.split((text or "").strip()) if s]
+    for sentence in sentences:
+        bare = BARE_TERM.match(sentence)
+        if bare and len(sentences) == 1:
+            found.append(bare.group("term"))
+        fits = WHERE_IT_FITS.match(sentence)
+        if fits:
+            found.append(fits.group("term"))
+        match = ABOUT_AN_ABBREVIATION.match(sentence)
+        if match and not DOING.search(match.group("rest")) and len(match.group("rest").split()) <= ABBREVIATION_REST_WORDS:
+            found.append(match.group("term"))
+    # "... ICB this ICB that, what actually is it": one abbreviation named, then asked about.
+    named = set(ABBREVIATIONS.findall(text or ""))
+    if len(named) == 1 and any(WHAT_IS_IT.match(clause.strip()) for clause in CLAUSES.split(text or "")):
+        found.append(named.pop())
+    return found
 
 
 def asked_names(text: str) -> list[str]:
@@ -91,7 +116,8 @@ def asked_names(text: str) -> list[str]:
     if difference:
         both = f"{difference.group('a')} and {difference.group('b')}"
         return [both, difference.group("a"), difference.group("b")]
-    elliptical = ELLIPTICAL.match(text or "")
+    # "and the HWB? it was on an agenda", "and NCVO, is that different": the first clause alone too.
+    elliptical = ELLIPTICAL.match(text or "") or ELLIPTICAL.match(CLAUSES.split((text or "").strip())[0])
     if elliptical:
         return [elliptical.group("term")]
     for clause in CLAUSES.split(text or ""):
@@ -125,8 +151,7 @@ def asked_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
     found = [e for e in (entry_named(knowledge, n) for n in names[1:]) if e is not None]
     if found and len(found) == len(names) - 1:
         return list(dict.fromkeys(found))[:2]
-    abbreviation = abbreviation_asked(text)
-    entry = entry_named(knowledge, abbreviation) if abbreviation else None
+    entry = next((e for e in (entry_named(knowledge, t) for t in terms_asked_otherwise(text)) if e is not None), None)
     return [entry] if entry is not None else []
 
 

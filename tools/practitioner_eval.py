@@ -47,6 +47,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner.json", "development set"),
         (RESULTS / "practitioner_dev2.json", "second development set"),
         (RESULTS / "practitioner_dev3.json", "third development set"),
+        (RESULTS / "practitioner_dev4.json", "fourth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

@@ -11,7 +11,7 @@ import yaml
 from actions.actions import ActionChallengeAdvice
 from actions.conversation import ActionClarify, ActionOutOfScope
 from actions.follow_ups import ActionFollowUp
-from actions.glossary import abbreviation_asked, asked_names
+from actions.glossary import asked_names, terms_asked_otherwise
 from tests.conftest import CONTENT_DIR, make_tracker, slots_of
 from tests.conftest import run_action as run
 
@@ -54,6 +54,10 @@ ABBREVIATION_QUESTIONS = [
     ("what is the PHA responsible for", "PHA (Public Health Agency): In Northern Ireland"),
     ("also what's the ISA thing IG keep asking for", "ISA (information sharing agreement): "),
     ("s75?", "Section 75: In England"),
+    ("and the HWB? it was on an agenda i got sent", "HWB (Health and Wellbeing Board): In England"),
+    ("and NCVO, is that different", "NCVO: "),
+    ("where does the better care fund come into it", "Better Care Fund: In England"),
+    ("everyone keeps saying ICB this ICB that, what actually is it", "ICB (Integrated Care Board): "),
 ]
 
 
@@ -78,7 +82,7 @@ async def test_a_question_about_a_body_by_its_abbreviation_gets_its_definition(
     ],
 )
 def test_a_question_about_what_a_body_is_doing_is_not_a_term_question(text) -> None:
-    assert abbreviation_asked(text) is None
+    assert terms_asked_otherwise(text) == []
 
 
 async def test_two_terms_asked_together_get_both_definitions(knowledge_cache, domain) -> None:

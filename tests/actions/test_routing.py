@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
-from actions.conversation import ActionClarify
+from actions.conversation import ActionClarify, ActionOutOfScope
 from actions.follow_ups import ActionPracticeAnswer
 from actions.retrieval import keyword_pattern, keyword_text, retriever_for
 from actions.store.knowledge import KnowledgeCache
@@ -228,3 +228,40 @@ async def test_vague_trouble_gets_a_question_back_not_a_weak_guess(knowledge_cac
     messages, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
     assert "focus" not in slots_of(events)
     assert messages and messages[0].get("buttons")  # a choice offered instead
+
+
+async def test_a_question_the_classifier_cannot_place_is_answered_when_out_of_scope_is_far_behind(knowledge_cache, domain) -> None:
+    """Unsure between "about me" and a practice question, with "out of scope" far behind: the store
+    answers it (the guess that decides is the best reading of what it is about, not the best topic button)."""
+    text = "I'm a locality manager in an HSCP in Scotland. most of what I read online is English. whats the equivalent of an ICB up here"
+    ents = [entity(text, "HSCP", "sector", "health"), entity(text, "locality manager", "role", "manager")]
+    ranking = [("nlu_fallback", 0.35), ("inform", 0.40), ("ask_practice_question", 0.38), ("out_of_scope", 0.08)]
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, entities=ents, ranking=ranking), domain)
+    assert messages[0]["text"].startswith("Understanding the local system"), messages[0]
+
+
+async def test_a_term_asked_while_saying_who_they_are_is_defined(knowledge_cache, domain) -> None:
+    text = "I work in a health and social care partnership in Fife. What's the IJB's role exactly? I'm new to this side of things"
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text), domain)
+    assert messages[0]["text"].startswith("IJB (Integration Joint Board): In Scotland"), messages[0]["text"][:120]
+
+
+async def test_a_sector_typed_in_answer_to_the_sector_question_is_taken(knowledge_cache, domain) -> None:
+    ents = [entity("NHS", "NHS", "sector", "health")]
+    slots = {"context_asked": True, "current_challenge": "challenge_communication"}
+    _, events = await run(ActionOutOfScope(), make_tracker("out_of_scope", text="NHS", entities=ents, slots=slots), domain)
+    assert slots_of(events)["sector"] == "health" and followed_by(events, "action_acknowledge_context")
+    # Not asked: a bare name is still declined.
+    messages, events = await run(ActionOutOfScope(), make_tracker("out_of_scope", text="NHS", entities=ents), domain)
+    assert messages[0]["response"] == "utter_out_of_scope" and events == []
+
+
+async def test_a_close_call_with_out_of_scope_is_answered_when_a_practice_topic_is_named(knowledge_cache, domain) -> None:
+    text = "different question - can we share info on repeat ASB victims with the housing provider or will I get my knuckles rapped"
+    ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.45), ("ask_practice_question", 0.41)]
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+    assert messages[0]["text"].startswith("Sharing information between partners:"), messages[0]
+    # A clear "out of scope" stays declined however the store matches.
+    ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.65), ("ask_practice_question", 0.2)]
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+    assert not (messages[0].get("text") or "").startswith("Sharing information")

@@ -21,8 +21,9 @@ from tests.servers import say, sender, texts
 # Issue 13 asks for 90 % (of the locked set). The gates guard the committed figures, less a margin
 # of about three points, so a change cannot lower them silently; raise them as the figures rise.
 PASS_RATE = 0.95  # development set: 97.9 % on 2026-11-29 (second session)
-SECOND_PASS_RATE = 0.88  # second development set: 74.9 % when first scored, 91.5 % on 2026-11-29
+SECOND_PASS_RATE = 0.91  # second development set: 74.9 % when first scored, 95.3 % on 2026-11-29 (third session)
 THIRD_PASS_RATE = 0.92  # third development set: 84.5 % when first scored, 95.5 % on 2026-11-29 (third session)
+FOURTH_PASS_RATE = 0.93  # fourth development set: 88.3 % when first scored, 96.5 % on 2026-11-29 (third session)
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.79  # 82.1 % on 2026-11-29 (78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -102,6 +103,12 @@ def test_third_practitioner_conversations(advisor: RunningAdvisor) -> None:
     played_and_shown(advisor, "conversations_dev3.yml", "practitioner_dev3.json", THIRD_PASS_RATE)
 
 
+def test_fourth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The fourth development set (conversations_dev4.yml), written the same way with longer
+    conversations (chains of follow-ups, picks, a second problem, plans, health checks)."""
+    played_and_shown(advisor, "conversations_dev4.yml", "practitioner_dev4.json", FOURTH_PASS_RATE)
+
+
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The locked test set (conversations_test.yml): written apart, never looked at to change the
     bot. Its misses are not printed, so they cannot steer; the figure is in results/."""
@@ -149,8 +156,9 @@ def test_practice_questions_are_answered_not_declined(advisor: RunningAdvisor) -
     rate = len(declined) / len(questions)
     print(f"\n[measured] practice questions declined as off-topic: {len(declined)}/{len(questions)} ({rate:.1%}); "
           f"answered on the expected topic: {right}/{len(questions)}")
-    record("practice_questions", {"questions": len(questions), "declined": len(declined), "rate": round(rate, 4), "right_topic": right, "examples": declined[:10]})
-    assert rate <= IN_DOMAIN_DECLINED, declined
+    # A locked split: its misses are neither printed nor recorded, so they cannot steer.
+    record("practice_questions", {"questions": len(questions), "declined": len(declined), "rate": round(rate, 4), "right_topic": right})
+    assert rate <= IN_DOMAIN_DECLINED, f"{len(declined)} of {len(questions)} held-out practice questions declined"
 
 
 def record(name: str, figures: dict) -> None:
