@@ -27,6 +27,7 @@ from actions.common import (
 from actions.context import CONTEXT_ONLY_WORDS, asks_a_question, corrects_context, states_trouble, vague_distress
 from actions.follow_ups import (
     FALLBACK_THRESHOLD,
+    NAMES_THE_CASE_STUDY,
     PRACTICE_THRESHOLD,
     another_idea,
     answer_follow_up,
@@ -35,12 +36,10 @@ from actions.follow_ups import (
     show,
 )
 from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
-from actions.retrieval import content_words, retriever_for
+from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import ranking, two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
-
-NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern ireland|belfast", re.IGNORECASE)
 
 
 def tailoring_would_change(knowledge: Knowledge, tracker: Tracker, challenge: str) -> bool:
@@ -96,6 +95,11 @@ REFUSING_TO_SHARE = re.compile(
     r"\b(?:won'?t|wont|will not|refus\w* to|nobody will|no one will|not willing to|stopped|keep\w* back)\s+(?:\w+\s+){0,2}shar",
     re.IGNORECASE,
 )
+
+
+def named_topics(knowledge: Knowledge, text: str) -> set[str]:
+    """The practice topics a message names plainly, by their keywords."""
+    return {d.key for d in retriever_for(knowledge).named(text)}
 
 
 def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: bool = False) -> PracticeView | None:
@@ -232,6 +236,9 @@ class ActionKnowledgeAnswer(Action):
         intent = intent_of(tracker)
         focus = resolve(knowledge, tracker.get_slot("focus"))
         text = tracker.latest_message.get("text") or ""
+        entries = asked_entries(knowledge, text)
+        if entries:  # "what's an ICS vs an ICB" read as what partnership working is
+            return answer_term(dispatcher, knowledge, entries)
         advice_pending = focus is None and tracker.get_slot("current_challenge") in CHALLENGES  # asked "which sector?"
         if (
             intent == "ask_case_study"
@@ -294,16 +301,15 @@ async def answer_the_problem(
         return answer_term(dispatcher, knowledge, entries)
     if asks_a_question(said):
         # "we're a housing association starting a partnership with the ICB. who should I talk to?"
+        # A weak match is taken only when no problem is told beside the question: "the NHS people
+        # can't agree anything ... what can we do?" is about that problem.
         found = retrieve(knowledge, said, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
-        if found:
+        if found and (not states_trouble(said) or found[0][1] >= ANSWER_THRESHOLD):
             return show(dispatcher, knowledge, tracker, found[0][0])
     if not states_trouble(said):
         return None
     # A practice topic the message names plainly ("we're a small charity, 5 staff ... swallowed up"),
     # then a challenge the classifier sees, then anything in the store that fits.
-    practice = practice_asked(knowledge, tracker.latest_message)
-    if practice is not None:
-        return show(dispatcher, knowledge, tracker, practice)
     challenge = next(
         (
             name
@@ -312,7 +318,15 @@ async def answer_the_problem(
         ),
         None,
     )
+    practice = practice_asked(knowledge, tracker.latest_message)
+    if practice is not None and (challenge is None or f"practice:{practice.id}" in named_topics(knowledge, said)):
+        return show(dispatcher, knowledge, tracker, practice)
     if challenge is not None:
+        # "... the NHS people can't agree anything without their boss, and half the charities are
+        # only there for the grant money": both problems, as when the message is read as a challenge.
+        pair = two_challenges(dict(tracker.latest_message, intent={"name": challenge}))
+        if pair:
+            return answer_two(dispatcher, tracker, knowledge, pair)
         return advise(dispatcher, tracker, knowledge, challenge, described=said)
     found = retrieve(knowledge, said, threshold=FALLBACK_THRESHOLD)
     if found:

@@ -82,7 +82,8 @@ QUESTION = re.compile(
 
 def asks_a_question(text: str) -> bool:
     """A message about the person that also asks something ("... who should I be talking to?")."""
-    sentences = "\n".join(part.strip() for part in re.split(r"(?<=[.!?])\s+", text or ""))
+    # Sentence by sentence and clause by clause: "I've been asked to start one, where do I even start"
+    sentences = "\n".join(part.strip() for part in re.split(r"(?<=[.!?,;])\s+", text or ""))
     return len(content_words(text or "")) > CONTEXT_ONLY_WORDS and bool(QUESTION.search(sentences))
 
 

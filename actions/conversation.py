@@ -10,13 +10,15 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
-from actions.actions import answer_two
+from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
 from actions.answers import resolve
 from actions.common import RECORDER, intent_of, knowledge_or_apology
 from actions.context import CONTEXT_ONLY_WORDS, context_from_message, only_about_them, states_trouble
 from actions.follow_ups import (
     FALLBACK_THRESHOLD,
+    LEADING_FOLLOW_UP,
+    PRACTICE_THRESHOLD,
     ActionFollowUp,
     answer_by_retrieval,
     answer_follow_up,
@@ -99,7 +101,15 @@ class ActionClarify(Action):
         pair = two_challenges(tracker.latest_message)
         if pair:
             knowledge = await knowledge_or_apology(dispatcher)
-            return answer_two(dispatcher, tracker, knowledge, pair) if knowledge else []
+            if knowledge is None:
+                return []
+            # "two of our partners had a massive row at the board ... now they're not speaking":
+            # a practice topic named plainly beats two challenges guessed from its clauses.
+            practice = practice_asked(knowledge, tracker.latest_message)
+            text = tracker.latest_message.get("text") or ""
+            if practice is not None and f"practice:{practice.id}" in named_topics(knowledge, text):
+                return show(dispatcher, knowledge, tracker, practice)
+            return answer_two(dispatcher, tracker, knowledge, pair)
         # "what's the HWB for": a partnership term the classifier could not place; "brill": thanks.
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
@@ -193,7 +203,8 @@ async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     return answer_term(dispatcher, knowledge, entries) if entries else None
 
 
-# A how/why question in the partnership's voice ("we", "us", "our").
+# A how/why question in the partnership's voice ("we", "us", "our"); other forms of a follow-up
+# ("what should I write in the email?") count whoever speaks.
 OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
 # ...taken for a follow-up only when the classifier is unsure it is out of scope: "how do we get
 # back on track" reads 0.44, "how do we book a meeting room" 0.93 (an everyday request, declined).
@@ -233,15 +244,20 @@ class ActionCapabilities(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         form = short_follow_up(text)
-        if form and (tracker.get_slot("focus") or tracker.get_slot("current_challenge")) and not ABOUT_THE_BOT.search(text):
+        if not ABOUT_THE_BOT.search(text):
             try:
                 knowledge = await common.KNOWLEDGE.get()
             except KnowledgeUnavailable:
                 knowledge = None  # what the advisor can do is still worth saying
-            if knowledge is not None:
+            if knowledge is not None and form:
                 focus = resolve(knowledge, tracker.get_slot("focus"))
                 if fits_focus(knowledge, focus, form, text) and (focus is not None or pending_challenge(knowledge, tracker)):
                     return answer_follow_up(dispatcher, tracker, knowledge, form)
+            # "who can give us help in our town with this things?": a practice topic named plainly.
+            if knowledge is not None:
+                named = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
+                if named and f"practice:{named[0][0].id}" in {d.key for d in retriever_for(knowledge).named(text)}:
+                    return show(dispatcher, knowledge, tracker, named[0][0])
         dispatcher.utter_message(response="utter_capabilities")
         return []
 
@@ -284,7 +300,7 @@ class ActionOutOfScope(Action):
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
         if (
             follow_up in ("ask_how", "ask_why")
-            and OUR_WORK.search(text)
+            and (OUR_WORK.search(text) or not LEADING_FOLLOW_UP.match(text.lower()))
             and confidence < UNSURE_OUT_OF_SCOPE
             and tracker.get_slot("focus")
         ):

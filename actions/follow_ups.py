@@ -214,6 +214,10 @@ def another_idea(
     return focus_events(item) + [SlotSet("advice_given", given + [item.id])]
 
 
+# The guidance's own example, the community pharmacy partnership in Northern Ireland.
+NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern ireland|belfast|\bNI\b", re.IGNORECASE)
+
+
 # Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
 # their spelling, and only when something is in focus.
 SHORT_FOLLOW_UPS = (
@@ -227,7 +231,7 @@ SHORT_FOLLOW_UPS = (
     (
         # "and if that doesn't work?": what to try next.
         re.compile(
-            r"\b(?:what else|another|other (?:ideas?|suggestions?|options?|tips?)|different (?:idea|suggestion)|plan b)\b"
+            r"\b(?:what else|another|other (?:ideas?|suggestions?|options?|tips?)|different (?:idea|suggestion)|plan b|alternatives?)\b"
             r"|\bif (?:that|this|it|they|she|he)(?: still| just| really)? (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
         ),
         "ask_more",
@@ -238,7 +242,8 @@ SHORT_WORDS = 8
 
 # "why does giving it time matter if we can't show them anything": a question that starts with
 # why or how, right after an answer, is about that answer even when it is longer.
-LEADING_FOLLOW_UP = re.compile(r"^\W*(?:ok\w*|so|and|but|right)?\W*(how|why)\b")
+# ("how long does it take to show results" is a question of its own, not "how do I do that".)
+LEADING_FOLLOW_UP = re.compile(r"^\W*(?:ok\w*|so|and|but|right)?\W*(how|why)\b(?!\s+(?:long|many|much|often|soon|big|far)\b)")
 LEADING_WORDS = 16
 _OPENER = (
     r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|thank you|cheers|yes|yeah|no worries|fair enough|got it|"
@@ -269,9 +274,13 @@ LEADING_FORMS = (
             _OPENER + r"(?:what (?:should|do|would|can|could|must|shall) (?:i|we) (?:actually |even |then |be |first )?"
             r"(?:do|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report)\b"
             # "go on then, what would you do", "which of those would you do first", "where would you start"
-            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) you (?:do|suggest|recommend|start with|try)\b"
-            r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|i|we) (?:do|start|pick|try|go for)\b"
-            r"|where (?:would|do) you (?:even )?start\b"
+            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try)\b"
+            r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|u|i|we) (?:do|start|pick|try|go for)\b"
+            r"|where (?:would|do) (?:you|u) (?:even )?start\b"
+            # in second-language English: "what I can do first?", "what I should write in the email?"
+            r"|what (?:i|we) (?:can|should|could|must|need to) (?:do|write|say|ask|put|try)\b"
+            # "what should it say" after the answer on an MoU
+            r"|what (?:should|would|does|do|must) (?:it|that|this|they|one) (?:say|include|cover|contain)\b"
             r"|what (?:should|would|do you|goes|needs to) (?:actually )?go(?:es)? in\b|what (?:first|next|now)\b"
             r"|what(?:'s|s| is) the (?:first|next) (?:thing|step)|where (?:do|should|would|can) (?:i|we) (?:even )?start\b"
             r"|(?:give (?:me|us) |any |anything |something )(?:\w+ )?practical\b)"
@@ -281,7 +290,25 @@ LEADING_FORMS = (
 )
 
 
+# "sorry for shouting lol. what would u suggest first", "ok no worries. so what could I show them":
+# the question is the last sentence when the ones before it only acknowledge or apologise.
+LAST_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+PLEASANTRIES = frozenset(
+    "ok okay no worries sorry for shouting lol haha thanks thank you cheers great right fine sure got it makes sense "
+    "fair enough cool brill ah oh hmm yes yeah yep i see understood interesting good nice point that helps".split()
+)
+
+
 def short_follow_up(text: str) -> str | None:
+    form = follow_up_form(text)
+    sentences = LAST_SENTENCE.split((text or "").strip())
+    if form is not None or len(sentences) < 2:
+        return form
+    before = re.findall(r"[a-z]+", " ".join(sentences[:-1]).lower())
+    return follow_up_form(sentences[-1]) if set(before) <= PLEASANTRIES else None
+
+
+def follow_up_form(text: str) -> str | None:
     cleaned = (text or "").lower().strip().replace("\u2019", "'")
     count = len(cleaned.split())
     if count <= LEADING_WORDS:
@@ -626,10 +653,16 @@ class ActionFollowUp(Action):
             return advise(dispatcher, tracker, knowledge, key.partition(":")[2])
         item = resolve(knowledge, key or tracker.get_slot("focus"))
 
+        entries = asked_entries(knowledge, text) if intent != "choose_item" else []
+        if entries:  # "what's the CDHN" read as a request for an example
+            return answer_term(dispatcher, knowledge, entries)
+        if intent == "ask_example" and key is None and NAMES_THE_CASE_STUDY.search(text):
+            # "is there a good example of partnership working from NI": the guidance's own example.
+            return show(dispatcher, knowledge, tracker, knowledge.topics["case_study"])
         if intent == "ask_meaning":
             term = term_in(text)
             # A partnership term with a glossary entry ("what's an ICB?") gets its definition first.
-            entries = asked_entries(knowledge, text) or ([entry] if term and (entry := entry_named(knowledge, term)) else [])
+            entries = [entry] if term and (entry := entry_named(knowledge, term)) else []
             if entries:
                 return answer_term(dispatcher, knowledge, entries)
             if term:
@@ -751,6 +784,9 @@ class ActionPracticeAnswer(Action):
         # The classifier already says this is about partnership work: the best practice question
         # answers it even on a weak match, else the best of everything in the store.
         text = tracker.latest_message.get("text") or ""
+        entries = asked_entries(knowledge, text)
+        if entries:  # "what's an ICB and do we have to work with them", "and a PCN"
+            return answer_term(dispatcher, knowledge, entries)
         found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD) or retrieve(knowledge, text)
         focus = resolve(knowledge, tracker.get_slot("focus"))
         follow_up = follow_up_reading(knowledge, tracker)

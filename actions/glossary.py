@@ -56,6 +56,15 @@ DIFFERENCE = re.compile(
     r"\bdifference\s+between\s+" + _ARTICLE + r"(?P<a>[\w&.' -]+?)\s+and\s+" + _ARTICLE + r"(?P<b>[\w&.' -]+?)\W*$",
     re.IGNORECASE,
 )
+# "whats an ICS vs an ICB, everyone mixes them up", "output vs outcome whats the diff".
+VERSUS = re.compile(
+    r"^\W*(?:(?:what(?:['\u2019]?s| is)|so|and)\s+)*"
+    + _ARTICLE
+    + r"(?P<a>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+(?:vs\.?|versus)\s+"
+    + _ARTICLE
+    + r"(?P<b>[\w&.'-]+)\b",
+    re.IGNORECASE,
+)
 
 
 # A short question about a body or agreement by its abbreviation, in words the term questions above
@@ -66,9 +75,10 @@ _ABBREVIATION = r"[A-Z][A-Za-z]*[A-Z]s?|[sS]\.?\s?\d{2,3}"
 ABOUT_AN_ABBREVIATION = re.compile(
     r"^\W*(?i:(?:(?:so|ok|okay|and|but|also|sorry|quick question|remind me)\W+)*"
     r"(?:(?:what|wat|who)(?:['\u2019]?s|\s+is|\s+are|\s+was|\s+does|\s+do)?|is|are|does)\s+"
-    r"(?:(?:an?|the)\s+)?)(?P<term>" + _ABBREVIATION + r")(?:['\u2019]?s)?\b(?P<rest>[^?]*)"
+    r"(?:(?:an?|the)\s+)?)(?P<term>" + _ABBREVIATION + r")(?P<next>\s+[A-Z][a-z]+)?(?:['\u2019]?s)?\b(?P<rest>[^?]*)"
 )
 ABBREVIATION_REST_WORDS = 7
+SHORT_QUESTION_WORDS = 12
 # ...but not a question about what the body is doing: "what's the ICB going to do about it".
 DOING = re.compile(r"\b(?:going|gonna|doing|planning|saying|said|want\w*|think\w*|decid\w*)\b", re.IGNORECASE)
 # "s75?", "the HWB?": a term on its own, asked.
@@ -101,7 +111,14 @@ def terms_asked_otherwise(text: str) -> list[str]:
         if fits:
             found.append(fits.group("term"))
         match = ABOUT_AN_ABBREVIATION.match(sentence)
-        if match and not DOING.search(match.group("rest")) and len(match.group("rest").split()) <= ABBREVIATION_REST_WORDS:
+        # (Up to a second question in a short message: "what's an ICB and do we have to work with
+        # them"; in a longer one the second question is what it is about.)
+        parts = re.split(r"\s+and\s+", match.group("rest")) if match else [""]
+        second_question_wins = len(parts) > 1 and len((text or "").split()) > SHORT_QUESTION_WORDS
+        asked = parts[0]
+        if match and not second_question_wins and not DOING.search(asked) and len(asked.split()) <= ABBREVIATION_REST_WORDS:
+            if match.group("next"):  # "HSC Trust", else "HSC" and the word is part of the question
+                found.append(match.group("term") + match.group("next"))
             found.append(match.group("term"))
     # "... ICB this ICB that, what actually is it": one abbreviation named, then asked about.
     named = set(ABBREVIATIONS.findall(text or ""))
@@ -112,7 +129,7 @@ def terms_asked_otherwise(text: str) -> list[str]:
 
 def asked_names(text: str) -> list[str]:
     """The terms a message asks the meaning of, as written ("HWB"), or [] if it asks none."""
-    difference = DIFFERENCE.search(text or "")
+    difference = DIFFERENCE.search(text or "") or VERSUS.search(text or "")
     if difference:
         both = f"{difference.group('a')} and {difference.group('b')}"
         return [both, difference.group("a"), difference.group("b")]

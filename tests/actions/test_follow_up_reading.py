@@ -50,6 +50,13 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("ok no worries. so what could I actually show the governors at the next meeting", "ask_how"),
         ("what would the purpose statement actually say", "ask_example"),
         ("what made it work do you think", "ask_why"),
+        ("Alternative?", "ask_more"),
+        ("sorry for shouting lol. what would u suggest first", "ask_how"),
+        ("What I should write in the email?", "ask_how"),
+        ("what should it say", "ask_how"),
+        # A question of its own, not "how do I do that"; a new problem before a how-question.
+        ("How long do these things normally take to show results?", None),
+        ("We have too many meetings. How do we cut them?", None),
         ("we have far too many meetings and nobody decides anything at any of them", None),
         ("what's the weather", None),
     ],

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from actions.actions import ActionChallengeAdvice
+from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer
 from actions.conversation import ActionClarify, ActionOutOfScope
-from actions.follow_ups import ActionFollowUp
+from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
 from actions.glossary import asked_names, terms_asked_otherwise
 from tests.conftest import CONTENT_DIR, make_tracker, slots_of
 from tests.conftest import run_action as run
@@ -58,7 +58,23 @@ ABBREVIATION_QUESTIONS = [
     ("and NCVO, is that different", "NCVO: "),
     ("where does the better care fund come into it", "Better Care Fund: In England"),
     ("everyone keeps saying ICB this ICB that, what actually is it", "ICB (Integrated Care Board): "),
+    ("whats an HSC Trust responsible for exactly", "HSC Trust: In Northern Ireland"),
+    ("whats an ICS vs an ICB, everyone uses them like theyre the same thing", "ICS (Integrated Care System): "),
 ]
+
+
+# Wherever the classifier sends a term question, the definition answers it.
+@pytest.mark.parametrize(
+    "action,intent,text,starts",
+    [
+        (ActionPracticeAnswer, "ask_practice_question", "what's an ICB and do we have to work with them", "ICB (Integrated Care Board): "),
+        (ActionFollowUp, "ask_example", "what's the CDHN", "CDHN (Community Development and Health Network): "),
+        (ActionKnowledgeAnswer, "ask_definition", "and a PCN", "PCN (Primary Care Network): "),
+    ],
+)
+async def test_a_term_question_is_defined_whichever_action_gets_it(knowledge_cache, domain, action, intent, text, starts) -> None:
+    messages, _ = await run(action(), make_tracker(intent, text, {"focus": "practice:getting_help"}), domain)
+    assert messages[0]["text"].startswith(starts), messages[0]["text"][:120]
 
 
 @pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "challenge_culture_clash"])

@@ -8,7 +8,7 @@ import pytest
 
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
 from actions.conversation import ActionClarify, ActionOutOfScope
-from actions.follow_ups import ActionPracticeAnswer
+from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
 from actions.retrieval import keyword_pattern, keyword_text, retriever_for
 from actions.store.knowledge import KnowledgeCache
 from tests.conftest import make_tracker, slots_of
@@ -265,3 +265,29 @@ async def test_a_close_call_with_out_of_scope_is_answered_when_a_practice_topic_
     ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.65), ("ask_practice_question", 0.2)]
     messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
     assert not (messages[0].get("text") or "").startswith("Sharing information")
+
+
+async def test_a_practice_topic_named_plainly_beats_two_guessed_challenges(knowledge_cache, domain) -> None:
+    text = "two of our partners had a massive row at the board over who pays for the outreach worker and now theyre not speaking"
+    ranking = [("nlu_fallback", 0.35), ("challenge_competition", 0.33), ("challenge_communication", 0.3)]
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+    assert messages[0]["text"].startswith("Handling disagreements between partners:"), messages[0]["text"][:120]
+
+
+async def test_two_problems_told_with_who_they_are_are_both_answered(knowledge_cache, domain) -> None:
+    text = (
+        "hi there, I'm Sam, social prescribing link worker at a PCN in Kent. Hoping you can help! The local VCSE alliance "
+        "meets monthly but the NHS people who come can't agree anything without checking with their boss, and half the "
+        "charities are only there for the grant money"
+    )
+    ents = [entity(text, "social prescribing link worker", "role", "practitioner"), entity(text, "PCN", "sector", "health")]
+    ranking = [("inform", 0.5), ("challenge_authority", 0.3), ("challenge_funding", 0.1)]
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text, entities=ents, ranking=ranking), domain)
+    assert "two things are going on" in messages[0]["text"] and "\u201cAuthority\u201d" in messages[0]["text"], messages[0]["text"][:160]
+
+
+async def test_the_case_study_is_the_example_asked_for_by_its_place(knowledge_cache, domain) -> None:
+    text = "is there a good example of partnership working from NI i could point to"
+    tracker = make_tracker("ask_example", text=text, slots={"focus": "practice:roles_and_responsibilities"})
+    messages, _ = await run(ActionFollowUp(), tracker, domain)
+    assert messages[0]["text"].startswith("Case study: Building the Community Pharmacy Partnership"), messages[0]["text"][:120]
