@@ -774,13 +774,18 @@ class ActionPracticeAnswer(Action):
         return "action_practice_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if corrects_context(tracker.latest_message) or only_about_them(tracker.latest_message):
-            # "sorry, actually I've just moved across to the ICB" names a body the store explains;
-            # "hi I chair a new VCSE network, we only started in january" asks nothing yet.
+        if corrects_context(tracker.latest_message):
+            # "sorry, actually I've just moved across to the ICB" names a body the store explains.
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []
+        if only_about_them(tracker.latest_message) and not retrieve(
+            knowledge, tracker.latest_message.get("text") or "", kinds=("practice",), threshold=ANSWER_THRESHOLD
+        ):
+            # "hi I chair a new VCSE network, we only started in january" asks nothing yet and
+            # matches no practice question well.
+            return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         # The classifier already says this is about partnership work: the best practice question
         # answers it even on a weak match, else the best of everything in the store.
         text = tracker.latest_message.get("text") or ""

@@ -78,7 +78,7 @@ ABOUT_AN_ABBREVIATION = re.compile(
     r"(?:(?:an?|the)\s+)?)(?P<term>" + _ABBREVIATION + r")(?P<next>\s+[A-Z][a-z]+)?(?:['\u2019]?s)?\b(?P<rest>[^?]*)"
 )
 ABBREVIATION_REST_WORDS = 7
-SHORT_QUESTION_WORDS = 12
+SHORT_QUESTION_WORDS = 11
 # ...but not a question about what the body is doing: "what's the ICB going to do about it".
 DOING = re.compile(r"\b(?:going|gonna|doing|planning|saying|said|want\w*|think\w*|decid\w*)\b", re.IGNORECASE)
 # "s75?", "the HWB?": a term on its own, asked.
@@ -111,10 +111,11 @@ def terms_asked_otherwise(text: str) -> list[str]:
         if fits:
             found.append(fits.group("term"))
         match = ABOUT_AN_ABBREVIATION.match(sentence)
-        # (Up to a second question in a short message: "what's an ICB and do we have to work with
-        # them"; in a longer one the second question is what it is about.)
+        # (Up to a second question in a short sentence: "what's an ICB and do we have to work with
+        # them"; in a longer one the second question is what it is about: "what is the CSP actually
+        # for and who has to be there" wants the answer on community safety.)
         parts = re.split(r"\s+and\s+", match.group("rest")) if match else [""]
-        second_question_wins = len(parts) > 1 and len((text or "").split()) > SHORT_QUESTION_WORDS
+        second_question_wins = len(parts) > 1 and len(sentence.split()) > SHORT_QUESTION_WORDS
         asked = parts[0]
         if match and not second_question_wins and not DOING.search(asked) and len(asked.split()) <= ABBREVIATION_REST_WORDS:
             if match.group("next"):  # "HSC Trust", else "HSC" and the word is part of the question
