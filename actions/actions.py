@@ -142,7 +142,7 @@ class ActionChallengeAdvice(Action):
         # "and NCVO?" right after a definition: the classifier may read a bare name as anything.
         entries = asked_entries(knowledge, tracker.latest_message.get("text") or "")
         if entries:
-            return answer_term(dispatcher, knowledge, entries)
+            return answer_term(dispatcher, knowledge, entries, tracker)
         if vague_distress(tracker.latest_message.get("text") or ""):
             return ask_what_is_wrong(dispatcher, knowledge)
         practice = practice_asked(knowledge, tracker.latest_message)
@@ -238,7 +238,7 @@ class ActionKnowledgeAnswer(Action):
         text = tracker.latest_message.get("text") or ""
         entries = asked_entries(knowledge, text)
         if entries:  # "what's an ICS vs an ICB" read as what partnership working is
-            return answer_term(dispatcher, knowledge, entries)
+            return answer_term(dispatcher, knowledge, entries, tracker)
         advice_pending = focus is None and tracker.get_slot("current_challenge") in CHALLENGES  # asked "which sector?"
         if (
             intent == "ask_case_study"
@@ -298,7 +298,7 @@ async def answer_the_problem(
     entries = asked_entries(knowledge, said)
     if entries:
         # "I work for a housing charity in Cardiff. The RPB has asked us to join - what is an RPB?"
-        return answer_term(dispatcher, knowledge, entries)
+        return answer_term(dispatcher, knowledge, entries, tracker)
     if asks_a_question(said):
         # "we're a housing association starting a partnership with the ICB. who should I talk to?"
         # A weak match is taken only when no problem is told beside the question: "the NHS people
@@ -352,7 +352,7 @@ class ActionAcknowledgeContext(Action):
             knowledge = await knowledge_or_apology(dispatcher)
             entries = asked_entries(knowledge, said) if knowledge is not None else []
             if knowledge is not None and entries:
-                defined = answer_term(dispatcher, knowledge, entries)
+                defined = answer_term(dispatcher, knowledge, entries, tracker)
                 if known:
                     dispatcher.utter_message(text="Thanks, I'll tailor my advice for " + "; ".join(known) + ".")
                 return implied + defined

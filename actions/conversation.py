@@ -55,14 +55,14 @@ EXAMPLES_REPLY = (
 )
 
 
-def names_practice(knowledge: Knowledge, text: str) -> bool:
+def names_practice(knowledge: Knowledge, text: str, bonus_counts: bool = False) -> bool:
     """Does the message name a practice topic (by its keywords) that the store matches well even
-    without the keyword's bonus? Used to overrule the classifier's "out of scope", so the keyword
-    alone is not enough: "when does the match kick off" uses a keyword of starting a partnership
-    and nothing else of it."""
+    without the keyword's bonus (with `bonus_counts`, with it)? Used to overrule the classifier's
+    "out of scope", so the keyword alone is not enough: "when does the match kick off" uses a
+    keyword of starting a partnership and nothing else of it."""
     retriever = retriever_for(knowledge)
     named = {d.key for d in retriever.named(text)}
-    least = ANSWER_THRESHOLD + retriever.keyword_bonus
+    least = ANSWER_THRESHOLD + (0.0 if bonus_counts else retriever.keyword_bonus)
     return any(d.key in named and score >= least for d, score in retriever.search(text, k=3))
 
 
@@ -200,7 +200,7 @@ async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     except KnowledgeUnavailable:
         return None
     entries = asked_entries(knowledge, text)
-    return answer_term(dispatcher, knowledge, entries) if entries else None
+    return answer_term(dispatcher, knowledge, entries, tracker) if entries else None
 
 
 # A how/why question in the partnership's voice ("we", "us", "our"); other forms of a follow-up
@@ -209,6 +209,7 @@ OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
 # ...taken for a follow-up only when the classifier is unsure it is out of scope: "how do we get
 # back on track" reads 0.44, "how do we book a meeting room" 0.93 (an everyday request, declined).
 UNSURE_OUT_OF_SCOPE = 0.7
+CLOSE_OUT_OF_SCOPE = 0.5
 
 
 # "brill", "nice one", "lovely stuff": approval on its own, which the classifier may read as out of
@@ -262,6 +263,21 @@ class ActionCapabilities(Action):
         return []
 
 
+class ActionBotChallenge(Action):
+    """ "Are you a bot?" answered, unless the message asks who a partnership body is ("who are
+    NCVO" reads like "who are you" to the classifier)."""
+
+    def name(self) -> str:
+        return "action_bot_challenge"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        defined = await define_term(dispatcher, tracker)
+        if defined is not None:
+            return defined
+        dispatcher.utter_message(response="utter_bot_challenge")
+        return []
+
+
 # A reply this short that names a sector or role, right after we asked for it, is the answer.
 ANSWER_WORDS = 3
 
@@ -312,7 +328,10 @@ class ActionOutOfScope(Action):
             # "how do you get a brand new partnership off the ground?": an unsure "out of scope" for
             # a message that names a practice topic the store matches well.
             knowledge = await knowledge_or_apology(dispatcher)
-            if knowledge is not None and names_practice(knowledge, text):
+            # Mid-conversation, or with "out of scope" itself unsure, the keyword may count towards the
+            # match: "is a RACI overkill for something this size" after the answer on roles.
+            lenient = bool(tracker.get_slot("focus")) or confidence < CLOSE_OUT_OF_SCOPE
+            if knowledge is not None and names_practice(knowledge, text, bonus_counts=lenient):
                 found = retrieve(knowledge, text, kinds=("practice",))
                 if found:
                     return show(dispatcher, knowledge, tracker, found[0][0])

@@ -655,7 +655,7 @@ class ActionFollowUp(Action):
 
         entries = asked_entries(knowledge, text) if intent != "choose_item" else []
         if entries:  # "what's the CDHN" read as a request for an example
-            return answer_term(dispatcher, knowledge, entries)
+            return answer_term(dispatcher, knowledge, entries, tracker)
         if intent == "ask_example" and key is None and NAMES_THE_CASE_STUDY.search(text):
             # "is there a good example of partnership working from NI": the guidance's own example.
             return show(dispatcher, knowledge, tracker, knowledge.topics["case_study"])
@@ -664,7 +664,7 @@ class ActionFollowUp(Action):
             # A partnership term with a glossary entry ("what's an ICB?") gets its definition first.
             entries = [entry] if term and (entry := entry_named(knowledge, term)) else []
             if entries:
-                return answer_term(dispatcher, knowledge, entries)
+                return answer_term(dispatcher, knowledge, entries, tracker)
             if term:
                 meaning = principle_meaning(knowledge, term)
                 if meaning:
@@ -791,7 +791,7 @@ class ActionPracticeAnswer(Action):
         text = tracker.latest_message.get("text") or ""
         entries = asked_entries(knowledge, text)
         if entries:  # "what's an ICB and do we have to work with them", "and a PCN"
-            return answer_term(dispatcher, knowledge, entries)
+            return answer_term(dispatcher, knowledge, entries, tracker)
         found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD) or retrieve(knowledge, text)
         focus = resolve(knowledge, tracker.get_slot("focus"))
         follow_up = follow_up_reading(knowledge, tracker)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -96,6 +97,21 @@ WHERE_IT_FITS = re.compile(
     r"(?:come\s+in(?:to\s+(?:it|this|that|all this))?|fit(?:\s+in(?:to\s+(?:it|this|that|all this))?)?)\W*$",
     re.IGNORECASE,
 )
+# "and CDHN is what exactly", "what's Caldicott got to do with it", "is that the same thing as the
+# BCF", "what do people mean by at place", "HWB" typed on its own.
+OTHER_FORMS = (
+    re.compile(r"^\W*(?:(?:and|so|ok)\s+)?(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+(?:is|are)\s+what\b", re.IGNORECASE),
+    re.compile(
+        r"\bwhat(?:['\u2019]?s|\s+has|\s+have|\s+does|\s+do)\s+(?:the\s+)?(?P<term>.+?)\s+(?:got\s+)?to\s+do\s+with\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\bthe\s+same(?:\s+thing)?\s+as\s+(?:an?\s+|the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\b", re.IGNORECASE),
+    re.compile(
+        r"\bwhat\s+(?:do|does)\s+(?:people|they|folk|everyone|you)\s+mean\s+by\s+['\"\u2018\u201c]?(?P<term>[^'\"\u2019\u201d?]+)",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\W*(?P<term>" + _ABBREVIATION + r")\W*$"),
+)
 SENTENCES = re.compile(r"(?<=[.?!])\s+")
 
 
@@ -110,6 +126,12 @@ def terms_asked_otherwise(text: str) -> list[str]:
         fits = WHERE_IT_FITS.match(sentence)
         if fits:
             found.append(fits.group("term"))
+        for form in OTHER_FORMS:
+            other = form.search(sentence)
+            if other:
+                found.append(other.group("term").strip())
+                # "the same thing as the BCF or different": the term without what follows it
+                found.append(other.group("term").split()[0])
         match = ABOUT_AN_ABBREVIATION.match(sentence)
         # (Up to a second question in a short sentence: "what's an ICB and do we have to work with
         # them"; in a longer one the second question is what it is about: "what is the CSP actually
@@ -190,12 +212,19 @@ def related_items(knowledge: Knowledge, entries: list[GlossaryView]) -> dict[str
     return {key: item for key in dict.fromkeys(keys) if (item := resolve(knowledge, key)) is not None}
 
 
-def answer_term(dispatcher: CollectingDispatcher, knowledge: Knowledge, entries: list[GlossaryView]) -> list[EventType]:
+def answer_term(
+    dispatcher: CollectingDispatcher, knowledge: Knowledge, entries: list[GlossaryView], tracker: Tracker
+) -> list[EventType]:
     """The definition in one short message, with a button to the related answer. An aside: the
-    item in focus stays in focus; the buttons pick from last_options like any other choice."""
+    item in focus stays in focus; the buttons pick from last_options like any other choice. With
+    nothing in focus, the one related answer comes into focus, so "how do we find out what ours
+    says" after "what's a scheme of delegation" is about schemes of delegation."""
     related = related_items(knowledge, entries)
     buttons = [
         {"title": item.title, "payload": f'/choose_item{{"option": "{n}"}}'} for n, item in enumerate(related.values(), start=1)
     ]
     dispatcher.utter_message(text=definition_reply(entries), buttons=buttons)
-    return [SlotSet("last_options", list(related))] if related else []
+    events: list[EventType] = [SlotSet("last_options", list(related))] if related else []
+    if len(related) == 1 and not tracker.get_slot("focus"):
+        events.append(SlotSet("focus", next(iter(related))))
+    return events

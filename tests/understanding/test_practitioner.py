@@ -25,6 +25,7 @@ SECOND_PASS_RATE = 0.91  # second development set: 74.9 % when first scored, 95.
 THIRD_PASS_RATE = 0.92  # third development set: 84.5 % when first scored, 95.5 % on 2026-11-29 (third session)
 FOURTH_PASS_RATE = 0.93  # fourth development set: 88.3 % when first scored, 96.5 % on 2026-11-29 (third session)
 FIFTH_PASS_RATE = 0.9  # fifth development set: 84.4 % when first scored, 93.3 % on 2026-11-29 (third session)
+SIXTH_PASS_RATE = 0.91  # sixth development set: 86.8 % when first scored, 94.7 % on 2026-11-29 (third session)
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.79  # 82.1 % on 2026-11-29 (78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -114,6 +115,12 @@ def test_fifth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The fifth development set (conversations_dev5.yml), written the same way in the styles people
     really type in (phone typing, typos, second-language English, long stories, terse messages)."""
     played_and_shown(advisor, "conversations_dev5.yml", "practitioner_dev5.json", FIFTH_PASS_RATE)
+
+
+def test_sixth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The sixth development set (conversations_dev6.yml), written the same way, mostly questions
+    about doing partnership work beyond the seven challenges and terms asked in many forms."""
+    played_and_shown(advisor, "conversations_dev6.yml", "practitioner_dev6.json", SIXTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
