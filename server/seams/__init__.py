@@ -58,6 +58,8 @@ INSTALLED = (
     speed.install_spacy_without_ner,
     speed.install_event_type_cache,
     speed.install_sequential_graph_runner,
+    speed.install_single_threaded_blas,
+    speed.install_frozen_start_up_heap,
     long_conversations.install_windowed_dialogue_states,
     long_conversations.install_incremental_applied_events,
     long_conversations.install_quick_tracker_copy,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import sqlite3
 import warnings
 from types import SimpleNamespace
@@ -221,3 +222,115 @@ def test_responses_can_state_the_retention_period(monkeypatch: pytest.MonkeyPatc
     nlg = TemplatedNaturalLanguageGenerator({"utter_retention": [{"text": "Conversations are kept {retention_days} days."}]})
     reply = asyncio.run(nlg.generate("utter_retention", DialogueStateTracker("someone", []), "rest"))
     assert reply["text"] == "Conversations are kept 45 days."
+
+
+# --- BLAS on one thread, and the start-up heap left out of garbage collection -----------------------
+
+# Run in a fresh interpreter: the thread counts and the frozen heap are the whole process's.
+_BLAS_PROBE = """
+import json, os, sys
+if sys.argv[1] == "numpy-first":
+    import numpy  # loaded before the seam: limited through threadpoolctl
+from server.seams.speed import install_single_threaded_blas
+install_single_threaded_blas()
+import numpy
+from threadpoolctl import threadpool_info
+print(json.dumps({"env": os.environ.get("OPENBLAS_NUM_THREADS"),
+                  "threads": [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]}))
+"""
+
+
+def _blas_probe(order: str, **env: str) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from server.launch import ROOT
+
+    environment = {
+        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _BLAS_PROBE, order],
+        cwd=ROOT,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_blas_runs_on_one_thread_in_the_server_unless_the_environment_says_otherwise() -> None:
+    for order in ("seam-first", "numpy-first"):
+        probe = _blas_probe(order)
+        assert probe["env"] == "1"
+        assert probe["threads"] and set(probe["threads"]) == {1}
+    assert set(_blas_probe("numpy-first", OPENBLAS_NUM_THREADS="2")["threads"]) == {2}  # an explicit setting is kept
+
+
+def test_one_blas_thread_gives_the_intent_scores_to_rounding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The products the intent classifier makes (42 intents x 256 embedding dimensions, and the
+    TF-IDF columns of a message): one thread sums in another order than several, so the last
+    digits may differ, nothing more."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(17)
+    dense, vector = rng.standard_normal((42, 256)), rng.standard_normal(256)
+    weights = np.asfortranarray(rng.standard_normal((42, 5000)))
+    columns, values = rng.integers(0, 5000, 300), rng.standard_normal(300)
+    with threadpool_limits(limits=2, user_api="blas"):
+        several = (dense @ vector, weights[:, columns] @ values)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = (dense @ vector, weights[:, columns] @ values)
+    for a, b in zip(several, one, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        assert np.argmax(a) == np.argmax(b)
+
+
+def test_the_heap_is_frozen_once_the_model_is_loaded_and_later_garbage_still_collected(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+    import weakref
+
+    import rasa.core.run
+    from threadpoolctl import threadpool_limits
+
+    from server.seams.speed import BLAS_THREAD_VARIABLES, install_frozen_start_up_heap, install_single_threaded_blas
+
+    keep(monkeypatch, rasa.core.run, "load_agent_on_start")
+    for name in BLAS_THREAD_VARIABLES:  # put back as they are now when the test ends (the seam sets them)
+        original = os.environ.get(name)
+        monkeypatch.setenv(name, original or "")
+        if original is None:
+            monkeypatch.delenv(name)
+    loaded = SimpleNamespace(name="agent")
+
+    async def load_agent_on_start(model_path, endpoints, remote_storage, app, loop):  # Rasa's signature
+        app.ctx.agent = loaded
+        return loaded
+
+    monkeypatch.setattr(rasa.core.run, "load_agent_on_start", load_agent_on_start)
+    app = SimpleNamespace(ctx=SimpleNamespace())
+    with threadpool_limits(limits=None, user_api="blas"):  # BLAS's thread counts put back afterwards
+        install_frozen_start_up_heap()
+        install_single_threaded_blas()  # both wrap the same listener
+        install_frozen_start_up_heap()  # idempotent
+        try:
+            assert asyncio.run(rasa.core.run.load_agent_on_start("model.tar.gz", None, None, app, None)) is loaded
+            assert app.ctx.agent is loaded
+            assert gc.get_freeze_count() > 0  # the heap as it was when the model was loaded
+
+            class Cycle:
+                pass
+
+            cycle = Cycle()
+            cycle.me = cycle  # garbage only a collection frees
+            gone = weakref.ref(cycle)
+            del cycle
+            gc.collect()
+            assert gone() is None
+        finally:
+            gc.unfreeze()
