@@ -279,7 +279,9 @@ class ActionKnowledgeAnswer(Action):
         # to the classifier; a practice question that fits better than any passage answers it.
         # Not for a request for an example ("any examples of one that actually worked").
         practice = None if intent == "ask_case_study" else practice_asked(knowledge, tracker.latest_message, must_lead=True)
-        if practice is not None:
+        # ...named plainly: "what actually is partnership working? starting a new job next week" is
+        # the definition, whatever the store's best match.
+        if practice is not None and f"practice:{practice.id}" in named_topics(knowledge, text):
             return show(dispatcher, knowledge, tracker, practice)
         topic = knowledge.topics[KNOWLEDGE_TOPICS[intent]]
         dispatcher.utter_message(text=answers.topic_summary(topic), buttons=[answers.MORE_BUTTON] + buttons[:3])
@@ -356,14 +358,16 @@ class ActionAcknowledgeContext(Action):
                 if known:
                     dispatcher.utter_message(text="Thanks, I'll tailor my advice for " + "; ".join(known) + ".")
                 return implied + defined
-        if not known:
+        if not known and not (asks_a_question(said) or states_trouble(said)):
             dispatcher.utter_message(
                 text="Thanks. I'm not sure I caught your sector or role. Tell me what is happening in your partnership, "
                 "or your sector (for example NHS, council, charity or pharmacy), your role, or how long the partnership "
                 "has been going, and I'll tailor my advice to it."
             )
             return implied
-        text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "."
+        # ("I work in a HSCP in Fife. ... section 75 agreements, is there an equivalent up here?": no
+        # sector we know, but a question to answer.)
+        text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "." if known else "Thanks."
         challenge = tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:
             if len(content_words(said)) > CONTEXT_ONLY_WORDS and (asks_a_question(said) or states_trouble(said)):
@@ -374,7 +378,8 @@ class ActionAcknowledgeContext(Action):
                     return implied
                 events = await answer_the_problem(dispatcher, tracker, knowledge, said)
                 if events is not None:
-                    dispatcher.utter_message(text=text)
+                    if known:
+                        dispatcher.utter_message(text=text)
                     return implied + [e for e in events if e not in implied]
             dispatcher.utter_message(text=text + " What is getting in the way in your partnership?")
             return implied

@@ -94,7 +94,7 @@ TROUBLE = re.compile(
     r"nothing|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
     r"ignor\w*|stall\w*|stuck|frustrat\w*|argu\w*|row(?:s|ing)?|conflict\w*|clash\w*|lost|los(?:e|ing)|swallow\w*|drift\w*|"
     r"fail\w*|wrong|mess\w*|tensions?|unclear|confus\w*|muddl\w*|falling|fallen|too (?:many|much|little|few)|"
-    r"no (?:time|money|funding|budget|capacity|reply|response|way)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail)\b",
+    r"no (?:time|money|funding|budget|capacity|reply|response|way|idea)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail)\b",
     re.IGNORECASE,
 )
 # "actually, scratch that, I moved to the community trust": the person correcting what they told us.
@@ -123,7 +123,7 @@ def corrects_context(message: dict[str, Any]) -> bool:
 VAGUE_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong gone going falling fallen apart bad terrible awful "
     "horrible struggling stuck lost hopeless broken complicated difficult hard know start tbh honestly everything "
-    "nothing anything really bit quite sure anymore help totally completely even works working clue idea partnership partnerships".split()
+    "nothing anything really bit quite sure anymore help totally completely even works working clue idea stuff things partnership partnerships".split()
 )
 DISTRESS_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong apart bad terrible awful horrible struggling stuck "

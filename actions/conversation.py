@@ -19,6 +19,7 @@ from actions.follow_ups import (
     FALLBACK_THRESHOLD,
     LEADING_FOLLOW_UP,
     PRACTICE_THRESHOLD,
+    PUSHBACK,
     ActionFollowUp,
     answer_by_retrieval,
     answer_follow_up,
@@ -234,6 +235,13 @@ ABOUT_THE_BOT = re.compile(
 )
 
 
+# Words a question about what the advisor can do uses ("what can you do", "what is this for",
+# "help", "what should I ask"); a message with none of them is not one.
+CAPABILITY_WORDS = re.compile(
+    r"\b(?:you|u|ya|this|bot|help|do|does|can|offer|ask|for|able|capable|options|menu|features|use|start)\b", re.IGNORECASE
+)
+
+
 class ActionCapabilities(Action):
     """What the advisor can do, unless the message is a follow-up on the answer just given that the
     classifier read as a question about the bot: "what should I ask them", "what made it work do
@@ -245,7 +253,7 @@ class ActionCapabilities(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         form = short_follow_up(text)
-        if not ABOUT_THE_BOT.search(text):
+        if not text.startswith("/") and not ABOUT_THE_BOT.search(text):  # not the button
             try:
                 knowledge = await common.KNOWLEDGE.get()
             except KnowledgeUnavailable:
@@ -259,7 +267,26 @@ class ActionCapabilities(Action):
                 named = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
                 if named and f"practice:{named[0][0].id}" in {d.key for d in retriever_for(knowledge).named(text)}:
                     return show(dispatcher, knowledge, tracker, named[0][0])
+        if not text.startswith("/") and not CAPABILITY_WORDS.search(text):
+            # "what about it": vague, not a question about the advisor.
+            return [FollowupAction("action_clarify")]
         dispatcher.utter_message(response="utter_capabilities")
+        return []
+
+
+class ActionDeny(Action):
+    """ "No" on its own, unless it is pushback on the idea just given ("members won't accept 'give
+    it time', that's not going to fly"): then the next idea."""
+
+    def name(self) -> str:
+        return "action_deny"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if PUSHBACK.search(tracker.latest_message.get("text") or "") and (
+            tracker.get_slot("focus") or tracker.get_slot("current_challenge") in CHALLENGES
+        ):
+            return [FollowupAction("action_more_advice")]
+        dispatcher.utter_message(response="utter_deny")
         return []
 
 
@@ -305,6 +332,11 @@ class ActionOutOfScope(Action):
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered
+        if PUSHBACK.search(tracker.latest_message.get("text") or "") and (
+            tracker.get_slot("focus") or tracker.get_slot("current_challenge") in CHALLENGES
+        ):
+            # "bit idealistic for a team with 40% vacancies tbh": the idea just given does not fit.
+            return [FollowupAction("action_more_advice")]
         named = sector_or_role_named(tracker)
         if named:
             # "NHS" typed in answer to "which sector do you work in?"
@@ -315,7 +347,7 @@ class ActionOutOfScope(Action):
         follow_up = short_follow_up(text)
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
         if (
-            follow_up in ("ask_how", "ask_why")
+            follow_up in ("ask_how", "ask_why", "ask_simpler")
             and (OUR_WORK.search(text) or not LEADING_FOLLOW_UP.match(text.lower()))
             and confidence < UNSURE_OUT_OF_SCOPE
             and tracker.get_slot("focus")
@@ -410,7 +442,10 @@ class ActionRecordFeedback(Action):
             return answer_follow_up(dispatcher, tracker, knowledge, str(short_follow_up(text)))
         advice_ids = tracker.get_slot("last_advice") or []
         if not advice_ids:
-            dispatcher.utter_message(text="Thanks. Feedback is about a piece of advice, and I haven't given you any yet.")
+            if text.startswith("/"):
+                dispatcher.utter_message(text="Thanks. Feedback is about a piece of advice, and I haven't given you any yet.")
+            else:  # "jazakallah, that's helpful" after a practice answer or a definition: thanks
+                dispatcher.utter_message(response="utter_thank")
             return [SlotSet("feedback_comment", NO_COMMENT_NEEDED), ActiveLoop("feedback_form")]  # the form then ends at once
         await RECORDER.save(
             "feedback",

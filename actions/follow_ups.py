@@ -222,7 +222,10 @@ NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern
 # their spelling, and only when something is in focus.
 SHORT_FOLLOW_UPS = (
     (re.compile(r"\bex[a-z]{0,3}m?p[a-z]*\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
-    (re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar"), "ask_simpler"),
+    (
+        re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar"),
+        "ask_simpler",
+    ),
     (
         re.compile(r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"),
         "ask_how",
@@ -274,7 +277,7 @@ LEADING_FORMS = (
             _OPENER + r"(?:what (?:should|do|would|can|could|must|shall) (?:i|we) (?:actually |even |then |be |first )?"
             r"(?:do|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report)\b"
             # "go on then, what would you do", "which of those would you do first", "where would you start"
-            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try)\b"
+            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try|look at|focus on|tackle)\b"
             r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|u|i|we) (?:do|start|pick|try|go for)\b"
             r"|where (?:would|do) (?:you|u) (?:even )?start\b"
             # in second-language English: "what I can do first?", "what I should write in the email?"
@@ -288,6 +291,22 @@ LEADING_FORMS = (
         "ask_how",
     ),
 )
+
+
+# "that won't work here", "we already asked them to move it, no joy", "our chief exec won't go for
+# that": the idea just given does not fit, so the next one is wanted.
+PUSHBACK = re.compile(
+    r"\b(?:that|this|it|which)(?:'s| is|'ll| will)? (?:won'?t|wont|will not|wouldn'?t|would not|isn'?t going to|is not going to|"
+    r"not going to|doesn'?t|does not|didn'?t|did not|never) (?:work|fly|happen|wash|help|land|change anything)\b"
+    r"|\b(?:we|i)(?:'ve| have)? (?:already|tried|done that|did that)\b|\btried (?:that|this|it)\b|\balready (?:tried|done|did|asked|got)\b"
+    r"|\b(?:didn'?t|did not|doesn'?t|does not|won'?t|wont) (?:change|fix|solve) (?:anything|much|a thing)\b"
+    r"|\bwon'?t (?:go for|accept|agree to|buy|wear|let us (?:drop|change|stop|cut|try))\b|\bno joy\b|\b(?:bit|too|very) idealistic\b|\bnot realistic\b"
+    r"|\bnot an option\b|\bthat'?s done\b|\bnot going to fly\b",
+    re.IGNORECASE,
+)
+
+
+IN_BRIEF = re.compile(r"\bbriefly\b|\bnutshell\b|\bin (?:one|two|a|a couple of) (?:line|lines|sentence|sentences)\b")
 
 
 # "sorry for shouting lol. what would u suggest first", "ok no worries. so what could I show them":
@@ -311,6 +330,10 @@ def short_follow_up(text: str) -> str | None:
 def follow_up_form(text: str) -> str | None:
     cleaned = (text or "").lower().strip().replace("\u2019", "'")
     count = len(cleaned.split())
+    if count <= LEADING_WORDS and PUSHBACK.search(cleaned):
+        return "ask_more"
+    if count <= LEADING_WORDS and IN_BRIEF.search(cleaned):
+        return "ask_simpler"  # "what can I tell the governors in two lines"
     if count <= LEADING_WORDS:
         form = next((intent for pattern, intent in LEADING_FORMS if pattern.search(cleaned)), None)
         if form:

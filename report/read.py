@@ -32,6 +32,7 @@ from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, QUESTION_INTENTS, T
 
 ANSWER_ACTIONS = frozenset(QUESTION_ACTIONS.values())  # the advisor answered a message as a question
 FALLBACK = "nlu_fallback"
+CLARIFY = "action_clarify"
 PAYLOAD = re.compile(r"/\w+(\{.*\})?", re.DOTALL)  # a button payload such as /feedback_helpful
 TEXT_LIMIT = 500  # characters of a not-understood message kept in the report
 
@@ -153,9 +154,11 @@ def is_question(exchange: Exchange) -> bool:
 
 
 def is_not_understood(exchange: Exchange) -> bool:
-    """A message that ended in the fallback outside a form, and was not answered as two problems."""
+    """A message that ended in the fallback (or in the clarifying action, which an action can hand
+    a vague message to: "what about it" read as "what can you do?") outside a form, and was not
+    answered as two problems."""
     return (
-        exchange.turn.intent == FALLBACK
+        (exchange.turn.intent == FALLBACK or CLARIFY in exchange.actions)
         and exchange.form is None
         and "advice_given" not in exchange.slots
         and bool(clean(exchange.turn.text))

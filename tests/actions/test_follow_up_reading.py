@@ -8,7 +8,14 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
-from actions.conversation import ActionActionPlan, ActionCapabilities, ActionClarify, ActionOutOfScope, ActionRecordFeedback
+from actions.conversation import (
+    ActionActionPlan,
+    ActionCapabilities,
+    ActionClarify,
+    ActionDeny,
+    ActionOutOfScope,
+    ActionRecordFeedback,
+)
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
@@ -57,6 +64,12 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         # A question of its own, not "how do I do that"; a new problem before a how-question.
         ("How long do these things normally take to show results?", None),
         ("We have too many meetings. How do we cut them?", None),
+        # Pushback on the idea just given wants the next one.
+        ("that won't work here, they'd never admit to it out loud in a meeting", "ask_more"),
+        ("we already asked them to move it, no joy", "ask_more"),
+        ("our chief exec won't go for 'be patient', she wants something for the next board", "ask_more"),
+        ("they won't let us see the data", None),
+        ("what can I tell the governors in two lines", "ask_simpler"),
         ("we have far too many meetings and nobody decides anything at any of them", None),
         ("what's the weather", None),
     ],
@@ -286,7 +299,7 @@ async def test_a_follow_up_read_as_what_can_you_do_is_a_follow_up(knowledge_cach
 
 @pytest.mark.parametrize("focus", [None, "advice:funding_ask_why_joining"])
 async def test_what_can_you_do_is_still_answered(knowledge_cache, domain, focus) -> None:
-    for text in ("what can you do?", "what should I ask you", "what is this?"):
+    for text in ("what can you do?", "what should I ask you", "what is this?", "/ask_capabilities"):
         messages, _ = await run(ActionCapabilities(), tracker("ask_capabilities", 0.9, text, {"focus": focus}), domain)
         assert messages == [dict(messages[0], response="utter_capabilities")], (text, messages)
 
@@ -300,3 +313,23 @@ async def test_distress_that_names_no_problem_gets_a_question_back(knowledge_cac
     text = "it's a mess, the council never makes a decision at the meetings"
     messages, _ = await run(ActionChallengeAdvice(), tracker("challenge_authority", 0.8, text, {}), domain)
     assert "what is happening in your partnership?" not in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "action,intent",
+    [(ActionDeny, "deny"), (ActionOutOfScope, "out_of_scope")],
+)
+async def test_pushback_on_the_idea_just_given_gets_the_next_idea(knowledge_cache, domain, action, intent) -> None:
+    text = "members won't accept 'give it time', that's not going to fly"
+    _, events = await run(action(), tracker(intent, 0.6, text, {"focus": "advice:time_realistic_timeline"}), domain)
+    assert {"event": "followup", "name": "action_more_advice"}.items() <= events[0].items(), events
+
+
+async def test_no_on_its_own_is_still_no(knowledge_cache, domain) -> None:
+    messages, events = await run(ActionDeny(), tracker("deny", 0.95, "no thanks", {"focus": "advice:time_realistic_timeline"}), domain)
+    assert messages[0]["response"] == "utter_deny" and events == []
+
+
+async def test_a_vague_message_read_as_what_can_you_do_gets_a_clarifying_question(knowledge_cache, domain) -> None:
+    _, events = await run(ActionCapabilities(), tracker("ask_capabilities", 0.42, "what about it", {"focus": None}), domain)
+    assert events and events[0].get("name") == "action_clarify", events

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer
-from actions.conversation import ActionClarify, ActionOutOfScope
+from actions.conversation import ActionBotChallenge, ActionClarify, ActionOutOfScope
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
 from actions.glossary import asked_names, terms_asked_otherwise
 from tests.conftest import CONTENT_DIR, make_tracker, slots_of
@@ -60,6 +60,10 @@ ABBREVIATION_QUESTIONS = [
     ("everyone keeps saying ICB this ICB that, what actually is it", "ICB (Integrated Care Board): "),
     ("whats an HSC Trust responsible for exactly", "HSC Trust: In Northern Ireland"),
     ("whats an ICS vs an ICB, everyone uses them like theyre the same thing", "ICS (Integrated Care System): "),
+    ("and CDHN is what exactly", "CDHN (Community Development and Health Network): "),
+    ("what's Caldicott got to do with it", "Caldicott Principles: "),
+    ("is that the same thing as the BCF or different?", "Better Care Fund: "),
+    ("HWB", "HWB (Health and Wellbeing Board): "),
 ]
 
 
@@ -173,3 +177,19 @@ async def test_a_long_what_question_is_answered_not_quoted_as_a_term(knowledge_c
     )
     assert messages[0]["text"].startswith("Ending a partnership well:"), messages[0]["text"]  # not "“usual way ...” comes up in"
     assert any(str(e.get("value", "")).startswith("practice:") for e in events if e.get("name") == "focus")
+
+
+async def test_who_are_a_body_read_as_are_you_a_bot_is_defined(knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionBotChallenge(), make_tracker("bot_challenge", "who are NCVO"), domain)
+    assert messages[0]["text"].startswith("NCVO: "), messages[0]
+    messages, _ = await run(ActionBotChallenge(), make_tracker("bot_challenge", "are you a real person?"), domain)
+    assert messages[0]["response"] == "utter_bot_challenge"
+
+
+async def test_a_definition_brings_its_related_answer_into_focus_when_nothing_is(knowledge_cache, domain) -> None:
+    text = "what's a scheme of delegation"
+    _, events = await run(ActionPracticeAnswer(), make_tracker("ask_practice_question", text), domain)
+    assert slots_of(events)["focus"] == "practice:scheme_of_delegation"
+    # With something in focus, the definition is an aside.
+    _, events = await run(ActionPracticeAnswer(), make_tracker("ask_practice_question", text, {"focus": "practice:getting_help"}), domain)
+    assert "focus" not in slots_of(events)

@@ -291,3 +291,16 @@ async def test_the_case_study_is_the_example_asked_for_by_its_place(knowledge_ca
     tracker = make_tracker("ask_example", text=text, slots={"focus": "practice:roles_and_responsibilities"})
     messages, _ = await run(ActionFollowUp(), tracker, domain)
     assert messages[0]["text"].startswith("Case study: Building the Community Pharmacy Partnership"), messages[0]["text"][:120]
+
+
+async def test_an_unsure_out_of_scope_mid_conversation_is_answered_when_it_names_a_practice_topic(knowledge_cache, domain) -> None:
+    text = "is a RACI overkill for something this size"
+    ranking = [("out_of_scope", 0.38), ("ask_sources", 0.21)]
+    slots = {"focus": "practice:community_safety"}
+    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text=text, ranking=ranking, slots=slots), domain)
+    assert messages[0]["text"].startswith("Agreeing roles and responsibilities:"), messages[0]
+    # A confident everyday request that happens to use a practice keyword is still declined.
+    text = "when does the match kick off on saturday"
+    ranking = [("out_of_scope", 0.95)]
+    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text=text, ranking=ranking, slots=slots), domain)
+    assert messages[0]["response"] == "utter_out_of_scope"

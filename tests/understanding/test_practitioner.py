@@ -26,6 +26,7 @@ THIRD_PASS_RATE = 0.92  # third development set: 84.5 % when first scored, 95.5 
 FOURTH_PASS_RATE = 0.93  # fourth development set: 88.3 % when first scored, 96.5 % on 2026-11-29 (third session)
 FIFTH_PASS_RATE = 0.9  # fifth development set: 84.4 % when first scored, 93.3 % on 2026-11-29 (third session)
 SIXTH_PASS_RATE = 0.91  # sixth development set: 86.8 % when first scored, 94.7 % on 2026-11-29 (third session)
+SEVENTH_PASS_RATE = 0.0  # seventh development set: set once first scored
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.79  # 82.1 % on 2026-11-29 (78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -121,6 +122,12 @@ def test_sixth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The sixth development set (conversations_dev6.yml), written the same way, mostly questions
     about doing partnership work beyond the seven challenges and terms asked in many forms."""
     played_and_shown(advisor, "conversations_dev6.yml", "practitioner_dev6.json", SIXTH_PASS_RATE)
+
+
+def test_seventh_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The seventh development set (conversations_dev7.yml), written the same way about the middle
+    and end of conversations (pushback, next steps, going back to an idea, late introductions)."""
+    played_and_shown(advisor, "conversations_dev7.yml", "practitioner_dev7.json", SEVENTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
