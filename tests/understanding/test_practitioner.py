@@ -20,15 +20,15 @@ from tests.servers import say, sender, texts
 
 # Issue 13 asks for 90 % (of the locked set). The gates guard the committed figures, less a margin
 # of about three points, so a change cannot lower them silently; raise them as the figures rise.
-PASS_RATE = 0.95  # development set: 97.9 % on 2026-11-29 (second session)
-SECOND_PASS_RATE = 0.91  # second development set: 74.9 % when first scored, 95.3 % on 2026-11-29 (third session)
-THIRD_PASS_RATE = 0.92  # third development set: 84.5 % when first scored, 95.5 % on 2026-11-29 (third session)
+PASS_RATE = 0.95  # development set: 98.2 % on 2026-11-29 (third session)
+SECOND_PASS_RATE = 0.91  # second development set: 74.9 % when first scored, 96.2 % on 2026-11-29 (third session)
+THIRD_PASS_RATE = 0.92  # third development set: 84.5 % when first scored, 95.9 % on 2026-11-29 (third session)
 FOURTH_PASS_RATE = 0.93  # fourth development set: 88.3 % when first scored, 96.5 % on 2026-11-29 (third session)
-FIFTH_PASS_RATE = 0.9  # fifth development set: 84.4 % when first scored, 93.3 % on 2026-11-29 (third session)
-SIXTH_PASS_RATE = 0.91  # sixth development set: 86.8 % when first scored, 94.7 % on 2026-11-29 (third session)
+FIFTH_PASS_RATE = 0.9  # fifth development set: 84.4 % when first scored, 94.2 % on 2026-11-29 (third session)
+SIXTH_PASS_RATE = 0.91  # sixth development set: 86.8 % when first scored, 93.8 % on 2026-11-29 (third session)
 SEVENTH_PASS_RATE = 0.87  # seventh development set: 81.7 % when first scored, 90.4 % on 2026-11-29 (third session)
 # The locked set's committed figure, less a margin (scored once per release).
-LOCKED_PASS_RATE = 0.79  # 82.1 % on 2026-11-29 (78.3 % when first scored)
+LOCKED_PASS_RATE = 0.81  # 84.1 % on 2026-11-29, third release (84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
 
