@@ -274,6 +274,14 @@ class ActionCapabilities(Action):
         return []
 
 
+def pushes_back(tracker: Tracker) -> bool:
+    """Is the message pushback on the idea just given ("that won't work here", "we already tried
+    that"), with an idea or a challenge to go on from?"""
+    return bool(PUSHBACK.search(tracker.latest_message.get("text") or "")) and bool(
+        tracker.get_slot("focus") or tracker.get_slot("current_challenge") in CHALLENGES
+    )
+
+
 class ActionDeny(Action):
     """ "No" on its own, unless it is pushback on the idea just given ("members won't accept 'give
     it time', that's not going to fly"): then the next idea."""
@@ -282,9 +290,7 @@ class ActionDeny(Action):
         return "action_deny"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if PUSHBACK.search(tracker.latest_message.get("text") or "") and (
-            tracker.get_slot("focus") or tracker.get_slot("current_challenge") in CHALLENGES
-        ):
+        if pushes_back(tracker):
             return [FollowupAction("action_more_advice")]
         dispatcher.utter_message(response="utter_deny")
         return []
@@ -332,9 +338,7 @@ class ActionOutOfScope(Action):
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered
-        if PUSHBACK.search(tracker.latest_message.get("text") or "") and (
-            tracker.get_slot("focus") or tracker.get_slot("current_challenge") in CHALLENGES
-        ):
+        if pushes_back(tracker):
             # "bit idealistic for a team with 40% vacancies tbh": the idea just given does not fit.
             return [FollowupAction("action_more_advice")]
         named = sector_or_role_named(tracker)
