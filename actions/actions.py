@@ -10,16 +10,18 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
-from actions.advice import ITEMS_PER_ANSWER, challenges_reply, cite, rank_advice, sources_reply, topic_reply, two_challenges_reply
+from actions.advice import challenges_reply, cite, sources_reply, topic_reply, two_challenges_reply
 from actions.answers import resolve
 from actions.common import (
     MORE_BUTTON,
     advice_started,
     advise,
+    advise_and_ask,
     ask_what_is_wrong,
     challenge_buttons,
     context_events,
     intent_of,
+    just_asked_for_sector,
     knowledge_or_apology,
     next_advice,
     person_context,
@@ -39,18 +41,7 @@ from actions.glossary import answer_term, asked_entries, asked_names, terms_aske
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import ranking, two_challenges
-from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS, SECTOR_BUTTONS
-
-
-def tailoring_would_change(knowledge: Knowledge, tracker: Tracker, challenge: str) -> bool:
-    """Would knowing the person's sector change which advice comes first?"""
-    items = knowledge.advice_by_challenge.get(challenge, ())
-    given = tracker.get_slot("advice_given") or []
-    general = [r.item.id for r in rank_advice(items, {}, given)[:ITEMS_PER_ANSWER]]
-    return any(
-        [r.item.id for r in rank_advice(items, {"sector": sector}, given)[:ITEMS_PER_ANSWER]] != general
-        for sector in DIMENSIONS["sector"]
-    )
+from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS
 
 
 def answer_two(
@@ -121,7 +112,7 @@ def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: boo
 
 class ActionChallengeAdvice(Action):
     """A challenge described: recognise it in the source's words and give the best-fitting advice.
-    Asks once for the person's sector first when that would change the advice."""
+    Asks once for the person's sector, under that first idea, when it would change the next ones."""
 
     def name(self) -> str:
         return "action_challenge_advice"
@@ -156,19 +147,7 @@ class ActionChallengeAdvice(Action):
         if challenge not in CHALLENGES:
             dispatcher.utter_message(text=challenges_reply(knowledge), buttons=challenge_buttons(knowledge))
             return []
-        context_unknown = not any(person_context(tracker).values())
-        if context_unknown and not tracker.get_slot("context_asked") and tailoring_would_change(knowledge, tracker, challenge):
-            title = knowledge.passages[challenge].title
-            dispatcher.utter_message(
-                text=f"That sounds like the \u201c{title}\u201d challenge. So I can pick the advice that fits you best: "
-                "which sector do you work in? (You can also tell me your role or how established the partnership is.)",
-                buttons=[{"title": t, "payload": f'/inform{{"sector": "{v}"}}'} for t, v in SECTOR_BUTTONS]
-                + [{"title": "Just tell me", "payload": "/skip_context"}],
-            )
-            # The challenge is now what was just said: a follow-up ("how do we keep people engaged
-            # without money?") is about it, not about an item from earlier (see pending_challenge).
-            return [SlotSet("current_challenge", challenge), SlotSet("context_asked", True), SlotSet("focus", None)]
-        return advise(dispatcher, tracker, knowledge, challenge, described=tracker.latest_message.get("text") or "")
+        return advise_and_ask(dispatcher, tracker, knowledge, challenge)
 
 
 ANOTHER = re.compile(r"\banother\b|\bother\b|\belse\b|\bnext\b", re.IGNORECASE)
@@ -359,6 +338,13 @@ class ActionAcknowledgeContext(Action):
                     dispatcher.utter_message(text="Thanks, I'll tailor my advice for " + "; ".join(known) + ".")
                 return implied + defined
         if not known and not (asks_a_question(said) or states_trouble(said)):
+            if len(content_words(said)) > CONTEXT_ONLY_WORDS:
+                # "I'm with an HSCP in the Highlands. We're redesigning day services and want the people
+                # who use them properly involved": no sector we know, but what they want is in the store.
+                knowledge = await knowledge_or_apology(dispatcher)
+                found = retrieve(knowledge, said, threshold=ANSWER_THRESHOLD) if knowledge is not None else []
+                if knowledge is not None and found:
+                    return implied + show(dispatcher, knowledge, tracker, found[0][0])
             dispatcher.utter_message(
                 text="Thanks. I'm not sure I caught your sector or role. Tell me what is happening in your partnership, "
                 "or your sector (for example NHS, council, charity or pharmacy), your role, or how long the partnership "
@@ -386,8 +372,14 @@ class ActionAcknowledgeContext(Action):
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return implied
-        if not advice_started(knowledge, tracker, challenge):
-            dispatcher.utter_message(text=text)  # we asked before advising: advise now
+        if not advice_started(knowledge, tracker, challenge) or (known and just_asked_for_sector(tracker)):
+            # The answer to "which sector do you work in?" (or context told before any advice):
+            # the next idea, picked for them, or said to be general when none is theirs.
+            ranked = next_advice(knowledge, tracker, challenge)
+            if known and ranked and not ranked[0].matched:
+                topic = knowledge.passages[challenge].title.lower()
+                text = text[:-1] + f" where I can; none of my ideas on {topic} is just for that, so here is the next general one."
+            dispatcher.utter_message(text=text)
             return advise(dispatcher, tracker, knowledge, challenge)  # sets the context too
         dispatcher.utter_message(
             text=text + f" Want more advice on {knowledge.passages[challenge].title.lower()}, picked for that?",

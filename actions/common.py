@@ -10,12 +10,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
-from actions.advice import RankedAdvice, rank_advice
+from actions.advice import ITEMS_PER_ANSWER, RankedAdvice, rank_advice
 from actions.context import context_from_message
 from actions.replies import UNAVAILABLE_REPLY  # also said by the Rasa server's guard
 from actions.store.knowledge import Knowledge, KnowledgeCache, KnowledgeUnavailable
 from actions.store.records import Recorder
-from actions.vocabulary import DIMENSIONS, known_context
+from actions.vocabulary import DIMENSIONS, SECTOR_BUTTONS, known_context
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,33 @@ async def knowledge_or_apology(dispatcher: CollectingDispatcher) -> Knowledge | 
     if not retriever_built(knowledge):
         await asyncio.to_thread(retriever_for, knowledge)
     return knowledge
+
+
+# Asked once, under the first idea on a challenge, when the person's sector would change the next ones.
+SECTOR_QUESTION = "So I can fit my next ideas to you: which sector do you work in? (Or tell me your role.)"
+
+
+def ask_for_sector(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(
+        text=SECTOR_QUESTION, buttons=[{"title": t, "payload": f'/inform{{"sector": "{v}"}}'} for t, v in SECTOR_BUTTONS]
+    )
+
+
+def last_said(tracker: Tracker) -> str:
+    """The bot's last message before the latest user message ("" if none)."""
+    latest_user_seen = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if latest_user_seen:
+                return ""
+            latest_user_seen = True
+        elif event.get("event") == "bot" and latest_user_seen:
+            return event.get("text") or ""
+    return ""
+
+
+def just_asked_for_sector(tracker: Tracker) -> bool:
+    return last_said(tracker) == SECTOR_QUESTION
 
 
 def challenge_buttons(knowledge: Knowledge) -> list[dict[str, str]]:
@@ -135,3 +162,25 @@ def advise(
         SlotSet("last_advice", [chosen.item.id]),
         SlotSet("focus", f"advice:{chosen.item.id}"),
     ]
+
+
+def tailoring_would_change(knowledge: Knowledge, tracker: Tracker, challenge: str) -> bool:
+    """Would knowing the person's sector change which advice comes first?"""
+    items = knowledge.advice_by_challenge.get(challenge, ())
+    given = tracker.get_slot("advice_given") or []
+    general = [r.item.id for r in rank_advice(items, {}, given)[:ITEMS_PER_ANSWER]]
+    return any(
+        [r.item.id for r in rank_advice(items, {"sector": sector}, given)[:ITEMS_PER_ANSWER]] != general
+        for sector in DIMENSIONS["sector"]
+    )
+
+
+def advise_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, challenge: str) -> list[EventType]:
+    """Advice on a challenge just described: the best-fitting idea, then, once per conversation and
+    only when their sector would change the next ideas, the question that lets us pick them."""
+    events = advise(dispatcher, tracker, knowledge, challenge, described=tracker.latest_message.get("text") or "")
+    context_unknown = not any(person_context(tracker).values())
+    if context_unknown and not tracker.get_slot("context_asked") and tailoring_would_change(knowledge, tracker, challenge):
+        ask_for_sector(dispatcher)
+        events.append(SlotSet("context_asked", True))
+    return events

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+
 from actions.retrieval import content_words
 from actions.vocabulary import DIMENSIONS, SECTOR_OF_ROLE, known_context
 
@@ -94,7 +97,7 @@ TROUBLE = re.compile(
     r"nothing|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
     r"ignor\w*|stall\w*|stuck|frustrat\w*|argu\w*|row(?:s|ing)?|conflict\w*|clash\w*|lost|los(?:e|ing)|swallow\w*|drift\w*|"
     r"fail\w*|wrong|mess\w*|tensions?|unclear|confus\w*|muddl\w*|falling|fallen|too (?:many|much|little|few)|"
-    r"no (?:time|money|funding|budget|capacity|reply|response|way|idea)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail)\b",
+    r"no (?:time|money|funding|budget|capacity|reply|response|way|idea)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail|impossible|unable|not working|no longer|sick of|fed up|pointless|waste of time)\b",
     re.IGNORECASE,
 )
 # "actually, scratch that, I moved to the community trust": the person correcting what they told us.
@@ -134,3 +137,29 @@ DISTRESS_WORDS = frozenset(
 def vague_distress(text: str) -> bool:
     said = set(content_words(text or ""))
     return bool(said & DISTRESS_WORDS) and said <= VAGUE_WORDS
+
+
+# A reply this short that names a sector or role, once we have asked for it, is the answer.
+ANSWER_WORDS = 3
+
+
+def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, str]:
+    """The sector or role a short reply names ("NHS", "the council", "pharmacist") once we have
+    asked for it, or with `unasked` when it is not a question ("small charity"); {} otherwise."""
+    text = tracker.latest_message.get("text") or ""
+    if len(text.split()) > ANSWER_WORDS or not (tracker.get_slot("context_asked") or (unasked and "?" not in text)):
+        return {}
+    return {
+        e["entity"]: e["value"]
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") in ("sector", "role") and known_context(e["entity"], e.get("value")) is not None
+    }
+
+
+def answer_to_sector_question(tracker: Tracker, unasked: bool = False) -> list[EventType]:
+    """ "small charity", "NHS, PCN" in answer to the sector question, whatever the classifier made
+    of it: the context is taken and acknowledged; [] when the message is not such an answer. With
+    `unasked`, also when we have not asked (for a message the classifier took to be about
+    partnership work, never for one it took to be out of scope: "NHS app")."""
+    named = sector_or_role_named(tracker, unasked)
+    return [SlotSet(d, v) for d, v in named.items()] + [FollowupAction("action_acknowledge_context")] if named else []

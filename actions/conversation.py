@@ -13,8 +13,8 @@ from actions import common
 from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
 from actions.answers import resolve
-from actions.common import RECORDER, intent_of, knowledge_or_apology
-from actions.context import CONTEXT_ONLY_WORDS, context_from_message, only_about_them, states_trouble
+from actions.common import RECORDER, intent_of, knowledge_or_apology, last_said
+from actions.context import CONTEXT_ONLY_WORDS, answer_to_sector_question, context_from_message, only_about_them, states_trouble
 from actions.follow_ups import (
     FALLBACK_THRESHOLD,
     LEADING_FOLLOW_UP,
@@ -36,7 +36,7 @@ from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, ranking, two_challenges
-from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES, known_context
+from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
 
 # The classifier's readings that say what a message is about (not small talk or a follow-up form).
 ABOUT_SOMETHING = frozenset(TOPIC_BUTTON_TITLES) | {"ask_practice_question", "ask_meaning", "inform", "out_of_scope"}
@@ -91,6 +91,9 @@ def previous_user_intent(tracker: Tracker) -> str | None:
     return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") if len(users) > 1 else None
 
 
+CLARIFYING_QUESTION = "I'm not quite sure what you mean. Did you mean one of these?"
+
+
 class ActionClarify(Action):
     """An unclear message: offer the two most likely topics, or admit a second miss honestly.
     A message that is unclear only because it describes two challenges gets both answered."""
@@ -115,6 +118,9 @@ class ActionClarify(Action):
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered
+        sector_told = answer_to_sector_question(tracker, unasked=True)  # "housing association", after "which sector?"
+        if sector_told:
+            return sector_told
         # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
         # "and if that doesn't work?") about the item in focus or the challenge just recognised.
         if short_follow_up(tracker.latest_message.get("text") or ""):
@@ -174,7 +180,7 @@ class ActionClarify(Action):
             return []
         buttons = [{"title": TOPIC_BUTTON_TITLES[o], "payload": f"/{o}"} for o in options]
         buttons.append({"title": "Something else", "payload": "/something_else"})
-        dispatcher.utter_message(text="I'm not quite sure what you mean. Did you mean one of these?", buttons=buttons)
+        dispatcher.utter_message(text=CLARIFYING_QUESTION, buttons=buttons)
         return []
 
 
@@ -290,9 +296,26 @@ class ActionDeny(Action):
         return "action_deny"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if pushes_back(tracker):
-            return [FollowupAction("action_more_advice")]
+        if pushes_back(tracker) or (
+            tracker.get_slot("focus") and short_follow_up(tracker.latest_message.get("text") or "") == "ask_more"
+        ):
+            return [FollowupAction("action_more_advice")]  # ...or "something else?" after an answer
         dispatcher.utter_message(response="utter_deny")
+        return []
+
+
+class ActionSomethingElse(Action):
+    """ "Something else" after a clarifying question: asked to say it another way. Typed after an
+    answer ("something else?"), it wants another idea."""
+
+    def name(self) -> str:
+        return "action_something_else"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("focus") and short_follow_up(text) == "ask_more" and CLARIFYING_QUESTION not in last_said(tracker):
+            return [FollowupAction("action_more_advice")]
+        dispatcher.utter_message(response="utter_ask_rephrase")
         return []
 
 
@@ -311,22 +334,6 @@ class ActionBotChallenge(Action):
         return []
 
 
-# A reply this short that names a sector or role, right after we asked for it, is the answer.
-ANSWER_WORDS = 3
-
-
-def sector_or_role_named(tracker: Tracker) -> dict[str, str]:
-    """The sector or role a short reply names ("NHS", "the council", "pharmacist") when we have just
-    asked for it; {} otherwise."""
-    if not tracker.get_slot("context_asked") or len((tracker.latest_message.get("text") or "").split()) > ANSWER_WORDS:
-        return {}
-    return {
-        e["entity"]: e["value"]
-        for e in tracker.latest_message.get("entities") or []
-        if e.get("entity") in ("sector", "role") and known_context(e["entity"], e.get("value")) is not None
-    }
-
-
 class ActionOutOfScope(Action):
     """Out of scope is declined (utter_out_of_scope), except a question about a partnership term
     ("what is the CVS anyway?"), which the classifier often reads as out of scope."""
@@ -341,10 +348,9 @@ class ActionOutOfScope(Action):
         if pushes_back(tracker):
             # "bit idealistic for a team with 40% vacancies tbh": the idea just given does not fit.
             return [FollowupAction("action_more_advice")]
-        named = sector_or_role_named(tracker)
-        if named:
-            # "NHS" typed in answer to "which sector do you work in?"
-            return [SlotSet(d, v) for d, v in named.items()] + [FollowupAction("action_acknowledge_context")]
+        answered = answer_to_sector_question(tracker)  # "NHS" typed in answer to "which sector do you work in?"
+        if answered:
+            return answered
         # "how do we get back on track?" right after an answer is about that answer, even when the
         # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
         text = tracker.latest_message.get("text") or ""
@@ -390,12 +396,14 @@ class ActionActionPlan(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         given = tracker.get_slot("advice_given") or []
         text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("focus") and TOO_LONG.search(text) and not WHOLE_CONVERSATION.search(text):
-            # "tl;dr" right after an answer wants that answer shorter, not a plan of everything.
+        form = "ask_simpler" if TOO_LONG.search(text) else short_follow_up(text)
+        if tracker.get_slot("focus") and form in ("ask_simpler", "ask_how") and not WHOLE_CONVERSATION.search(text):
+            # "tl;dr" right after an answer wants that answer shorter, "can you break that into
+            # steps" its steps: not a plan of everything.
             knowledge = await knowledge_or_apology(dispatcher)
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
             if item is not None:
-                return ActionFollowUp.follow_up(dispatcher, item, "ask_simpler") + focus_events(item)
+                return ActionFollowUp.follow_up(dispatcher, item, form) + focus_events(item)
         if not given:
             dispatcher.utter_message(
                 text="We haven't gone through any advice yet, so there's nothing to put in a plan. "

@@ -24,7 +24,7 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.context import corrects_context, only_about_them
+from actions.context import answer_to_sector_question, corrects_context, only_about_them
 from actions.glossary import answer_term, asked_entries, entry_named
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
@@ -221,7 +221,7 @@ NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern
 # Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
 # their spelling, and only when something is in focus.
 SHORT_FOLLOW_UPS = (
-    (re.compile(r"\bex[a-z]{0,3}m?p[a-z]*\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
+    (re.compile(r"\bex[a-z]{0,3}m?p[a-z]*\b|\bexa?m(?:le|el)s?\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
     (
         re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar"),
         "ask_simpler",
@@ -235,6 +235,7 @@ SHORT_FOLLOW_UPS = (
         # "and if that doesn't work?": what to try next.
         re.compile(
             r"\b(?:what else|another|other (?:ideas?|suggestions?|options?|tips?)|different (?:idea|suggestion)|plan b|alternatives?)\b"
+            r"|^\W*(?:ok\w*|so|and|right|got)?\W*(?:any|some)thing else\b(?!.*\b(?:ask|question|topic|subject)\b)"
             r"|\bif (?:that|this|it|they|she|he)(?: still| just| really)? (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
         ),
         "ask_more",
@@ -402,12 +403,25 @@ def item_words(knowledge: Knowledge, item: Item | None, challenge: str | None = 
 
 
 def pending_challenge(knowledge: Knowledge, tracker: Tracker) -> str | None:
-    """The challenge just recognised when we asked for the person's sector before advising (the
-    sector question clears the focus): a follow-up then is about that challenge."""
+    """The challenge recognised but not yet advised on (no item in focus): a follow-up then is
+    about that challenge."""
     challenge = tracker.get_slot("current_challenge")
     if tracker.get_slot("focus") or challenge not in CHALLENGES or advice_started(knowledge, tracker, challenge):
         return None
     return challenge
+
+
+def challenge_in_play(knowledge: Knowledge, tracker: Tracker, focus: Item | None) -> str | None:
+    """The challenge a follow-up may be about as a whole: one recognised but not yet advised on,
+    or the one whose first idea is in focus ("how do we keep people engaged without money" right
+    after the first idea on funding asks about funding, not only about that idea)."""
+    if focus is None:
+        return pending_challenge(knowledge, tracker)
+    if isinstance(focus, AdviceView):
+        on_it = {a.id for a in knowledge.advice_by_challenge.get(focus.challenge_id, ())}
+        if [i for i in tracker.get_slot("advice_given") or [] if i in on_it] == [focus.id]:
+            return focus.challenge_id
+    return None
 
 
 def fits_focus(knowledge: Knowledge, focus: Item | None, form: str, text: str) -> bool:
@@ -435,7 +449,7 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
     if form is None or text.startswith("/"):
         return None
     focus = resolve(knowledge, tracker.get_slot("focus"))
-    challenge = pending_challenge(knowledge, tracker) if focus is None else None
+    challenge = challenge_in_play(knowledge, tracker, focus)
     if focus is None and challenge is None:
         return None
     if form == "ask_more" and focus is None:
@@ -481,10 +495,10 @@ def names_something_else(knowledge: Knowledge, text: str, focus: Item | None, ch
         return False
     if isinstance(focus, TopicView):
         mine = {f"passage:{p.id}" for p in focus.passages}
-    elif focus is not None:
-        mine = {key_of(focus)}
     else:
-        mine = {f"advice:{a.id}" for a in knowledge.advice_by_challenge.get(challenge or "", ())} | {f"passage:{challenge}"}
+        mine = {key_of(focus)} if focus is not None else set()
+        if challenge:
+            mine |= {f"advice:{a.id}" for a in knowledge.advice_by_challenge.get(challenge, ())} | {f"passage:{challenge}"}
     if hits[0][0].key in mine:
         return False
     own = max((score for document, score in hits if document.key in mine), default=0.0)
@@ -545,7 +559,7 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
         return [FollowupAction("action_more_advice")]
     text = tracker.latest_message.get("text") or ""
     focus = resolve(knowledge, tracker.get_slot("focus"))
-    challenge = pending_challenge(knowledge, tracker) if focus is None else None
+    challenge = challenge_in_play(knowledge, tracker, focus)
     said = [w for w in content_words(text) if w not in GENERIC_WORDS]
     # "how do we wind it down" after the answer on purpose: "it" is the partnership, and winding one
     # down is a practice topic of its own, named plainly.
@@ -579,8 +593,12 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     if not ranked:
         return [FollowupAction("action_more_advice")]
     item = ranked[0].item
+    return ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item) + advice_given_with(tracker, item)
+
+
+def advice_given_with(tracker: Tracker, item: AdviceView) -> list[EventType]:
     given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
-    return ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
+    return [SlotSet("advice_given", given + [item.id])]
 
 
 def principle_meaning(knowledge: Knowledge, term: str) -> tuple[str, list[AdviceView]] | None:
@@ -647,13 +665,18 @@ TERM_TAIL = re.compile(
 )
 
 
+POINTERS = frozenset("it that this they them those these one".split())
+
+
 def term_in(text: str) -> str | None:
     match = TERM.search(text or "")
     if not match:
         return None
     term = next(g for g in match.groups() if g).split(",")[0]
     term = re.sub(r"^(?:an?|the)\s+", "", TERM_TAIL.sub("", term.strip()), flags=re.IGNORECASE)
-    return term.strip(" ?!.\"'\u201c\u201d") or None
+    term = term.strip(" ?!.\"'\u201c\u201d")
+    # "what does that mean": a pronoun points back; it is not a term to look up.
+    return None if term.lower() in POINTERS else term or None
 
 
 class ActionFollowUp(Action):
@@ -748,7 +771,7 @@ class ActionFollowUp(Action):
 
         challenge = tracker.get_slot("current_challenge")
         if item is None and intent != "choose_item" and challenge in CHALLENGES:
-            # A follow-up instead of an answer to "which sector?": go on with the best general item.
+            # Nothing in focus but a challenge recognised: the follow-up is about its best next idea.
             ranked = next_advice(knowledge, tracker, challenge)
             if ranked:
                 item = ranked[0].item
@@ -800,6 +823,9 @@ class ActionPracticeAnswer(Action):
         if corrects_context(tracker.latest_message):
             # "sorry, actually I've just moved across to the ICB" names a body the store explains.
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
+        sector_told = answer_to_sector_question(tracker, unasked=True)  # "small charity", after "which sector?"
+        if sector_told:
+            return sector_told
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

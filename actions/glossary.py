@@ -19,7 +19,11 @@ from actions.store.knowledge import GlossaryView, Knowledge
 
 _ARTICLE = r"(?:(?:an?|the|our|your|this|that)\s+)?"
 # Words people put around the term: "what is the CVS anyway", "what does the ICB actually do".
-_FILLER = r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate))*"
+_FILLER = (
+    r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate|legally|technically|officially"
+    # "what's a PSB in your terms", "what's an MoU in plain English"
+    r"|in (?:your|simple|plain|lay(?:man'?s)?) (?:terms|english|words)|in practice|in this context|in a nutshell))*"
+)
 _TAIL = r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its) at home))?"
 # One clause asking what a term is, with the term in one of its named groups (by, of, ex, t).
 TERM_QUESTION = re.compile(
@@ -87,7 +91,9 @@ BARE_TERM = re.compile(r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?
 # "everyone keeps saying ICB this ICB that, what actually is it": the term is named, then asked.
 WHAT_IS_IT = re.compile(
     r"^\W*(?:(?:so|and|but|ok)\W+)?what(?:['\u2019]?s|\s+is)?(?:\s+(?:actually|exactly|even))?(?:\s+is)?\s+(?:it|that|this|they|them)"
-    r"(?:\s+(?:actually|exactly|even|then))?(?:\s+(?:for|do|does|mean))?\W*$",
+    r"(?:\s+(?:actually|exactly|even|then))?(?:\s+(?:for|do|does|mean))?\W*$"
+    # "they keep saying VCSE in the papers, what does that mean"
+    r"|^\W*(?:(?:so|and|but|ok)\W+)?what\s+(?:does|do)\s+(?:it|that|this|they)\s+(?:actually\s+|even\s+)?(?:mean|stand\s+for)\W*$",
     re.IGNORECASE,
 )
 ABBREVIATIONS = re.compile(r"\b(?:" + _ABBREVIATION + r")\b")

@@ -131,8 +131,8 @@ FOLLOW_UP_TITLES = {
     "ask_sources": "Where this comes from",
 }
 
-# Sector choices offered when asking once for context, with "Just tell me" five buttons in all
-# (Rasa's Slack channel drops every button of a message with more than five); others are typed.
+# Sector choices offered when asking once for context: four, as Rasa's Slack channel drops every
+# button of a message with more than five; others are typed.
 SECTOR_BUTTONS = (
     ("Health / NHS", "health"),
     ("Council", "local_government"),

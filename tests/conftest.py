@@ -9,8 +9,9 @@ import shutil
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -108,8 +109,10 @@ def make_tracker(
     entities: list[dict[str, Any]] | None = None,
     previous_intents: list[str] = (),
     active_loop: str | None = None,
+    bot_said: list[str] = (),
 ) -> Tracker:
-    """A rasa_sdk Tracker as the action server builds it from Rasa's request."""
+    """A rasa_sdk Tracker as the action server builds it from Rasa's request; `bot_said` are the
+    bot's messages just before the latest one."""
     ranking = ranking or [(intent, 0.99)]
     message = {
         "intent": {"name": intent, "confidence": ranking[0][1]},
@@ -119,7 +122,7 @@ def make_tracker(
     }
     earlier = [
         {"event": "user", "text": f"/{i}", "parse_data": {"intent": {"name": i, "confidence": 0.9}}} for i in previous_intents
-    ]
+    ] + [{"event": "bot", "text": t} for t in bot_said]
     return Tracker(
         sender_id=sender,
         slots=slots or {},

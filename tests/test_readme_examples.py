@@ -7,7 +7,7 @@ The format (also described in an HTML comment next to the README's example):
   (three backticks, then ``conversation``). Any other code block showing ``Your input ->``
   fails this test, so an example cannot escape it by a missing tag.
 - ``Your input ->`` starts a person's turn; the rest of the line is what they type.
-  ``Your input ->  [Just tell me]`` (the whole input in square brackets) is a click on that
+  ``Your input ->  [Health / NHS]`` (the whole input in square brackets) is a click on that
   button of the previous reply: the button's payload is sent, as the web chat and rasa shell
   do, and the test fails if the previous reply had no such button.
 - The lines after an input, up to the next input, are the bot's reply: its text, wrapped as you
@@ -112,14 +112,17 @@ def test_the_readme_examples_are_in_the_format() -> None:
 def test_the_format_is_read_as_documented() -> None:
     markdown = (
         "Intro.\n\n```conversation\nYour input ->  hello\nA reply wrapped\n   over lines.\n\nA second paragraph.\n"
-        "? [Health / NHS] [Just tell me]\n\nYour input ->  [Just tell me]\nDone.\n```\n\n```\nYour input ->  untagged\n```\n"
+        "? [Health / NHS] [Pharmacy]\n\nYour input ->  [Pharmacy]\nDone.\n```\n\n```\nYour input ->  untagged\n```\n"
     )
     [(line, [first, second])], problems = example_blocks(markdown)
-    assert line == 3 and (first.said, first.line, second.said) == ("hello", 4, "[Just tell me]")
-    assert normalise(first.reply) == [("text", "A reply wrapped over lines. A second paragraph."), ("buttons", ["Health / NHS", "Just tell me"])]
+    assert line == 3 and (first.said, first.line, second.said) == ("hello", 4, "[Pharmacy]")
+    assert normalise(first.reply) == [("text", "A reply wrapped over lines. A second paragraph."), ("buttons", ["Health / NHS", "Pharmacy"])]
     assert normalise(first.reply) == normalise(render([{"text": "A reply wrapped over lines.\n\nA second paragraph.",
-                                                        "buttons": [{"title": "Health / NHS"}, {"title": "Just tell me"}]}]))
+                                                        "buttons": [{"title": "Health / NHS"}, {"title": "Pharmacy"}]}]))
     assert normalise(["A reply ... paragraph."]) != normalise(["A reply wrapped over lines. A second paragraph."])
+    # A reply of two messages, each with its own buttons (an idea, then a question under it), in order.
+    two = render([{"text": "An idea.", "buttons": [{"title": "Another idea"}]}, {"text": "Which sector?", "buttons": [{"title": "Pharmacy"}]}])
+    assert normalise(two) == [("text", "An idea."), ("buttons", ["Another idea"]), ("text", "Which sector?"), ("buttons", ["Pharmacy"])]
     assert problems == ["README.md line 15: a conversation example must be a ```conversation block"]
 
 

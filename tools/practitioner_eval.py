@@ -51,6 +51,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev5.json", "fifth development set"),
         (RESULTS / "practitioner_dev6.json", "sixth development set"),
         (RESULTS / "practitioner_dev7.json", "seventh development set"),
+        (RESULTS / "practitioner_dev8.json", "eighth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

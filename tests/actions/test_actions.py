@@ -13,15 +13,14 @@ from actions.actions import (
 from actions.common import UNAVAILABLE_REPLY
 from actions.store.knowledge import KnowledgeCache
 from actions.vocabulary import CHALLENGES
-from tests.conftest import make_tracker, run_action as run, slots_of
-
-
+from tests.conftest import make_tracker, slots_of
+from tests.conftest import run_action as run
 
 
 @pytest.mark.parametrize("challenge", CHALLENGES)
 async def test_challenge_answer_quotes_source_gives_advice_and_buttons(challenge, knowledge_cache: KnowledgeCache, domain) -> None:
     knowledge = await knowledge_cache.get()
-    # "Just tell me" context: no question about the sector first.
+    # The sector already asked for: the idea alone, without the question under it.
     messages, events = await run(ActionChallengeAdvice(), make_tracker(challenge, slots={"context_asked": True}), domain)
     [message] = messages
     passage = knowledge.passages[challenge]

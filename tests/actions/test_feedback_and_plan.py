@@ -8,9 +8,9 @@ from actions.conversation import ActionActionPlan, ActionGoodbye, ActionRecordFe
 from actions.store.db import make_engine, make_session_factory
 from actions.store.models import Feedback
 from actions.store.records import conversation_key
-from tests.conftest import make_tracker, run_action as run
+from tests.conftest import make_tracker
+from tests.conftest import run_action as run
 from tests.servers import rest_id, say, sender, texts
-
 
 
 def feedback_rows(url: str) -> list[tuple]:

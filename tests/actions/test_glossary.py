@@ -64,6 +64,10 @@ ABBREVIATION_QUESTIONS = [
     ("what's Caldicott got to do with it", "Caldicott Principles: "),
     ("is that the same thing as the BCF or different?", "Better Care Fund: "),
     ("HWB", "HWB (Health and Wellbeing Board): "),
+    # a qualifier after the term, or the term named first and then asked about with "that"
+    ("what's an RPB in plain English, so we're on the same page", "RPB (Regional Partnership Board): "),
+    ("what's the HWB legally", "HWB (Health and Wellbeing Board): "),
+    ("the minutes keep mentioning the IJB, what does that mean", "IJB (Integration Joint Board): "),
 ]
 
 
@@ -74,6 +78,7 @@ ABBREVIATION_QUESTIONS = [
         (ActionPracticeAnswer, "ask_practice_question", "what's an ICB and do we have to work with them", "ICB (Integrated Care Board): "),
         (ActionFollowUp, "ask_example", "what's the CDHN", "CDHN (Community Development and Health Network): "),
         (ActionKnowledgeAnswer, "ask_definition", "and a PCN", "PCN (Primary Care Network): "),
+        (ActionFollowUp, "ask_meaning", "people keep writing CVS in emails, what does that mean", "CVS"),
     ],
 )
 async def test_a_term_question_is_defined_whichever_action_gets_it(knowledge_cache, domain, action, intent, text, starts) -> None:

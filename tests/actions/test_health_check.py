@@ -9,7 +9,14 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.health_check import QUESTION_NAMES, SLOTS, ActionHealthCheckIntro, ActionHealthCheckResult, ValidateHealthCheckForm, parse_score
+from actions.health_check import (
+    QUESTION_NAMES,
+    SLOTS,
+    ActionHealthCheckIntro,
+    ActionHealthCheckResult,
+    ValidateHealthCheckForm,
+    parse_score,
+)
 from actions.store.db import make_engine, make_session_factory
 from actions.store.models import HealthCheckResult
 from actions.store.records import Recorder, conversation_key

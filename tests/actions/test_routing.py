@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
-from actions.conversation import ActionClarify, ActionOutOfScope
+from actions.conversation import CLARIFYING_QUESTION, ActionActionPlan, ActionClarify, ActionOutOfScope, ActionSomethingElse
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
 from actions.retrieval import keyword_pattern, keyword_text, retriever_for
 from actions.store.knowledge import KnowledgeCache
@@ -304,3 +304,38 @@ async def test_an_unsure_out_of_scope_mid_conversation_is_answered_when_it_names
     ranking = [("out_of_scope", 0.95)]
     messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text=text, ranking=ranking, slots=slots), domain)
     assert messages[0]["response"] == "utter_out_of_scope"
+
+
+async def test_something_else_typed_after_an_answer_is_another_idea(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    first = knowledge.advice_by_challenge["challenge_time"][0].id
+    slots = {"focus": f"advice:{first}", "current_challenge": "challenge_time", "advice_given": [first]}
+    tracker = make_tracker("something_else", text="something else?", slots=slots, bot_said=["Try this: ..."])
+    _, events = await run(ActionSomethingElse(), tracker, domain)
+    assert followed_by(events, "action_more_advice")
+    # The "Something else" button under "Did you mean one of these?": asked to say it another way.
+    tracker = make_tracker("something_else", text="/something_else", slots=slots, bot_said=[CLARIFYING_QUESTION])
+    messages, events = await run(ActionSomethingElse(), tracker, domain)
+    assert messages[0]["response"] == "utter_ask_rephrase" and events == []
+
+
+async def test_a_sector_named_on_its_own_is_taken_wherever_it_lands(knowledge_cache, domain) -> None:
+    text = "small charity"
+    ents = [entity(text, "charity", "sector", "voluntary_community")]
+    for action, intent in ((ActionPracticeAnswer, "ask_practice_question"), (ActionClarify, "nlu_fallback")):
+        _, events = await run(action(), make_tracker(intent, text=text, entities=ents), domain)
+        assert slots_of(events)["sector"] == "voluntary_community" and followed_by(events, "action_acknowledge_context")
+
+
+async def test_steps_asked_for_after_an_answer_are_its_steps_not_a_plan(knowledge_cache, domain) -> None:
+    slots = {"focus": "practice:terms_of_reference"}
+    tracker = make_tracker("ask_summary", text="can you break that into steps", slots=slots)
+    messages, _ = await run(ActionActionPlan(), tracker, domain)
+    assert messages[0]["text"].startswith("How to put \u201c"), messages[0]["text"][:80]
+
+
+async def test_what_they_want_is_answered_when_their_sector_is_not_one_we_know(knowledge_cache, domain) -> None:
+    text = "I work for an IJB partner in Moray. We're changing how respite works and want carers and the families who use it properly involved from the start"
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text), domain)
+    assert messages[0]["text"].startswith("Involving the community and service users:"), messages[0]["text"][:120]
+

@@ -81,6 +81,11 @@ def button_click(value: str, user: str, channel: str, message_ts: str, thread_ts
     return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
 
 
+def buttons_of(post: dict) -> list[dict]:
+    """The buttons of a posted message (Slack's blocks: each message carries its own)."""
+    return [e for block in post.get("blocks") or [] if block["type"] == "actions" for e in block["elements"]]
+
+
 def new_ids() -> tuple[str, str, str]:
     """A fresh user, DM channel and message ts, so tests never see each other's posts."""
     tag = uuid.uuid4().hex[:8].upper()
@@ -110,26 +115,29 @@ def test_signed_direct_message_is_answered_in_its_thread(advisor: RunningAdvisor
     status, _, _ = deliver(advisor, message_event("one partner only joined for the grant", user, channel, ts), "application/json")
     assert status == 200
 
-    [question] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
-    assert question["method"] == "chat.postMessage"
-    assert question["auth"] == f"Bearer {TEST_TOKEN}"
-    assert question["thread_ts"] == ts  # the reply starts a thread on the question
+    # Two messages, each with its own buttons: the first idea, then the sector question (asked once).
+    [advice, question] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)
+    for post in (advice, question):
+        assert post["method"] == "chat.postMessage"
+        assert post["auth"] == f"Bearer {TEST_TOKEN}"
+        assert post["thread_ts"] == ts  # the reply starts a thread on the question
+    assert "\u201cFunding\u201d challenge" in advice["text"] and "Try this: " in advice["text"]
+    assert [e["value"] for e in buttons_of(advice)] == ["/ask_how", "/ask_example", "/ask_more", '/ask_sources{"option": "this"}', "/ask_challenges"]
     assert "which sector do you work in?" in question["text"]
-    values = [e["value"] for block in question["blocks"] if block["type"] == "actions" for e in block["elements"]]
-    assert values[-1] == "/skip_context"
+    assert [e["text"]["text"] for e in buttons_of(question)] == ["Health / NHS", "Council", "Charity or community group", "Pharmacy"]
 
-    # Follow-ups typed inside that thread are answered in the same thread, in one conversation.
-    deliver(advisor, message_event("just tell me", user, channel, f"{int(time.time())}.999998", thread_ts=ts), "application/json")
-    [_, advice] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)
-    assert advice["thread_ts"] == ts
-    assert "\u201cFunding\u201d challenge" in advice["text"]
-    buttons = [e for block in advice["blocks"] if block["type"] == "actions" for e in block["elements"]]
-    assert [b["value"] for b in buttons] == ["/ask_how", "/ask_example", "/ask_more", '/ask_sources{"option": "this"}', "/ask_challenges"]
+    # Follow-ups typed inside that thread are answered in the same thread, in one conversation:
+    # the sector typed gives the next idea, picked for it.
+    deliver(advisor, message_event("NHS", user, channel, f"{int(time.time())}.999998", thread_ts=ts), "application/json")
+    [_, _, thanks, tailored] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=4)
+    assert thanks["thread_ts"] == tailored["thread_ts"] == ts
+    assert thanks["text"] == "Thanks, I'll tailor my advice for the health sector."
+    assert tailored["text"].startswith("Another idea on funding") and "(suits the health sector)" in tailored["text"]
 
     deliver(advisor, message_event("more", user, channel, f"{int(time.time())}.999999", thread_ts=ts), "application/json")
-    [_, _, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
+    [*_, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=5)
     assert more["thread_ts"] == ts
-    assert more["text"].startswith("Another idea on funding")
+    assert more["text"].startswith("Another idea on funding") and more["text"] != tailored["text"]
 
 
 def test_mention_in_a_channel_is_answered_without_the_mention(advisor: RunningAdvisor) -> None:
@@ -146,19 +154,24 @@ def test_mention_in_a_channel_is_answered_without_the_mention(advisor: RunningAd
 def test_button_click_continues_the_conversation_in_the_thread(advisor: RunningAdvisor) -> None:
     user, channel, ts = new_ids()
     deliver(advisor, message_event("one partner only joined for the grant", user, channel, ts), "application/json")
-    [question] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
+    [_, question] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)
+    [charity] = [e["value"] for e in buttons_of(question) if e["text"]["text"] == "Charity or community group"]
 
-    status, _, _ = deliver(advisor, button_click("/skip_context", user, channel, question["ts"], ts), "application/x-www-form-urlencoded")
+    # A click on the sector question's "Charity or community group": the next idea on the same
+    # challenge, picked for that sector.
+    status, _, _ = deliver(advisor, button_click(charity, user, channel, question["ts"], ts), "application/x-www-form-urlencoded")
     assert status == 200
-    [_, advice] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)
-    assert "\u201cFunding\u201d challenge" in advice["text"]  # the same conversation: it remembers the challenge
-    assert advice["thread_ts"] == ts
+    [_, _, thanks, advice] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=4)
+    assert thanks["text"] == "Thanks, I'll tailor my advice for the voluntary and community sector."
+    assert advice["text"].startswith("Another idea on funding")  # the same conversation: it remembers the challenge
+    assert "(suits the voluntary and community sector)" in advice["text"]
+    assert thanks["thread_ts"] == advice["thread_ts"] == ts
 
     deliver(advisor, button_click("/ask_more", user, channel, advice["ts"], ts), "application/x-www-form-urlencoded")
-    [_, _, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
-    assert more["text"].startswith("Another idea on funding")
+    [*_, more] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=5)
+    assert more["text"].startswith("Another idea on funding") and more["text"] != advice["text"]
     assert more["thread_ts"] == ts
-    expected = ["one partner only joined for the grant", "/skip_context", "/ask_more"]
+    expected = ["one partner only joined for the grant", charity, "/ask_more"]
     assert advisor.user_messages(slack_id(user), expect=expected) == expected
 
 
@@ -191,7 +204,7 @@ def test_a_retry_is_acknowledged_but_not_answered_again(advisor: RunningAdvisor)
     user, channel, ts = new_ids()
     body = message_event("the other providers see us as rivals", user, channel, ts)
     assert deliver(advisor, body, "application/json")[0] == 200
-    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
+    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)  # the first idea, then the sector question
 
     # Slack re-sends the same event when it thinks the first delivery failed. Stock Rasa
     # answers again unless the reason is http_timeout; every reason must be dropped.
@@ -202,7 +215,7 @@ def test_a_retry_is_acknowledged_but_not_answered_again(advisor: RunningAdvisor)
         assert {k.lower(): v for k, v in headers.items()}.get("x-slack-no-retry") == "1"
 
     barrier(advisor)
-    assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 1
+    assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 2  # the one answer's two messages
     assert advisor.user_messages(slack_id(user), expect=["the other providers see us as rivals"]) == ["the other providers see us as rivals"]
 
 
@@ -213,13 +226,14 @@ def test_a_retry_of_a_delivery_that_never_arrived_is_answered_once(advisor: Runn
     text = "the other providers see us as rivals"
     body = message_event(text, user, channel, ts)
     assert deliver(advisor, body, "application/json", headers=RETRY)[0] == 200
-    [answer] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
-    assert answer["thread_ts"] == ts
+    [answer, question] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)
+    assert answer["thread_ts"] == question["thread_ts"] == ts
+    assert "Try this: " in answer["text"] and "which sector do you work in?" in question["text"]
 
     # Retry #2 (Slack had not seen the acknowledgement in time): acknowledged, not answered again.
     assert acknowledged_without_retry(deliver(advisor, body, "application/json", headers=SECOND_RETRY))
     barrier(advisor)
-    assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 1
+    assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 2  # the one answer's two messages
     assert advisor.user_messages(slack_id(user), expect=[text]) == [text]
 
 
@@ -231,24 +245,24 @@ def test_a_replayed_request_is_not_answered_again(advisor: RunningAdvisor) -> No
     captured = {"timestamp": int(time.time())}
     captured["signature"] = sign(question, captured["timestamp"])
     assert deliver(advisor, question, "application/json", **captured)[0] == 200
-    [asked] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel)
-    click = button_click("/skip_context", user, channel, asked["ts"], ts)
+    [advice, _] = advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)  # the first idea, the sector question
+    click = button_click("/ask_more", user, channel, advice["ts"], ts)  # "Another idea"
     click_captured = {"timestamp": int(time.time())}
     click_captured["signature"] = sign(click, click_captured["timestamp"])
     assert deliver(advisor, click, "application/x-www-form-urlencoded", **click_captured)[0] == 200
-    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=2)
+    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
 
     for _ in range(2):
         assert acknowledged_without_retry(deliver(advisor, question, "application/json", **captured))
         assert acknowledged_without_retry(deliver(advisor, click, "application/x-www-form-urlencoded", **click_captured))
     barrier(advisor)
-    assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 2
-    expected = ["one partner only joined for the grant", "/skip_context"]
+    assert len(advisor.slack_api.posts_where(lambda p: p.get("channel") == channel)) == 3
+    expected = ["one partner only joined for the grant", "/ask_more"]
     assert advisor.user_messages(slack_id(user), expect=expected) == expected
 
     # A real second click is a new delivery (new action_ts): answered.
-    assert deliver(advisor, button_click("/skip_context", user, channel, asked["ts"], ts), "application/x-www-form-urlencoded")[0] == 200
-    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=3)
+    assert deliver(advisor, button_click("/ask_more", user, channel, advice["ts"], ts), "application/x-www-form-urlencoded")[0] == 200
+    advisor.slack_api.wait_for(lambda p: p.get("channel") == channel, count=4)
 
 
 def test_deliveries_are_remembered_for_the_retry_window_then_forgotten() -> None:

@@ -35,7 +35,7 @@ AXE_TAGS = WCAG_22_AA + ["best-practice"]
 RESULTS = ROOT / "results"
 CHALLENGE = "one partner only joined for the grant"
 CHALLENGE_BUTTONS = ["How do I do that?", "An example", "Another idea", "Sources", "A different problem"]
-SECTOR_BUTTONS = ["Health / NHS", "Council", "Charity or community group", "Pharmacy", "Just tell me"]
+SECTOR_BUTTONS = ["Health / NHS", "Council", "Charity or community group", "Pharmacy"]
 
 
 def web_id(session_id: str) -> str:
@@ -261,14 +261,18 @@ class Chat:
         return self.answer_after(before)
 
     def ask_challenge(self) -> list[str]:
-        """The challenge question; the advisor asks once for the sector, and "Just tell me" skips it."""
-        question = "\n".join(self.ask(CHALLENGE))
-        assert "which sector do you work in?" in question and self.enabled_buttons() == SECTOR_BUTTONS
-        return self.click("Just tell me")
+        """The challenge question: the first idea at once (in parts: the challenge recognised,
+        then the idea) and, under it, the sector asked once; the buttons of both stay usable
+        (the idea's, and the sector question's)."""
+        answer = self.ask(CHALLENGE)
+        assert "Try this: " in "\n".join(answer[:-1]) and "which sector do you work in?" in answer[-1], answer
+        assert self.enabled_buttons() == CHALLENGE_BUTTONS + SECTOR_BUTTONS
+        return answer
 
     def click(self, title: str) -> list[str]:
+        """Click the usable reply button of that title, in whichever message of the answer it is."""
         before = self.bot_count()
-        self.latest_replies().get_by_role("button", name=title, exact=True).click()
+        self.page.locator("#log .chat-replies").get_by_role("button", name=title, exact=True, disabled=False).click()
         return self.answer_after(before)
 
     def answer_after(self, before: int) -> list[str]:
@@ -350,13 +354,16 @@ def test_journey_advice_buttons_reload_and_injection(chat: Chat, advisor: Runnin
     chat.page.evaluate("""() => { window.typingShown = false;
         new MutationObserver(() => { if (!document.getElementById('typing').hidden) window.typingShown = true; })
             .observe(document.getElementById('typing'), {attributes: true}); }""")
-    advice_at = chat.bot_count() + 1  # after the sector question
-    answer = "\n".join(chat.ask_challenge())
-    assert "\u201cFunding\u201d challenge" in answer and "simply to access funding" in answer
-    assert "Try this: " in answer and "Rests on:" in answer
+    advice_at = chat.bot_count()  # the answer's first part: the first idea (the sector question under it)
+    *parts, question = chat.ask_challenge()
+    idea = "\n".join(parts)
+    assert "\u201cFunding\u201d challenge" in idea and "simply to access funding" in idea
+    assert "Try this: " in idea and "Rests on:" in idea
+    assert "which sector do you work in?" in question
     assert chat.page.evaluate("() => window.typingShown") is True
     assert chat.page.locator("#typing").is_hidden()
-    assert chat.enabled_buttons() == CHALLENGE_BUTTONS  # earlier buttons are answered: disabled
+    # Earlier buttons are answered: disabled; both parts of this answer keep theirs.
+    assert chat.enabled_buttons() == CHALLENGE_BUTTONS + SECTOR_BUTTONS
     # The answer is shown from its start (it is longer than the log's height).
     log_box = chat.page.locator("#log").bounding_box()
     first_part = chat.page.locator("#log .chat-msg--bot").nth(advice_at).bounding_box()
@@ -364,10 +371,12 @@ def test_journey_advice_buttons_reload_and_injection(chat: Chat, advisor: Runnin
     RESULTS.mkdir(exist_ok=True)
     chat.page.screenshot(path=str(RESULTS / "webchat.png"), full_page=True)
 
-    # A button click continues the conversation; its title is shown as the person's message.
+    # A button click continues the conversation (one of the idea's, above the unanswered question);
+    # its title is shown as the person's message, and the question's buttons are now answered too.
     how = chat.click("How do I do that?")
     assert how[0].startswith("How to put \u201cAsk why each partner joins\u201d into practice:\n1. ")
     assert chat.transcript()[-len(how) - 1] == "You said: How do I do that?"
+    assert not set(SECTOR_BUTTONS) & set(chat.enabled_buttons())
     # Its numbered steps are a list, led by the line before them (screen readers say "list, 4 items").
     steps = chat.page.locator("#log .chat-msg--bot").last
     assert steps.locator("ol > li").count() == how[0].count("\n") >= 3
@@ -432,8 +441,8 @@ def test_axe_finds_no_wcag22_aa_violation_when_opened_after_advice_and_in_the_he
     chat.open()
     states = {"just opened": chat.audit()}
     chat.ask_challenge()
-    assert chat.enabled_buttons() == CHALLENGE_BUTTONS
-    states["after a challenge answer with buttons"] = chat.audit()
+    assert chat.enabled_buttons() == CHALLENGE_BUTTONS + SECTOR_BUTTONS
+    states["after a challenge answer with buttons (the first idea and the sector question)"] = chat.audit()
     chat.click("How do I do that?")
     assert chat.page.locator("#log ol > li").count() >= 3
     states["after numbered steps (a lead and a list)"] = chat.audit()
@@ -528,12 +537,22 @@ def test_keyboard_alone_reaches_the_chat_sends_and_uses_reply_buttons(chat: Chat
     chat.answer_after(before)
     assert focus(chat)["id"] == "message"  # new messages never take focus away
 
-    # Asked once for the sector: the last reply button, "Just tell me", is one Shift+Tab away.
+    # The first idea and, under it, the sector question: Shift+Tab goes back through the question's
+    # buttons, then the idea's, each a visibly focused button; Escape returns to the message box.
+    for title in reversed(CHALLENGE_BUTTONS + SECTOR_BUTTONS):
+        keys.press("Shift+Tab")
+        assert focus(chat) == {"id": "", "tag": "BUTTON", "text": title, "disabled": False, "visible": True}
+    keys.press("Escape")
+    assert focus(chat)["id"] == "message"
+
+    # The last reply button, the question's "Pharmacy", is one Shift+Tab away: it answers the question.
     keys.press("Shift+Tab")
-    assert focus(chat) == {"id": "", "tag": "BUTTON", "text": "Just tell me", "disabled": False, "visible": True}
+    assert focus(chat) == {"id": "", "tag": "BUTTON", "text": "Pharmacy", "disabled": False, "visible": True}
     before = chat.bot_count()
     keys.press("Enter")
-    chat.answer_after(before)
+    thanks, *tailored = chat.answer_after(before)
+    # (No idea on funding is tagged for pharmacy: the next one is said to be general.)
+    assert thanks.startswith("Thanks, I'll tailor my advice for pharmacy where I can") and tailored[0].startswith("Another idea on funding: ")
     assert focus(chat)["id"] == "message"
 
     # Back through each reply button of the answer (Shift+Tab), each a visibly focused button.
@@ -584,7 +603,8 @@ def test_screen_readers_get_a_polite_log_named_messages_real_buttons_and_labels(
     assert f'paragraph: "You said: {CHALLENGE}"' in tree
     assert 'paragraph: "Partnership Advisor said: Hello!' in tree
     assert 'paragraph: "Partnership Advisor said: That sounds like the' in tree
-    for title in CHALLENGE_BUTTONS:
+    assert 'paragraph: "Partnership Advisor said: So I can fit my next ideas to you: which sector do you work in?' in tree
+    for title in CHALLENGE_BUTTONS + SECTOR_BUTTONS:
         assert f'button "{title}"' in tree
     # Reply buttons are real <button>s; the person's own messages are a live region switched off,
     # so only the advisor's new messages are announced (CDP does not report aria-live="off").
@@ -608,12 +628,12 @@ def test_reflows_without_horizontal_scrolling(browser: Any, advisor: RunningAdvi
         chat.open()
         assert chat.no_horizontal_scroll()
         chat.ask("where does this advice come from?")  # long lines and a long URL
-        chat.ask(CHALLENGE)  # the sector question and its buttons
+        chat.ask(CHALLENGE)  # the first idea and the sector question, each with its buttons
         assert chat.no_horizontal_scroll()
         for selector in ("#message", "#composer button", "#log .chat-replies button:enabled"):
             box = chat.page.locator(selector).last.bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (selector, box)
-        assert chat.click("Just tell me")  # buttons work at this width
+        assert chat.click("Health / NHS")  # buttons work at this width
         assert chat.no_horizontal_scroll()
         if width == 375:
             chat.page.screenshot(path=str(RESULTS / "webchat-phone.png"))
@@ -733,8 +753,9 @@ def test_transcript_is_read_message_by_message_with_the_keyboard(chat: Chat) -> 
     page, keys = chat.page, chat.page.keyboard
     names = page.locator("#log .chat-msg").evaluate_all(
         "els => els.map(e => document.getElementById(e.getAttribute('aria-labelledby')).textContent)")
-    assert [n.split(": ")[0] for n in names] == [
-        "Partnership Advisor said", "You said", "Partnership Advisor said", "You said"] + ["Partnership Advisor said"] * (len(names) - 4)
+    # The welcome, the challenge, then the answer: the first idea (in parts) and the sector question under it.
+    assert [n.split(": ")[0] for n in names] == ["Partnership Advisor said", "You said"] + ["Partnership Advisor said"] * (len(names) - 2)
+    assert len(names) >= 4 and "Try this: " in " ".join(names[2:-1]) and "which sector do you work in?" in names[-1]
 
     def focused() -> dict:
         return page.evaluate("""() => { const e = document.activeElement, log = document.getElementById('log').getBoundingClientRect(),
@@ -1111,10 +1132,11 @@ def test_at_400_percent_zoom_the_newest_answer_is_scrolled_into_view(browser: An
 
         for question in (PRINCIPLES, CHALLENGE):  # typed in the message box (scrolled into view), sent with Enter
             first = chat.bot_count()
-            chat.ask(question)
+            parts = chat.ask(question)
             check_answer_start(first)
+        assert len(parts) > 1  # the challenge's answer in two parts (the idea, the sector question): shown from its start
         first = chat.bot_count()
-        assert len(chat.click("Just tell me")) > 1  # advice in several parts: shown from its start
+        assert len(chat.click("Health / NHS")) > 1  # thanks, then the next idea: shown from its start
         check_answer_start(first)
         assert chat.no_horizontal_scroll()
     finally:

@@ -57,8 +57,9 @@ FULL = [
     "3", "4", "2", "5", "1", "2", "3",
     "thanks",
 ]
-# A short one: advice without context, "this helped" without a comment (one feedback row).
-SHORT = ["we have far too many meetings and people have stopped coming", "/skip_context", "/feedback_helpful", "/deny"]
+# A short one: advice without context (the sector question left unanswered: "Another idea"),
+# "this helped" without a comment (one feedback row).
+SHORT = ["we have far too many meetings and people have stopped coming", "/ask_more", "/feedback_helpful", "/deny"]
 
 
 # --- Units: the delete action, the Rasa server's seam, log redaction, settings -------------------
@@ -356,9 +357,11 @@ def test_forget_me_over_rest_deletes_the_conversation_and_its_rows_only(stack: S
     after = stack.events_per_sender()
     assert {s: after[s] for s in others} == others  # every other conversation untouched
 
-    # The next message starts afresh: the pharmacist context is forgotten, so the sector is asked again.
-    reply = texts(say(stack.base_url, "one partner only joined for the grant", me))
-    assert "which sector do you work in?" in reply
+    # The next message starts afresh: the pharmacist context is forgotten, so the first idea is a
+    # general one and the sector is asked again under it.
+    replies = say(stack.base_url, "one partner only joined for the grant", me)
+    assert len(replies) == 2 and "Try this: " in replies[0]["text"] and "(suits" not in replies[0]["text"]
+    assert "which sector do you work in?" in replies[1]["text"]
     assert stack.user_texts(me) == ["one partner only joined for the grant"]
     # The stale "Yes, delete my data" button clicked again is only an ordinary polite "yes".
     assert texts(say(stack.base_url, "/affirm", me)).startswith("Great.")
@@ -637,7 +640,7 @@ def files_holding(marker: str, *urls: str) -> list[str]:
 
 def converse_with_a_comment(advisor: RunningAdvisor, who: str, marker: str) -> None:
     """Advice, "not helpful" with a comment (stored in both stores), and a message of the marker."""
-    for message in ("one partner only joined for the grant", "/skip_context", "/feedback_not_helpful",
+    for message in ("one partner only joined for the grant", "/ask_more", "/feedback_not_helpful",
                     f"it missed the {marker} problem entirely", f"and what about {marker} in our board?"):
         assert texts(say(advisor.base_url, message, who)).strip()
 

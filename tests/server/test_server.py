@@ -22,19 +22,39 @@ def say(advisor: RunningAdvisor, message: str, sender: str) -> list[dict]:
 
 def test_challenge_question_gets_advice_and_buttons(advisor: RunningAdvisor) -> None:
     sender = f"rest-{uuid.uuid4().hex}"
-    [question] = say(advisor, "one partner only joined for the grant", sender)
-    assert "which sector do you work in?" in question["text"]  # asked once, because it changes the advice
-    [reply] = say(advisor, "/skip_context", sender)
+    # The first idea at once; under it, asked once (it changes the next ideas), the sector.
+    [reply, question] = say(advisor, "one partner only joined for the grant", sender)
     assert "\u201cFunding\u201d challenge" in reply["text"]
     assert "simply to access funding" in reply["text"]  # the source's words
     assert "Rests on:" in reply["text"] and "Try this: " in reply["text"]
     assert [b["payload"] for b in reply["buttons"]] == ["/ask_how", "/ask_example", "/ask_more", '/ask_sources{"option": "this"}', "/ask_challenges"]
+    assert "which sector do you work in?" in question["text"] and "Try this" not in question["text"]
+    assert [b["payload"] for b in question["buttons"]] == [
+        '/inform{"sector": "health"}', '/inform{"sector": "local_government"}', '/inform{"sector": "voluntary_community"}',
+        '/inform{"sector": "pharmacy"}']  # no "Just tell me": not answering it is fine
 
-    # "More" continues the same challenge with new items, and a button payload works as typed text.
+    # "More" (the question left unanswered) continues the same challenge with new items, and a
+    # button payload works as typed text.
     [more] = say(advisor, "/ask_more", sender)
     assert more["text"].startswith("Another idea on funding")
     first_items, more_items = set(advice_titles(reply["text"])), set(advice_titles(more["text"]))
     assert first_items and more_items and not first_items & more_items
+
+    # Asked once only: the next challenge is answered without the question.
+    [other] = say(advisor, "we have far too many meetings and people have stopped turning up", sender)
+    assert "\u201cCommunication\u201d challenge" in other["text"] and "which sector" not in other["text"]
+
+
+def test_answering_the_sector_question_gives_the_next_idea_picked_for_that_sector(advisor: RunningAdvisor) -> None:
+    sender = f"rest-{uuid.uuid4().hex}"
+    [first, question] = say(advisor, "one partner only joined for the grant", sender)
+    assert "which sector do you work in?" in question["text"]
+    # Typed, as a person answers it (the "Health / NHS" button sends its payload instead).
+    [thanks, tailored] = say(advisor, "NHS", sender)
+    assert thanks["text"] == "Thanks, I'll tailor my advice for the health sector." and not thanks.get("buttons")
+    assert tailored["text"].startswith("Another idea on funding: \u201c") and "(suits the health sector)" in tailored["text"]
+    assert set(advice_titles(tailored["text"])).isdisjoint(advice_titles(first["text"]))  # the next idea, not the first again
+    assert [b["payload"] for b in tailored["buttons"]][:3] == ["/ask_how", "/ask_example", "/ask_more"]
 
 
 def test_context_from_one_message_tailors_the_next_answer(advisor: RunningAdvisor) -> None:

@@ -144,15 +144,22 @@ def test_make_shell_advises_offers_buttons_deletes_on_request_keeps_text_out_of_
         print(f"\n[make shell ready in {time.monotonic() - started:.0f} s]")
         seen = process_tree(terminal.pid)  # make, the launcher, the action server, the Rasa server's shell
 
-        # (a) An advice turn. Asked once which sector, as a numbered arrow-key menu (a button
-        # choice); its last numbered item skips the question.
+        # (a) An advice turn: the first idea at once, its buttons printed as a numbered list (it
+        # is not the last message), then the sector, asked once, as an arrow-key menu (a button
+        # choice) of the four sectors.
         terminal.sendline(challenge)
-        terminal.expect_exact("which sector do you work in?", timeout=60)
-        sectors = choose(terminal, "Just tell me")
-        assert sectors[0] == "Health / NHS", sectors
-        terminal.expect("\u201cFunding\u201d challenge", timeout=60)
+        terminal.expect_exact("Buttons:", timeout=60)
+        terminal.expect("\u201cFunding\u201d challenge")
+        listed = re.findall(r"\d+: (.+?) \(/[^)]*\)", plain(terminal.before))
+        assert listed == ["How do I do that?", "An example", "Another idea", "Sources", "A different problem"], listed
         terminal.expect_exact("Try this: ")
-        # (b) The advice's buttons; "How do I do that?" gives the steps of the idea just given.
+        terminal.expect_exact("which sector do you work in?")
+        sectors = choose(terminal, "Health / NHS")
+        assert sectors == ["Health / NHS", "Council", "Charity or community group", "Pharmacy", TYPE_OWN], sectors
+        # The answer: thanks, and the next idea, picked for that sector.
+        terminal.expect_exact("Thanks, I'll tailor my advice for the health sector.", timeout=60)
+        terminal.expect("Another idea on funding: \u201c.+\u201d \\(suits the health sector\\)")
+        # (b) That idea's buttons; "How do I do that?" gives the steps of the idea just given.
         advice_buttons = choose(terminal, "How do I do that?")
         assert [advice_buttons[i] for i in (0, 2, 4)] == ["How do I do that?", "Another idea", "A different problem"], advice_buttons
         terminal.expect("How to put \u201c.+\u201d into practice:", timeout=60)
