@@ -139,15 +139,20 @@ def vague_distress(text: str) -> bool:
     return bool(said & DISTRESS_WORDS) and said <= VAGUE_WORDS
 
 
-# A reply this short that names a sector or role, once we have asked for it, is the answer.
-ANSWER_WORDS = 3
+# "who should lead it", "can a pharmacist join": a question, not who they are.
+QUESTION_START = re.compile(r"^\W*(?:who|what|how|why|when|where|which|should|can|could|do|does|is|are|will)\b", re.IGNORECASE)
+# A reply this short that names a sector or role ("practice manager, GP surgery"), once we have
+# asked for it, is the answer, unless it says something is wrong ("council won't reply").
+ANSWER_WORDS = 5
 
 
 def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, str]:
     """The sector or role a short reply names ("NHS", "the council", "pharmacist") once we have
     asked for it, or with `unasked` when it is not a question ("small charity"); {} otherwise."""
     text = tracker.latest_message.get("text") or ""
-    if len(text.split()) > ANSWER_WORDS or not (tracker.get_slot("context_asked") or (unasked and "?" not in text)):
+    if len(text.split()) > ANSWER_WORDS or states_trouble(text) or asks_a_question(text) or QUESTION_START.match(text):
+        return {}
+    if not (tracker.get_slot("context_asked") or (unasked and "?" not in text)):
         return {}
     return {
         e["entity"]: e["value"]

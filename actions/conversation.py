@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import common
+from actions import answers, common
 from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
 from actions.answers import resolve
@@ -92,6 +92,12 @@ def previous_user_intent(tracker: Tracker) -> str | None:
 
 
 CLARIFYING_QUESTION = "I'm not quite sure what you mean. Did you mean one of these?"
+# Asking where the answer just given comes from, in words the classifier may not place.
+WHERE_FROM = re.compile(
+    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
+    r"|what(?:'s|s| is) (?:that|this|it) based on)\W*$",
+    re.IGNORECASE,
+)
 
 
 class ActionClarify(Action):
@@ -121,6 +127,15 @@ class ActionClarify(Action):
         sector_told = answer_to_sector_question(tracker, unasked=True)  # "housing association", after "which sector?"
         if sector_told:
             return sector_told
+        # "who says so?" right after an answer: where that answer comes from.
+        if tracker.get_slot("focus") and WHERE_FROM.match(tracker.latest_message.get("text") or ""):
+            knowledge = await knowledge_or_apology(dispatcher)
+            item = resolve(knowledge, tracker.get_slot("focus")) if knowledge is not None else None
+            if knowledge is not None and item is not None:
+                dispatcher.utter_message(
+                    text=answers.item_sources_reply(knowledge, item), buttons=answers.follow_up_buttons(item, "sources")
+                )
+                return []
         # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
         # "and if that doesn't work?") about the item in focus or the challenge just recognised.
         if short_follow_up(tracker.latest_message.get("text") or ""):

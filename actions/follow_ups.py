@@ -328,8 +328,26 @@ def short_follow_up(text: str) -> str | None:
     return follow_up_form(sentences[-1]) if set(before) <= PLEASANTRIES else None
 
 
+# Chat spellings of the words follow-ups are read by: "wat would u do first", "shud we".
+TXT_SPEAK = {
+    "wat": "what",
+    "wot": "what",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "shud": "should",
+    "cud": "could",
+    "wud": "would",
+    "pls": "please",
+}
+
+
+def untxt(text: str) -> str:
+    return " ".join(TXT_SPEAK.get(w.lower(), w) for w in (text or "").split())
+
+
 def follow_up_form(text: str) -> str | None:
-    cleaned = (text or "").lower().strip().replace("\u2019", "'")
+    cleaned = untxt(text).lower().strip().replace("\u2019", "'")
     count = len(cleaned.split())
     if count <= LEADING_WORDS and PUSHBACK.search(cleaned):
         return "ask_more"
@@ -444,7 +462,7 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
     other reading, or the message talks about the item in focus ("how would you structure the
     agenda" after advice on running meetings). Everyday requests are left to the out-of-scope
     action, which keeps its own stricter rule."""
-    text = tracker.latest_message.get("text") or ""
+    text = untxt(tracker.latest_message.get("text") or "")
     form = short_follow_up(text)
     if form is None or text.startswith("/"):
         return None

@@ -58,7 +58,7 @@ ELLIPTICAL = re.compile(
 )
 # "what's the difference between an outcome and an output": both terms.
 DIFFERENCE = re.compile(
-    r"\bdifference\s+between\s+" + _ARTICLE + r"(?P<a>[\w&.' -]+?)\s+and\s+" + _ARTICLE + r"(?P<b>[\w&.' -]+?)\W*$",
+    r"\bdiff?e?re?nce\s+between\s+" + _ARTICLE + r"(?P<a>[\w&.' -]+?)\s+and\s+" + _ARTICLE + r"(?P<b>[\w&.' -]+?)\W*$",
     re.IGNORECASE,
 )
 # "whats an ICS vs an ICB, everyone mixes them up", "output vs outcome whats the diff".
@@ -118,6 +118,17 @@ OTHER_FORMS = (
     ),
     re.compile(r"^\W*(?P<term>" + _ABBREVIATION + r")\W*$"),
 )
+# "and how is that diffrent from the HSCP": the term it is compared with.
+DIFFERENT_FROM = re.compile(
+    r"\b(?:how|what)(?:['\u2019]?s|\s+is|\s+are|\s+'s)\s+(?:that|it|this|they|that one)\s+diff?e?re?nt\s+(?:from|to|than)\s+"
+    r"(?:an?\s+|the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\W*$",
+    re.IGNORECASE,
+)
+# "someone keeps mentioning the PSB like I should know what it is": one abbreviation, not known.
+NOT_KNOWN = re.compile(
+    r"\b(?:know|no idea|not sure|don'?t know|dunno|clue)\s+what\s+(?:it|that|this|they|one)\s+(?:is|are|means?|stands?\s+for|does)\b",
+    re.IGNORECASE,
+)
 SENTENCES = re.compile(r"(?<=[.?!])\s+")
 
 
@@ -149,9 +160,15 @@ def terms_asked_otherwise(text: str) -> list[str]:
             if match.group("next"):  # "HSC Trust", else "HSC" and the word is part of the question
                 found.append(match.group("term") + match.group("next"))
             found.append(match.group("term"))
+    for sentence in sentences:
+        compared = DIFFERENT_FROM.search(sentence)
+        if compared:
+            found += [compared.group("term"), compared.group("term").split()[0]]
     # "... ICB this ICB that, what actually is it": one abbreviation named, then asked about.
     named = set(ABBREVIATIONS.findall(text or ""))
-    if len(named) == 1 and any(WHAT_IS_IT.match(clause.strip()) for clause in CLAUSES.split(text or "")):
+    if len(named) == 1 and (
+        NOT_KNOWN.search(text or "") or any(WHAT_IS_IT.match(clause.strip()) for clause in CLAUSES.split(text or ""))
+    ):
         found.append(named.pop())
     return found
 

@@ -61,6 +61,11 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("sorry for shouting lol. what would u suggest first", "ask_how"),
         ("What I should write in the email?", "ask_how"),
         ("what should it say", "ask_how"),
+        # chat spellings and typos
+        ("wat would u do first", "ask_how"),
+        ("examle pls", "ask_example"),
+        ("something else?", "ask_more"),
+        ("can I ask about something else", None),
         # A question of its own, not "how do I do that"; a new problem before a how-question.
         ("How long do these things normally take to show results?", None),
         ("We have too many meetings. How do we cut them?", None),
@@ -132,7 +137,7 @@ async def test_a_question_about_the_answer_just_given_is_a_follow_up(
     assert messages[0]["text"].startswith(starts), messages[0]["text"][:200]
 
 
-async def test_a_follow_up_to_the_sector_question_is_about_the_challenge_just_recognised(knowledge_cache, domain) -> None:
+async def test_a_follow_up_with_a_challenge_recognised_and_nothing_in_focus_is_about_that_challenge(knowledge_cache, domain) -> None:
     knowledge = await knowledge_cache.get()
     slots = {"current_challenge": "challenge_funding", "context_asked": True, "focus": None}
     text = "how do we hold on to partners once the money stops"
@@ -193,11 +198,23 @@ async def test_and_another_term_after_a_definition_is_defined(knowledge_cache, d
     assert messages[0]["text"].startswith(starts)
 
 
-async def test_the_difference_between_two_terms_defines_both(knowledge_cache, domain) -> None:
-    text = "what is the difference between outputs and outcomes"
+@pytest.mark.parametrize(
+    "text", ["what is the difference between outputs and outcomes", "remind me the diffrence between outputs and outcomes"]
+)
+async def test_the_difference_between_two_terms_defines_both(knowledge_cache, domain, text) -> None:
     messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.35, text, {}), domain)
     lines = messages[0]["text"].split("\n")
     assert lines[0].startswith("output: ") and lines[1].startswith("outcome: ")
+
+
+@pytest.mark.parametrize("text", ["who says so", "says who?", "where's that from", "what's that based on"])
+async def test_where_the_answer_comes_from_asked_in_other_words(knowledge_cache, domain, text) -> None:
+    slots = {"focus": "practice:terms_of_reference"}
+    messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.3, text, slots), domain)
+    assert messages[0]["text"].startswith("Where to get help with writing terms of reference"), messages[0]["text"][:80]
+    # With nothing in focus there is no answer to source: clarified as before.
+    messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.3, text, {}), domain)
+    assert not (messages[0].get("text") or "").startswith("Where to get help")
 
 
 async def test_if_that_does_not_work_asks_for_another_idea(knowledge_cache, domain) -> None:

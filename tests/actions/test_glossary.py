@@ -68,6 +68,8 @@ ABBREVIATION_QUESTIONS = [
     ("what's an RPB in plain English, so we're on the same page", "RPB (Regional Partnership Board): "),
     ("what's the HWB legally", "HWB (Health and Wellbeing Board): "),
     ("the minutes keep mentioning the IJB, what does that mean", "IJB (Integration Joint Board): "),
+    ("and how is that diffrent from the HWB", "HWB (Health and Wellbeing Board): "),
+    ("my new boss keeps mentioning the RPB like I should know what it is", "RPB (Regional Partnership Board): "),
 ]
 
 

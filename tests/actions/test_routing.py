@@ -339,3 +339,19 @@ async def test_what_they_want_is_answered_when_their_sector_is_not_one_we_know(k
     messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text), domain)
     assert messages[0]["text"].startswith("Involving the community and service users:"), messages[0]["text"][:120]
 
+
+@pytest.mark.parametrize(
+    "text,said,dimension,value",
+    [
+        ("who should lead it", "lead", "role", "lead"),
+        ("council won't reply", "council", "sector", "local_government"),
+        ("can a pharmacist join?", "pharmacist", "sector", "pharmacy"),
+    ],
+)
+async def test_a_short_question_or_problem_naming_a_sector_is_not_taken_for_who_they_are(
+    knowledge_cache, domain, text, said, dimension, value
+) -> None:
+    ents = [entity(text, said, dimension, value)]
+    slots = {"context_asked": True}
+    _, events = await run(ActionPracticeAnswer(), make_tracker("ask_practice_question", text=text, entities=ents, slots=slots), domain)
+    assert not followed_by(events, "action_acknowledge_context")
