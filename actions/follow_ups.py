@@ -575,7 +575,7 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     about the best item on the challenge just recognised."""
     if intent == "ask_more":
         return [FollowupAction("action_more_advice")]
-    text = tracker.latest_message.get("text") or ""
+    text = untxt(tracker.latest_message.get("text") or "")
     focus = resolve(knowledge, tracker.get_slot("focus"))
     challenge = challenge_in_play(knowledge, tracker, focus)
     said = [w for w in content_words(text) if w not in GENERIC_WORDS]
@@ -710,7 +710,7 @@ class ActionFollowUp(Action):
         intent = intent_of(tracker)
         if intent == "ask_case_study":  # "example?" right after advice (see ActionKnowledgeAnswer)
             intent = "ask_example"
-        text = tracker.latest_message.get("text") or ""
+        text = untxt(tracker.latest_message.get("text") or "")  # "wat would u do first"
         options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
         key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
         if key and key.startswith("challenge:") and key.partition(":")[2] in CHALLENGES:  # "the time one" after the list

@@ -4,6 +4,7 @@ message, and clarification when unsure — real actions on a real store and real
 from __future__ import annotations
 
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionMoreAdvice
+from actions.advice import rank_advice
 from actions.common import SECTOR_QUESTION
 from actions.context import context_from_message
 from actions.conversation import EXAMPLES_REPLY, ActionClarify
@@ -189,3 +190,19 @@ async def test_a_sector_no_idea_is_tagged_for_gets_the_next_general_idea_said_as
         "so here is the next general one."
     )
     assert messages[1]["text"].startswith("Another idea on funding") and "(suits" not in messages[1]["text"]
+
+
+async def test_an_idea_for_someone_else_leads_only_on_a_clearly_better_fit(knowledge_cache) -> None:
+    knowledge = await knowledge_cache.get()
+    items = knowledge.advice_by_challenge["challenge_communication"]
+    pharmacy = next(a for a in items if a.tags.get("sector") == frozenset({"pharmacy"}))
+    general = next(a for a in items if not a.tags)
+    # Who they are unknown: a slightly better fit does not put the pharmacy idea first...
+    ranked = rank_advice(items, {}, fit={pharmacy.id: 0.058, general.id: 0.031})
+    assert ranked[0].item is general
+    # ...a clearly better one does ("the pharmacist can never make the 1pm meetings")...
+    ranked = rank_advice(items, {}, fit={pharmacy.id: 0.176, general.id: 0.054})
+    assert ranked[0].item is pharmacy and ranked[0].matched == ()
+    # ...and a pharmacist gets it, saying why.
+    ranked = rank_advice(items, {"sector": "pharmacy"}, fit={pharmacy.id: 0.058, general.id: 0.031})
+    assert ranked[0].item is pharmacy and ranked[0].matched == ("pharmacy",)
