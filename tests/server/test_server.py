@@ -358,3 +358,21 @@ def test_the_server_works_on_a_few_turns_at_a_time_first_come_first_served(monke
     replies = asyncio.run(ten_at_once())
     assert replies == [[f"reply to {i}"] for i in range(10)]
     assert most == 3 and started == list(range(10))
+
+
+def test_a_turn_handed_over_to_another_action_is_kept(advisor: RunningAdvisor) -> None:
+    """ "something else?" (read as none-of-those, handed over to the next idea) and "NHS" (read as out
+    of scope, handed over to taking the sector) keep what they did: the next "something else?"
+    gives a new idea, and a follow-up is about the idea picked for them."""
+    sender = f"rest-{uuid.uuid4().hex}"
+    say(advisor, "our partners keep missing the meetings and there are far too many of them", sender)
+    ideas = [advice_titles(say(advisor, "something else?", sender)[0]["text"]) for _ in range(2)]
+    assert ideas[0] and ideas[1] and ideas[0] != ideas[1], ideas
+
+    sender = f"rest-{uuid.uuid4().hex}"
+    say(advisor, "one partner only joined for the grant", sender)
+    thanks, idea = say(advisor, "NHS", sender)
+    [title] = advice_titles(idea["text"])
+    assert thanks["text"].startswith("Thanks, I'll tailor my advice for the health sector")
+    [why] = say(advisor, "why would that help", sender)
+    assert why["text"].startswith(f"Why \u201c{title}\u201d helps"), why["text"][:120]
