@@ -218,7 +218,8 @@ class ActionKnowledgeAnswer(Action):
         entries = asked_entries(knowledge, text)
         if entries:  # "what's an ICS vs an ICB" read as what partnership working is
             return answer_term(dispatcher, knowledge, entries, tracker)
-        advice_pending = focus is None and tracker.get_slot("current_challenge") in CHALLENGES  # asked "which sector?"
+        # A challenge recognised, no idea in focus yet.
+        advice_pending = focus is None and tracker.get_slot("current_challenge") in CHALLENGES
         if (
             intent == "ask_case_study"
             and (isinstance(focus, (AdviceView, PracticeView)) or advice_pending)
