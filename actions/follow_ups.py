@@ -611,12 +611,8 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     if not ranked:
         return [FollowupAction("action_more_advice")]
     item = ranked[0].item
-    return ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item) + advice_given_with(tracker, item)
-
-
-def advice_given_with(tracker: Tracker, item: AdviceView) -> list[EventType]:
     given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
-    return [SlotSet("advice_given", given + [item.id])]
+    return ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
 
 
 def principle_meaning(knowledge: Knowledge, term: str) -> tuple[str, list[AdviceView]] | None:
