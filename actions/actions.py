@@ -26,7 +26,15 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.context import CONTEXT_ONLY_WORDS, asks_a_question, corrects_context, states_trouble, vague_distress
+from actions.context import (
+    CONTEXT_ONLY_WORDS,
+    answer_to_sector_question,
+    asks_a_question,
+    corrects_context,
+    names_only_who_they_are,
+    states_trouble,
+    vague_distress,
+)
 from actions.follow_ups import (
     FALLBACK_THRESHOLD,
     NAMES_THE_CASE_STUDY,
@@ -209,6 +217,8 @@ class ActionKnowledgeAnswer(Action):
         return "action_knowledge_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if names_only_who_they_are(tracker.latest_message):
+            return answer_to_sector_question(tracker, unasked=True)
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []
@@ -271,6 +281,24 @@ class ActionKnowledgeAnswer(Action):
 # A context message that also states a problem gets its problem answered in the same turn: the
 # challenge the classifier ranks at least this high, else the best match in the store.
 CONTEXT_PROBLEM_CONFIDENCE = 0.25
+SHARE_OF_THE_REST = 0.5
+
+
+def problem_beside_context(message: dict[str, Any]) -> str | None:
+    """The challenge a message about the person also describes: one the classifier sees clearly, or,
+    when it reads the message mostly as about them ("I'm a tenancy officer at a housing association.
+    At the panel I'm never sure what I'm allowed to agree..."), the one most of the rest points to."""
+    read = [(name, confidence) for name, confidence in ranking(message) if name != "inform"]
+    rest = sum(confidence for _, confidence in read)
+    return next(
+        (
+            name
+            for name, confidence in read
+            if name in CHALLENGES
+            and (confidence >= CONTEXT_PROBLEM_CONFIDENCE or (confidence >= 0.05 and confidence >= SHARE_OF_THE_REST * rest))
+        ),
+        None,
+    )
 
 
 async def answer_the_problem(
@@ -292,14 +320,7 @@ async def answer_the_problem(
         return None
     # A practice topic the message names plainly ("we're a small charity, 5 staff ... swallowed up"),
     # then a challenge the classifier sees, then anything in the store that fits.
-    challenge = next(
-        (
-            name
-            for name, confidence in ranking(tracker.latest_message)
-            if name in CHALLENGES and confidence >= CONTEXT_PROBLEM_CONFIDENCE
-        ),
-        None,
-    )
+    challenge = problem_beside_context(tracker.latest_message)
     practice = practice_asked(knowledge, tracker.latest_message)
     if practice is not None and (challenge is None or f"practice:{practice.id}" in named_topics(knowledge, said)):
         return show(dispatcher, knowledge, tracker, practice)

@@ -125,7 +125,7 @@ def corrects_context(message: dict[str, Any]) -> bool:
 # yet. Every word of substance is one of these, and one of them says something is wrong.
 VAGUE_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong gone going falling fallen apart bad terrible awful "
-    "horrible struggling stuck lost hopeless broken complicated difficult hard know start tbh honestly everything "
+    "horrible struggling stuck lost hopeless broken complicated difficult hard know start tbh honestly honest frank everything "
     "nothing anything really bit quite sure anymore help totally completely even works working clue idea stuff things partnership partnerships".split()
 )
 DISTRESS_WORDS = frozenset(
@@ -159,6 +159,17 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
         for e in tracker.latest_message.get("entities") or []
         if e.get("entity") in ("sector", "role") and known_context(e["entity"], e.get("value")) is not None
     }
+
+
+def names_only_who_they_are(message: dict[str, Any]) -> bool:
+    """ "pharmacy", "GP practice manager": nothing but a sector or role, whatever intent it was read as
+    ("pharmacy" alone reads like the pharmacy case study)."""
+    text = message.get("text") or ""
+    named = [e for e in message.get("entities") or [] if e.get("entity") in ("sector", "role") and "start" in e]
+    rest = text
+    for entity in named:
+        rest = rest.replace(text[entity["start"] : entity["end"]], " ")
+    return bool(named) and "?" not in text and not content_words(rest)
 
 
 def answer_to_sector_question(tracker: Tracker, unasked: bool = False) -> list[EventType]:

@@ -263,6 +263,15 @@ CAPABILITY_WORDS = re.compile(
 )
 
 
+def practice_named_plainly(knowledge: Knowledge, text: str) -> PracticeView | None:
+    """The practice topic a message names by its keywords and best fits, if any."""
+    found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
+    practice = found[0][0] if found else None
+    if isinstance(practice, PracticeView) and f"practice:{practice.id}" in {d.key for d in retriever_for(knowledge).named(text)}:
+        return practice
+    return None
+
+
 class ActionCapabilities(Action):
     """What the advisor can do, unless the message is a follow-up on the answer just given that the
     classifier read as a question about the bot: "what should I ask them", "what made it work do
@@ -284,10 +293,9 @@ class ActionCapabilities(Action):
                 if fits_focus(knowledge, focus, form, text) and (focus is not None or pending_challenge(knowledge, tracker)):
                     return answer_follow_up(dispatcher, tracker, knowledge, form)
             # "who can give us help in our town with this things?": a practice topic named plainly.
-            if knowledge is not None:
-                named = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
-                if named and f"practice:{named[0][0].id}" in {d.key for d in retriever_for(knowledge).named(text)}:
-                    return show(dispatcher, knowledge, tracker, named[0][0])
+            practice = practice_named_plainly(knowledge, text) if knowledge is not None else None
+            if knowledge is not None and practice is not None:
+                return show(dispatcher, knowledge, tracker, practice)
         if not text.startswith("/") and not CAPABILITY_WORDS.search(text):
             # "what about it": vague, not a question about the advisor.
             return [FollowupAction("action_clarify")]
@@ -334,6 +342,10 @@ class ActionSomethingElse(Action):
         return []
 
 
+# "are you a real person?", "is this a bot": about the bot, whatever else the message names.
+ASKS_WHAT_THE_BOT_IS = re.compile(r"\b(?:you|u|ya|yourself|bot|robot|ai|human|real person|this thing|machine)\b", re.IGNORECASE)
+
+
 class ActionBotChallenge(Action):
     """ "Are you a bot?" answered, unless the message asks who a partnership body is ("who are
     NCVO" reads like "who are you" to the classifier)."""
@@ -345,6 +357,15 @@ class ActionBotChallenge(Action):
         defined = await define_term(dispatcher, tracker)
         if defined is not None:
             return defined
+        text = tracker.latest_message.get("text") or ""
+        if not ASKS_WHAT_THE_BOT_IS.search(text):
+            # "who could I talk to locally about this" reads like "can I talk to a person?"
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is None:
+                return []
+            practice = practice_named_plainly(knowledge, text)
+            if practice is not None:
+                return show(dispatcher, knowledge, tracker, practice)
         dispatcher.utter_message(response="utter_bot_challenge")
         return []
 
@@ -381,7 +402,9 @@ class ActionOutOfScope(Action):
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
             if item is not None:
                 return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
-        if confidence < UNSURE_OUT_OF_SCOPE and len(content_words(text)) >= MIN_CONTENT_WORDS:
+        # Mid-conversation one word can carry the topic: "what should the agenda look like".
+        least_words = 1 if tracker.get_slot("focus") else MIN_CONTENT_WORDS
+        if confidence < UNSURE_OUT_OF_SCOPE and len(content_words(text)) >= least_words:
             # "how do you get a brand new partnership off the ground?": an unsure "out of scope" for
             # a message that names a practice topic the store matches well.
             knowledge = await knowledge_or_apology(dispatcher)

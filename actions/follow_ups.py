@@ -394,7 +394,8 @@ PROBLEM_WORDS = 3
 # Words too common in this domain to show that a message is about the item in focus.
 GENERIC_WORDS = frozenset(
     "partnership partnerships partner partners work working people organisation organisations get got "
-    "want need keep make good best way ways team teams much right without just still even".split()
+    "want need keep make good best way ways team teams much right without just still even important "
+    "though".split()
 )
 
 
@@ -770,7 +771,7 @@ class ActionFollowUp(Action):
             intent = "ask_simpler"  # "what do you mean?" about the item in focus
 
         # A follow-up that names something else ("how do I write a terms of reference?") is about that.
-        if key is None and intent != "choose_item" and len(content_words(text)) >= 2:
+        if key is None and intent != "choose_item" and len(set(content_words(text)) - GENERIC_WORDS) >= 2:
             found = retrieve(knowledge, text)
             if (
                 found

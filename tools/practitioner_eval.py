@@ -53,6 +53,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev7.json", "seventh development set"),
         (RESULTS / "practitioner_dev8.json", "eighth development set"),
         (RESULTS / "practitioner_dev9.json", "ninth development set"),
+        (RESULTS / "practitioner_dev10.json", "tenth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

@@ -322,7 +322,7 @@ async def test_what_can_you_do_is_still_answered(knowledge_cache, domain, focus)
 
 
 async def test_distress_that_names_no_problem_gets_a_question_back(knowledge_cache, domain) -> None:
-    for text in ("it's all a bit of a mess tbh", "honestly i dont even know where to start, its all gone wrong"):
+    for text in ("it's all a bit of a mess tbh", "such a mess, to be honest", "honestly i dont even know where to start, its all gone wrong"):
         messages, events = await run(ActionChallengeAdvice(), tracker("challenge_purpose", 0.44, text, {}), domain)
         assert "what is happening in your partnership?" in messages[0]["text"] and len(messages[0]["buttons"]) == 7, text
         assert not slots_of(events).get("advice_given")

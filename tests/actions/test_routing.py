@@ -7,7 +7,14 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
-from actions.conversation import CLARIFYING_QUESTION, ActionActionPlan, ActionClarify, ActionOutOfScope, ActionSomethingElse
+from actions.conversation import (
+    CLARIFYING_QUESTION,
+    ActionActionPlan,
+    ActionBotChallenge,
+    ActionClarify,
+    ActionOutOfScope,
+    ActionSomethingElse,
+)
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
 from actions.retrieval import keyword_pattern, keyword_text, retriever_for
 from actions.store.knowledge import KnowledgeCache
@@ -355,3 +362,56 @@ async def test_a_short_question_or_problem_naming_a_sector_is_not_taken_for_who_
     slots = {"context_asked": True}
     _, events = await run(ActionPracticeAnswer(), make_tracker("ask_practice_question", text=text, entities=ents, slots=slots), domain)
     assert not followed_by(events, "action_acknowledge_context")
+
+
+async def test_a_bare_sector_is_who_they_are_not_a_request_for_the_case_study(knowledge_cache, domain) -> None:
+    text = "community pharmacy"
+    ents = [entity(text, "community pharmacy", "sector", "pharmacy")]
+    _, events = await run(ActionKnowledgeAnswer(), make_tracker("ask_case_study", text=text, entities=ents), domain)
+    assert slots_of(events)["sector"] == "pharmacy" and followed_by(events, "action_acknowledge_context")
+    # Asking for the case study by the sector's name is still a request for it.
+    text = "the pharmacy case study"
+    ents = [entity(text, "pharmacy", "sector", "pharmacy")]
+    messages, events = await run(ActionKnowledgeAnswer(), make_tracker("ask_case_study", text=text, entities=ents), domain)
+    assert not followed_by(events, "action_acknowledge_context") and messages[0]["text"].startswith("Case study")
+
+
+async def test_a_problem_told_beside_who_they_are_is_read_from_the_rest_of_the_ranking(knowledge_cache, domain) -> None:
+    # Read mostly as "about them", but what little else the classifier sees is one challenge.
+    text = "I'm a support worker with a housing provider and at the joint case review I never know what I can commit us to, so everything waits on my manager"
+    ents = [entity(text, "housing provider", "sector", "housing")]
+    ranking = [("inform", 0.84), ("challenge_authority", 0.11), ("challenge_culture_clash", 0.02)]
+    messages, events = await run(
+        ActionAcknowledgeContext(), make_tracker("inform", text=text, entities=ents, ranking=ranking), domain
+    )
+    assert slots_of(events)["current_challenge"] == "challenge_authority", messages[0]["text"][:120]
+
+
+async def test_a_question_about_local_help_read_as_about_the_bot_gets_the_help(knowledge_cache, domain) -> None:
+    messages, _ = await run(
+        ActionBotChallenge(), make_tracker("bot_challenge", text="is there anyone locally I could ring about it"), domain
+    )
+    assert messages[0]["text"].startswith("Where to get help"), messages[0]
+    messages, _ = await run(ActionBotChallenge(), make_tracker("bot_challenge", text="am I talking to a human or not"), domain)
+    assert messages[0]["response"] == "utter_bot_challenge"
+
+
+async def test_one_topic_word_mid_conversation_is_enough_when_out_of_scope_is_unsure(knowledge_cache, domain) -> None:
+    text = "and the agenda?"
+    tracker = make_tracker(
+        "out_of_scope", text=text, ranking=[("out_of_scope", 0.45)], slots={"focus": "practice:start_partnership"}
+    )
+    messages, _ = await run(ActionOutOfScope(), tracker, domain)
+    assert messages[0]["text"].startswith("Running partnership meetings well"), messages[0]
+    # At the start of a conversation one word is not enough.
+    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.45)]), domain)
+    assert messages[0]["response"] == "utter_out_of_scope"
+
+
+async def test_why_with_a_word_of_emphasis_is_still_about_the_idea_in_focus(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    first = knowledge.advice_by_challenge["challenge_time"][0]
+    slots = {"focus": f"advice:{first.id}", "current_challenge": "challenge_time", "last_advice": [first.id]}
+    tracker = make_tracker("ask_why", text="why's that so important though", slots=slots)
+    messages, _ = await run(ActionFollowUp(), tracker, domain)
+    assert messages[0]["text"].startswith(f"Why \u201c{first.title}\u201d helps"), messages[0]["text"][:80]
