@@ -110,6 +110,12 @@ def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: boo
     text = message.get("text") or ""
     if REFUSING_TO_SHARE.search(text) and not asks_a_question(text):
         return None
+    # Who they are is not what they ask about: "fire service community safety here. ... everyone has a
+    # different idea of what good looks like" is not about community safety partnerships.
+    # ("would going through the community safety partnership help?" asks about it.)
+    for entity in message.get("entities") or [] if "?" not in text else []:
+        if entity.get("entity") == "sector" and "start" in entity:
+            text = text[: entity["start"]] + " " * (entity["end"] - entity["start"]) + text[entity["end"] :]
     found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_OVER_CHALLENGE_SCORE)
     if not found or not isinstance(found[0][0], PracticeView):
         return None

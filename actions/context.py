@@ -35,16 +35,22 @@ RUNNING_FOR = re.compile(
 
 # "we only started meeting in January", "a new VCSE network": a partnership that is forming.
 JUST_STARTED = re.compile(
-    r"\b(?:only|just|recently)\s+(?:started|set (?:it |this )?up|began|formed|launched|got going)\b|"
+    r"\b(?:only|just|recently)\s+(?:started|set (?:it |this )?up|began|formed|launched|got going)\b|\bbrand new\b|"
     r"\bnew\s+(?:\w+\s+)?(?:partnership|network|alliance|collaborative|forum|consortium)\b"
     r"(?!\s+(?:manager|lead|chair|coordinator|officer|worker|contact|member))",
     re.IGNORECASE,
 )
 
 
+# "been in this group for years": established, however it is said.
+FOR_YEARS = re.compile(r"\bbeen\b[^.;!?]{0,40}?\bfor (?:years|ages|donkey'?s years|a long time|decades)\b", re.IGNORECASE)
+
+
 def stage_from_duration(text: str) -> str | None:
     match = RUNNING_FOR.search(text or "")
     if not match:
+        if FOR_YEARS.search(text or ""):
+            return "established"
         return "forming" if JUST_STARTED.search(text or "") else None
     return "established" if match.group("unit").lower().startswith("year") else "forming"
 
@@ -126,11 +132,12 @@ def corrects_context(message: dict[str, Any]) -> bool:
 VAGUE_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong gone going falling fallen apart bad terrible awful "
     "horrible struggling stuck lost hopeless broken complicated difficult hard know start tbh honestly honest frank everything "
-    "nothing anything really bit quite sure anymore help totally completely even works working clue idea stuff things partnership partnerships".split()
+    "nothing anything really bit quite sure anymore help totally completely even works working clue idea stuff things partnership partnerships "
+    "whole thing moment right now pear shaped".split()
 )
 DISTRESS_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong apart bad terrible awful horrible struggling stuck "
-    "lost hopeless broken complicated difficult hard".split()
+    "lost hopeless broken complicated difficult hard pear".split()
 )
 
 
@@ -148,12 +155,15 @@ ANSWER_WORDS = 5
 
 def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, str]:
     """The sector or role a short reply names ("NHS", "the council", "pharmacist") once we have
-    asked for it, or with `unasked` when it is not a question ("small charity"); {} otherwise."""
+    asked for it, or with `unasked` when it is not a question ("small charity"), or in a few words
+    about themselves ("I run the carers centre btw"); {} otherwise."""
     text = tracker.latest_message.get("text") or ""
-    if len(text.split()) > ANSWER_WORDS or states_trouble(text) or asks_a_question(text) or QUESTION_START.match(text):
-        return {}
-    if not (tracker.get_slot("context_asked") or (unasked and "?" not in text)):
-        return {}
+    introduced = FIRST_PERSON.search(text) and names_only_who_they_are(tracker.latest_message, SAYING_WHO_THEY_ARE)
+    if not introduced:
+        if len(text.split()) > ANSWER_WORDS or states_trouble(text) or asks_a_question(text) or QUESTION_START.match(text):
+            return {}
+        if not (tracker.get_slot("context_asked") or (unasked and "?" not in text)):
+            return {}
     return {
         e["entity"]: e["value"]
         for e in tracker.latest_message.get("entities") or []
@@ -161,15 +171,23 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
     }
 
 
-def names_only_who_they_are(message: dict[str, Any]) -> bool:
-    """ "pharmacy", "GP practice manager": nothing but a sector or role, whatever intent it was read as
-    ("pharmacy" alone reads like the pharmacy case study)."""
+# "I run the carers centre btw", "I'm based in a PCN if that helps": the words around a sector or
+# role when someone says who they are and nothing else.
+SAYING_WHO_THEY_ARE = frozenset(
+    "run running work working manage managing lead leading chair chairing based btw fyi just actually now sorry "
+    "also local small tiny big large little own part volunteer member staff helps help".split()
+)
+
+
+def names_only_who_they_are(message: dict[str, Any], around: frozenset[str] = frozenset()) -> bool:
+    """ "pharmacy", "GP practice manager": nothing but a sector or role (and words `around` it),
+    whatever intent it was read as ("pharmacy" alone reads like the pharmacy case study)."""
     text = message.get("text") or ""
     named = [e for e in message.get("entities") or [] if e.get("entity") in ("sector", "role") and "start" in e]
     rest = text
     for entity in named:
         rest = rest.replace(text[entity["start"] : entity["end"]], " ")
-    return bool(named) and "?" not in text and not content_words(rest)
+    return bool(named) and "?" not in text and not QUESTION_START.match(text) and set(content_words(rest)) <= around
 
 
 def answer_to_sector_question(tracker: Tracker, unasked: bool = False) -> list[EventType]:

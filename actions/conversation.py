@@ -13,8 +13,15 @@ from actions import answers, common
 from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
 from actions.answers import resolve
-from actions.common import RECORDER, intent_of, knowledge_or_apology, last_said
-from actions.context import CONTEXT_ONLY_WORDS, answer_to_sector_question, context_from_message, only_about_them, states_trouble
+from actions.common import RECORDER, ask_what_is_wrong, intent_of, knowledge_or_apology, last_said
+from actions.context import (
+    CONTEXT_ONLY_WORDS,
+    answer_to_sector_question,
+    context_from_message,
+    only_about_them,
+    states_trouble,
+    vague_distress,
+)
 from actions.follow_ups import (
     FALLBACK_THRESHOLD,
     LEADING_FOLLOW_UP,
@@ -231,6 +238,13 @@ OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
 # ...taken for a follow-up only when the classifier is unsure it is out of scope: "how do we get
 # back on track" reads 0.44, "how do we book a meeting room" 0.93 (an everyday request, declined).
 UNSURE_OUT_OF_SCOPE = 0.7
+# ...or however sure, when it points back at what was just said: "how do I explain that to my
+# director", "how do i get it back on track", "how do I fix the emails one" (not "how hot will it get").
+REFERS_BACK = re.compile(
+    r"\b(?:that|this|these|those|her|him|them)\b|\bthe \w+ one\b"
+    r"|\b(?:get|do|fix|explain|sell|put|raise|start|pitch|say|word|frame|handle|tackle|approach|run|make)\s+it\b",
+    re.IGNORECASE,
+)
 CLOSE_OUT_OF_SCOPE = 0.5
 
 
@@ -384,6 +398,9 @@ class ActionOutOfScope(Action):
         if pushes_back(tracker):
             # "bit idealistic for a team with 40% vacancies tbh": the idea just given does not fit.
             return [FollowupAction("action_more_advice")]
+        if vague_distress(tracker.latest_message.get("text") or ""):  # "the whole thing is a shambles"
+            knowledge = await knowledge_or_apology(dispatcher)
+            return ask_what_is_wrong(dispatcher, knowledge) if knowledge is not None else []
         answered = answer_to_sector_question(tracker)  # "NHS" typed in answer to "which sector do you work in?"
         if answered:
             return answered
@@ -394,8 +411,8 @@ class ActionOutOfScope(Action):
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
         if (
             follow_up in ("ask_how", "ask_why", "ask_simpler")
-            and (OUR_WORK.search(text) or not LEADING_FOLLOW_UP.match(text.lower()))
-            and confidence < UNSURE_OUT_OF_SCOPE
+            and (OUR_WORK.search(text) or REFERS_BACK.search(text) or not LEADING_FOLLOW_UP.match(text.lower()))
+            and (confidence < UNSURE_OUT_OF_SCOPE or REFERS_BACK.search(text))
             and tracker.get_slot("focus")
         ):
             knowledge = await knowledge_or_apology(dispatcher)

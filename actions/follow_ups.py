@@ -227,10 +227,21 @@ SHORT_FOLLOW_UPS = (
         "ask_simpler",
     ),
     (
-        re.compile(r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"),
+        # ("ok and practically?", "in practice?")
+        re.compile(
+            r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b(?!\s+come\b)|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"
+            r"|^\W*(?:(?:ok\w*|so|and|but|right)\W+)*(?:practically|in practice)\W*$"
+        ),
         "ask_how",
     ),
-    (re.compile(r"^\W*(?:ok\w*|so|and|but)?\W*why\b"), "ask_why"),
+    # ("how come", "what made that one work")
+    (
+        re.compile(
+            r"^\W*(?:ok\w*|so|and|but)?\W*(?:why\b|how come\b)"
+            r"|\bwhat made (?:it|that|this|them|that one|this one|the difference) (?:work|succeed|so good|a success|go well)\b"
+        ),
+        "ask_why",
+    ),
     (
         # "and if that doesn't work?": what to try next.
         re.compile(
@@ -247,7 +258,9 @@ SHORT_WORDS = 8
 # "why does giving it time matter if we can't show them anything": a question that starts with
 # why or how, right after an answer, is about that answer even when it is longer.
 # ("how long does it take to show results" is a question of its own, not "how do I do that".)
-LEADING_FOLLOW_UP = re.compile(r"^\W*(?:ok\w*|so|and|but|right)?\W*(how|why)\b(?!\s+(?:long|many|much|often|soon|big|far)\b)")
+LEADING_FOLLOW_UP = re.compile(
+    r"^\W*(?:ok\w*|so|and|but|right)?\W*(how|why)\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)"
+)
 LEADING_WORDS = 16
 _OPENER = (
     r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|thank you|cheers|yes|yeah|no worries|fair enough|got it|"
@@ -683,8 +696,20 @@ TERM_TAIL = re.compile(
 POINTERS = frozenset("it that this they them those these one".split())
 
 
+# Read before TERM: "what do they mean by economies of scale" is about "economies of scale", not "they";
+# "when you say outcomes, what do you mean exactly"; "what would quorum mean for a group like that";
+# "quorum?" on its own.
+TERM_NAMED = re.compile(
+    r"mean(?:t)? by\s+(?P<a>.+)|when (?:you|they|it) says?\s+(?P<b>[^,?]+)"
+    r"|what (?:would|might|could|will) (?P<c>(?!you\b|that\b|this\b|it\b)[\w-][\w -]*?) mean\b"
+    r"|^\W*(?P<d>(?!(?:why|how|what|who|when|where|which|really|seriously|yes|no|ok|okay|sorry|eh|huh|pardon|example|sources?)\b)"
+    r"[a-z][\w-]*(?:\s+[\w-]+)?)\s*\?+\s*$",
+    re.IGNORECASE,
+)
+
+
 def term_in(text: str) -> str | None:
-    match = TERM.search(text or "")
+    match = TERM_NAMED.search(text or "") or TERM.search(text or "")
     if not match:
         return None
     term = next(g for g in match.groups() if g).split(",")[0]
@@ -708,6 +733,8 @@ class ActionFollowUp(Action):
         if intent == "ask_case_study":  # "example?" right after advice (see ActionKnowledgeAnswer)
             intent = "ask_example"
         text = untxt(tracker.latest_message.get("text") or "")  # "wat would u do first"
+        if intent == "ask_how" and short_follow_up(text) == "ask_why":
+            intent = "ask_why"  # "how come?" reads like "how?" to the classifier
         options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
         key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
         if key and key.startswith("challenge:") and key.partition(":")[2] in CHALLENGES:  # "the time one" after the list

@@ -191,7 +191,9 @@ def asked_names(text: str) -> list[str]:
             term = re.sub(
                 r"^(?:the\s+)?meaning\s+of\s+(?:an?\s+|the\s+)?", "", term, flags=re.IGNORECASE
             )  # "what is the meaning of X"
-            return [term] + [part for part in BOTH.split(term) if part and part != term]
+            # "whats the caldicott thing people keep going on about": the name before "thing".
+            named = re.sub(r"\s+(?:thing|stuff|business)\b.*$", "", term, flags=re.IGNORECASE)
+            return [term] + [part for part in BOTH.split(term) if part and part != term] + ([named] if named != term else [])
     return []
 
 

@@ -199,4 +199,7 @@ SECTOR_OF_ROLE = {
     "pharmacist": "pharmacy",
     "police officer": "police_justice",
     "probation officer": "police_justice",
+    "practice manager": "health",
+    "school nurse": "health",
+    "district nurse": "health",
 }

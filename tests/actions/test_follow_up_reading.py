@@ -16,7 +16,7 @@ from actions.conversation import (
     ActionOutOfScope,
     ActionRecordFeedback,
 )
-from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up
+from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up, term_in
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
 
@@ -57,6 +57,10 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("ok no worries. so what could I actually show the governors at the next meeting", "ask_how"),
         ("what would the purpose statement actually say", "ask_example"),
         ("what made it work do you think", "ask_why"),
+        ("how come?", "ask_why"),
+        ("and what made that one work", "ask_why"),
+        ("ok and practically?", "ask_how"),
+        ("in practice?", "ask_how"),
         ("Alternative?", "ask_more"),
         ("sorry for shouting lol. what would u suggest first", "ask_how"),
         ("What I should write in the email?", "ask_how"),
@@ -350,3 +354,41 @@ async def test_no_on_its_own_is_still_no(knowledge_cache, domain) -> None:
 async def test_a_vague_message_read_as_what_can_you_do_gets_a_clarifying_question(knowledge_cache, domain) -> None:
     _, events = await run(ActionCapabilities(), tracker("ask_capabilities", 0.42, "what about it", {"focus": None}), domain)
     assert events and events[0].get("name") == "action_clarify", events
+
+
+async def test_a_how_question_pointing_back_is_a_follow_up_however_sure_out_of_scope_is(knowledge_cache, domain) -> None:
+    slots = {"focus": "practice:engaging_a_partner"}
+    for text in ("how do I put that to my chief exec", "how do i pitch it to them"):
+        messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.96, text, slots), domain)
+        assert messages[0]["text"].startswith("How to put \u201cEngaging an unresponsive partner\u201d"), (text, messages[0])
+    # An everyday how-question mid-conversation is still declined.
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.96, "how hot will it get on friday", slots), domain)
+    assert messages[0]["response"] == "utter_out_of_scope"
+
+
+async def test_distress_read_as_out_of_scope_gets_a_question_back(knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.45, "the whole thing is chaos right now", {}), domain)
+    assert "what is happening in your partnership?" in messages[0]["text"]
+
+
+async def test_how_come_after_an_idea_is_why(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    first = knowledge.advice_by_challenge["challenge_time"][0]
+    slots = {"focus": f"advice:{first.id}", "current_challenge": "challenge_time", "last_advice": [first.id]}
+    messages, _ = await run(ActionFollowUp(), tracker("ask_how", 0.8, "how come", slots), domain)
+    assert messages[0]["text"].startswith(f"Why \u201c{first.title}\u201d helps")
+
+
+@pytest.mark.parametrize(
+    "text,term",
+    [
+        ("quorum?", "quorum"),
+        ("what would quorum mean for a group our size", "quorum"),
+        ("when you say outputs, what do you mean", "outputs"),
+        ("what do they mean by economies of scale", "economies of scale"),
+        ("what does that mean", None),
+        ("why?", None),
+    ],
+)
+def test_the_term_a_meaning_question_asks_about(text, term) -> None:
+    assert term_in(text) == term

@@ -51,6 +51,7 @@ ABBREVIATION_QUESTIONS = [
     ("and what's the IJB's role in all that", "IJB (Integration Joint Board): In Scotland"),
     ("what's a PSB and how's it different from us", "PSB (Public Services Board): In Wales"),
     ("is the HSCB still a thing?", "HSCB (Health and Social Care Board): The Health and Social Care Board was"),
+    ("whats the caldicott thing everyone goes on about", "Caldicott Principles"),
     ("is the HSCB still going?", "HSCB (Health and Social Care Board): The Health and Social Care Board was"),
     ("what is the PHA responsible for", "PHA (Public Health Agency): In Northern Ireland"),
     ("also what's the ISA thing IG keep asking for", "ISA (information sharing agreement): "),

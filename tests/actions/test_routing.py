@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
+from actions.context import context_from_message
 from actions.conversation import (
     CLARIFYING_QUESTION,
     ActionActionPlan,
@@ -415,3 +416,38 @@ async def test_why_with_a_word_of_emphasis_is_still_about_the_idea_in_focus(know
     tracker = make_tracker("ask_why", text="why's that so important though", slots=slots)
     messages, _ = await run(ActionFollowUp(), tracker, domain)
     assert messages[0]["text"].startswith(f"Why \u201c{first.title}\u201d helps"), messages[0]["text"][:80]
+
+
+async def test_a_few_words_about_who_they_are_are_taken_even_when_read_as_out_of_scope(knowledge_cache, domain) -> None:
+    text = "I'm based at a food bank fyi"
+    ents = [entity(text, "food bank", "sector", "voluntary_community")]
+    tracker = make_tracker("out_of_scope", text=text, entities=ents, ranking=[("out_of_scope", 0.6)])
+    _, events = await run(ActionOutOfScope(), tracker, domain)
+    assert slots_of(events)["sector"] == "voluntary_community" and followed_by(events, "action_acknowledge_context")
+    # ...but not a question, nor a sector named beside something else.
+    for text, said in (("who should chair it", "chair"), ("I need a school for my son", "school")):
+        ents = [entity(text, said, "role" if said == "chair" else "sector", "lead" if said == "chair" else "education")]
+        tracker = make_tracker("out_of_scope", text=text, entities=ents, ranking=[("out_of_scope", 0.6)])
+        messages, events = await run(ActionOutOfScope(), tracker, domain)
+        assert not followed_by(events, "action_acknowledge_context"), text
+
+
+async def test_a_sector_in_a_story_is_not_the_practice_topic_it_is_named_after(knowledge_cache, domain) -> None:
+    # "community safety" is who they are; the story is partners measuring success differently.
+    text = "community safety team at the district. our youth diversion partners each report different numbers and nobody agrees what counts as success"
+    ents = [entity(text, "community safety", "sector", "police_justice")]
+    tracker = make_tracker("challenge_culture_clash", text=text, entities=ents, ranking=[("challenge_culture_clash", 0.7)])
+    messages, _ = await run(ActionChallengeAdvice(), tracker, domain)
+    assert not messages[0]["text"].startswith("Working with police and community safety"), messages[0]["text"][:100]
+
+
+@pytest.mark.parametrize(
+    "text,said,dimension,value,expected",
+    [
+        ("I'm the practice manager", "practice manager", "role", "manager", {"role": "manager", "sector": "health"}),
+        ("I run a pharmacy and we've been in this network for years", "pharmacy", "sector", "pharmacy", {"sector": "pharmacy", "stage": "established"}),
+        ("I'm with a charity and it's all brand new", "charity", "sector", "voluntary_community", {"sector": "voluntary_community", "stage": "forming"}),
+    ],
+)
+def test_what_a_few_words_about_them_imply(text, said, dimension, value, expected) -> None:
+    assert context_from_message({"text": text, "entities": [entity(text, said, dimension, value)]}) == expected

@@ -38,6 +38,13 @@ def test_the_filter_keeps_only_what_applies() -> None:
     assert [e["value"] for e in processed.get(ENTITIES)] == ["council"]
 
 
+def test_a_word_inside_a_longer_entity_is_not_a_second_one() -> None:
+    text = "practice manager at a GP surgery"
+    found = [entity(text, "practice manager", "role", "manager"), entity(text, "GP surgery", "sector", "health"), entity(text, "GP", "role", "practitioner")]
+    [processed] = NegatedEntityFilter().process([Message({TEXT: text, ENTITIES: found})])
+    assert [e["value"] for e in processed.get(ENTITIES)] == ["manager", "health"]
+
+
 def test_a_correction_with_not_sets_the_sector_said(advisor: RunningAdvisor) -> None:
     who = sender("negation")
     assert "the voluntary and community sector" in texts(say(advisor.base_url, "I'm at a charity", who))

@@ -30,6 +30,8 @@ SEVENTH_PASS_RATE = 0.87  # seventh development set: 81.7 % when first scored, 9
 EIGHTH_PASS_RATE = 0.88  # eighth development set: 83.9 % when first scored, 91.7 % on 2026-11-29 (fourth session)
 NINTH_PASS_RATE = 0.82  # ninth development set: 75.0 % when first scored, 84.7-85.2 % on 2026-11-29 (fourth session)
 TENTH_PASS_RATE = 0.94  # tenth development set: 92.2 % when first scored, 97.4 % on 2026-11-29 (fifth session)
+ELEVENTH_PASS_RATE = 0.92  # eleventh development set: 90.8 % when first scored, 95.2 % on 2026-11-29 (fifth session)
+TWELFTH_PASS_RATE = 0.92  # twelfth development set: 89.9 % when first scored, 95.2 % on 2026-11-29 (fifth session)
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.82  # 85.2 % on 2026-11-29, fourth release (84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -149,6 +151,19 @@ def test_tenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The tenth development set (conversations_dev10.yml), written the same way as a general
     mixture: 55 kinds of people, first messages, follow-ups, practice questions, corrections."""
     played_and_shown(advisor, "conversations_dev10.yml", "practitioner_dev10.json", TENTH_PASS_RATE)
+
+
+def test_eleventh_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The eleventh development set (conversations_dev11.yml), written the same way by the four kinds
+    of people issue 13 names: an NHS commissioner, a three-person charity's manager, a council
+    officer on their first partnership and a community pharmacist."""
+    played_and_shown(advisor, "conversations_dev11.yml", "practitioner_dev11.json", ELEVENTH_PASS_RATE)
+
+
+def test_twelfth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The twelfth development set (conversations_dev12.yml), written the same way: what is typed
+    after the first answer, by 40 kinds of people in the four nations."""
+    played_and_shown(advisor, "conversations_dev12.yml", "practitioner_dev12.json", TWELFTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
