@@ -85,6 +85,12 @@ def chosen_option(text: str, options: list[str], entities: list[dict[str, Any]])
         match = ORDINAL.search(text or "")
         if match:
             word, digit, alone = match.groups()
+            if (
+                word
+                and word.lower() == "one"
+                and re.search(r"\b(?:the|that) (?!(?:" + "|".join(ORDINALS) + r")\b)\w+ one\b", text, re.I)
+            ):
+                return None  # "the culture one" names its option by a word (named_option)
             number = ORDINALS[word.lower()] if word else int(digit or alone)
     if number is None:
         return None
@@ -109,7 +115,9 @@ def named_option(knowledge: Knowledge, text: str, options: list[str]) -> str | N
                 else set()
             )
         overlap = len(title & said)
-        if title and overlap > best_overlap and overlap >= min(2, len(title)):
+        # A challenge is named by one word of its title ("the culture one"); an idea needs two.
+        needed = 1 if key.startswith("challenge:") else min(2, len(title))
+        if title and overlap > best_overlap and overlap >= needed:
             best, best_overlap = key, overlap
     return best
 
@@ -315,7 +323,7 @@ PUSHBACK = re.compile(
     r"|\b(?:we|i)(?:'ve| have)? (?:already|tried|done that|did that)\b|\btried (?:that|this|it)\b|\balready (?:tried|done|did|asked|got)\b"
     r"|\b(?:didn'?t|did not|doesn'?t|does not|won'?t|wont) (?:change|fix|solve) (?:anything|much|a thing)\b"
     r"|\bwon'?t (?:go for|accept|agree to|buy|wear|let us (?:drop|change|stop|cut|try))\b|\bno joy\b|\b(?:bit|too|very) idealistic\b|\bnot realistic\b"
-    r"|\bnot an option\b|\bthat'?s done\b|\bnot going to fly\b",
+    r"|\bnot an option\b|\bthat'?s done\b|\bnot going to fly\b|\bnone of (?:those|these|them|that) (?:fit|fits|work|works|apply|applies|help)\b",
     re.IGNORECASE,
 )
 

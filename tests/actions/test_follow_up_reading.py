@@ -58,6 +58,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what would the purpose statement actually say", "ask_example"),
         ("what made it work do you think", "ask_why"),
         ("how come?", "ask_why"),
+        ("none of those fit tbh", "ask_more"),
         ("and what made that one work", "ask_why"),
         ("ok and practically?", "ask_how"),
         ("in practice?", "ask_how"),
@@ -392,3 +393,10 @@ async def test_how_come_after_an_idea_is_why(knowledge_cache, domain) -> None:
 )
 def test_the_term_a_meaning_question_asks_about(text, term) -> None:
     assert term_in(text) == term
+
+
+async def test_a_challenge_picked_by_one_word_of_its_name_from_the_list(knowledge_cache, domain) -> None:
+    options = [f"challenge:{c}" for c in ("challenge_competition", "challenge_authority", "challenge_culture_clash")]
+    slots = {"last_options": options}
+    messages, events = await run(ActionFollowUp(), tracker("choose_item", 0.6, "go on, the culture one", slots), domain)
+    assert slots_of(events)["current_challenge"] == "challenge_culture_clash", messages[0]["text"][:80]
