@@ -315,8 +315,9 @@ async def answer_the_problem(
     if entries:
         # "I work for a housing charity in Cardiff. The RPB has asked us to join - what is an RPB?"
         return answer_term(dispatcher, knowledge, entries, tracker)
-    if asks_a_question(said):
-        # "we're a housing association starting a partnership with the ICB. who should I talk to?"
+    if asks_a_question(said) or "?" in said:
+        # "we're a housing association starting a partnership with the ICB. who should I talk to?",
+        # "we're all volunteers, is that a problem?"
         # A weak match is taken only when no problem is told beside the question: "the NHS people
         # can't agree anything ... what can we do?" is about that problem.
         found = retrieve(knowledge, said, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
@@ -365,7 +366,8 @@ class ActionAcknowledgeContext(Action):
                 if known:
                     dispatcher.utter_message(text="Thanks, I'll tailor my advice for " + "; ".join(known) + ".")
                 return implied + defined
-        if not known and not (asks_a_question(said) or states_trouble(said)):
+        asks = asks_a_question(said) or "?" in said  # ("we're all volunteers, is that a problem?")
+        if not known and not (asks or states_trouble(said)):
             if len(content_words(said)) > CONTEXT_ONLY_WORDS:
                 # "I'm with an HSCP in the Highlands. We're redesigning day services and want the people
                 # who use them properly involved": no sector we know, but what they want is in the store.
@@ -384,7 +386,7 @@ class ActionAcknowledgeContext(Action):
         text = "Thanks, I'll tailor my advice for " + "; ".join(known) + "." if known else "Thanks."
         challenge = tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:
-            if len(content_words(said)) > CONTEXT_ONLY_WORDS and (asks_a_question(said) or states_trouble(said)):
+            if (len(content_words(said)) > CONTEXT_ONLY_WORDS or "?" in said) and (asks or states_trouble(said)):
                 # "I'm a pharmacist, alone in the shop, I can't join their 2pm calls": answer the
                 # question or problem, then say what we noted about them.
                 knowledge = await knowledge_or_apology(dispatcher)

@@ -238,6 +238,7 @@ OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
 # ...taken for a follow-up only when the classifier is unsure it is out of scope: "how do we get
 # back on track" reads 0.44, "how do we book a meeting room" 0.93 (an everyday request, declined).
 UNSURE_OUT_OF_SCOPE = 0.7
+SURE_OUT_OF_SCOPE = 0.9
 # ...or however sure, when it points back at what was just said: "how do I explain that to my
 # director", "how do i get it back on track", "how do I fix the emails one" (not "how hot will it get").
 REFERS_BACK = re.compile(
@@ -251,10 +252,10 @@ CLOSE_OUT_OF_SCOPE = 0.5
 # "brill", "nice one", "lovely stuff": approval on its own, which the classifier may read as out of
 # scope (one word, no "thanks"); thanked, never declined.
 APPROVAL = re.compile(
-    r"^\W*(?:(?:oh|ok|okay|that'?s|thats|that is|how|very|really|so|dead)\W+)*"
+    r"^\W*(?:(?:ha|haha|lol|ah|oh|ok|okay|that'?s|thats|that is|how|very|really|so|dead)\W+)*"
     r"(?:brill|brilliant|ace|fab|fabulous|lovely|smashing|superb|cracking|champion|great|perfect|excellent|awesome|"
-    r"nice|cool|grand|magic|spot on|top|wicked|legend|class|wonderful|super|belting|bostin|mint|sweet)"
-    r"(?:\W+(?:one|stuff|work|thanks|thank you|ta|cheers|mate|that|then|x+))*\W*$",
+    r"nice|cool|grand|magic|spot on|top|wicked|legend|class|wonderful|super|belting|bostin|mint|sweet|fair enough)"
+    r"(?:\W+(?:one|stuff|work|thanks|thank you|ta|cheers|mate|that|then|god bless|bless you|x+))*\W*$",
     re.IGNORECASE,
 )
 
@@ -421,13 +422,16 @@ class ActionOutOfScope(Action):
                 return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
         # Mid-conversation one word can carry the topic: "what should the agenda look like".
         least_words = 1 if tracker.get_slot("focus") else MIN_CONTENT_WORDS
-        if confidence < UNSURE_OUT_OF_SCOPE and len(content_words(text)) >= least_words:
+        # Mid-conversation a plainer match may overrule a surer "out of scope": "thing is she won't
+        # even return my calls" (0.78) after the answer on engaging a partner.
+        unsure = confidence < (SURE_OUT_OF_SCOPE if tracker.get_slot("focus") else UNSURE_OUT_OF_SCOPE)
+        if unsure and len(content_words(text)) >= least_words:
             # "how do you get a brand new partnership off the ground?": an unsure "out of scope" for
             # a message that names a practice topic the store matches well.
             knowledge = await knowledge_or_apology(dispatcher)
             # Mid-conversation, or with "out of scope" itself unsure, the keyword may count towards the
             # match: "is a RACI overkill for something this size" after the answer on roles.
-            lenient = bool(tracker.get_slot("focus")) or confidence < CLOSE_OUT_OF_SCOPE
+            lenient = (bool(tracker.get_slot("focus")) and confidence < UNSURE_OUT_OF_SCOPE) or confidence < CLOSE_OUT_OF_SCOPE
             if knowledge is not None and names_practice(knowledge, text, bonus_counts=lenient):
                 found = retrieve(knowledge, text, kinds=("practice",))
                 if found:

@@ -451,3 +451,25 @@ async def test_a_sector_in_a_story_is_not_the_practice_topic_it_is_named_after(k
 )
 def test_what_a_few_words_about_them_imply(text, said, dimension, value, expected) -> None:
     assert context_from_message({"text": text, "entities": [entity(text, said, dimension, value)]}) == expected
+
+
+async def test_a_practice_topic_named_mid_conversation_overrules_a_fairly_sure_out_of_scope(knowledge_cache, domain) -> None:
+    text = "trouble is he never returns my calls"
+    slots = {"focus": "advice:competition_name_the_tension"}
+    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.8)], slots=slots), domain)
+    assert messages[0]["text"].startswith("Engaging an unresponsive partner"), messages[0]
+    # Not at the start of a conversation, and not when out of scope is all but certain.
+    for ranking, slots in (([("out_of_scope", 0.8)], {}), ([("out_of_scope", 0.95)], slots)):
+        messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text=text, ranking=ranking, slots=slots), domain)
+        assert messages[0]["response"] == "utter_out_of_scope"
+
+
+async def test_a_short_question_about_themselves_is_answered(knowledge_cache, domain) -> None:
+    text = "we're only volunteers, does that matter?"
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text, ranking=[("inform", 0.45)]), domain)
+    assert messages[0]["text"].startswith("Partnering as a small organisation"), messages[0]["text"][:80]
+
+
+async def test_approval_with_a_blessing_is_thanked(knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text="ha fair enough. god bless"), domain)
+    assert messages[0]["response"] == "utter_thank"
