@@ -21,7 +21,6 @@ from actions.common import (
     challenge_buttons,
     context_events,
     intent_of,
-    just_asked_for_sector,
     knowledge_or_apology,
     next_advice,
     person_context,
@@ -31,6 +30,7 @@ from actions.context import (
     answer_to_sector_question,
     asks_a_question,
     corrects_context,
+    just_asked_for_sector,
     names_only_who_they_are,
     states_trouble,
     vague_distress,
@@ -39,11 +39,13 @@ from actions.follow_ups import (
     FALLBACK_THRESHOLD,
     NAMES_THE_CASE_STUDY,
     PRACTICE_THRESHOLD,
+    WHERE_FROM,
     another_idea,
     answer_follow_up,
     follow_up_reading,
     retrieve,
     show,
+    where_it_is_from,
 )
 from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
@@ -188,6 +190,10 @@ class ActionMoreAdvice(Action):
             return []
         focus = resolve(knowledge, tracker.get_slot("focus"))
         text = tracker.latest_message.get("text") or ""
+        if WHERE_FROM.match(text):  # "is that based on anything" reads like "anything else?"
+            answered = where_it_is_from(dispatcher, tracker, knowledge)
+            if answered is not None:
+                return answered
         if intent_of(tracker) != "skip_context" and isinstance(focus, TopicView) and ANOTHER.search(text):
             # "can you give me another one" after the principles of good partnerships: the next one.
             part = next_part(tracker, focus)

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
 from actions.advice import ITEMS_PER_ANSWER, RankedAdvice, rank_advice
-from actions.context import context_from_message
+from actions.context import SECTOR_QUESTION, context_from_message
 from actions.replies import UNAVAILABLE_REPLY  # also said by the Rasa server's guard
 from actions.store.knowledge import Knowledge, KnowledgeCache, KnowledgeUnavailable
 from actions.store.records import Recorder
@@ -67,30 +67,12 @@ async def knowledge_or_apology(dispatcher: CollectingDispatcher) -> Knowledge | 
 
 
 # Asked once, under the first idea on a challenge, when the person's sector would change the next ones.
-SECTOR_QUESTION = "So I can fit my next ideas to you: which sector do you work in? (Or tell me your role.)"
 
 
 def ask_for_sector(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(
         text=SECTOR_QUESTION, buttons=[{"title": t, "payload": f'/inform{{"sector": "{v}"}}'} for t, v in SECTOR_BUTTONS]
     )
-
-
-def last_said(tracker: Tracker) -> str:
-    """The bot's last message before the latest user message ("" if none)."""
-    latest_user_seen = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if latest_user_seen:
-                return ""
-            latest_user_seen = True
-        elif event.get("event") == "bot" and latest_user_seen:
-            return event.get("text") or ""
-    return ""
-
-
-def just_asked_for_sector(tracker: Tracker) -> bool:
-    return last_said(tracker) == SECTOR_QUESTION
 
 
 def challenge_buttons(knowledge: Knowledge) -> list[dict[str, str]]:

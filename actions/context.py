@@ -151,6 +151,28 @@ QUESTION_START = re.compile(r"^\W*(?:who|what|how|why|when|where|which|should|ca
 # A reply this short that names a sector or role ("practice manager, GP surgery"), once we have
 # asked for it, is the answer, unless it says something is wrong ("council won't reply").
 ANSWER_WORDS = 5
+ANSWER_AFTER_QUESTION_WORDS = 10
+
+
+# Asked once, under the first idea, when knowing the sector would change the next ones.
+SECTOR_QUESTION = "So I can fit my next ideas to you: which sector do you work in? (Or tell me your role.)"
+
+
+def last_said(tracker: Tracker) -> str:
+    """The bot's last message before the latest user message ("" if none)."""
+    latest_user_seen = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if latest_user_seen:
+                return ""
+            latest_user_seen = True
+        elif event.get("event") == "bot" and latest_user_seen:
+            return event.get("text") or ""
+    return ""
+
+
+def just_asked_for_sector(tracker: Tracker) -> bool:
+    return last_said(tracker) == SECTOR_QUESTION
 
 
 def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, str]:
@@ -159,8 +181,11 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
     about themselves ("I run the carers centre btw"); {} otherwise."""
     text = tracker.latest_message.get("text") or ""
     introduced = FIRST_PERSON.search(text) and names_only_who_they_are(tracker.latest_message, SAYING_WHO_THEY_ARE)
+    # Right after "which sector do you work in?" an answer may ramble a little: "NHS Highland, so
+    # health I suppose", "independent chemist, been on this street 20 yrs".
+    most_words = ANSWER_AFTER_QUESTION_WORDS if last_said(tracker) == SECTOR_QUESTION else ANSWER_WORDS
     if not introduced:
-        if len(text.split()) > ANSWER_WORDS or states_trouble(text) or asks_a_question(text) or QUESTION_START.match(text):
+        if len(text.split()) > most_words or states_trouble(text) or asks_a_question(text) or QUESTION_START.match(text):
             return {}
         if not (tracker.get_slot("context_asked") or (unasked and "?" not in text)):
             return {}

@@ -9,15 +9,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import answers, common
+from actions import common
 from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
 from actions.answers import resolve
-from actions.common import RECORDER, ask_what_is_wrong, intent_of, knowledge_or_apology, last_said
+from actions.common import RECORDER, advise, ask_what_is_wrong, intent_of, knowledge_or_apology
 from actions.context import (
     CONTEXT_ONLY_WORDS,
     answer_to_sector_question,
     context_from_message,
+    last_said,
     only_about_them,
     states_trouble,
     vague_distress,
@@ -27,20 +28,24 @@ from actions.follow_ups import (
     LEADING_FOLLOW_UP,
     PRACTICE_THRESHOLD,
     PUSHBACK,
+    WHERE_FROM,
     ActionFollowUp,
     answer_by_retrieval,
     answer_follow_up,
+    chosen_option,
     fits_focus,
     focus_events,
     follow_up_reading,
+    named_option,
     pending_challenge,
     retrieve,
     short_follow_up,
     show,
+    where_it_is_from,
 )
 from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
-from actions.store.knowledge import Knowledge, KnowledgeUnavailable, PracticeView
+from actions.store.knowledge import AdviceView, Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, ranking, two_challenges
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
@@ -99,12 +104,6 @@ def previous_user_intent(tracker: Tracker) -> str | None:
 
 
 CLARIFYING_QUESTION = "I'm not quite sure what you mean. Did you mean one of these?"
-# Asking where the answer just given comes from, in words the classifier may not place.
-WHERE_FROM = re.compile(
-    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
-    r"|what(?:'s|s| is) (?:that|this|it) based on)\W*$",
-    re.IGNORECASE,
-)
 
 
 class ActionClarify(Action):
@@ -137,12 +136,9 @@ class ActionClarify(Action):
         # "who says so?" right after an answer: where that answer comes from.
         if tracker.get_slot("focus") and WHERE_FROM.match(tracker.latest_message.get("text") or ""):
             knowledge = await knowledge_or_apology(dispatcher)
-            item = resolve(knowledge, tracker.get_slot("focus")) if knowledge is not None else None
-            if knowledge is not None and item is not None:
-                dispatcher.utter_message(
-                    text=answers.item_sources_reply(knowledge, item), buttons=answers.follow_up_buttons(item, "sources")
-                )
-                return []
+            answered = where_it_is_from(dispatcher, tracker, knowledge) if knowledge is not None else None
+            if answered is not None:
+                return answered
         # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
         # "and if that doesn't work?") about the item in focus or the challenge just recognised.
         if short_follow_up(tracker.latest_message.get("text") or ""):
@@ -385,6 +381,42 @@ class ActionBotChallenge(Action):
         return []
 
 
+# A pick from the options just offered is a few words ("the time one", "number 2 please").
+PICK_WORDS = 6
+# ...and says it picks: "the time one", not "whats the time now".
+PICKING = re.compile(r"\b(?:one|first|second|third|last|number|option|more on)\b", re.IGNORECASE)
+PICK_WORDING = frozenset("one first second third last number option item please pls go lets let tell more start begin".split())
+
+
+async def option_picked(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """The answer to a short pick from the options just offered, or None if it picks none."""
+    text = tracker.latest_message.get("text") or ""
+    options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
+    if not options or len(text.split()) > PICK_WORDS or not PICKING.search(text):
+        return None
+    knowledge = await knowledge_or_apology(dispatcher)
+    if knowledge is None:
+        return []
+    key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
+    if key is None:
+        return None
+    challenge = key.partition(":")[2] if key.startswith("challenge:") else None
+    item = resolve(knowledge, key)
+    titles = [knowledge.passages[challenge].title if challenge in knowledge.passages else ""]
+    if item is not None:
+        titles += [item.title] + (
+            [knowledge.passages[item.challenge_id].title]
+            if isinstance(item, AdviceView) and item.challenge_id in knowledge.passages
+            else []
+        )
+    # Nothing else said: "book the first train" is not a pick.
+    if set(content_words(text)) - PICK_WORDING - {w for t in titles for w in content_words(t)}:
+        return None
+    if challenge in CHALLENGES:
+        return advise(dispatcher, tracker, knowledge, str(challenge))
+    return show(dispatcher, knowledge, tracker, item) if item is not None else None
+
+
 class ActionOutOfScope(Action):
     """Out of scope is declined (utter_out_of_scope), except a question about a partnership term
     ("what is the CVS anyway?"), which the classifier often reads as out of scope."""
@@ -405,6 +437,9 @@ class ActionOutOfScope(Action):
         answered = answer_to_sector_question(tracker)  # "NHS" typed in answer to "which sector do you work in?"
         if answered:
             return answered
+        picked = await option_picked(dispatcher, tracker)  # "the time one" after the two-problem answer
+        if picked is not None:
+            return picked
         # "how do we get back on track?" right after an answer is about that answer, even when the
         # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
         text = tracker.latest_message.get("text") or ""

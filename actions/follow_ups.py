@@ -100,24 +100,21 @@ def chosen_option(text: str, options: list[str], entities: list[dict[str, Any]])
 
 
 def named_option(knowledge: Knowledge, text: str, options: list[str]) -> str | None:
-    """The option whose title the message names ("the one about the decision log")."""
+    """The option whose title the message names ("the one about the decision log"), or whose
+    challenge it names by a word ("the time one", "the culture one")."""
     said = set(content_words(text))
     best, best_overlap = None, 0
     for key in options:
         item = resolve(knowledge, key)
         title = set(content_words(item.title)) if item else set()
-        if key.startswith("challenge:") and key.partition(":")[2] in knowledge.passages:
-            title = set(content_words(knowledge.passages[key.partition(":")[2]].title))
-        if isinstance(item, AdviceView):  # "the time one": the challenge an advice item is about
-            title |= (
-                set(content_words(knowledge.passages[item.challenge_id].title))
-                if item.challenge_id in knowledge.passages
-                else set()
-            )
-        overlap = len(title & said)
-        # A challenge is named by one word of its title ("the culture one"); an idea needs two.
-        needed = 1 if key.startswith("challenge:") else min(2, len(title))
-        if title and overlap > best_overlap and overlap >= needed:
+        challenge = key.partition(":")[2] if key.startswith("challenge:") else getattr(item, "challenge_id", None)
+        challenge_title = set(content_words(knowledge.passages[challenge].title)) if challenge in knowledge.passages else set()
+        if key.startswith("challenge:"):
+            title = set()
+        by_challenge = challenge_title & said - GENERIC_WORDS  # not "organisations" in "Competition between organisations"
+        overlap = len(title & said) + len(by_challenge)
+        named = (title and len(title & said) >= min(2, len(title))) or bool(by_challenge)
+        if named and overlap > best_overlap:
             best, best_overlap = key, overlap
     return best
 
@@ -229,9 +226,9 @@ NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern
 # Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
 # their spelling, and only when something is in focus.
 SHORT_FOLLOW_UPS = (
-    (re.compile(r"\bex[a-z]{0,3}m?p[a-z]*\b|\bexa?m(?:le|el)s?\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
+    (re.compile(r"\bex(?!pla)[a-z]{0,3}m?p[a-z]*\b|\bexa?m(?:le|el)s?\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
     (
-        re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar"),
+        re.compile(r"\bsimp[a-z]*|\bplain\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar|\blike i'?m (?:five|5)\b|\beli5\b"),
         "ask_simpler",
     ),
     (
@@ -267,7 +264,7 @@ SHORT_WORDS = 8
 # why or how, right after an answer, is about that answer even when it is longer.
 # ("how long does it take to show results" is a question of its own, not "how do I do that".)
 LEADING_FOLLOW_UP = re.compile(
-    r"^\W*(?:ok\w*|so|and|but|right)?\W*(how|why)\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)"
+    r"^\W*(?:(?:ok\w*|so|and|but|right)\W+)*(how|why)\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)"
 )
 LEADING_WORDS = 16
 _OPENER = (
@@ -399,6 +396,24 @@ def about_the_last_answer(text: str) -> bool:
     cleaned = (text or "").lower().strip()
     leading = LEADING_FOLLOW_UP.match(cleaned)
     return bool(leading and leading.group(1) == "how" and len(cleaned.split()) <= LEADING_WORDS and POINTS_BACK.search(cleaned))
+
+
+# Asking where the answer just given comes from, in words the classifier may not place.
+WHERE_FROM = re.compile(
+    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
+    r"|what(?:'s|s| is) (?:that|this|it) based on|(?:is|was) (?:that|this|it) based on (?:anything|something|evidence|research)"
+    r"|based on what)\W*$",
+    re.IGNORECASE,
+)
+
+
+def where_it_is_from(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge) -> list[EventType] | None:
+    """The sources of the item in focus ("who says so?", "is that based on anything"), or None."""
+    item = resolve(knowledge, tracker.get_slot("focus"))
+    if item is None:
+        return None
+    dispatcher.utter_message(text=answers.item_sources_reply(knowledge, item), buttons=answers.follow_up_buttons(item, "sources"))
+    return []
 
 
 # --- Is a message a follow-up on what was just said? ---------------------------------------------

@@ -59,6 +59,8 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what made it work do you think", "ask_why"),
         ("how come?", "ask_why"),
         ("none of those fit tbh", "ask_more"),
+        ("explain like I'm five", "ask_simpler"),
+        ("right so how do we keep the staff on board", "ask_how"),
         ("and what made that one work", "ask_why"),
         ("ok and practically?", "ask_how"),
         ("in practice?", "ask_how"),
@@ -400,3 +402,31 @@ async def test_a_challenge_picked_by_one_word_of_its_name_from_the_list(knowledg
     slots = {"last_options": options}
     messages, events = await run(ActionFollowUp(), tracker("choose_item", 0.6, "go on, the culture one", slots), domain)
     assert slots_of(events)["current_challenge"] == "challenge_culture_clash", messages[0]["text"][:80]
+
+
+async def test_is_that_based_on_anything_gives_the_sources_of_the_idea(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    first = knowledge.advice_by_challenge["challenge_time"][0]
+    slots = {"focus": f"advice:{first.id}", "current_challenge": "challenge_time", "last_advice": [first.id]}
+    messages, _ = await run(ActionMoreAdvice(), tracker("ask_more", 0.55, "is that based on anything", slots), domain)
+    assert first.title in messages[0]["text"] and "Another idea" not in messages[0]["text"], messages[0]["text"][:120]
+
+
+async def test_a_short_pick_read_as_out_of_scope_is_still_a_pick(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    time_idea = knowledge.advice_by_challenge["challenge_time"][0].id
+    authority_idea = knowledge.advice_by_challenge["challenge_authority"][0].id
+    slots = {"last_options": [f"advice:{authority_idea}", f"advice:{time_idea}"]}
+    messages, events = await run(ActionOutOfScope(), tracker("out_of_scope", 0.5, "the time one pls", slots), domain)
+    assert slots_of(events)["focus"] == f"advice:{time_idea}", messages[0]
+    # An everyday request that happens to say "first" is not a pick.
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.9, "book the first train", slots), domain)
+    assert messages[0]["response"] == "utter_out_of_scope"
+
+
+async def test_an_everyday_question_using_an_options_word_is_not_a_pick(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    time_idea = knowledge.advice_by_challenge["challenge_time"][0].id
+    slots = {"last_options": [f"advice:{time_idea}"]}
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.9, "whats the time now", slots), domain)
+    assert messages[0]["response"] == "utter_out_of_scope"

@@ -473,3 +473,13 @@ async def test_a_short_question_about_themselves_is_answered(knowledge_cache, do
 async def test_approval_with_a_blessing_is_thanked(knowledge_cache, domain) -> None:
     messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text="ha fair enough. god bless"), domain)
     assert messages[0]["response"] == "utter_thank"
+
+
+async def test_a_longer_answer_to_the_sector_question_is_still_the_answer(knowledge_cache, domain) -> None:
+    from actions.context import SECTOR_QUESTION
+
+    text = "community pharmacist, been on the high street for 20 yrs"
+    ents = [entity(text, "community pharmacist", "sector", "pharmacy")]
+    tracker = make_tracker("out_of_scope", text=text, entities=ents, slots={"context_asked": True}, bot_said=[SECTOR_QUESTION])
+    _, events = await run(ActionOutOfScope(), tracker, domain)
+    assert slots_of(events)["sector"] == "pharmacy" and followed_by(events, "action_acknowledge_context")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionMoreAdvice
 from actions.advice import rank_advice
-from actions.common import SECTOR_QUESTION
+from actions.context import SECTOR_QUESTION
 from actions.context import context_from_message
 from actions.conversation import EXAMPLES_REPLY, ActionClarify
 from tests.conftest import make_tracker, slots_of
