@@ -56,6 +56,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev10.json", "tenth development set"),
         (RESULTS / "practitioner_dev11.json", "eleventh development set"),
         (RESULTS / "practitioner_dev12.json", "twelfth development set"),
+        (RESULTS / "practitioner_dev13.json", "thirteenth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

@@ -31,9 +31,10 @@ EIGHTH_PASS_RATE = 0.88  # eighth development set: 83.9 % when first scored, 91.
 NINTH_PASS_RATE = 0.82  # ninth development set: 75.0 % when first scored, 84.7-85.2 % on 2026-11-29 (fourth session)
 TENTH_PASS_RATE = 0.94  # tenth development set: 92.2 % when first scored, 97.4 % on 2026-11-29 (fifth session)
 ELEVENTH_PASS_RATE = 0.92  # eleventh development set: 90.8 % when first scored, 95.2 % on 2026-11-29 (fifth session)
-TWELFTH_PASS_RATE = 0.92  # twelfth development set: 89.9 % when first scored, 95.2 % on 2026-11-29 (fifth session)
+TWELFTH_PASS_RATE = 0.93  # twelfth development set: 89.9 % when first scored, 96.0 % on 2026-11-29 (fifth session)
+THIRTEENTH_PASS_RATE = 0.79  # thirteenth development set: 79.6 % when first scored, 82.0 % on 2026-11-29 (fifth session)
 # The locked set's committed figure, less a margin (scored once per release).
-LOCKED_PASS_RATE = 0.82  # 85.2 % on 2026-11-29, fourth release (84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
+LOCKED_PASS_RATE = 0.82  # 85.2 % on 2026-11-29, fourth and fifth releases (84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
 
@@ -164,6 +165,12 @@ def test_twelfth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The twelfth development set (conversations_dev12.yml), written the same way: what is typed
     after the first answer, by 40 kinds of people in the four nations."""
     played_and_shown(advisor, "conversations_dev12.yml", "practitioner_dev12.json", TWELFTH_PASS_RATE)
+
+
+def test_thirteenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirteenth development set (conversations_dev13.yml), written the same way: problems told
+    through an incident, two problems at once, odd answers about who they are."""
+    played_and_shown(advisor, "conversations_dev13.yml", "practitioner_dev13.json", THIRTEENTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
