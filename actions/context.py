@@ -183,7 +183,7 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
     introduced = FIRST_PERSON.search(text) and names_only_who_they_are(tracker.latest_message, SAYING_WHO_THEY_ARE)
     # Right after "which sector do you work in?" an answer may ramble a little: "NHS Highland, so
     # health I suppose", "independent chemist, been on this street 20 yrs".
-    most_words = ANSWER_AFTER_QUESTION_WORDS if last_said(tracker) == SECTOR_QUESTION else ANSWER_WORDS
+    most_words = ANSWER_AFTER_QUESTION_WORDS if just_asked_for_sector(tracker) else ANSWER_WORDS
     if not introduced:
         if len(text.split()) > most_words or states_trouble(text) or asks_a_question(text) or QUESTION_START.match(text):
             return {}
