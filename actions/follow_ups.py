@@ -234,7 +234,7 @@ SHORT_FOLLOW_UPS = (
     (
         # ("ok and practically?", "in practice?")
         re.compile(
-            r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b(?!\s+come\b)|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"
+            r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"
             r"|^\W*(?:(?:ok\w*|so|and|but|right)\W+)*(?:practically|in practice)\W*$"
         ),
         "ask_how",

@@ -75,6 +75,8 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("can I ask about something else", None),
         # A question of its own, not "how do I do that"; a new problem before a how-question.
         ("How long do these things normally take to show results?", None),
+        ("how long will it take", None),
+        ("how far is it to leeds", None),
         ("We have too many meetings. How do we cut them?", None),
         # Pushback on the idea just given wants the next one.
         ("that won't work here, they'd never admit to it out loud in a meeting", "ask_more"),
