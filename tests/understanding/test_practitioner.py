@@ -32,7 +32,7 @@ NINTH_PASS_RATE = 0.82  # ninth development set: 75.0 % when first scored, 84.7-
 TENTH_PASS_RATE = 0.94  # tenth development set: 92.2 % when first scored, 97.4 % on 2026-11-29 (fifth session)
 ELEVENTH_PASS_RATE = 0.92  # eleventh development set: 90.8 % when first scored, 95.2 % on 2026-11-29 (fifth session)
 TWELFTH_PASS_RATE = 0.93  # twelfth development set: 89.9 % when first scored, 96.0 % on 2026-11-29 (fifth session)
-THIRTEENTH_PASS_RATE = 0.79  # thirteenth development set: 79.6 % when first scored, 82.0 % on 2026-11-29 (fifth session)
+THIRTEENTH_PASS_RATE = 0.79  # thirteenth development set: 79.6 % when first scored, 82.4 % on 2026-11-29 (fifth session)
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.82  # 85.2 % on 2026-11-29, fourth and fifth releases (84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
