@@ -66,10 +66,8 @@ async def knowledge_or_apology(dispatcher: CollectingDispatcher) -> Knowledge | 
     return knowledge
 
 
-# Asked once, under the first idea on a challenge, when the person's sector would change the next ones.
-
-
 def ask_for_sector(dispatcher: CollectingDispatcher) -> None:
+    """The sector question (actions/context.py), with a button for each common sector."""
     dispatcher.utter_message(
         text=SECTOR_QUESTION, buttons=[{"title": t, "payload": f'/inform{{"sector": "{v}"}}'} for t, v in SECTOR_BUTTONS]
     )
