@@ -33,6 +33,7 @@ TENTH_PASS_RATE = 0.94  # tenth development set: 92.2 % when first scored, 97.4 
 ELEVENTH_PASS_RATE = 0.92  # eleventh development set: 90.8 % when first scored, 95.2 % on 2026-11-29 (fifth session)
 TWELFTH_PASS_RATE = 0.93  # twelfth development set: 89.9 % when first scored, 96.0 % on 2026-11-29 (fifth session)
 THIRTEENTH_PASS_RATE = 0.79  # thirteenth development set: 79.6 % when first scored, 82.4 % on 2026-11-29 (fifth session)
+FOURTEENTH_PASS_RATE = 0.85  # fourteenth development set: 86.2 % when first scored, 89.0 % on 2026-11-29 (sixth session)
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.82  # 85.2 % on 2026-11-29, fourth and fifth releases (84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -171,6 +172,12 @@ def test_thirteenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The thirteenth development set (conversations_dev13.yml), written the same way: problems told
     through an incident, two problems at once, odd answers about who they are."""
     played_and_shown(advisor, "conversations_dev13.yml", "practitioner_dev13.json", THIRTEENTH_PASS_RATE)
+
+
+def test_fourteenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The fourteenth development set (conversations_dev14.yml), written the same way as a balanced
+    general mixture with every kind of turn, by 60 kinds of people in the four nations."""
+    played_and_shown(advisor, "conversations_dev14.yml", "practitioner_dev14.json", FOURTEENTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
