@@ -34,6 +34,7 @@ ELEVENTH_PASS_RATE = 0.92  # eleventh development set: 90.8 % when first scored,
 TWELFTH_PASS_RATE = 0.93  # twelfth development set: 89.9 % when first scored, 96.0 % on 2026-11-29 (fifth session)
 THIRTEENTH_PASS_RATE = 0.79  # thirteenth development set: 79.6 % when first scored, 82.4 % on 2026-11-29 (fifth session)
 FOURTEENTH_PASS_RATE = 0.85  # fourteenth development set: 86.2 % when first scored, 89.0 % on 2026-11-29 (sixth session)
+FIFTEENTH_PASS_RATE = 0.81  # fifteenth development set: 75.5 % when first scored, 84.2 % on 2026-11-29 (sixth session)
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.82  # 85.2 % on 2026-11-29, fourth and fifth releases (84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -178,6 +179,13 @@ def test_fourteenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The fourteenth development set (conversations_dev14.yml), written the same way as a balanced
     general mixture with every kind of turn, by 60 kinds of people in the four nations."""
     played_and_shown(advisor, "conversations_dev14.yml", "practitioner_dev14.json", FOURTEENTH_PASS_RATE)
+
+
+def test_fifteenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The fifteenth development set (conversations_dev15.yml), written the same way: first messages
+    and the turns right after the first answer from busy people who are not trying to be clear
+    (problems told through last week's events, long openers, odd answers about who they are)."""
+    played_and_shown(advisor, "conversations_dev15.yml", "practitioner_dev15.json", FIFTEENTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
