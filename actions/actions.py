@@ -32,6 +32,7 @@ from actions.context import (
     corrects_context,
     just_asked_for_sector,
     names_only_who_they_are,
+    said_in_passing,
     states_trouble,
     vague_distress,
 )
@@ -138,6 +139,10 @@ class ActionChallengeAdvice(Action):
             # "actually scratch that, I moved to the community trust last month" reads like a story
             # about time to the classifier; it corrects who the person is.
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
+        if said_in_passing(tracker.latest_message):  # "school nursing so NHS" reads like a problem to the classifier
+            told = answer_to_sector_question(tracker, unasked=True)
+            if told:
+                return told
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []
@@ -229,7 +234,7 @@ class ActionKnowledgeAnswer(Action):
         return "action_knowledge_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if names_only_who_they_are(tracker.latest_message):
+        if names_only_who_they_are(tracker.latest_message) or said_in_passing(tracker.latest_message):
             return answer_to_sector_question(tracker, unasked=True)
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
@@ -363,6 +368,10 @@ class ActionAcknowledgeContext(Action):
         implied = context_events(tracker)
         known = [DIMENSIONS[d][v] for d, v in context.items() if v is not None]
         said = tracker.latest_message.get("text") or ""
+        if vague_distress(said) and not tracker.latest_message.get("entities"):
+            # "i'm honestly at the end of my rope with this job": venting, not who they are.
+            knowledge = await knowledge_or_apology(dispatcher)
+            return ask_what_is_wrong(dispatcher, knowledge) if knowledge is not None else []
         if asked_names(said) or terms_asked_otherwise(said):
             # "hi im a new care coordinator in a PCN, everyone keeps saying ICB, what actually is it"
             knowledge = await knowledge_or_apology(dispatcher)

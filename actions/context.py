@@ -133,11 +133,16 @@ VAGUE_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong gone going falling fallen apart bad terrible awful "
     "horrible struggling stuck lost hopeless broken complicated difficult hard know start tbh honestly honest frank everything "
     "nothing anything really bit quite sure anymore help totally completely even works working clue idea stuff things partnership partnerships "
-    "whole thing moment right now pear shaped".split()
+    "whole thing moment right now pear shaped "
+    # venting about the job rather than the partnership: "this job will be the death of me", "ugh what a week"
+    "feel feeling head brick wall banging end rope tether job swear wil will death days some wonder bother sorry week "
+    "think last went badly meeting people deserve better much families emotional ugh sigh cry crying going exhausted "
+    "knackered drained overwhelmed stressed fed".split()
 )
 DISTRESS_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong apart bad terrible awful horrible struggling stuck "
-    "lost hopeless broken complicated difficult hard pear".split()
+    "lost hopeless broken complicated difficult hard pear banging brick rope tether death bother emotional ugh sigh cry "
+    "crying exhausted knackered drained overwhelmed stressed fed badly".split()
 )
 
 
@@ -180,7 +185,11 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
     asked for it, or with `unasked` when it is not a question ("small charity"), or in a few words
     about themselves ("I run the carers centre btw"); {} otherwise."""
     text = tracker.latest_message.get("text") or ""
-    introduced = FIRST_PERSON.search(text) and names_only_who_they_are(tracker.latest_message, SAYING_WHO_THEY_ARE)
+    # (In passing only once something has been answered: a bare "NHS" to start with is still declined.)
+    answered_before = bool(tracker.get_slot("focus") or tracker.get_slot("current_challenge"))
+    introduced = (FIRST_PERSON.search(text) and names_only_who_they_are(tracker.latest_message, SAYING_WHO_THEY_ARE)) or (
+        answered_before and said_in_passing(tracker.latest_message)
+    )
     # Right after "which sector do you work in?" an answer may ramble a little: "NHS Highland, so
     # health I suppose", "independent chemist, been on this street 20 yrs".
     most_words = ANSWER_AFTER_QUESTION_WORDS if just_asked_for_sector(tracker) else ANSWER_WORDS
@@ -189,11 +198,18 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
             return {}
         if not (tracker.get_slot("context_asked") or (unasked and "?" not in text)):
             return {}
-    return {
-        e["entity"]: e["value"]
+    named = [
+        e
         for e in tracker.latest_message.get("entities") or []
         if e.get("entity") in ("sector", "role") and known_context(e["entity"], e.get("value")) is not None
-    }
+    ]
+    found = {e["entity"]: e["value"] for e in named}
+    if "sector" not in found:  # "midwife": health, as "I'm a midwife" would say
+        roles = [text[e["start"] : e["end"]].lower().strip() for e in named if e["entity"] == "role" and "start" in e]
+        implied = next((SECTOR_OF_ROLE[r] for r in roles if r in SECTOR_OF_ROLE), None)
+        if implied:
+            found["sector"] = implied
+    return found
 
 
 # "I run the carers centre btw", "I'm based in a PCN if that helps": the words around a sector or
@@ -202,6 +218,21 @@ SAYING_WHO_THEY_ARE = frozenset(
     "run running work working manage managing lead leading chair chairing based btw fyi just actually now sorry "
     "also local small tiny big large little own part volunteer member staff helps help".split()
 )
+
+
+# "pharmacy obviously lol", "Church, we run it out of the hall", "Just a resident, not one of the
+# professionals": a sector or role with a shrug or a word about the organisation, nothing else.
+HEDGING = SAYING_WHO_THEY_ARE | frozenset(
+    "obviously lol haha guess suppose really mostly mainly basically though sort kind technically side both "
+    "committee volunteers run hall professionals professional yeah well honestly team service services mate "
+    "okay ok".split()
+)
+PASSING_WORDS = 8
+
+
+def said_in_passing(message: dict[str, Any]) -> bool:
+    text = message.get("text") or ""
+    return len(text.split()) <= PASSING_WORDS and not states_trouble(text) and names_only_who_they_are(message, HEDGING)
 
 
 def names_only_who_they_are(message: dict[str, Any], around: frozenset[str] = frozenset()) -> bool:

@@ -202,4 +202,7 @@ SECTOR_OF_ROLE = {
     "practice manager": "health",
     "school nurse": "health",
     "district nurse": "health",
+    "pharmacy technician": "pharmacy",
+    "pharmacy tech": "pharmacy",
+    "senco": "education",
 }

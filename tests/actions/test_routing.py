@@ -483,3 +483,69 @@ async def test_a_longer_answer_to_the_sector_question_is_still_the_answer(knowle
     tracker = make_tracker("out_of_scope", text=text, entities=ents, slots={"context_asked": True}, bot_said=[SECTOR_QUESTION])
     _, events = await run(ActionOutOfScope(), tracker, domain)
     assert slots_of(events)["sector"] == "pharmacy" and followed_by(events, "action_acknowledge_context")
+
+
+@pytest.mark.parametrize(
+    "intent,text,said,dimension,value,expected",
+    [
+        ("ask_case_study", "pharmacy obviously lol", "pharmacy", "sector", "pharmacy", {"sector": "pharmacy"}),
+        ("challenge_communication", "school nursing so NHS", "NHS", "sector", "health", {"sector": "health"}),
+        ("out_of_scope", "housing assoc", "housing assoc", "sector", "housing", {"sector": "housing"}),
+        ("out_of_scope", "midwife", "midwife", "role", "practitioner", {"role": "practitioner", "sector": "health"}),
+        ("nlu_fallback", "Church, we run it out of the hall", "Church", "sector", "voluntary_community", {"sector": "voluntary_community"}),
+    ],
+)
+async def test_who_they_are_said_in_passing_is_taken_whatever_it_was_read_as(
+    intent, text, said, dimension, value, expected, knowledge_cache, domain
+) -> None:
+    # Said after an answer that did not ask (their sector was known, or two problems were answered).
+    action = {
+        "ask_case_study": ActionKnowledgeAnswer,
+        "challenge_communication": ActionChallengeAdvice,
+        "out_of_scope": ActionOutOfScope,
+        "nlu_fallback": ActionClarify,
+    }[intent]()
+    slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
+    ents = [entity(text, said, dimension, value)] + ([entity(text, "school nursing", "sector", "health")] if "nursing" in text else [])
+    tracker = make_tracker(intent, text=text, entities=ents, ranking=[(intent, 0.5)], slots=slots)
+    _, events = await run(action, tracker, domain)
+    assert {k: v for k, v in slots_of(events).items() if k in ("sector", "role")} == expected
+    assert followed_by(events, "action_acknowledge_context")
+
+
+async def test_a_short_problem_or_an_app_naming_a_sector_is_not_who_they_are(knowledge_cache, domain) -> None:
+    for intent, text, said in (("challenge_communication", "GP practices won't share data", "GP practices"), ("out_of_scope", "NHS app", "NHS")):
+        tracker = make_tracker(intent, text=text, entities=[entity(text, said, "sector", "health")], ranking=[(intent, 0.9)])
+        _, events = await run({"out_of_scope": ActionOutOfScope, "challenge_communication": ActionChallengeAdvice}[intent](), tracker, domain)
+        assert not followed_by(events, "action_acknowledge_context"), text
+
+
+@pytest.mark.parametrize(
+    "intent,text",
+    [
+        ("out_of_scope", "i swear this job wil be the death of me"),
+        ("ask_why", "honestly some days I wonder why I bother"),
+        ("inform", "i'm honestly at the end of my rope with this job"),
+        ("challenge_culture_clash", "Sorry, bit emotional about it, these families deserve so much better"),
+    ],
+)
+async def test_venting_about_the_job_gets_a_question_back_not_advice(intent, text, knowledge_cache, domain) -> None:
+    action = {
+        "out_of_scope": ActionOutOfScope,
+        "ask_why": ActionFollowUp,
+        "inform": ActionAcknowledgeContext,
+        "challenge_culture_clash": ActionChallengeAdvice,
+    }[intent]()
+    slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
+    messages, _ = await run(action, make_tracker(intent, text=text, ranking=[(intent, 0.6)], slots=slots), domain)
+    assert messages[0]["text"].startswith("That sounds difficult."), messages[0]
+
+
+async def test_a_message_unclear_only_between_thanks_and_goodbye_signs_off(knowledge_cache, domain) -> None:
+    text = "I'll take that to the next forum, cheers"
+    tracker = make_tracker("nlu_fallback", text=text, ranking=[("thank", 0.38), ("goodbye", 0.33), ("out_of_scope", 0.06)])
+    messages, _ = await run(ActionClarify(), tracker, domain)
+    assert messages[0]["response"] == "utter_thank"
+    tracker = make_tracker("nlu_fallback", text=text, ranking=[("goodbye", 0.38), ("thank", 0.33)])
+    _, events = await run(ActionClarify(), tracker, domain)
+    assert followed_by(events, "action_goodbye")
