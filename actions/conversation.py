@@ -211,7 +211,17 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     if APPROVAL.match(tracker.latest_message.get("text") or ""):
         dispatcher.utter_message(response="utter_thank")
         return []
+    # "I'll take that to the next forum, cheers": unclear only between thanks and goodbye.
+    top = ranking(tracker.latest_message)[:2]
+    if len(top) == 2 and {name for name, _ in top} == {"thank", "goodbye"} and top[0][1] + top[1][1] >= SIGNING_OFF:
+        if top[0][0] == "goodbye":
+            return [FollowupAction("action_goodbye")]
+        dispatcher.utter_message(response="utter_thank")
+        return []
     return None
+
+
+SIGNING_OFF = 0.6  # thanks and goodbye together hold at least this much of the classifier's belief
 
 
 async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:

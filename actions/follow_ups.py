@@ -17,6 +17,7 @@ from actions.answers import Item, key_of, resolve
 from actions.common import (
     advice_started,
     advise,
+    ask_what_is_wrong,
     challenge_buttons,
     context_events,
     intent_of,
@@ -24,7 +25,7 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.context import answer_to_sector_question, corrects_context, only_about_them
+from actions.context import answer_to_sector_question, corrects_context, only_about_them, vague_distress
 from actions.glossary import answer_term, asked_entries, entry_named
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
@@ -274,7 +275,13 @@ _OPENER = (
 # Other ways a question about the answer just given starts, checked before how/why ("how do other
 # areas do it" asks for an example): "what would that look like", "any example wording for...",
 # "what should actually go in it", "what first?", "something practical I can do this week".
+# "what would that look like in practice / week to week": the steps, not a story (unless it asks for one).
+IN_PRACTICE = re.compile(
+    _OPENER + r"what (?:would|does|dose|might|could|will) (?:that|it|this) (?:actually )?look like "
+    r"(?:in practice|in real life|day to day|day-to-day|week to week|on the ground|from my end)\b(?!.*\bexamples?\b)"
+)
 LEADING_FORMS = (
+    (IN_PRACTICE, "ask_how"),
     (
         re.compile(
             _OPENER
@@ -756,8 +763,12 @@ class ActionFollowUp(Action):
         if intent == "ask_case_study":  # "example?" right after advice (see ActionKnowledgeAnswer)
             intent = "ask_example"
         text = untxt(tracker.latest_message.get("text") or "")  # "wat would u do first"
+        if vague_distress(text) and short_follow_up(text) is None:
+            return ask_what_is_wrong(dispatcher, knowledge)  # "honestly some days I wonder why I bother"
         if intent == "ask_how" and short_follow_up(text) == "ask_why":
             intent = "ask_why"  # "how come?" reads like "how?" to the classifier
+        if intent == "ask_example" and IN_PRACTICE.search(text.lower()):
+            intent = "ask_how"  # "what does that look like week to week" reads like "an example?"
         options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
         key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
         if key and key.startswith("challenge:") and key.partition(":")[2] in CHALLENGES:  # "the time one" after the list

@@ -22,7 +22,7 @@ _ARTICLE = r"(?:(?:an?|the|our|your|this|that)\s+)?"
 _FILLER = (
     r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate|legally|technically|officially"
     # "what's a PSB in your terms", "what's an MoU in plain English"
-    r"|in (?:your|simple|plain|lay(?:man'?s)?) (?:terms|english|words)|in practice|in this context|in a nutshell))*"
+    r"|in (?:(?:your|simple|plain|lay(?:man'?s)?) (?:terms|english|words)|english)|in practice|in this context|in a nutshell))*"
 )
 _TAIL = r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its) at home))?"
 # One clause asking what a term is, with the term in one of its named groups (by, of, ex, t).
@@ -31,7 +31,7 @@ TERM_QUESTION = re.compile(
     r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
     r"|(?:the\s+)?meaning\s+of\s+" + _ARTICLE + r"(?P<of>.+?)"
     r"|(?:define|explain)\s+" + _ARTICLE + r"(?P<ex>.+?)"
-    r"|(?:what|wat|who)(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+"
+    r"|(?:what|wat|who)(?:\s+(?:exactly|actually|precisely))?(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+"
     + _ARTICLE
     + r"(?P<t>.+?))"
     + _FILLER
@@ -118,6 +118,12 @@ OTHER_FORMS = (
         re.IGNORECASE,
     ),
     re.compile(r"^\W*(?P<term>" + _ABBREVIATION + r")\W*$"),
+    # "I need a one-liner on what an RPB actually is for new members": the question inside a sentence
+    # (not "is that what the LPC is for?", which asks whether it would help).
+    re.compile(
+        r"(?<!that )(?<!that's )\bwhat\s+(?:an?|the)\s+(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+(?:actually\s+|really\s+|even\s+)?(?:is|are|means|stands\s+for)\b",
+        re.IGNORECASE,
+    ),
 )
 # "and how is that diffrent from the HSCP": the term it is compared with.
 DIFFERENT_FROM = re.compile(

@@ -86,6 +86,10 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what can I tell the governors in two lines", "ask_simpler"),
         ("we have far too many meetings and nobody decides anything at any of them", None),
         ("what's the weather", None),
+        # "look like in practice / week to week" asks for the steps; "look like for us" for a story.
+        ("what does that look like week to week", "ask_how"),
+        ("what dose that look like in practice", "ask_how"),
+        ("what would that look like in practice, got an example?", "ask_example"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:

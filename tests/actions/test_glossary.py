@@ -202,3 +202,19 @@ async def test_a_definition_brings_its_related_answer_into_focus_when_nothing_is
     # With something in focus, the definition is an aside.
     _, events = await run(ActionPracticeAnswer(), make_tracker("ask_practice_question", text, {"focus": "practice:getting_help"}), domain)
     assert "focus" not in slots_of(events)
+
+
+@pytest.mark.parametrize(
+    "text,starts",
+    [
+        ("for the new members, what exactly is a PSB", "PSB ("),
+        ("I need a one-liner on what an RPB actually is for new members", "RPB ("),
+    ],
+)
+async def test_a_term_asked_inside_a_sentence_is_defined(text, starts, knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text), domain)
+    assert messages[0]["text"].startswith(starts), messages[0]
+
+
+def test_asking_whether_a_body_would_help_is_not_asking_what_it_is() -> None:
+    assert not terms_asked_otherwise("who could back me up locally with this, is that what the LPC is for?")
