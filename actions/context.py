@@ -103,7 +103,10 @@ TROUBLE = re.compile(
     r"nothing|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
     r"ignor\w*|stall\w*|stuck|frustrat\w*|argu\w*|row(?:s|ing)?|conflict\w*|clash\w*|lost|los(?:e|ing)|swallow\w*|drift\w*|"
     r"fail\w*|wrong|mess\w*|tensions?|unclear|confus\w*|muddl\w*|falling|fallen|too (?:many|much|little|few)|"
-    r"no (?:time|money|funding|budget|capacity|reply|response|way|idea)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail|impossible|unable|not working|no longer|sick of|fed up|pointless|waste of time)\b",
+    r"no (?:time|money|funding|budget|capacity|reply|response|way|idea)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail|impossible|unable|not working|no longer|sick of|fed up|pointless|waste of time|"
+    # the trouble told through how it feels or what it causes: "it's causing friction every week"
+    r"friction|frosty|at odds|nightmare|chao(?:s|tic)|duplicat\w*|poach\w*|undercut\w*|rival\w*|slow(?:ly|s|ing)?|delay\w*|"
+    r"holds? (?:\w+ )?up|holding (?:\w+ )?up|still waiting|talking past)\b",
     re.IGNORECASE,
 )
 # "actually, scratch that, I moved to the community trust": the person correcting what they told us.

@@ -301,7 +301,8 @@ LEADING_FORMS = (
     (
         re.compile(
             _OPENER + r"(?:what (?:should|do|would|can|could|must|shall) (?:i|we) (?:actually |even |then |be |first )?"
-            r"(?:do|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report)\b"
+            r"(?:do|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report|tackle|"
+            r"prioriti[sz]e|focus on|fix|sort|address)\b"
             # "go on then, what would you do", "which of those would you do first", "where would you start"
             r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try|look at|focus on|tackle)\b"
             r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|u|i|we) (?:do|start|pick|try|go for)\b"

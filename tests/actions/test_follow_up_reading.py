@@ -90,6 +90,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what does that look like week to week", "ask_how"),
         ("what dose that look like in practice", "ask_how"),
         ("what would that look like in practice, got an example?", "ask_example"),
+        ("what should I tackle first", "ask_how"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
