@@ -59,6 +59,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev13.json", "thirteenth development set"),
         (RESULTS / "practitioner_dev14.json", "fourteenth development set"),
         (RESULTS / "practitioner_dev15.json", "fifteenth development set"),
+        (RESULTS / "practitioner_dev16.json", "sixteenth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

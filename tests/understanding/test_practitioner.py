@@ -35,6 +35,7 @@ TWELFTH_PASS_RATE = 0.93  # twelfth development set: 89.9 % when first scored, 9
 THIRTEENTH_PASS_RATE = 0.79  # thirteenth development set: 79.6 % when first scored, 82.4 % on 2026-11-29 (fifth session)
 FOURTEENTH_PASS_RATE = 0.85  # fourteenth development set: 86.2 % when first scored, 89.0 % on 2026-11-29 (sixth session)
 FIFTEENTH_PASS_RATE = 0.81  # fifteenth development set: 75.5 % when first scored, 84.2 % on 2026-11-29 (sixth session)
+SIXTEENTH_PASS_RATE = 0.87  # sixteenth development set: 87.5 % when first scored (84.7 % at the session's start), 89.9 % on 2026-11-29
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.82  # 85.2 % on 2026-11-29, fourth and fifth releases (84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -186,6 +187,12 @@ def test_fifteenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     and the turns right after the first answer from busy people who are not trying to be clear
     (problems told through last week's events, long openers, odd answers about who they are)."""
     played_and_shown(advisor, "conversations_dev15.yml", "practitioner_dev15.json", FIFTEENTH_PASS_RATE)
+
+
+def test_sixteenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The sixteenth development set (conversations_dev16.yml), written the same way to the locked
+    set's own brief: the four kinds of people issue 13 names and 44 others, every kind of turn."""
+    played_and_shown(advisor, "conversations_dev16.yml", "practitioner_dev16.json", SIXTEENTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
