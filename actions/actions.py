@@ -235,7 +235,9 @@ class ActionKnowledgeAnswer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if names_only_who_they_are(tracker.latest_message) or said_in_passing(tracker.latest_message):
-            return answer_to_sector_question(tracker, unasked=True)
+            told = answer_to_sector_question(tracker, unasked=True)
+            if told:  # (not when it asks or rambles on: then it is a question for the store)
+                return told
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

@@ -15,7 +15,7 @@ from actions.vocabulary import DIMENSIONS, SECTOR_OF_ROLE, known_context
 # "as a council officer", "we're a new partnership"); in "the council won't share" the council
 # is a partner.
 FIRST_PERSON = re.compile(
-    r"\b(i'?m|i am|i work|i lead|i chair|i run|i manage|i'?ve been|i(?:'?ve)?(?: just| recently| now)? (?:moved|joined)|i now|as an?|we'?re|we are|"
+    r"\b(i'?m|i am|i work|i lead|i chair|i run|i manage|i sit on|i attend|i represent|i'?ve been|i(?:'?ve)?(?: just| recently| now)? (?:moved|joined)|i now|as an?|we'?re|we are|"
     r"our (?:partnership|group) is|my role)\b",
     re.IGNORECASE,
 )
@@ -149,9 +149,20 @@ DISTRESS_WORDS = frozenset(
 )
 
 
+# "not having a good week with our partnership": no distress word, but the same thing said.
+BAD_SPELL = re.compile(r"\bnot (?:having )?(?:a )?(?:good|great) (?:week|day|time|month)\b", re.IGNORECASE)
+
+
 def vague_distress(text: str) -> bool:
     said = set(content_words(text or ""))
-    return bool(said & DISTRESS_WORDS) and said <= VAGUE_WORDS
+    return bool(said & DISTRESS_WORDS or BAD_SPELL.search(text or "")) and said <= VAGUE_WORDS | {
+        "good",
+        "great",
+        "having",
+        "day",
+        "month",
+        "time",
+    }
 
 
 # "who should lead it", "can a pharmacist join": a question, not who they are.
@@ -188,10 +199,11 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
     asked for it, or with `unasked` when it is not a question ("small charity"), or in a few words
     about themselves ("I run the carers centre btw"); {} otherwise."""
     text = tracker.latest_message.get("text") or ""
-    # (In passing only once something has been answered: a bare "NHS" to start with is still declined.)
+    # (In passing: once something has been answered, or when the classifier took it to be about
+    # partnership work; a bare "NHS" to start with, read as out of scope, is still declined.)
     answered_before = bool(tracker.get_slot("focus") or tracker.get_slot("current_challenge"))
     introduced = (FIRST_PERSON.search(text) and names_only_who_they_are(tracker.latest_message, SAYING_WHO_THEY_ARE)) or (
-        answered_before and said_in_passing(tracker.latest_message)
+        (answered_before or unasked) and said_in_passing(tracker.latest_message)
     )
     # Right after "which sector do you work in?" an answer may ramble a little: "NHS Highland, so
     # health I suppose", "independent chemist, been on this street 20 yrs".

@@ -439,7 +439,7 @@ PROBLEM_WORDS = 3
 GENERIC_WORDS = frozenset(
     "partnership partnerships partner partners work working people organisation organisations get got "
     "want need keep make good best way ways team teams much right without just still even important "
-    "though".split()
+    "though first next tackle".split()
 )
 
 

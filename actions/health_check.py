@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.advice import brief_advice, cite
-from actions.common import RECORDER, knowledge_or_apology, next_advice, person_context
+from actions.common import RECORDER, ask_what_is_wrong, knowledge_or_apology, next_advice, person_context
+from actions.context import vague_distress
 from actions.store.records import conversation_key
 from actions.vocabulary import CHALLENGES, SCORE_WORDS, SKIP_WORDS
 
@@ -87,6 +88,12 @@ class ActionHealthCheckIntro(Action):
         return "action_health_check_intro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if vague_distress(tracker.latest_message.get("text") or ""):
+            # "not having a good week with our partnership" is not asking for a check-up: ask what is wrong.
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is not None:
+                ask_what_is_wrong(dispatcher, knowledge)
+            return [FollowupAction("action_listen")]
         answered = [s for s in SLOTS if tracker.get_slot(s) not in (None, SKIPPED)]
         skipped = [s for s in SLOTS if tracker.get_slot(s) == SKIPPED]
         if answered or skipped:
