@@ -549,3 +549,21 @@ async def test_a_message_unclear_only_between_thanks_and_goodbye_signs_off(knowl
     tracker = make_tracker("nlu_fallback", text=text, ranking=[("goodbye", 0.38), ("thank", 0.33)])
     _, events = await run(ActionClarify(), tracker, domain)
     assert followed_by(events, "action_goodbye")
+
+
+async def test_a_sector_and_role_alone_to_start_with_is_who_they_are_not_an_empty_reply(knowledge_cache, domain) -> None:
+    text = "pharmacy tech at a community pharmacy"
+    ents = [entity(text, "pharmacy tech", "role", "practitioner"), entity(text, "community pharmacy", "sector", "pharmacy")]
+    tracker = make_tracker("ask_case_study", text=text, entities=ents, ranking=[("ask_case_study", 0.77)])
+    _, events = await run(ActionKnowledgeAnswer(), tracker, domain)
+    assert slots_of(events) == {"role": "practitioner", "sector": "pharmacy"} and followed_by(events, "action_acknowledge_context")
+
+
+async def test_a_bad_week_is_not_a_request_for_the_health_check(knowledge_cache, domain) -> None:
+    from actions.health_check import ActionHealthCheckIntro
+
+    text = "not having a good week with our partnership"
+    messages, events = await run(ActionHealthCheckIntro(), make_tracker("start_health_check", text=text), domain)
+    assert messages[0]["text"].startswith("That sounds difficult.") and followed_by(events, "action_listen")
+    messages, events = await run(ActionHealthCheckIntro(), make_tracker("start_health_check", text="can we do the health check"), domain)
+    assert messages[0]["text"].startswith("Let's check your partnership") and not events
