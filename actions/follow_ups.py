@@ -288,6 +288,8 @@ LEADING_FORMS = (
             + r"(?:(?:any|an|some|got any|have you got (?:any|an)|give (?:me|us) (?:an?|some)|can you give (?:me|us) (?:an?|some))"
             r"\s+(?:\w+\s+)?examples?\b|what (?:would|does|might|could) (?:that|it|this|one) (?:actually )?look like"
             r"|how (?:do|did|have|would) other (?:areas|places|people|partnerships|organisations|orgs|councils|teams|charities|groups)\b"
+            # "have you seen that work anywhere, even a made-up case"
+            r"|have you (?:ever )?seen (?:that|this|it) (?:work|done|working|in action)\b|\b(?:made[- ]up|real[- ]life|real) (?:case|example)\b"
             # "what would the purpose statement actually say"
             r"|what (?:would|does|might|could|should) (?:the|that|this|a|an|my|our|such an?) (?:\w+ ){0,3}(?:actually )?(?:say|read|contain|look like)\b)"
         ),
@@ -333,7 +335,10 @@ PUSHBACK = re.compile(
 )
 
 
-IN_BRIEF = re.compile(r"\bbriefly\b|\bnutshell\b|\bin (?:one|two|a|a couple of) (?:line|lines|sentence|sentences)\b")
+IN_BRIEF = re.compile(
+    r"\bbriefly\b|\bnutshell\b|\b(?:in|into) (?:one|two|three|a|a couple of|a few) (?:line|lines|sentence|sentences)\b"
+    r"|\b(?:squash|boil|cut) (?:that|this|it) down\b|\bsquash (?:that|this|it) into\b"
+)
 
 
 # "sorry for shouting lol. what would u suggest first", "ok no worries. so what could I show them":

@@ -91,6 +91,8 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what dose that look like in practice", "ask_how"),
         ("what would that look like in practice, got an example?", "ask_example"),
         ("what should I tackle first", "ask_how"),
+        ("can you squash that into a couple of lines I could say to my director", "ask_simpler"),
+        ("have you seen that work anywhere, even a made-up case", "ask_example"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
