@@ -60,6 +60,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev14.json", "fourteenth development set"),
         (RESULTS / "practitioner_dev15.json", "fifteenth development set"),
         (RESULTS / "practitioner_dev16.json", "sixteenth development set"),
+        (RESULTS / "practitioner_dev17.json", "seventeenth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

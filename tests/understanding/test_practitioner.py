@@ -36,6 +36,7 @@ THIRTEENTH_PASS_RATE = 0.79  # thirteenth development set: 79.6 % when first sco
 FOURTEENTH_PASS_RATE = 0.85  # fourteenth development set: 86.2 % when first scored, 89.0 % on 2026-11-29 (sixth session)
 FIFTEENTH_PASS_RATE = 0.81  # fifteenth development set: 75.5 % when first scored, 84.2 % on 2026-11-29 (sixth session)
 SIXTEENTH_PASS_RATE = 0.87  # sixteenth development set: 87.5 % when first scored (84.7 % at the session's start), 89.9 % on 2026-11-29
+SEVENTEENTH_PASS_RATE = 0.8  # seventeenth development set: 79.7 % when first scored (77.6 % at the session's start), 83.4 % on 2026-11-29
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.82  # 85.2 % on 2026-11-29, fourth and fifth releases (84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -193,6 +194,12 @@ def test_sixteenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The sixteenth development set (conversations_dev16.yml), written the same way to the locked
     set's own brief: the four kinds of people issue 13 names and 44 others, every kind of turn."""
     played_and_shown(advisor, "conversations_dev16.yml", "practitioner_dev16.json", SIXTEENTH_PASS_RATE)
+
+
+def test_seventeenth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The seventeenth development set (conversations_dev17.yml), written the same way: a general
+    mixture by 60 kinds of people in the four nations."""
+    played_and_shown(advisor, "conversations_dev17.yml", "practitioner_dev17.json", SEVENTEENTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
