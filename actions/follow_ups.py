@@ -251,7 +251,8 @@ SHORT_FOLLOW_UPS = (
     (
         # "and if that doesn't work?": what to try next.
         re.compile(
-            r"\b(?:what else|another|other (?:ideas?|suggestions?|options?|tips?)|different (?:idea|suggestion)|plan b|alternatives?)\b"
+            r"\b(?:what else|another|other (?:ideas?|suggestions?|options?|tips?)|different (?:idea|suggestion|angle|approach|tack)|plan b|alternatives?)\b"
+            r"|^\W*(?:ok\w*|so|and|right)?\W*something different\b"
             r"|^\W*(?:ok\w*|so|and|right|got)?\W*(?:any|some)thing else\b(?!.*\b(?:ask|question|topic|subject)\b)"
             r"|\bif (?:that|this|it|they|she|he)(?: still| just| really)? (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
         ),
@@ -289,7 +290,9 @@ LEADING_FORMS = (
             r"\s+(?:\w+\s+)?examples?\b|what (?:would|does|might|could) (?:that|it|this|one) (?:actually )?look like"
             r"|how (?:do|did|have|would) other (?:areas|places|people|partnerships|organisations|orgs|councils|teams|charities|groups)\b"
             # "have you seen that work anywhere, even a made-up case"
-            r"|have you (?:ever )?seen (?:that|this|it) (?:work|done|working|in action)\b|\b(?:made[- ]up|real[- ]life|real) (?:case|example)\b"
+            r"|have you (?:ever )?seen (?:that|this|it) (?:actually )?(?:work|done|working|in action|play out|happen)\b"
+            r"|\b(?:made[- ]up|real[- ]life|real) (?:case|example)\b"
+            r"|(?:(?:show|tell) (?:me|us) )?how (?:that|it|this)(?:'s| has| is)? (?:looked|worked|gone|played out) (?:in|at|for) (?:another|other|a different)\b"
             # "what would the purpose statement actually say"
             r"|what (?:would|does|might|could|should) (?:the|that|this|a|an|my|our|such an?) (?:\w+ ){0,3}(?:actually )?(?:say|read|contain|look like)\b)"
         ),
@@ -309,6 +312,8 @@ LEADING_FORMS = (
             r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try|look at|focus on|tackle)\b"
             r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|u|i|we) (?:do|start|pick|try|go for)\b"
             r"|where (?:would|do) (?:you|u) (?:even )?start\b"
+            r"|spell (?:the steps|it|that|them) out\b|spell out the steps\b"
+            r"|which (?:questions?|steps?|things?) (?:would|should|do) (?:you|u|i|we)\b"
             # in second-language English: "what I can do first?", "what I should write in the email?"
             r"|what (?:i|we) (?:can|should|could|must|need to) (?:do|write|say|ask|put|try)\b"
             # "what should it say" after the answer on an MoU

@@ -93,6 +93,11 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what should I tackle first", "ask_how"),
         ("can you squash that into a couple of lines I could say to my director", "ask_simpler"),
         ("have you seen that work anywhere, even a made-up case", "ask_example"),
+        ("show me how that's looked in another school", "ask_example"),
+        ("spell the steps out for me", "ask_how"),
+        ("which questions would you ask them, in what order", "ask_how"),
+        ("something different to try?", "ask_more"),
+        ("is there a different angle I could take", "ask_more"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
