@@ -199,9 +199,9 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
     asked for it, or with `unasked` when it is not a question ("small charity"), or in a few words
     about themselves ("I run the carers centre btw"); {} otherwise."""
     text = tracker.latest_message.get("text") or ""
-    # (In passing: once something has been answered, or when the classifier took it to be about
+    # (In passing: once the conversation is under way, or when the classifier took it to be about
     # partnership work; a bare "NHS" to start with, read as out of scope, is still declined.)
-    answered_before = bool(tracker.get_slot("focus") or tracker.get_slot("current_challenge"))
+    answered_before = sum(e.get("event") == "user" for e in tracker.events) > 1
     introduced = (FIRST_PERSON.search(text) and names_only_who_they_are(tracker.latest_message, SAYING_WHO_THEY_ARE)) or (
         (answered_before or unasked) and said_in_passing(tracker.latest_message)
     )

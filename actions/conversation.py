@@ -522,6 +522,9 @@ class ActionActionPlan(Action):
         return [SlotSet("plan_offered", True)]
 
 
+UNSURE_GOODBYE = 0.6
+
+
 class ActionGoodbye(Action):
     """Goodbye; first offering an action plan once if advice was given."""
 
@@ -529,6 +532,13 @@ class ActionGoodbye(Action):
         return "action_goodbye"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        if confidence < UNSURE_GOODBYE and short_follow_up(tracker.latest_message.get("text") or ""):
+            # "have you seen that actually play out anywhere" reads a little like a goodbye.
+            knowledge = await knowledge_or_apology(dispatcher)
+            follow_up = follow_up_reading(knowledge, tracker) if knowledge is not None else None
+            if knowledge is not None and follow_up is not None:
+                return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
         if tracker.get_slot("advice_given") and not tracker.get_slot("plan_offered"):
             dispatcher.utter_message(
                 text="Before you go: would you like an action plan of the advice from our conversation?",

@@ -507,7 +507,7 @@ async def test_who_they_are_said_in_passing_is_taken_whatever_it_was_read_as(
     }[intent]()
     slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
     ents = [entity(text, said, dimension, value)] + ([entity(text, "school nursing", "sector", "health")] if "nursing" in text else [])
-    tracker = make_tracker(intent, text=text, entities=ents, ranking=[(intent, 0.5)], slots=slots)
+    tracker = make_tracker(intent, text=text, entities=ents, ranking=[(intent, 0.5)], slots=slots, previous_intents=["challenge_communication"])
     _, events = await run(action, tracker, domain)
     assert {k: v for k, v in slots_of(events).items() if k in ("sector", "role")} == expected
     assert followed_by(events, "action_acknowledge_context")
@@ -567,3 +567,14 @@ async def test_a_bad_week_is_not_a_request_for_the_health_check(knowledge_cache,
     assert messages[0]["text"].startswith("That sounds difficult.") and followed_by(events, "action_listen")
     messages, events = await run(ActionHealthCheckIntro(), make_tracker("start_health_check", text="can we do the health check"), domain)
     assert messages[0]["text"].startswith("Let's check your partnership") and not events
+
+
+async def test_a_follow_up_that_reads_a_little_like_goodbye_is_answered(knowledge_cache, domain) -> None:
+    from actions.conversation import ActionGoodbye
+
+    slots = {"focus": "advice:competition_name_the_tension", "current_challenge": "challenge_competition", "advice_given": ["competition_name_the_tension"]}
+    text = "have you seen that actually play out anywhere"
+    messages, _ = await run(ActionGoodbye(), make_tracker("goodbye", text=text, ranking=[("goodbye", 0.38)], slots=slots), domain)
+    assert messages[0]["text"].startswith("An illustrative example"), messages[0]
+    messages, _ = await run(ActionGoodbye(), make_tracker("goodbye", text="right, I'm off", ranking=[("goodbye", 0.9)], slots=slots), domain)
+    assert messages[0]["text"].startswith("Before you go")
