@@ -106,7 +106,8 @@ TROUBLE = re.compile(
     r"no (?:time|money|funding|budget|capacity|reply|response|way|idea)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail|impossible|unable|not working|no longer|sick of|fed up|pointless|waste of time|"
     # the trouble told through how it feels or what it causes: "it's causing friction every week"
     r"friction|frosty|at odds|nightmare|chao(?:s|tic)|duplicat\w*|poach\w*|undercut\w*|rival\w*|slow(?:ly|s|ing)?|delay\w*|"
-    r"holds? (?:\w+ )?up|holding (?:\w+ )?up|still waiting|talking past)\b",
+    r"holds? (?:\w+ )?up|holding (?:\w+ )?up|still waiting|talking past|losing patience|lobbying|trust is shot|"
+    r"out of habit|feel used|behind (?:our|my) backs?)\b",
     re.IGNORECASE,
 )
 # "actually, scratch that, I moved to the community trust": the person correcting what they told us.
