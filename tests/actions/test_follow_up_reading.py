@@ -98,6 +98,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("which questions would you ask them, in what order", "ask_how"),
         ("something different to try?", "ask_more"),
         ("is there a different angle I could take", "ask_more"),
+        ("fair enough but why does it even matter if they're in it for the cash", "ask_why"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
