@@ -152,18 +152,12 @@ DISTRESS_WORDS = frozenset(
 
 # "not having a good week with our partnership": no distress word, but the same thing said.
 BAD_SPELL = re.compile(r"\bnot (?:having )?(?:a )?(?:good|great) (?:week|day|time|month)\b", re.IGNORECASE)
+BAD_SPELL_WORDS = frozenset("good great having day month time".split())
 
 
 def vague_distress(text: str) -> bool:
     said = set(content_words(text or ""))
-    return bool(said & DISTRESS_WORDS or BAD_SPELL.search(text or "")) and said <= VAGUE_WORDS | {
-        "good",
-        "great",
-        "having",
-        "day",
-        "month",
-        "time",
-    }
+    return bool(said & DISTRESS_WORDS or BAD_SPELL.search(text or "")) and said <= VAGUE_WORDS | BAD_SPELL_WORDS
 
 
 # "who should lead it", "can a pharmacist join": a question, not who they are.

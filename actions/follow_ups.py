@@ -273,14 +273,14 @@ _OPENER = (
     r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|thank you|cheers|yes|yeah|no worries|fair enough|got it|"
     r"makes sense|sure|fine)\W+)*"
 )
-# Other ways a question about the answer just given starts, checked before how/why ("how do other
-# areas do it" asks for an example): "what would that look like", "any example wording for...",
-# "what should actually go in it", "what first?", "something practical I can do this week".
 # "what would that look like in practice / week to week": the steps, not a story (unless it asks for one).
 IN_PRACTICE = re.compile(
     _OPENER + r"what (?:would|does|dose|might|could|will) (?:that|it|this) (?:actually )?look like "
     r"(?:in practice|in real life|day to day|day-to-day|week to week|on the ground|from my end)\b(?!.*\bexamples?\b)"
 )
+# Other ways a question about the answer just given starts, checked before how/why ("how do other
+# areas do it" asks for an example): "what would that look like", "any example wording for...",
+# "what should actually go in it", "what first?", "something practical I can do this week".
 LEADING_FORMS = (
     (IN_PRACTICE, "ask_how"),
     (
