@@ -46,6 +46,7 @@ from actions.follow_ups import (
     follow_up_reading,
     retrieve,
     show,
+    unanswered_problem,
     where_it_is_from,
 )
 from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
@@ -219,6 +220,9 @@ class ActionMoreAdvice(Action):
             return another_idea(dispatcher, knowledge, tracker, focus)
         challenge = tracker.get_slot("current_challenge")
         if challenge not in CHALLENGES:
+            item = unanswered_problem(knowledge, tracker)  # "any other idea" after "Did you mean one of these?"
+            if item is not None:
+                return show(dispatcher, knowledge, tracker, item)
             dispatcher.utter_message(
                 text="Happy to give more advice. Which challenge is it about? Pick one or describe what is happening.",
                 buttons=challenge_buttons(knowledge),
@@ -251,7 +255,7 @@ class ActionKnowledgeAnswer(Action):
         advice_pending = focus is None and tracker.get_slot("current_challenge") in CHALLENGES
         if (
             intent == "ask_case_study"
-            and (isinstance(focus, (AdviceView, PracticeView)) or advice_pending)
+            and (isinstance(focus, (AdviceView, PracticeView)) or advice_pending or unanswered_problem(knowledge, tracker))
             and not NAMES_THE_CASE_STUDY.search(text)
         ):
             # "example?" right after advice asks for an example of that advice, not for BCPP.

@@ -13,7 +13,7 @@ from actions import common
 from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
 from actions.answers import resolve
-from actions.common import RECORDER, advise, ask_what_is_wrong, intent_of, knowledge_or_apology
+from actions.common import RECORDER, advise, advise_and_ask, ask_what_is_wrong, intent_of, knowledge_or_apology
 from actions.context import (
     CONTEXT_ONLY_WORDS,
     answer_to_sector_question,
@@ -25,6 +25,7 @@ from actions.context import (
 )
 from actions.follow_ups import (
     FALLBACK_THRESHOLD,
+    FOLLOW_UP_INTENTS,
     LEADING_FOLLOW_UP,
     PRACTICE_THRESHOLD,
     PUSHBACK,
@@ -35,19 +36,22 @@ from actions.follow_ups import (
     chosen_option,
     fits_focus,
     focus_events,
+    follow_up_on,
     follow_up_reading,
     named_option,
     pending_challenge,
     retrieve,
     short_follow_up,
     show,
+    unanswered_problem,
+    untxt,
     where_it_is_from,
 )
 from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
-from actions.understanding import clarification_options, ranking, two_challenges
+from actions.understanding import clarification_options, leaning_challenge, ranking, two_challenges
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
 
 # The classifier's readings that say what a message is about (not small talk or a follow-up form).
@@ -130,6 +134,9 @@ class ActionClarify(Action):
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered
+        text = tracker.latest_message.get("text") or ""
+        if ABOUT_THE_BOT.search(text) and "ask_capabilities" in [name for name, _ in ranking(tracker.latest_message)[:2]]:
+            return [FollowupAction("action_capabilities")]  # "what do you actually do"
         sector_told = answer_to_sector_question(tracker, unasked=True)  # "housing association", after "which sector?"
         if sector_told:
             return sector_told
@@ -148,6 +155,20 @@ class ActionClarify(Action):
             follow_up = follow_up_reading(knowledge, tracker)
             if follow_up is not None:
                 return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
+            # "put that in plain english for me" after "Did you mean one of these?"
+            unanswered = unanswered_problem(knowledge, tracker)
+            form = short_follow_up(untxt(tracker.latest_message.get("text") or ""))
+            if unanswered is not None and form in FOLLOW_UP_INTENTS and form != "ask_more":
+                return follow_up_on(dispatcher, tracker, unanswered, form)
+        leaning = leaning_challenge(tracker.latest_message)
+        if leaning is not None and not vague_distress(tracker.latest_message.get("text") or ""):
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is None:
+                return []
+            # ...unless it names a practice topic plainly ("what's the right way to come out of it"):
+            # retrieval below answers that better than the challenge.
+            if not retriever_for(knowledge).named(tracker.latest_message.get("text") or ""):
+                return advise_and_ask(dispatcher, tracker, knowledge, leaning)
         # "hiya, I manage a small charity": the person telling us about themselves in words the
         # classifier could not place.
         # A longer one that neither asks nor says what is wrong ("hi I chair a new VCSE network in our
@@ -270,7 +291,7 @@ APPROVAL = re.compile(
 # fillers that only ask an opinion ("do you think", "you reckon") are set aside.
 # ("what would you do" after advice asks for the advisor's advice, not about the advisor).
 ABOUT_THE_BOT = re.compile(
-    r"\b(?:can|could|will) (?:you|u)\b|\b(?:are|were) (?:you|u)\b|\bwhat (?:do|does) (?:you|u|this|it) do\b"
+    r"\b(?:can|could|will) (?:you|u)\b|\b(?:are|were) (?:you|u)\b|\bwhat (?:do|does) (?:you|u|this|it) (?:actually |really |even )?do\b"
     r"|\b(?:you|u) (?:offer|know|cover)\b|\bask (?:you|u)\b|\byourself\b|\bthis (?:bot|tool|thing|chat\w*|service)\b"
     r"|\bwhat is this\b",
     re.IGNORECASE,

@@ -27,8 +27,9 @@ from actions.common import (
 )
 from actions.context import answer_to_sector_question, corrects_context, only_about_them, vague_distress
 from actions.glossary import answer_term, asked_entries, entry_named
-from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
+from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for, words
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
+from actions.understanding import clarification_options
 from actions.vocabulary import CHALLENGES, PRINCIPLE_TOPICS
 
 ORDINALS = {
@@ -170,6 +171,52 @@ def show(dispatcher: CollectingDispatcher, knowledge: Knowledge, tracker: Tracke
         return focus_events(item)
     dispatcher.utter_message(text=answers.topic_summary(item), buttons=[answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON])
     return focus_events(item)
+
+
+# A problem told in a message nothing answered (the advisor asked "Did you mean one of these?" or
+# only noted who the person is) is still what a bare follow-up is about: "how?", "example pls".
+# Only a message with this many words of substance tells one ("bit lost tbh" does not)...
+UNANSWERED_WORDS = 4
+# ...among the last few before the follow-up ("... shut up shop" / "community pharmacy" / "how?").
+UNANSWERED_LOOK_BACK = 3
+DECLINED = "Sorry, I can't help with that"
+
+
+def unanswered_problem(knowledge: Knowledge, tracker: Tracker) -> Item | None:
+    """While nothing is in focus, the advice item or practice question that best fits the latest
+    earlier message that told a problem, unless the advisor declined it; None if there is none."""
+    if tracker.get_slot("focus"):
+        return None
+    events = list(tracker.events)
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    # (each earlier message, with where the next one starts)
+    for before, after in reversed(list(zip(users, users[1:], strict=False))[-UNANSWERED_LOOK_BACK:]):
+        message = events[before]
+        text = untxt(message.get("text") or "")
+        if text.startswith("/") or len(content_words(text)) < UNANSWERED_WORDS:
+            continue
+        if any(e.get("event") == "bot" and (e.get("text") or "").startswith(DECLINED) for e in events[before:after]):
+            return None
+        found = retrieve(knowledge, text, kinds=("advice", "practice"), threshold=FALLBACK_THRESHOLD)
+        if found:
+            return found[0][0]
+        # Nothing in the store fits it well: the classifier's best guess, as offered under "Did you mean".
+        options = clarification_options(message.get("parse_data") or {})
+        if options and options[0] in CHALLENGES:
+            ranked = next_advice(knowledge, tracker, options[0], described=text)
+            return ranked[0].item if ranked else None
+        return None
+    return None
+
+
+def follow_up_on(dispatcher: CollectingDispatcher, tracker: Tracker, item: Item, intent: str) -> list[EventType]:
+    """A follow-up answered about an item not yet in focus, which it then is (an advice item also
+    counts as given, so "another idea" moves on from it)."""
+    events = ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item)
+    if isinstance(item, AdviceView):
+        given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
+        events.append(SlotSet("advice_given", given + [item.id]))
+    return events
 
 
 def answer_by_retrieval(
@@ -375,6 +422,8 @@ TXT_SPEAK = {
     "cud": "could",
     "wud": "would",
     "pls": "please",
+    "whys": "why does",  # "whys it take so long"
+    "hows": "how does",
 }
 
 
@@ -778,6 +827,8 @@ class ActionFollowUp(Action):
             return ask_what_is_wrong(dispatcher, knowledge)  # "honestly some days I wonder why I bother"
         if intent == "ask_how" and short_follow_up(text) == "ask_why":
             intent = "ask_why"  # "how come?" reads like "how?" to the classifier
+        elif intent == "ask_why" and short_follow_up(text) == "ask_how" and "why" not in words(text):
+            intent = "ask_how"  # "how would that even work round shift patterns" can read like "why?"
         if intent == "ask_example" and IN_PRACTICE.search(text.lower()):
             intent = "ask_how"  # "what does that look like week to week" reads like "an example?"
         options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
@@ -866,6 +917,11 @@ class ActionFollowUp(Action):
                 return (
                     self.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
                 )
+        if item is None and intent != "choose_item":
+            # "how?" after "Did you mean one of these?": about the problem the message before told.
+            item = unanswered_problem(knowledge, tracker)
+            if item is not None and intent in FOLLOW_UP_INTENTS:
+                return follow_up_on(dispatcher, tracker, item, intent)
         if item is None:
             dispatcher.utter_message(
                 text="Happy to. What would you like help with? Describe what is happening in your partnership, or pick one of the common challenges.",

@@ -145,7 +145,11 @@ async def test_a_correction_of_who_they_are_is_not_a_new_problem(knowledge_cache
     text = "sorry, actually I've just moved across to the ICB, still commissioning"
     ents = [entity(text, "ICB", "sector", "health")]
     tracker = make_tracker(
-        "ask_practice_question", text=text, entities=ents, ranking=[("ask_practice_question", 0.37)], slots={"sector": "local_government"}
+        "ask_practice_question",
+        text=text,
+        entities=ents,
+        ranking=[("ask_practice_question", 0.37)],
+        slots={"sector": "local_government"},
     )
     _, events = await run(ActionPracticeAnswer(), tracker, domain)
     assert slots_of(events)["sector"] == "health" and followed_by(events, "action_acknowledge_context")
@@ -238,7 +242,9 @@ async def test_vague_trouble_gets_a_question_back_not_a_weak_guess(knowledge_cac
     assert messages and messages[0].get("buttons")  # a choice offered instead
 
 
-async def test_a_question_the_classifier_cannot_place_is_answered_when_out_of_scope_is_far_behind(knowledge_cache, domain) -> None:
+async def test_a_question_the_classifier_cannot_place_is_answered_when_out_of_scope_is_far_behind(
+    knowledge_cache, domain
+) -> None:
     """Unsure between "about me" and a practice question, with "out of scope" far behind: the store
     answers it (the guess that decides is the best reading of what it is about, not the best topic button)."""
     text = "I'm a locality manager in an HSCP in Scotland. most of what I read online is English. whats the equivalent of an ICB up here"
@@ -265,7 +271,9 @@ async def test_a_sector_typed_in_answer_to_the_sector_question_is_taken(knowledg
 
 
 async def test_a_close_call_with_out_of_scope_is_answered_when_a_practice_topic_is_named(knowledge_cache, domain) -> None:
-    text = "different question - can we share info on repeat ASB victims with the housing provider or will I get my knuckles rapped"
+    text = (
+        "different question - can we share info on repeat ASB victims with the housing provider or will I get my knuckles rapped"
+    )
     ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.45), ("ask_practice_question", 0.41)]
     messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
     assert messages[0]["text"].startswith("Sharing information between partners:"), messages[0]
@@ -291,7 +299,9 @@ async def test_two_problems_told_with_who_they_are_are_both_answered(knowledge_c
     ents = [entity(text, "social prescribing link worker", "role", "practitioner"), entity(text, "PCN", "sector", "health")]
     ranking = [("inform", 0.5), ("challenge_authority", 0.3), ("challenge_funding", 0.1)]
     messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text, entities=ents, ranking=ranking), domain)
-    assert "two things are going on" in messages[0]["text"] and "\u201cAuthority\u201d" in messages[0]["text"], messages[0]["text"][:160]
+    assert "two things are going on" in messages[0]["text"] and "\u201cAuthority\u201d" in messages[0]["text"], messages[0][
+        "text"
+    ][:160]
 
 
 async def test_the_case_study_is_the_example_asked_for_by_its_place(knowledge_cache, domain) -> None:
@@ -301,7 +311,9 @@ async def test_the_case_study_is_the_example_asked_for_by_its_place(knowledge_ca
     assert messages[0]["text"].startswith("Case study: Building the Community Pharmacy Partnership"), messages[0]["text"][:120]
 
 
-async def test_an_unsure_out_of_scope_mid_conversation_is_answered_when_it_names_a_practice_topic(knowledge_cache, domain) -> None:
+async def test_an_unsure_out_of_scope_mid_conversation_is_answered_when_it_names_a_practice_topic(
+    knowledge_cache, domain
+) -> None:
     text = "is a RACI overkill for something this size"
     ranking = [("out_of_scope", 0.38), ("ask_sources", 0.21)]
     slots = {"focus": "practice:community_safety"}
@@ -361,7 +373,9 @@ async def test_a_short_question_or_problem_naming_a_sector_is_not_taken_for_who_
 ) -> None:
     ents = [entity(text, said, dimension, value)]
     slots = {"context_asked": True}
-    _, events = await run(ActionPracticeAnswer(), make_tracker("ask_practice_question", text=text, entities=ents, slots=slots), domain)
+    _, events = await run(
+        ActionPracticeAnswer(), make_tracker("ask_practice_question", text=text, entities=ents, slots=slots), domain
+    )
     assert not followed_by(events, "action_acknowledge_context")
 
 
@@ -445,8 +459,20 @@ async def test_a_sector_in_a_story_is_not_the_practice_topic_it_is_named_after(k
     "text,said,dimension,value,expected",
     [
         ("I'm the practice manager", "practice manager", "role", "manager", {"role": "manager", "sector": "health"}),
-        ("I run a pharmacy and we've been in this network for years", "pharmacy", "sector", "pharmacy", {"sector": "pharmacy", "stage": "established"}),
-        ("I'm with a charity and it's all brand new", "charity", "sector", "voluntary_community", {"sector": "voluntary_community", "stage": "forming"}),
+        (
+            "I run a pharmacy and we've been in this network for years",
+            "pharmacy",
+            "sector",
+            "pharmacy",
+            {"sector": "pharmacy", "stage": "established"},
+        ),
+        (
+            "I'm with a charity and it's all brand new",
+            "charity",
+            "sector",
+            "voluntary_community",
+            {"sector": "voluntary_community", "stage": "forming"},
+        ),
     ],
 )
 def test_what_a_few_words_about_them_imply(text, said, dimension, value, expected) -> None:
@@ -456,7 +482,9 @@ def test_what_a_few_words_about_them_imply(text, said, dimension, value, expecte
 async def test_a_practice_topic_named_mid_conversation_overrules_a_fairly_sure_out_of_scope(knowledge_cache, domain) -> None:
     text = "trouble is he never returns my calls"
     slots = {"focus": "advice:competition_name_the_tension"}
-    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.8)], slots=slots), domain)
+    messages, _ = await run(
+        ActionOutOfScope(), make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.8)], slots=slots), domain
+    )
     assert messages[0]["text"].startswith("Engaging an unresponsive partner"), messages[0]
     # Not at the start of a conversation, and not when out of scope is all but certain.
     for ranking, slots in (([("out_of_scope", 0.8)], {}), ([("out_of_scope", 0.95)], slots)):
@@ -492,7 +520,14 @@ async def test_a_longer_answer_to_the_sector_question_is_still_the_answer(knowle
         ("challenge_communication", "school nursing so NHS", "NHS", "sector", "health", {"sector": "health"}),
         ("out_of_scope", "housing assoc", "housing assoc", "sector", "housing", {"sector": "housing"}),
         ("out_of_scope", "midwife", "midwife", "role", "practitioner", {"role": "practitioner", "sector": "health"}),
-        ("nlu_fallback", "Church, we run it out of the hall", "Church", "sector", "voluntary_community", {"sector": "voluntary_community"}),
+        (
+            "nlu_fallback",
+            "Church, we run it out of the hall",
+            "Church",
+            "sector",
+            "voluntary_community",
+            {"sector": "voluntary_community"},
+        ),
     ],
 )
 async def test_who_they_are_said_in_passing_is_taken_whatever_it_was_read_as(
@@ -506,17 +541,26 @@ async def test_who_they_are_said_in_passing_is_taken_whatever_it_was_read_as(
         "nlu_fallback": ActionClarify,
     }[intent]()
     slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
-    ents = [entity(text, said, dimension, value)] + ([entity(text, "school nursing", "sector", "health")] if "nursing" in text else [])
-    tracker = make_tracker(intent, text=text, entities=ents, ranking=[(intent, 0.5)], slots=slots, previous_intents=["challenge_communication"])
+    ents = [entity(text, said, dimension, value)] + (
+        [entity(text, "school nursing", "sector", "health")] if "nursing" in text else []
+    )
+    tracker = make_tracker(
+        intent, text=text, entities=ents, ranking=[(intent, 0.5)], slots=slots, previous_intents=["challenge_communication"]
+    )
     _, events = await run(action, tracker, domain)
     assert {k: v for k, v in slots_of(events).items() if k in ("sector", "role")} == expected
     assert followed_by(events, "action_acknowledge_context")
 
 
 async def test_a_short_problem_or_an_app_naming_a_sector_is_not_who_they_are(knowledge_cache, domain) -> None:
-    for intent, text, said in (("challenge_communication", "GP practices won't share data", "GP practices"), ("out_of_scope", "NHS app", "NHS")):
+    for intent, text, said in (
+        ("challenge_communication", "GP practices won't share data", "GP practices"),
+        ("out_of_scope", "NHS app", "NHS"),
+    ):
         tracker = make_tracker(intent, text=text, entities=[entity(text, said, "sector", "health")], ranking=[(intent, 0.9)])
-        _, events = await run({"out_of_scope": ActionOutOfScope, "challenge_communication": ActionChallengeAdvice}[intent](), tracker, domain)
+        _, events = await run(
+            {"out_of_scope": ActionOutOfScope, "challenge_communication": ActionChallengeAdvice}[intent](), tracker, domain
+        )
         assert not followed_by(events, "action_acknowledge_context"), text
 
 
@@ -527,6 +571,9 @@ async def test_a_short_problem_or_an_app_naming_a_sector_is_not_who_they_are(kno
         ("ask_why", "honestly some days I wonder why I bother"),
         ("inform", "i'm honestly at the end of my rope with this job"),
         ("challenge_culture_clash", "Sorry, bit emotional about it, these families deserve so much better"),
+        ("challenge_time", "long week. everything feels like it's going sideways"),
+        ("out_of_scope", "honestly feel like packing it all in"),
+        ("challenge_time", "it's all getting a bit much to be honest"),
     ],
 )
 async def test_venting_about_the_job_gets_a_question_back_not_advice(intent, text, knowledge_cache, domain) -> None:
@@ -535,6 +582,7 @@ async def test_venting_about_the_job_gets_a_question_back_not_advice(intent, tex
         "ask_why": ActionFollowUp,
         "inform": ActionAcknowledgeContext,
         "challenge_culture_clash": ActionChallengeAdvice,
+        "challenge_time": ActionChallengeAdvice,
     }[intent]()
     slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
     messages, _ = await run(action, make_tracker(intent, text=text, ranking=[(intent, 0.6)], slots=slots), domain)
@@ -556,7 +604,9 @@ async def test_a_sector_and_role_alone_to_start_with_is_who_they_are_not_an_empt
     ents = [entity(text, "pharmacy tech", "role", "practitioner"), entity(text, "community pharmacy", "sector", "pharmacy")]
     tracker = make_tracker("ask_case_study", text=text, entities=ents, ranking=[("ask_case_study", 0.77)])
     _, events = await run(ActionKnowledgeAnswer(), tracker, domain)
-    assert slots_of(events) == {"role": "practitioner", "sector": "pharmacy"} and followed_by(events, "action_acknowledge_context")
+    assert slots_of(events) == {"role": "practitioner", "sector": "pharmacy"} and followed_by(
+        events, "action_acknowledge_context"
+    )
 
 
 async def test_a_bad_week_is_not_a_request_for_the_health_check(knowledge_cache, domain) -> None:
@@ -565,16 +615,107 @@ async def test_a_bad_week_is_not_a_request_for_the_health_check(knowledge_cache,
     text = "not having a good week with our partnership"
     messages, events = await run(ActionHealthCheckIntro(), make_tracker("start_health_check", text=text), domain)
     assert messages[0]["text"].startswith("That sounds difficult.") and followed_by(events, "action_listen")
-    messages, events = await run(ActionHealthCheckIntro(), make_tracker("start_health_check", text="can we do the health check"), domain)
+    messages, events = await run(
+        ActionHealthCheckIntro(), make_tracker("start_health_check", text="can we do the health check"), domain
+    )
     assert messages[0]["text"].startswith("Let's check your partnership") and not events
 
 
 async def test_a_follow_up_that_reads_a_little_like_goodbye_is_answered(knowledge_cache, domain) -> None:
     from actions.conversation import ActionGoodbye
 
-    slots = {"focus": "advice:competition_name_the_tension", "current_challenge": "challenge_competition", "advice_given": ["competition_name_the_tension"]}
+    slots = {
+        "focus": "advice:competition_name_the_tension",
+        "current_challenge": "challenge_competition",
+        "advice_given": ["competition_name_the_tension"],
+    }
     text = "have you seen that actually play out anywhere"
     messages, _ = await run(ActionGoodbye(), make_tracker("goodbye", text=text, ranking=[("goodbye", 0.38)], slots=slots), domain)
     assert messages[0]["text"].startswith("An illustrative example"), messages[0]
-    messages, _ = await run(ActionGoodbye(), make_tracker("goodbye", text="right, I'm off", ranking=[("goodbye", 0.9)], slots=slots), domain)
+    messages, _ = await run(
+        ActionGoodbye(), make_tracker("goodbye", text="right, I'm off", ranking=[("goodbye", 0.9)], slots=slots), domain
+    )
     assert messages[0]["text"].startswith("Before you go")
+
+
+PROBLEM_TOLD = "PHA money finished in june and, surprise surprise, half our partners have stopped turning up"
+
+
+def after(told: str, replies: list[tuple[str, str]], intent: str, text: str, ranking: list | None = None):
+    """A tracker for `text` right after the message `told`, which the advisor answered only with
+    `replies` ((action, what it said) pairs)."""
+    tracker = make_tracker(intent, text=text, ranking=ranking)
+    told_parse = {
+        "text": told,
+        "intent": {"name": "nlu_fallback", "confidence": 0.35},
+        "intent_ranking": [{"name": "challenge_funding", "confidence": 0.33}, {"name": "out_of_scope", "confidence": 0.16}],
+    }
+    earlier = [{"event": "user", "text": told, "parse_data": told_parse}]
+    for action, said in replies:
+        earlier += [{"event": "action", "name": action}, {"event": "bot", "text": said}]
+    tracker.events = earlier + [{"event": "action", "name": "action_listen"}] + tracker.events
+    return tracker
+
+
+@pytest.mark.parametrize(
+    "action,intent,text,starts",
+    [
+        (ActionFollowUp, "ask_how", "how", "How to put \u201c"),
+        (ActionFollowUp, "ask_why", "why does it keep happening tho", "Why \u201c"),
+        (ActionFollowUp, "ask_simpler", "say that simpler", "In short:"),
+        (ActionClarify, "nlu_fallback", "put that in plain english for me", "In short:"),
+    ],
+)
+async def test_a_bare_follow_up_after_a_clarifying_question_is_about_the_problem_told(
+    action, intent, text, starts, knowledge_cache, domain
+) -> None:
+    # "how?" after "Did you mean one of these?": the person ignored the buttons; a good adviser
+    # answers about the problem they told (the best fit for it), not "what would you like help with?".
+    tracker = after(PROBLEM_TOLD, [("action_clarify", CLARIFYING_QUESTION)], intent, text, [(intent, 0.9)])
+    messages, events = await run(action(), tracker, domain)
+    assert messages[0]["text"].startswith(starts), messages[0]
+    assert slots_of(events).get("focus"), events
+
+
+async def test_an_example_asked_for_after_a_clarifying_question_is_of_the_problem_told(knowledge_cache, domain) -> None:
+    tracker = after(PROBLEM_TOLD, [("action_clarify", CLARIFYING_QUESTION)], "ask_case_study", "example pls")
+    _, events = await run(ActionKnowledgeAnswer(), tracker, domain)
+    assert followed_by(events, "action_follow_up")  # not the guidance's case study
+    messages, _ = await run(ActionFollowUp(), tracker, domain)
+    assert messages[0]["text"].startswith("An illustrative example"), messages[0]
+
+
+async def test_a_bare_follow_up_after_a_declined_request_is_not_answered_with_advice(knowledge_cache, domain) -> None:
+    declined = "Sorry, I can't help with that: I only advise on working in partnership between organisations."
+    tracker = after(
+        "book me a train from leeds to york for friday morning please", [("action_out_of_scope", declined)], "ask_how", "how"
+    )
+    messages, _ = await run(ActionFollowUp(), tracker, domain)
+    assert messages[0]["text"].startswith("Happy to. What would you like help with?"), messages[0]
+
+
+@pytest.mark.parametrize(
+    "text,ranking,advised",
+    [
+        (PROBLEM_TOLD, [("challenge_funding", 0.33), ("out_of_scope", 0.16), ("challenge_time", 0.1)], True),
+        # short: still asked which was meant
+        ("PHA money finished", [("challenge_funding", 0.33), ("out_of_scope", 0.16)], False),
+        # two readings neck and neck: still asked
+        (PROBLEM_TOLD, [("challenge_funding", 0.33), ("challenge_time", 0.31)], False),
+        # the best reading is not a challenge
+        (PROBLEM_TOLD, [("out_of_scope", 0.33), ("challenge_funding", 0.2)], False),
+    ],
+)
+async def test_a_long_unplaced_message_leaning_to_one_challenge_is_answered(
+    text, ranking, advised, knowledge_cache, domain
+) -> None:
+    tracker = make_tracker("nlu_fallback", text=text, ranking=[("nlu_fallback", 0.35)] + ranking)
+    messages, _ = await run(ActionClarify(), tracker, domain)
+    got_advice = "That sounds like the \u201cFunding\u201d challenge" in messages[0].get("text", "")
+    assert got_advice == advised, messages[0]
+
+
+async def test_what_do_you_actually_do_is_a_question_about_the_advisor(knowledge_cache, domain) -> None:
+    ranking = [("nlu_fallback", 0.35), ("ask_meaning", 0.32), ("ask_capabilities", 0.3)]
+    _, events = await run(ActionClarify(), make_tracker("nlu_fallback", text="what do you actually do", ranking=ranking), domain)
+    assert followed_by(events, "action_capabilities")
