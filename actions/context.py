@@ -150,9 +150,14 @@ DISTRESS_WORDS = frozenset(
 )
 
 
-# "not having a good week with our partnership": no distress word, but the same thing said.
-BAD_SPELL = re.compile(r"\bnot (?:having )?(?:a )?(?:good|great) (?:week|day|time|month)\b", re.IGNORECASE)
-BAD_SPELL_WORDS = frozenset("good great having day month time".split())
+# "not having a good week with our partnership", "it's all getting a bit much", "feel like packing it
+# all in": no distress word, but the same thing said.
+BAD_SPELL = re.compile(
+    r"\bnot (?:having )?(?:a )?(?:good|great) (?:week|day|time|month)\b|\bgetting (?:a bit |too |all too )?much\b"
+    r"|\bgoing sideways\b|\bpack(?:ing)? it (?:all )?in\b|\bhad enough\b|\bwits'? end\b|\blong (?:week|day|month)\b",
+    re.IGNORECASE,
+)
+BAD_SPELL_WORDS = frozenset("good great having day month time getting much sideways feels packing pack enough wits long".split())
 
 
 def vague_distress(text: str) -> bool:
@@ -235,7 +240,7 @@ SAYING_WHO_THEY_ARE = frozenset(
 HEDGING = SAYING_WHO_THEY_ARE | frozenset(
     "obviously lol haha guess suppose really mostly mainly basically though sort kind technically side both "
     "committee volunteers run hall professionals professional yeah well honestly team service services mate "
-    "okay ok".split()
+    "okay ok sins afraid apparently unfortunately currently moment".split()
 )
 PASSING_WORDS = 8
 

@@ -20,18 +20,23 @@ from actions.store.knowledge import GlossaryView, Knowledge
 _ARTICLE = r"(?:(?:an?|the|our|your|this|that)\s+)?"
 # Words people put around the term: "what is the CVS anyway", "what does the ICB actually do".
 _FILLER = (
-    r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate|legally|technically|officially"
+    r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate|legally|technically|officially|honestly"
+    r"|(?:up|round|around|down|over) here"
     # "what's a PSB in your terms", "what's an MoU in plain English"
     r"|in (?:(?:your|simple|plain|lay(?:man'?s)?) (?:terms|english|words)|english)|in practice|in this context|in a nutshell))*"
 )
-_TAIL = r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its) at home))?"
+_TAIL = (
+    r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its) at home"
+    # "what is a PCN supposed to be for", "what is community planning meant to be"
+    r"|(?:supposed|meant) to (?:be|be for|do|achieve)))?"
+)
 # One clause asking what a term is, with the term in one of its named groups (by, of, ex, t).
 TERM_QUESTION = re.compile(
     r"^\W*(?:(?:so|ok|okay|and|but|sorry|hi|hiya|hello|um|erm|also|quick question|remind me)\W+)*"
     r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
     r"|(?:the\s+)?meaning\s+of\s+" + _ARTICLE + r"(?P<of>.+?)"
     r"|(?:define|explain)\s+" + _ARTICLE + r"(?P<ex>.+?)"
-    r"|(?:what|wat|who)(?:\s+(?:exactly|actually|precisely))?(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+"
+    r"|(?:what|wat|who)(?:\s+(?:exactly|actually|precisely|even))?(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+"
     + _ARTICLE
     + r"(?P<t>.+?))"
     + _FILLER
@@ -58,7 +63,13 @@ ELLIPTICAL = re.compile(
 )
 # "what's the difference between an outcome and an output": both terms.
 DIFFERENCE = re.compile(
-    r"\bdiff?e?re?nce\s+between\s+" + _ARTICLE + r"(?P<a>[\w&.' -]+?)\s+and\s+" + _ARTICLE + r"(?P<b>[\w&.' -]+?)\W*$",
+    r"\bdiff?e?re?nce\s+between\s+"
+    + _ARTICLE
+    + r"(?P<a>[\w&.' -]+?)\s+and\s+"
+    + _ARTICLE
+    + r"(?P<b>[\w&.' -]+?)"
+    + _FILLER
+    + r"\W*$",
     re.IGNORECASE,
 )
 # "whats an ICS vs an ICB, everyone mixes them up", "output vs outcome whats the diff".

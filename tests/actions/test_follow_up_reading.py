@@ -99,6 +99,8 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("something different to try?", "ask_more"),
         ("is there a different angle I could take", "ask_more"),
         ("fair enough but why does it even matter if they're in it for the cash", "ask_why"),
+        ("whys it take so long, honestly", "ask_why"),
+        ("hows that work with shifts", "ask_how"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:

@@ -24,6 +24,8 @@ TERM_QUESTIONS = [
     ("what is a section 75", "Section 75: In England, Section 75 of the National Health Service Act 2006", "pooled_budgets"),
     ("what's an integration joint board", "IJB (Integration Joint Board): In Scotland", "the_local_system"),
     ("whats a DPIA?", "DPIA (Data Protection Impact Assessment): ", "information_sharing"),
+    ("what even is a PCN, honestly", "PCN (Primary Care Network): In England", "the_local_system"),
+    ("what is community planning meant to be anyway, up here", "community planning: In Northern Ireland", "the_local_system"),
 ]
 
 
