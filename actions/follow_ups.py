@@ -457,6 +457,13 @@ POINTS_BACK = re.compile(r"\b(?:it|that|this|one|ones|ours|theirs|them|those)\b"
 
 # "and how do we go about setting one up": pointing back at the answer itself.
 POINTS_TO_IT = re.compile(r"\b(?:it|that|this|one)\b")
+# "and why's that a problem if the meetings are fine", "why does it take so long though": a why
+# about what was just said, however much else the message goes on to say.
+WHY_ABOUT_IT = re.compile(
+    r"^\W*(?:(?:ok\w*|so|and|but|right|fair enough|yeah|really)\W+)*why(?:['\u2019]?s|\s+is|\s+does|\s+would|\s+do|\s+did|\s+should)?"
+    r"\s+(?:that|this|it)\b",
+    re.IGNORECASE,
+)
 
 
 def about_the_last_answer(text: str) -> bool:
@@ -594,6 +601,8 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
     own_words = len(said & item_words(knowledge, focus, challenge)) >= OWN_WORDS_SHARE * len(said) > 0
     if isinstance(focus, AdviceView) and focus.challenge_id == name:
         return form  # "why does trust take so much time?" right after advice on time
+    if form == "ask_why" and WHY_ABOUT_IT.match(text):
+        return form  # "and why's that a problem if the meetings are fine"
     if name in CHALLENGES and LEADING_FOLLOW_UP.match(text.lower()) and len(said) >= PROBLEM_WORDS and not own_words:
         return None  # "how do I get the council to make decisions at the meeting": a new problem
     if name == "nlu_fallback" or confidence < OTHER_INTENT_STRONG:
@@ -709,6 +718,10 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
                 or [answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON],
             )
             return [SlotSet("last_options", [key_of(a) for a in items])] if items else []
+    earlier = advice_given_on(knowledge, tracker, intent_of(tracker)) if intent == "ask_why" else None
+    if earlier is not None and not (isinstance(focus, AdviceView) and focus.challenge_id == earlier.challenge_id):
+        # "why does it take so long though" after ideas on time and culture, the culture one last: about time.
+        return ActionFollowUp.follow_up(dispatcher, earlier, intent) + focus_events(earlier)
     if focus is not None:
         return ActionFollowUp.follow_up(dispatcher, focus, intent) + focus_events(focus)
     ranked = next_advice(knowledge, tracker, challenge, described=text) if challenge else []
@@ -717,6 +730,15 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     item = ranked[0].item
     given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
     return ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
+
+
+def advice_given_on(knowledge: Knowledge, tracker: Tracker, challenge: str | None) -> AdviceView | None:
+    """The advice item last given in this conversation on `challenge`, if any."""
+    if challenge not in CHALLENGES:
+        return None
+    on_it = {a.id: a for a in knowledge.advice_by_challenge.get(str(challenge), ())}
+    given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str) and i in on_it]
+    return on_it[given[-1]] if given else None
 
 
 def principle_meaning(knowledge: Knowledge, term: str) -> tuple[str, list[AdviceView]] | None:

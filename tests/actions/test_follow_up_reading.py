@@ -29,6 +29,7 @@ ACTIONS = {
     "challenge_authority": ActionChallengeAdvice,
     "challenge_culture_clash": ActionChallengeAdvice,
     "challenge_competition": ActionChallengeAdvice,
+    "challenge_communication": ActionChallengeAdvice,
     "out_of_scope": ActionOutOfScope,
     "ask_summary": ActionActionPlan,
     "ask_more": ActionMoreAdvice,
@@ -161,7 +162,9 @@ async def test_a_question_about_the_answer_just_given_is_a_follow_up(
     assert messages[0]["text"].startswith(starts), messages[0]["text"][:200]
 
 
-async def test_a_follow_up_with_a_challenge_recognised_and_nothing_in_focus_is_about_that_challenge(knowledge_cache, domain) -> None:
+async def test_a_follow_up_with_a_challenge_recognised_and_nothing_in_focus_is_about_that_challenge(
+    knowledge_cache, domain
+) -> None:
     knowledge = await knowledge_cache.get()
     slots = {"current_challenge": "challenge_funding", "context_asked": True, "focus": None}
     text = "how do we hold on to partners once the money stops"
@@ -169,6 +172,34 @@ async def test_a_follow_up_with_a_challenge_recognised_and_nothing_in_focus_is_a
     assert messages[0]["text"].startswith("How to put \u201c"), messages[0]["text"][:200]
     given = slots_of(events)["advice_given"]
     assert knowledge.advice(given[0]).challenge_id == "challenge_funding"
+
+
+async def test_a_why_read_as_a_challenge_is_about_what_was_said(knowledge_cache, domain) -> None:
+    # Read as a new problem by the classifier, but "why's that" points back at the answer just given.
+    slots = {
+        "focus": "advice:purpose_test_agenda_items",
+        "current_challenge": "challenge_purpose",
+        "advice_given": ["purpose_test_agenda_items"],
+    }
+    text = "and why's that a problem if the meetings are fine"
+    messages, _ = await run(ActionChallengeAdvice(), tracker("challenge_communication", 0.5, text, slots), domain)
+    assert messages[0]["text"].startswith("Why \u201cTest every agenda item\u201d"), messages[0]["text"][:200]
+
+
+async def test_a_why_about_a_challenge_advised_earlier_is_about_that_advice(knowledge_cache, domain) -> None:
+    # Ideas on culture clash and on time were given, the culture one last; "why does it take so long"
+    # is about the idea on time.
+    given = ["time_early_quick_wins", "culture_clash_talk_expectations"]
+    slots = {
+        "focus": "advice:culture_clash_talk_expectations",
+        "current_challenge": "challenge_culture_clash",
+        "advice_given": given,
+    }
+    text = "why does it take so long though"
+    messages, _ = await run(
+        ActionChallengeAdvice(), make_tracker("challenge_time", text, slots, ranking=[("challenge_time", 0.82)]), domain
+    )
+    assert messages[0]["text"].startswith("Why \u201cAim for early quick wins\u201d"), messages[0]["text"][:200]
 
 
 # Not follow-ups: a new question that names something else, a confident new problem, an everyday request.
@@ -346,7 +377,11 @@ async def test_what_can_you_do_is_still_answered(knowledge_cache, domain, focus)
 
 
 async def test_distress_that_names_no_problem_gets_a_question_back(knowledge_cache, domain) -> None:
-    for text in ("it's all a bit of a mess tbh", "such a mess, to be honest", "honestly i dont even know where to start, its all gone wrong"):
+    for text in (
+        "it's all a bit of a mess tbh",
+        "such a mess, to be honest",
+        "honestly i dont even know where to start, its all gone wrong",
+    ):
         messages, events = await run(ActionChallengeAdvice(), tracker("challenge_purpose", 0.44, text, {}), domain)
         assert "what is happening in your partnership?" in messages[0]["text"] and len(messages[0]["buttons"]) == 7, text
         assert not slots_of(events).get("advice_given")
@@ -367,7 +402,9 @@ async def test_pushback_on_the_idea_just_given_gets_the_next_idea(knowledge_cach
 
 
 async def test_no_on_its_own_is_still_no(knowledge_cache, domain) -> None:
-    messages, events = await run(ActionDeny(), tracker("deny", 0.95, "no thanks", {"focus": "advice:time_realistic_timeline"}), domain)
+    messages, events = await run(
+        ActionDeny(), tracker("deny", 0.95, "no thanks", {"focus": "advice:time_realistic_timeline"}), domain
+    )
     assert messages[0]["response"] == "utter_deny" and events == []
 
 
