@@ -365,8 +365,16 @@ class ActionDeny(Action):
             tracker.get_slot("focus") and short_follow_up(tracker.latest_message.get("text") or "") == "ask_more"
         ):
             return [FollowupAction("action_more_advice")]  # ...or "something else?" after an answer
+        if len(content_words(tracker.latest_message.get("text") or "")) >= TELLS_MORE_THAN_NO:
+            # "emailed the clinical director four times. nothing. not even a no thanks": a problem
+            # told, not a "no"; answered as any message the classifier could not place.
+            return [FollowupAction("action_clarify")]
         dispatcher.utter_message(response="utter_deny")
         return []
+
+
+# Words of substance in a message that says more than "no" ("no thanks, not today" says no more).
+TELLS_MORE_THAN_NO = 4
 
 
 class ActionSomethingElse(Action):

@@ -81,7 +81,12 @@ ABBREVIATION_QUESTIONS = [
 @pytest.mark.parametrize(
     "action,intent,text,starts",
     [
-        (ActionPracticeAnswer, "ask_practice_question", "what's an ICB and do we have to work with them", "ICB (Integrated Care Board): "),
+        (
+            ActionPracticeAnswer,
+            "ask_practice_question",
+            "what's an ICB and do we have to work with them",
+            "ICB (Integrated Care Board): ",
+        ),
         (ActionFollowUp, "ask_example", "what's the CDHN", "CDHN (Community Development and Health Network): "),
         (ActionKnowledgeAnswer, "ask_definition", "and a PCN", "PCN (Primary Care Network): "),
         (ActionFollowUp, "ask_meaning", "people keep writing CVS in emails, what does that mean", "CVS"),
@@ -202,7 +207,9 @@ async def test_a_definition_brings_its_related_answer_into_focus_when_nothing_is
     _, events = await run(ActionPracticeAnswer(), make_tracker("ask_practice_question", text), domain)
     assert slots_of(events)["focus"] == "practice:scheme_of_delegation"
     # With something in focus, the definition is an aside.
-    _, events = await run(ActionPracticeAnswer(), make_tracker("ask_practice_question", text, {"focus": "practice:getting_help"}), domain)
+    _, events = await run(
+        ActionPracticeAnswer(), make_tracker("ask_practice_question", text, {"focus": "practice:getting_help"}), domain
+    )
     assert "focus" not in slots_of(events)
 
 

@@ -719,3 +719,13 @@ async def test_what_do_you_actually_do_is_a_question_about_the_advisor(knowledge
     ranking = [("nlu_fallback", 0.35), ("ask_meaning", 0.32), ("ask_capabilities", 0.3)]
     _, events = await run(ActionClarify(), make_tracker("nlu_fallback", text="what do you actually do", ranking=ranking), domain)
     assert followed_by(events, "action_capabilities")
+
+
+async def test_a_problem_read_as_no_is_not_answered_as_no(knowledge_cache, domain) -> None:
+    from actions.conversation import ActionDeny
+
+    text = "emailed the clinical director four times about the diabetes project. nothing. not even a no thanks"
+    _, events = await run(ActionDeny(), make_tracker("deny", text=text, ranking=[("deny", 0.61)]), domain)
+    assert followed_by(events, "action_clarify")
+    messages, _ = await run(ActionDeny(), make_tracker("deny", text="no thanks, not today"), domain)
+    assert messages[0]["response"] == "utter_deny"
