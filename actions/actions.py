@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answers
 from actions.advice import challenges_reply, cite, sources_reply, topic_reply, two_challenges_reply
-from actions.answers import resolve
+from actions.answers import key_of, resolve
 from actions.common import (
     MORE_BUTTON,
     advice_started,
@@ -44,6 +44,7 @@ from actions.follow_ups import (
     another_idea,
     answer_follow_up,
     follow_up_reading,
+    practice_named_plainly,
     retrieve,
     show,
     unanswered_problem,
@@ -184,6 +185,11 @@ def next_part(tracker: Tracker, topic: TopicView) -> PassageView | None:
     )
 
 
+# "any more?" says nothing of its own; a request for more with this many words of substance may
+# name what it wants more about.
+NAMES_MORE = 3
+
+
 class ActionMoreAdvice(Action):
     """'More' (or 'just tell me'): the next best items on the challenge under discussion, never repeating one."""
 
@@ -200,6 +206,10 @@ class ActionMoreAdvice(Action):
             answered = where_it_is_from(dispatcher, tracker, knowledge)
             if answered is not None:
                 return answered
+        practice = practice_named_plainly(knowledge, text) if len(content_words(text)) >= NAMES_MORE else None
+        if practice is not None and key_of(practice) != tracker.get_slot("focus"):
+            # "who else could I raise it with if that doesn't work": a practice topic named plainly.
+            return show(dispatcher, knowledge, tracker, practice)
         if intent_of(tracker) != "skip_context" and isinstance(focus, TopicView) and ANOTHER.search(text):
             # "can you give me another one" after the principles of good partnerships: the next one.
             part = next_part(tracker, focus)

@@ -27,7 +27,6 @@ from actions.follow_ups import (
     FALLBACK_THRESHOLD,
     FOLLOW_UP_INTENTS,
     LEADING_FOLLOW_UP,
-    PRACTICE_THRESHOLD,
     PUSHBACK,
     WHERE_FROM,
     ActionFollowUp,
@@ -40,6 +39,7 @@ from actions.follow_ups import (
     follow_up_reading,
     named_option,
     pending_challenge,
+    practice_named_plainly,
     retrieve,
     short_follow_up,
     show,
@@ -303,15 +303,6 @@ ABOUT_THE_BOT = re.compile(
 CAPABILITY_WORDS = re.compile(
     r"\b(?:you|u|ya|this|bot|help|do|does|can|offer|ask|for|able|capable|options|menu|features|use|start)\b", re.IGNORECASE
 )
-
-
-def practice_named_plainly(knowledge: Knowledge, text: str) -> PracticeView | None:
-    """The practice topic a message names by its keywords and best fits, if any."""
-    found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
-    practice = found[0][0] if found else None
-    if isinstance(practice, PracticeView) and f"practice:{practice.id}" in {d.key for d in retriever_for(knowledge).named(text)}:
-        return practice
-    return None
 
 
 class ActionCapabilities(Action):

@@ -209,6 +209,15 @@ def unanswered_problem(knowledge: Knowledge, tracker: Tracker) -> Item | None:
     return None
 
 
+def practice_named_plainly(knowledge: Knowledge, text: str) -> PracticeView | None:
+    """The practice topic a message names by its keywords and best fits, if any."""
+    found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_THRESHOLD)
+    practice = found[0][0] if found else None
+    if isinstance(practice, PracticeView) and f"practice:{practice.id}" in {d.key for d in retriever_for(knowledge).named(text)}:
+        return practice
+    return None
+
+
 def follow_up_on(dispatcher: CollectingDispatcher, tracker: Tracker, item: Item, intent: str) -> list[EventType]:
     """A follow-up answered about an item not yet in focus, which it then is (an advice item also
     counts as given, so "another idea" moves on from it)."""
@@ -476,7 +485,8 @@ def about_the_last_answer(text: str) -> bool:
 WHERE_FROM = re.compile(
     r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
     r"|what(?:'s|s| is) (?:that|this|it) based on|(?:is|was) (?:that|this|it) based on (?:anything|something|evidence|research)"
-    r"|based on what)\W*$",
+    r"|based on what|where (?:can|could|do) (?:i|we) read (?:more|up)(?: on| about)?(?: (?:that|this|it))?"
+    r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on)\W*$",
     re.IGNORECASE,
 )
 

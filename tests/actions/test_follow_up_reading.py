@@ -458,11 +458,14 @@ async def test_a_challenge_picked_by_one_word_of_its_name_from_the_list(knowledg
     assert slots_of(events)["current_challenge"] == "challenge_culture_clash", messages[0]["text"][:80]
 
 
-async def test_is_that_based_on_anything_gives_the_sources_of_the_idea(knowledge_cache, domain) -> None:
+@pytest.mark.parametrize(
+    "text", ["is that based on anything", "where can I read more about that", "what principle is that resting on"]
+)
+async def test_is_that_based_on_anything_gives_the_sources_of_the_idea(knowledge_cache, domain, text) -> None:
     knowledge = await knowledge_cache.get()
     first = knowledge.advice_by_challenge["challenge_time"][0]
     slots = {"focus": f"advice:{first.id}", "current_challenge": "challenge_time", "last_advice": [first.id]}
-    messages, _ = await run(ActionMoreAdvice(), tracker("ask_more", 0.55, "is that based on anything", slots), domain)
+    messages, _ = await run(ActionMoreAdvice(), tracker("ask_more", 0.55, text, slots), domain)
     assert first.title in messages[0]["text"] and "Another idea" not in messages[0]["text"], messages[0]["text"][:120]
 
 

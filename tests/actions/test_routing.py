@@ -729,3 +729,20 @@ async def test_a_problem_read_as_no_is_not_answered_as_no(knowledge_cache, domai
     assert followed_by(events, "action_clarify")
     messages, _ = await run(ActionDeny(), make_tracker("deny", text="no thanks, not today"), domain)
     assert messages[0]["response"] == "utter_deny"
+
+
+async def test_a_request_for_more_that_names_a_practice_topic_gets_that_topic(knowledge_cache, domain) -> None:
+    from actions.actions import ActionMoreAdvice
+
+    slots = {
+        "focus": "advice:funding_ask_why_joining",
+        "current_challenge": "challenge_funding",
+        "advice_given": ["funding_ask_why_joining"],
+    }
+    text = "if the grant comes through should we get it all down on paper with them"
+    messages, _ = await run(
+        ActionMoreAdvice(), make_tracker("ask_more", text=text, slots=slots, ranking=[("ask_more", 0.5)]), domain
+    )
+    assert messages[0]["text"].startswith("MoU or partnership agreement:"), messages[0]["text"][:120]
+    messages, _ = await run(ActionMoreAdvice(), make_tracker("ask_more", text="any more ideas?", slots=slots), domain)
+    assert messages[0]["text"].startswith("Another idea on funding"), messages[0]["text"][:120]
