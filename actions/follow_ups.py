@@ -936,6 +936,9 @@ class ActionFollowUp(Action):
                 and (item is None or names_something_else(knowledge, text, item))
             ):
                 item = found[0][0]
+                if isinstance(item, AdviceView) and intent == "ask_how" and not tracker.get_slot("focus"):
+                    # "how would I test each item then" with nothing in focus yet: the steps of the idea it names.
+                    return follow_up_on(dispatcher, tracker, item, intent)
                 if intent == "ask_how" or not isinstance(item, (AdviceView, PracticeView)):
                     return show(dispatcher, knowledge, tracker, item)
 

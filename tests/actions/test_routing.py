@@ -746,3 +746,10 @@ async def test_a_request_for_more_that_names_a_practice_topic_gets_that_topic(kn
     assert messages[0]["text"].startswith("MoU or partnership agreement:"), messages[0]["text"][:120]
     messages, _ = await run(ActionMoreAdvice(), make_tracker("ask_more", text="any more ideas?", slots=slots), domain)
     assert messages[0]["text"].startswith("Another idea on funding"), messages[0]["text"][:120]
+
+
+async def test_a_how_naming_an_idea_with_nothing_in_focus_gets_its_steps(knowledge_cache, domain) -> None:
+    text = "how would I test each agenda item then"
+    messages, events = await run(ActionFollowUp(), make_tracker("ask_how", text=text, ranking=[("ask_how", 0.97)]), domain)
+    assert messages[0]["text"].startswith("How to put \u201cTest every agenda item\u201d"), messages[0]["text"][:120]
+    assert slots_of(events)["focus"] == "advice:purpose_test_agenda_items"
