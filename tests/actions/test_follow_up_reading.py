@@ -102,6 +102,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("fair enough but why does it even matter if they're in it for the cash", "ask_why"),
         ("whys it take so long, honestly", "ask_why"),
         ("hows that work with shifts", "ask_how"),
+        ("Is there a plainer way of putting that", "ask_simpler"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
