@@ -134,6 +134,9 @@ class ActionClarify(Action):
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered
+        picked = await option_picked(dispatcher, tracker)  # "the fourth one, tell me more" after the list
+        if picked is not None:
+            return picked
         text = tracker.latest_message.get("text") or ""
         if ABOUT_THE_BOT.search(text) and "ask_capabilities" in [name for name, _ in ranking(tracker.latest_message)[:2]]:
             return [FollowupAction("action_capabilities")]  # "what do you actually do"
@@ -399,6 +402,11 @@ class ActionBotChallenge(Action):
         if defined is not None:
             return defined
         text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("focus") and WHERE_FROM.match(text):  # "where are you getting this from?"
+            knowledge = await knowledge_or_apology(dispatcher)
+            answered = where_it_is_from(dispatcher, tracker, knowledge) if knowledge is not None else None
+            if answered is not None:
+                return answered
         if not ASKS_WHAT_THE_BOT_IS.search(text):
             # "who could I talk to locally about this" reads like "can I talk to a person?"
             knowledge = await knowledge_or_apology(dispatcher)

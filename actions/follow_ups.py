@@ -285,7 +285,9 @@ NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern
 SHORT_FOLLOW_UPS = (
     (re.compile(r"\bex(?!pla)[a-z]{0,3}m?p[a-z]*\b|\bexa?m(?:le|el)s?\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
     (
-        re.compile(r"\bsimp[a-z]*|\bplain(?:er)?\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar|\blike i'?m (?:five|5)\b|\beli5\b"),
+        re.compile(
+            r"\bsimp[a-z]*|\bplain(?:er)?\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar|\blike i'?m (?:five|5)\b|\beli5\b"
+        ),
         "ask_simpler",
     ),
     (
@@ -433,6 +435,8 @@ TXT_SPEAK = {
     "pls": "please",
     "whys": "why does",  # "whys it take so long"
     "hows": "how does",
+    "anothr": "another",
+    "anotha": "another",
 }
 
 
@@ -486,7 +490,8 @@ WHERE_FROM = re.compile(
     r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
     r"|what(?:'s|s| is) (?:that|this|it) based on|(?:is|was) (?:that|this|it) based on (?:anything|something|evidence|research)"
     r"|based on what|where (?:can|could|do) (?:i|we) read (?:more|up)(?: on| about)?(?: (?:that|this|it))?"
-    r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on)\W*$",
+    r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on"
+    r"|where (?:are|r) (?:you|u) getting (?:this|that|it|all this|all that) from)\W*$",
     re.IGNORECASE,
 )
 

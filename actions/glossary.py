@@ -69,7 +69,13 @@ DIFFERENCE = re.compile(
     + _ARTICLE
     + r"(?P<b>[\w&.' -]+?)"
     + _FILLER
-    + r"\W*$",
+    + r"\W*$"
+    # "remind me how an outcome differs from an output"
+    + r"|\bhow\s+"
+    + _ARTICLE
+    + r"(?P<a2>[\w&.'-]+)\s+(?:differs?|is different)\s+from\s+"
+    + _ARTICLE
+    + r"(?P<b2>[\w&.'-]+)\W*$",
     re.IGNORECASE,
 )
 # "whats an ICS vs an ICB, everyone mixes them up", "output vs outcome whats the diff".
@@ -105,7 +111,9 @@ WHAT_IS_IT = re.compile(
     r"^\W*(?:(?:so|and|but|ok)\W+)?what(?:['\u2019]?s|\s+is)?(?:\s+(?:actually|exactly|even))?(?:\s+is)?\s+(?:it|that|this|they|them)"
     r"(?:\s+(?:actually|exactly|even|then))?(?:\s+(?:for|do|does|mean))?\W*$"
     # "they keep saying VCSE in the papers, what does that mean"
-    r"|^\W*(?:(?:so|and|but|ok)\W+)?what\s+(?:does|do)\s+(?:it|that|this|they)\s+(?:actually\s+|even\s+)?(?:mean|stand\s+for)\W*$",
+    r"|^\W*(?:(?:so|and|but|ok)\W+)?what\s+(?:does|do)\s+(?:it|that|this|they)\s+(?:actually\s+|even\s+)?(?:mean|stand\s+for)\W*$"
+    # "the LPC keep nagging us to get involved. who are they anyway?"
+    r"|^\W*(?:(?:so|and|but|ok)\W+)?who\s+(?:are|is)\s+(?:they|them|it|that)(?:\s+(?:anyway|actually|exactly|even|then))?\W*$",
     re.IGNORECASE,
 )
 ABBREVIATIONS = re.compile(r"\b(?:" + _ABBREVIATION + r")\b")
@@ -195,8 +203,12 @@ def asked_names(text: str) -> list[str]:
     """The terms a message asks the meaning of, as written ("HWB"), or [] if it asks none."""
     difference = DIFFERENCE.search(text or "") or VERSUS.search(text or "")
     if difference:
-        both = f"{difference.group('a')} and {difference.group('b')}"
-        return [both, difference.group("a"), difference.group("b")]
+        a, b = (
+            (difference.group("a"), difference.group("b"))
+            if difference.group("a")
+            else (difference.group("a2"), difference.group("b2"))
+        )
+        return [f"{a} and {b}", a, b]
     # "and the HWB? it was on an agenda", "and NCVO, is that different": the first clause alone too.
     elliptical = ELLIPTICAL.match(text or "") or ELLIPTICAL.match(CLAUSES.split((text or "").strip())[0])
     if elliptical:

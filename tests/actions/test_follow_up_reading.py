@@ -103,6 +103,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("whys it take so long, honestly", "ask_why"),
         ("hows that work with shifts", "ask_how"),
         ("Is there a plainer way of putting that", "ask_simpler"),
+        ("anothr", "ask_more"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
@@ -460,7 +461,7 @@ async def test_a_challenge_picked_by_one_word_of_its_name_from_the_list(knowledg
 
 
 @pytest.mark.parametrize(
-    "text", ["is that based on anything", "where can I read more about that", "what principle is that resting on"]
+    "text", ["is that based on anything", "where can I read more about that", "what principle is that resting on", "where are you getting that from"]
 )
 async def test_is_that_based_on_anything_gives_the_sources_of_the_idea(knowledge_cache, domain, text) -> None:
     knowledge = await knowledge_cache.get()

@@ -26,6 +26,7 @@ TERM_QUESTIONS = [
     ("whats a DPIA?", "DPIA (Data Protection Impact Assessment): ", "information_sharing"),
     ("what even is a PCN, honestly", "PCN (Primary Care Network): In England", "the_local_system"),
     ("what is community planning meant to be anyway, up here", "community planning: In Northern Ireland", "the_local_system"),
+    ("the LPC keep nagging us to get involved. who are they anyway?", "LPC (Local Pharmaceutical Committee)", "getting_help"),
 ]
 
 
@@ -74,6 +75,9 @@ ABBREVIATION_QUESTIONS = [
     ("the minutes keep mentioning the IJB, what does that mean", "IJB (Integration Joint Board): "),
     ("and how is that diffrent from the HWB", "HWB (Health and Wellbeing Board): "),
     ("my new boss keeps mentioning the RPB like I should know what it is", "RPB (Regional Partnership Board): "),
+    ("remind me how an outcome differs from an output", "outcome: "),
+    ("whats the difference between an output and an outcome anyway", "output: "),
+    ("what is a PCN supposed to be for then, if not this", "PCN (Primary Care Network): "),
 ]
 
 
