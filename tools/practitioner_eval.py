@@ -61,6 +61,10 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev15.json", "fifteenth development set"),
         (RESULTS / "practitioner_dev16.json", "sixteenth development set"),
         (RESULTS / "practitioner_dev17.json", "seventeenth development set"),
+        (RESULTS / "practitioner_dev18.json", "eighteenth development set"),
+        (RESULTS / "practitioner_dev19.json", "nineteenth development set"),
+        (RESULTS / "practitioner_dev20.json", "twentieth development set"),
+        (RESULTS / "practitioner_dev21.json", "twenty-first development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):
