@@ -18,9 +18,7 @@ from tests.conftest import run_action as run
 
 
 @pytest.mark.parametrize("challenge", CHALLENGES)
-async def test_challenge_answer_quotes_source_gives_advice_and_buttons(
-    challenge, knowledge_cache: KnowledgeCache, domain
-) -> None:
+async def test_challenge_answer_quotes_source_gives_advice_and_buttons(challenge, knowledge_cache: KnowledgeCache, domain) -> None:
     knowledge = await knowledge_cache.get()
     # The sector already asked for: the idea alone, without the question under it.
     messages, events = await run(ActionChallengeAdvice(), make_tracker(challenge, slots={"context_asked": True}), domain)
@@ -30,13 +28,7 @@ async def test_challenge_answer_quotes_source_gives_advice_and_buttons(
     assert "Adapted from: Top 10 Partnership Killers, Improvement Network" in message["text"]
     assert message["text"].count("Rests on:") == 1  # one item: a chat-sized answer
     assert len(message["text"].split()) <= 150
-    assert [b["payload"] for b in message["buttons"]] == [
-        "/ask_how",
-        "/ask_example",
-        "/ask_more",
-        '/ask_sources{"option": "this"}',
-        "/ask_challenges",
-    ]
+    assert [b["payload"] for b in message["buttons"]] == ["/ask_how", "/ask_example", "/ask_more", '/ask_sources{"option": "this"}', "/ask_challenges"]
     slots = slots_of(events)
     assert slots["current_challenge"] == challenge
     assert len(slots["advice_given"]) == 1 and slots["focus"] == f"advice:{slots['advice_given'][0]}"
@@ -57,7 +49,7 @@ async def test_more_never_repeats_and_says_when_done(knowledge_cache: KnowledgeC
     while len(seen) < total:
         messages, events = await run(ActionMoreAdvice(), make_tracker("ask_more", slots=slots), domain)
         slots.update(slots_of(events))
-        new = slots["advice_given"][len(seen) :]
+        new = slots["advice_given"][len(seen):]
         assert new and not set(new) & set(seen)
         assert messages[0]["text"].startswith("Another idea on funding")
         seen += new
@@ -91,33 +83,13 @@ async def test_more_without_a_challenge_asks_which(knowledge_cache: KnowledgeCac
 
 
 KNOWLEDGE_EXPECTATIONS = {
-    "ask_definition": [
-        "two or more groups coming together to achieve a common purpose",
-        "(Community Change 2010)",
-        "Hugh Annett",
-    ],
-    "ask_key_principles": [
-        "Openness",
-        "Trust and honesty",
-        "Agreed shared goals and values",
-        "Regular communication between partners",
-    ],
-    "ask_good_practice": [
-        "Identify bespoke solutions",
-        "Give partnerships time to yield results",
-        "Scottish Government",
-        "King's Fund",
-    ],
+    "ask_definition": ["two or more groups coming together to achieve a common purpose", "(Community Change 2010)", "Hugh Annett"],
+    "ask_key_principles": ["Openness", "Trust and honesty", "Agreed shared goals and values", "Regular communication between partners"],
+    "ask_good_practice": ["Identify bespoke solutions", "Give partnerships time to yield results", "Scottish Government", "King's Fund"],
     "ask_benefits": ["Joint Service Delivery", "Efficiency", "Common purpose", "Momentum", "Attracting funding", "Effectiveness"],
     "ask_health_inequalities": ["unequal distribution of health determinants", "DHSPSS, 2012"],
     "ask_case_study": ["Building the Community Pharmacy Partnership", "over 500 projects"],
-    "ask_sources": [
-        "Community Change (2010)",
-        "DHSPSS NI (2012)",
-        "Scottish Government (2002)",
-        "kingsfund.org.uk",
-        "Top 10 Partnership Killers",
-    ],
+    "ask_sources": ["Community Change (2010)", "DHSPSS NI (2012)", "Scottish Government (2002)", "kingsfund.org.uk", "Top 10 Partnership Killers"],
     "ask_challenges": ["Competition between organisations", "Culture clash", "Adapted from: Top 10 Partnership Killers"],
 }
 

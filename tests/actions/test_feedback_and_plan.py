@@ -16,28 +16,17 @@ from tests.servers import rest_id, say, sender, texts
 def feedback_rows(url: str) -> list[tuple]:
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        rows = [
-            (f.conversation_key, f.helpful, f.comment, sorted(i.advice_id for i in f.items))
-            for f in session.scalars(select(Feedback))
-        ]
+        rows = [(f.conversation_key, f.helpful, f.comment, sorted(i.advice_id for i in f.items)) for f in session.scalars(select(Feedback))]
     engine.dispose()
     return rows
 
 
-async def test_feedback_is_stored_at_once_against_the_advice_then_a_comment_is_added(
-    knowledge_cache, recorder, sqlite_url, domain
-) -> None:
+async def test_feedback_is_stored_at_once_against_the_advice_then_a_comment_is_added(knowledge_cache, recorder, sqlite_url, domain) -> None:
     slots = {"last_advice": ["funding_a", "funding_b"], "current_challenge": "challenge_funding"}
     _, events = await run(ActionRecordFeedback(), make_tracker("feedback_not_helpful", slots=slots, sender="fb-1"), domain)
     assert feedback_rows(sqlite_url) == [(conversation_key("fb-1"), False, None, ["funding_a", "funding_b"])]
 
-    comment = make_tracker(
-        "inform",
-        text="it was too generic for a small charity",
-        slots={"feedback_comment": "it was too generic for a small charity"},
-        sender="fb-1",
-        ranking=[("inform", 0.5)],
-    )
+    comment = make_tracker("inform", text="it was too generic for a small charity", slots={"feedback_comment": "it was too generic for a small charity"}, sender="fb-1", ranking=[("inform", 0.5)])
     messages, _ = await run(ActionRecordFeedbackComment(), comment, domain)
     assert "comment is noted" in messages[0]["text"]
     assert feedback_rows(sqlite_url)[0][2] == "it was too generic for a small charity"
@@ -45,22 +34,14 @@ async def test_feedback_is_stored_at_once_against_the_advice_then_a_comment_is_a
 
 async def test_no_comment_stores_nothing_more(knowledge_cache, recorder, sqlite_url, domain) -> None:
     await run(ActionRecordFeedback(), make_tracker("feedback_helpful", slots={"last_advice": ["x"]}, sender="fb-2"), domain)
-    messages, _ = await run(
-        ActionRecordFeedbackComment(), make_tracker("deny", slots={"feedback_comment": "-"}, sender="fb-2"), domain
-    )
+    messages, _ = await run(ActionRecordFeedbackComment(), make_tracker("deny", slots={"feedback_comment": "-"}, sender="fb-2"), domain)
     assert messages[0]["text"].startswith("No problem")
     assert feedback_rows(sqlite_url) == [(conversation_key("fb-2"), True, None, ["x"])]
 
 
 async def test_a_question_instead_of_a_comment_is_answered_not_stored(knowledge_cache, recorder, sqlite_url, domain) -> None:
     await run(ActionRecordFeedback(), make_tracker("feedback_helpful", slots={"last_advice": ["x"]}, sender="fb-3"), domain)
-    question = make_tracker(
-        "challenge_time",
-        text="results are taking forever",
-        slots={"feedback_comment": "results are taking forever"},
-        sender="fb-3",
-        ranking=[("challenge_time", 0.95)],
-    )
+    question = make_tracker("challenge_time", text="results are taking forever", slots={"feedback_comment": "results are taking forever"}, sender="fb-3", ranking=[("challenge_time", 0.95)])
     messages, events = await run(ActionRecordFeedbackComment(), question, domain)
     assert messages == []
     assert [e["name"] for e in events if e["event"] == "followup"] == ["action_challenge_advice"]
@@ -103,6 +84,4 @@ def test_over_rest_a_vote_asks_for_a_comment_and_stores_it(advisor) -> None:
     assert "comment is noted" in texts(say(base, "it missed how small our pharmacy team is", me))
     assert "haven't given you any yet" in texts(say(base, "/feedback_helpful", me))
     rows = [r for r in feedback_rows(advisor.knowledge_url) if r[0] == conversation_key(rest_id(me))]  # stored as "rest:<sender>"
-    assert [(helpful, comment, len(items)) for _, helpful, comment, items in rows] == [
-        (False, "it missed how small our pharmacy team is", 1)
-    ]  # the one item shown
+    assert [(helpful, comment, len(items)) for _, helpful, comment, items in rows] == [(False, "it missed how small our pharmacy team is", 1)]  # the one item shown

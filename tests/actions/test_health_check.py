@@ -26,21 +26,8 @@ from tests.servers import rest_id, say, sender, texts
 
 @pytest.mark.parametrize(
     "answer,score",
-    [
-        ("4", 4),
-        ("four", 4),
-        ("quite a lot", 4),
-        ("5 - a serious problem", 5),
-        ("1", 1),
-        ("not at all", 1),
-        ("a little", 2),
-        ("somewhat", 3),
-        ("skip", "skipped"),
-        ("not sure", "skipped"),
-        ("banana", None),
-        ("7", None),
-        ("", None),
-    ],
+    [("4", 4), ("four", 4), ("quite a lot", 4), ("5 - a serious problem", 5), ("1", 1), ("not at all", 1),
+     ("a little", 2), ("somewhat", 3), ("skip", "skipped"), ("not sure", "skipped"), ("banana", None), ("7", None), ("", None)],
 )
 def test_answers_are_scored_or_refused(answer, score) -> None:
     assert parse_score(answer) == score
@@ -60,17 +47,13 @@ async def test_answers_already_stored_are_kept_when_the_form_is_activated_again(
     form = ValidateHealthCheckForm()
     dispatcher = CollectingDispatcher()
     for stored in ["skipped", "1", "4", "5"]:
-        assert form.validate_hc_authority(stored, dispatcher, make_tracker("start_health_check"), domain) == {
-            "hc_authority": stored
-        }
+        assert form.validate_hc_authority(stored, dispatcher, make_tracker("start_health_check"), domain) == {"hc_authority": stored}
     assert dispatcher.messages == []
 
 
 async def test_intro_says_where_a_paused_check_resumes(domain) -> None:
     dispatcher = CollectingDispatcher()
-    await ActionHealthCheckIntro().run(
-        dispatcher, make_tracker("start_health_check", slots={"hc_competition": "2", "hc_authority": "4"}), domain
-    )
+    await ActionHealthCheckIntro().run(dispatcher, make_tracker("start_health_check", slots={"hc_competition": "2", "hc_authority": "4"}), domain)
     assert dispatcher.messages[0]["text"] == "Let's carry on with the health check: 2 of 7 questions answered."
 
 
@@ -100,15 +83,8 @@ def stored_results(url: str) -> list[HealthCheckResult]:
 
 
 async def test_result_names_pressing_challenges_with_advice_and_is_stored(knowledge_cache, recorder, sqlite_url, domain) -> None:
-    scores = {
-        "hc_competition": "1",
-        "hc_authority": "5",
-        "hc_purpose": "2",
-        "hc_communication": "4",
-        "hc_funding": "skipped",
-        "hc_culture_clash": "3",
-        "hc_time": "2",
-    }
+    scores = {"hc_competition": "1", "hc_authority": "5", "hc_purpose": "2", "hc_communication": "4",
+              "hc_funding": "skipped", "hc_culture_clash": "3", "hc_time": "2"}
     tracker = make_tracker("affirm", slots={**scores, "sector": "health"}, sender="hc-person")
     dispatcher = CollectingDispatcher()
     events = await ActionHealthCheckResult().run(dispatcher, tracker, domain)
@@ -126,26 +102,14 @@ async def test_result_names_pressing_challenges_with_advice_and_is_stored(knowle
     assert row.conversation_key == conversation_key("hc-person") != "hc-person"
     assert row.sector == "health"
     assert {s.challenge_id: s.score for s in row.scores} == {
-        "challenge_competition": 1,
-        "challenge_authority": 5,
-        "challenge_purpose": 2,
-        "challenge_communication": 4,
-        "challenge_funding": None,
-        "challenge_culture_clash": 3,
-        "challenge_time": 2,
+        "challenge_competition": 1, "challenge_authority": 5, "challenge_purpose": 2, "challenge_communication": 4,
+        "challenge_funding": None, "challenge_culture_clash": 3, "challenge_time": 2,
     }
 
 
 async def test_the_web_chat_alone_gets_the_scores_as_data_for_its_chart(knowledge_cache, recorder, domain) -> None:
-    scores = {
-        "hc_competition": "1",
-        "hc_authority": "5",
-        "hc_purpose": "2",
-        "hc_communication": "4",
-        "hc_funding": "skipped",
-        "hc_culture_clash": "3",
-        "hc_time": "2",
-    }
+    scores = {"hc_competition": "1", "hc_authority": "5", "hc_purpose": "2", "hc_communication": "4",
+              "hc_funding": "skipped", "hc_culture_clash": "3", "hc_time": "2"}
     for channel in ("rest", "slack", "cmdline", None):
         tracker = make_tracker("affirm", slots=scores)
         tracker.events[-1]["input_channel"] = channel
@@ -159,33 +123,18 @@ async def test_the_web_chat_alone_gets_the_scores_as_data_for_its_chart(knowledg
     await ActionHealthCheckResult().run(dispatcher, tracker, domain)
     chart, result = dispatcher.messages
     # Rasa's Socket.IO output emits a custom message as emit(event, **custom): the page gets "data".
-    assert chart["custom"] == {
-        "data": {
-            "health_check": {
-                "scores": [
-                    {"title": "Competition between organisations", "score": 1},
-                    {"title": "Authority", "score": 5},
-                    {"title": "Purpose", "score": 2},
-                    {"title": "Communication", "score": 4},
-                    {"title": "Funding", "score": None},
-                    {"title": "Culture clash", "score": 3},
-                    {"title": "Time", "score": 2},
-                ]
-            }
-        }
-    }
+    assert chart["custom"] == {"data": {"health_check": {"scores": [
+        {"title": "Competition between organisations", "score": 1}, {"title": "Authority", "score": 5},
+        {"title": "Purpose", "score": 2}, {"title": "Communication", "score": 4}, {"title": "Funding", "score": None},
+        {"title": "Culture clash", "score": 3}, {"title": "Time", "score": 2},
+    ]}}}
     assert chart["text"] is None and result["text"].startswith("Thanks, that's the health check done.")
 
 
 async def test_records_are_stored_on_sqlite_and_postgresql(store_url, tmp_path) -> None:
     recorder = Recorder(url=store_url, spool=tmp_path / "spool.jsonl")
-    assert await recorder.save(
-        "health_check",
-        {"conversation_key": "k1", "scores": {"challenge_time": 4, "challenge_purpose": None}, "sector": "pharmacy"},
-    )
-    assert await recorder.save(
-        "feedback", {"conversation_key": "k1", "challenge_id": "challenge_time", "helpful": False, "advice_ids": ["a", "b"]}
-    )
+    assert await recorder.save("health_check", {"conversation_key": "k1", "scores": {"challenge_time": 4, "challenge_purpose": None}, "sector": "pharmacy"})
+    assert await recorder.save("feedback", {"conversation_key": "k1", "challenge_id": "challenge_time", "helpful": False, "advice_ids": ["a", "b"]})
     assert await recorder.save("feedback_comment", {"conversation_key": "k1", "comment": "too generic"})
     [row] = stored_results(store_url)
     assert {s.challenge_id: s.score for s in row.scores} == {"challenge_time": 4, "challenge_purpose": None}
@@ -195,11 +144,7 @@ async def test_records_are_stored_on_sqlite_and_postgresql(store_url, tmp_path) 
     engine = make_engine(store_url)
     with make_session_factory(engine)() as session:
         [feedback] = session.scalars(select(Feedback)).all()
-        assert (feedback.helpful, feedback.comment, sorted(i.advice_id for i in feedback.items)) == (
-            False,
-            "too generic",
-            ["a", "b"],
-        )
+        assert (feedback.helpful, feedback.comment, sorted(i.advice_id for i in feedback.items)) == (False, "too generic", ["a", "b"])
     engine.dispose()
 
 
@@ -217,7 +162,6 @@ async def test_nothing_is_lost_while_the_database_is_down(tmp_path, sqlite_url) 
 # --- over REST, against the real Rasa server and action server -----------------------------
 # `rasa test core` (tests/test_stories.yml) checks the dialogue but runs no custom action, so the
 # form's validation on resuming is only seen here.
-
 
 class Check:
     """One person's health check over the REST webhook."""
@@ -262,13 +206,8 @@ def test_a_skipped_question_stays_skipped_after_stop_and_continue(advisor: Runni
     [result] = check.answer("2", then_asked=None)
     assert "Skipped: Authority." in result["text"] and "Authority (" not in result["text"]  # no score
     assert check.stored_scores() == {
-        "challenge_competition": 3,
-        "challenge_authority": None,
-        "challenge_purpose": 2,
-        "challenge_communication": 4,
-        "challenge_funding": 1,
-        "challenge_culture_clash": 5,
-        "challenge_time": 2,
+        "challenge_competition": 3, "challenge_authority": None, "challenge_purpose": 2, "challenge_communication": 4,
+        "challenge_funding": 1, "challenge_culture_clash": 5, "challenge_time": 2,
     }
 
 
@@ -276,9 +215,7 @@ def test_two_skips_survive_two_pauses(advisor: RunningAdvisor) -> None:
     check = Check(advisor, "hc-two-skips")
     check.say("check our partnership")
     check.answer("skip", then_asked="Authority")
-    check.resume(
-        "Let's carry on with the health check: 0 of 7 questions answered, 1 skipped (Competition).", then_asked="Authority"
-    )
+    check.resume("Let's carry on with the health check: 0 of 7 questions answered, 1 skipped (Competition).", then_asked="Authority")
     check.answer("4", then_asked="Purpose")
     check.answer("not sure", then_asked="Communication")
     check.resume(
@@ -290,37 +227,21 @@ def test_two_skips_survive_two_pauses(advisor: RunningAdvisor) -> None:
     [result] = check.answer("1", then_asked=None)
     assert "Skipped: Competition between organisations, Purpose." in result["text"]
     assert check.stored_scores() == {
-        "challenge_competition": None,
-        "challenge_authority": 4,
-        "challenge_purpose": None,
-        "challenge_communication": 3,
-        "challenge_funding": 2,
-        "challenge_culture_clash": 5,
-        "challenge_time": 1,
+        "challenge_competition": None, "challenge_authority": 4, "challenge_purpose": None, "challenge_communication": 3,
+        "challenge_funding": 2, "challenge_culture_clash": 5, "challenge_time": 1,
     }
 
 
 def test_a_check_stopped_at_the_last_question_resumes_there(advisor: RunningAdvisor) -> None:
     check = Check(advisor, "hc-stop-last")
     check.say("check our partnership")
-    for answer, next_question in [
-        ("2", "Authority"),
-        ("3", "Purpose"),
-        ("1", "Communication"),
-        ("4", "Funding"),
-        ("skip", "Culture clash"),
-        ("2", "Time"),
-    ]:
+    for answer, next_question in [("2", "Authority"), ("3", "Purpose"), ("1", "Communication"), ("4", "Funding"),
+                                  ("skip", "Culture clash"), ("2", "Time")]:
         check.answer(answer, then_asked=next_question)
     check.resume("Let's carry on with the health check: 5 of 7 questions answered, 1 skipped (Funding).", then_asked="Time")
     [result] = check.answer("5", then_asked=None)
     assert "Time (5/5)" in result["text"] and "Skipped: Funding." in result["text"]
     assert check.stored_scores() == {
-        "challenge_competition": 2,
-        "challenge_authority": 3,
-        "challenge_purpose": 1,
-        "challenge_communication": 4,
-        "challenge_funding": None,
-        "challenge_culture_clash": 2,
-        "challenge_time": 5,
+        "challenge_competition": 2, "challenge_authority": 3, "challenge_purpose": 1, "challenge_communication": 4,
+        "challenge_funding": None, "challenge_culture_clash": 2, "challenge_time": 5,
     }

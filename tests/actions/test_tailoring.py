@@ -182,12 +182,7 @@ async def test_a_sector_no_idea_is_tagged_for_gets_the_next_general_idea_said_as
     knowledge = await knowledge_cache.get()
     funding = knowledge.advice_by_challenge["challenge_funding"]
     assert not any("pharmacy" in a.tags.get("sector", ()) for a in funding)  # what this test relies on
-    slots = {
-        "sector": "pharmacy",
-        "current_challenge": "challenge_funding",
-        "advice_given": [funding[0].id],
-        "context_asked": True,
-    }
+    slots = {"sector": "pharmacy", "current_challenge": "challenge_funding", "advice_given": [funding[0].id], "context_asked": True}
     said = ["Try this: ...", SECTOR_QUESTION]
     messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", slots=slots, bot_said=said), domain)
     assert messages[0]["text"] == (

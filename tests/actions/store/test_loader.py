@@ -124,11 +124,7 @@ def test_edited_content_replaces_the_old(content_dir: Path, sqlite_url: str) -> 
     edit(content_dir, "advice.yml", lambda d: d["advice"].pop())
     edit(content_dir, "practice.yml", lambda d: d["practice"].pop(3))  # information_sharing: 3 signposts, 2 principles
     # The glossary may only offer content that exists: its terms about sharing offer nothing now.
-    edit(
-        content_dir,
-        "glossary.yml",
-        lambda d: [g.pop("related") for g in d["glossary"] if g.get("related") == "information_sharing"],
-    )
+    edit(content_dir, "glossary.yml", lambda d: [g.pop("related") for g in d["glossary"] if g.get("related") == "information_sharing"])
     load(content_dir, sqlite_url)
     after = counts(sqlite_url)
     assert after["advice"] == before["advice"] - 1
@@ -242,36 +238,16 @@ BAD_CONTENT = [
     ("practice.yml", _long_step, r"practice\.yml: practice 'start_partnership': steps item 3 has 31 words; at most 30"),
     ("advice.yml", _one_step, r"advice\.yml: advice '\w+': how must be a list of 2 to 6 items"),
     ("practice.yml", _unknown_nation, r"practice\.yml: practice 'start_partnership': signpost 1: unknown nation 'cornwall'"),
-    (
-        "practice.yml",
-        _dangling_practice_principle,
-        r"practice\.yml: practice 'partnership_agreement': principle 'principle_telepathy' is not",
-    ),
+    ("practice.yml", _dangling_practice_principle, r"practice\.yml: practice 'partnership_agreement': principle 'principle_telepathy' is not"),
     ("practice.yml", _duplicated_practice_id, r"practice\.yml: practice id 'pooled_budgets' is used twice"),
-    (
-        "practice.yml",
-        _practice_id_of_advice,
-        r"practice\.yml: practice id 'competition_name_the_tension' is already the id of an advice",
-    ),
+    ("practice.yml", _practice_id_of_advice, r"practice\.yml: practice id 'competition_name_the_tension' is already the id of an advice"),
     ("practice.yml", _legal_not_boolean, r"practice\.yml: practice 'start_partnership': legal must be true or false"),
     ("practice.yml", _practice_without_example, r"practice\.yml: practice entry 'terms_of_reference': missing field 'example'"),
-    (
-        "practice.yml",
-        _short_practice_example,
-        r"practice\.yml: practice 'partnership_agreement': example has 5 words; at least 20",
-    ),
-    (
-        "practice.yml",
-        _keyword_with_punctuation,
-        r"practice\.yml: practice 'terms_of_reference': keyword 'ToR \(old\)' may hold only",
-    ),
+    ("practice.yml", _short_practice_example, r"practice\.yml: practice 'partnership_agreement': example has 5 words; at least 20"),
+    ("practice.yml", _keyword_with_punctuation, r"practice\.yml: practice 'terms_of_reference': keyword 'ToR \(old\)' may hold only"),
     ("glossary.yml", _alias_of_two_terms, r"glossary\.yml: term 'CVS': 'hwbs' is already a term or alias of 'HWB'"),
     ("glossary.yml", _long_definition, r"glossary\.yml: term 'HWB': definition has 46 words; at most 45"),
-    (
-        "glossary.yml",
-        _unknown_related,
-        r"glossary\.yml: term 'HWB': related 'how_to_win_friends' is not a practice question or advice item",
-    ),
+    ("glossary.yml", _unknown_related, r"glossary\.yml: term 'HWB': related 'how_to_win_friends' is not a practice question or advice item"),
     ("glossary.yml", _glossary_without_nations, r"glossary\.yml: term 'ICB': nations must be a non-empty list"),
 ]
 
@@ -425,11 +401,7 @@ def test_readme_example_and_an_edited_source_are_served_on_the_next_question_wit
     assert item["challenge"] in CHALLENGES and set(item["tags"]) == {"sector"}
     edit(content_dir, "advice.yml", lambda d: d["advice"].append(item))
     citation = "Scottish Government (2002) Partnership working: models and experiences (edited while the advisor runs)"
-    edit(
-        content_dir,
-        "sources.yml",
-        lambda d: next(s for s in d["sources"] if s["id"] == "scottish_government_2002").update(citation=citation),
-    )
+    edit(content_dir, "sources.yml", lambda d: next(s for s in d["sources"] if s["id"] == "scottish_government_2002").update(citation=citation))
     me = sender("content")
     sector = item["tags"]["sector"][0]
     say(advisor.base_url, f'/inform{{"sector": "{sector}"}}', me)
@@ -437,10 +409,7 @@ def test_readme_example_and_an_edited_source_are_served_on_the_next_question_wit
     try:
         loaded = subprocess.run(
             [sys.executable, "-m", "actions.store.loader", "--content", str(content_dir), "--db", advisor.knowledge_url],
-            cwd=CONTENT_DIR.parent.parent,
-            capture_output=True,
-            text=True,
-            timeout=60,
+            cwd=CONTENT_DIR.parent.parent, capture_output=True, text=True, timeout=60,
         )
         assert loaded.returncode == 0, loaded.stderr
         time.sleep(float(advisor.env["KNOWLEDGE_REFRESH_SECONDS"]) + 0.1)  # the action server's content check interval

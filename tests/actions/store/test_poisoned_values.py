@@ -35,9 +35,7 @@ def slot_values(advisor: RunningAdvisor, who: str, slot: str) -> list:
     """The values stored for `slot` in the conversation of the REST sender `who` (stored as rest_id(who))."""
     engine = create_engine(advisor.env["TRACKER_STORE_URL"], future=True)
     with engine.connect() as connection:
-        rows = connection.execute(
-            text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'slot'"), {"s": rest_id(who)}
-        ).scalars()
+        rows = connection.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'slot'"), {"s": rest_id(who)}).scalars()
         values = [json.loads(data)["value"] for data in rows if json.loads(data)["name"] == slot]
     engine.dispose()
     return values
@@ -80,32 +78,19 @@ async def store_poisoned_conversations(tracker_db: Path) -> str:
         "clean": [SlotSet("sector", "pharmacy")],
     }
     for who, slots in conversations.items():
-        events = [
-            UserUttered("about funding", {"name": "challenge_funding", "confidence": 0.9}),
-            ActionExecuted("utter_x"),
-            *slots,
-        ]
+        events = [UserUttered("about funding", {"name": "challenge_funding", "confidence": 0.9}), ActionExecuted("utter_x"), *slots]
         for event in events:
             event.timestamp = long_ago
         await store.save(DialogueStateTracker.from_events(who, events))
     engine = create_engine(tracker_url, future=True)
     with engine.begin() as connection:
         connection.execute(
-            text(
-                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) VALUES ('poisoned-dict', 'slot', :t, NULL, NULL, :d)"
-            ),
+            text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) VALUES ('poisoned-dict', 'slot', :t, NULL, NULL, :d)"),
             {"t": long_ago, "d": "{not json"},
         )
         connection.execute(
-            text(
-                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) VALUES ('poisoned-long', 'user', :t, NULL, NULL, :d)"
-            ),
-            {
-                "t": long_ago,
-                "d": json.dumps(
-                    {"event": "user", "text": {"x": 1}, "parse_data": {"intent": {"name": ["a"], "confidence": "high"}}}
-                ),
-            },
+            text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) VALUES ('poisoned-long', 'user', :t, NULL, NULL, :d)"),
+            {"t": long_ago, "d": json.dumps({"event": "user", "text": {"x": 1}, "parse_data": {"intent": {"name": ["a"], "confidence": "high"}}})},
         )
     engine.dispose()
     return tracker_url
@@ -118,10 +103,7 @@ async def test_purge_and_report_get_through_stored_bad_values(store_url: str, tm
     out = tmp_path / "report"
     done = subprocess.run(
         [sys.executable, "-m", "report", "--out", str(out), "--tracker-db", tracker_url, "--knowledge-db", store_url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
+        cwd=ROOT, capture_output=True, text=True, timeout=180,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     with (out / "questions_by_sector_role.csv").open() as table:
@@ -143,12 +125,7 @@ async def test_purge_and_report_get_through_stored_bad_values(store_url: str, tm
 
 
 def feedback(n: int) -> dict:
-    return {
-        "conversation_key": f"k{n}",
-        "helpful": True,
-        "advice_ids": ["funding_ask_why_join"],
-        "challenge_id": "challenge_funding",
-    }
+    return {"conversation_key": f"k{n}", "helpful": True, "advice_ids": ["funding_ask_why_join"], "challenge_id": "challenge_funding"}
 
 
 async def test_a_record_the_database_refuses_is_set_aside_and_never_holds_back_others(store_url: str, tmp_path: Path) -> None:
@@ -156,11 +133,9 @@ async def test_a_record_the_database_refuses_is_set_aside_and_never_holds_back_o
     spool = tmp_path / "pending.jsonl"
     # A record already waiting that can never be written (no scores), then a good one behind it.
     spool.write_text(
-        json.dumps({"kind": "health_check", "conversation_key": "bad", "created_at": datetime.now(timezone.utc).isoformat()})
-        + "\n"
+        json.dumps({"kind": "health_check", "conversation_key": "bad", "created_at": datetime.now(timezone.utc).isoformat()}) + "\n"
         + "not a record\n"
-        + json.dumps({"kind": "feedback", "created_at": datetime.now(timezone.utc).isoformat(), **feedback(1)})
-        + "\n"
+        + json.dumps({"kind": "feedback", "created_at": datetime.now(timezone.utc).isoformat(), **feedback(1)}) + "\n"
     )
     recorder = Recorder(url=store_url, spool=spool)
     assert await recorder.save("feedback", feedback(2)) is True
@@ -178,10 +153,7 @@ async def test_a_value_too_long_for_postgresql_fails_alone(postgres_url: str, tm
     recorder = Recorder(url=postgres_url, spool=tmp_path / "pending.jsonl")
     poisoned = {"conversation_key": "p", "scores": {"challenge_time": 3}, "sector": "s" * 60}
     assert await recorder.save("health_check", poisoned) is False
-    assert (
-        await recorder.save("health_check", {"conversation_key": "ok", "scores": {"challenge_time": 4}, "sector": "health"})
-        is True
-    )
+    assert await recorder.save("health_check", {"conversation_key": "ok", "scores": {"challenge_time": 4}, "sector": "health"}) is True
     assert await recorder.save("feedback", feedback(3)) is True
     assert not (tmp_path / "pending.jsonl").exists() and recorder.rejected == 1
     engine = make_engine(postgres_url)
