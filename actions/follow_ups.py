@@ -742,9 +742,7 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     ranked = next_advice(knowledge, tracker, challenge, described=text) if challenge else []
     if not ranked:
         return [FollowupAction("action_more_advice")]
-    item = ranked[0].item
-    given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
-    return ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
+    return follow_up_on(dispatcher, tracker, ranked[0].item, intent)
 
 
 def advice_given_on(knowledge: Knowledge, tracker: Tracker, challenge: str | None) -> AdviceView | None:
@@ -952,11 +950,7 @@ class ActionFollowUp(Action):
             # Nothing in focus but a challenge recognised: the follow-up is about its best next idea.
             ranked = next_advice(knowledge, tracker, challenge)
             if ranked:
-                item = ranked[0].item
-                given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
-                return (
-                    self.follow_up(dispatcher, item, intent) + focus_events(item) + [SlotSet("advice_given", given + [item.id])]
-                )
+                return follow_up_on(dispatcher, tracker, ranked[0].item, str(intent))
         if item is None and intent != "choose_item":
             # "how?" after "Did you mean one of these?": about the problem the message before told.
             item = unanswered_problem(knowledge, tracker)
