@@ -148,3 +148,51 @@ def test_with_sentence_embeddings_the_scorer_gives_the_weighted_geometric_mean(t
         for msg, row in zip(loaded.process(asked), expected):
             ranking = {r["name"]: r["confidence"] for r in msg.get("intent_ranking")}
             assert np.allclose([ranking[str(name)] for name in dense["classifier"].classes_], row, atol=1e-9)
+
+
+def test_where_the_problem_starts_after_a_greeting_and_who_the_person_is() -> None:
+    from components.intent_classifier import after_introduction
+
+    told = "The Trust's district nurses and our practice nurses work as two teams with two sets of rules."
+    for opening in (
+        "Practice manager at a GP surgery in east Belfast. ",
+        "I work in NHS commissioning in north Wales. ",
+        "Morning. I'm a commissioner at an ICB. ",
+        "hiya. youth worker in Newport. ",
+    ):
+        assert (opening + told)[after_introduction(opening + told) :] == told
+    # Not an introduction: a sentence that tells something, a single sentence, too little after it.
+    for text in (
+        "Every time we meet in the hall nobody has read the papers. " + told,
+        "I'm a commissioner at an ICB and the trusts keep undercutting each other on every bid we run.",
+        "I'm a pharmacist. Any tips?",
+    ):
+        assert after_introduction(text) == 0, text
+
+
+def test_a_problem_told_after_an_introduction_is_read_without_it(tmp_path: Path, monkeypatch) -> None:
+    """An introduction's words pull the reading towards small talk; the problem told after it
+    decides, unless the whole message is already read surely as a challenge."""
+    import components.intent_classifier as module
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("intent_classifier")
+    introductions = [
+        "hello good morning i am a practice manager at a surgery in town",
+        "hi there i am the practice manager at the surgery in town",
+    ]
+    examples = {**EXAMPLES, "greet": [*EXAMPLES["greet"], *introductions]}
+    classifier = TfidfIntentClassifier.create(TfidfIntentClassifier.get_default_config(), storage, resource, context())
+    classifier.train(TrainingData([message(t, i) for i, texts in examples.items() for t in texts]))
+    text = "Hello, good morning, I am a practice manager at a surgery in town. Then it all goes back to the bosses and we wait and wait."
+    [read] = classifier.process([message(text)])
+    assert read.get("intent")["name"] == "challenge_authority"
+    monkeypatch.setattr(module, "after_introduction", lambda text: 0)
+    [whole] = classifier.process([message(text)])
+    assert whole.get("intent")["name"] == "greet"
+    # A sure challenge is left as it is.
+    sure = "Hello, I am a practice manager. Nobody can sign off, they can't sign anything, it all goes back to the bosses."
+    monkeypatch.undo()
+    [kept] = classifier.process([message(sure)])
+    monkeypatch.setattr(module, "after_introduction", lambda text: 0)
+    [whole] = classifier.process([message(sure)])
+    assert kept.get("intent") == whole.get("intent") and whole.get("intent")["name"] == "challenge_authority"
