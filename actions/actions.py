@@ -33,6 +33,7 @@ from actions.context import (
     just_asked_for_sector,
     names_only_who_they_are,
     said_in_passing,
+    stage_aside,
     states_trouble,
     vague_distress,
 )
@@ -141,6 +142,8 @@ class ActionChallengeAdvice(Action):
             # "actually scratch that, I moved to the community trust last month" reads like a story
             # about time to the classifier; it corrects who the person is.
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
+        if stage_aside(tracker):  # "btw we're only three months in, literally just started" reads like time
+            return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         if said_in_passing(tracker.latest_message):  # "school nursing so NHS" reads like a problem to the classifier
             told = answer_to_sector_question(tracker, unasked=True)
             if told:
@@ -185,6 +188,11 @@ def next_part(tracker: Tracker, topic: TopicView) -> PassageView | None:
     )
 
 
+WHAT_ELSE_YOU_DO = re.compile(
+    r"\bwhat\s+else\s+(?:can|could|do|will)\s+(?:you|u|ya)\s+(?:actually\s+|really\s+|even\s+)?(?:do|help\s+with|offer|cover)\b",
+    re.IGNORECASE,
+)
+
 # "any more?" says nothing of its own; a request for more with this many words of substance may
 # name what it wants more about.
 NAMES_MORE = 3
@@ -202,6 +210,8 @@ class ActionMoreAdvice(Action):
             return []
         focus = resolve(knowledge, tracker.get_slot("focus"))
         text = tracker.latest_message.get("text") or ""
+        if WHAT_ELSE_YOU_DO.search(text):  # "lol ok. what else can you actually do": about the advisor
+            return [FollowupAction("action_capabilities")]
         if WHERE_FROM.match(text):  # "is that based on anything" reads like "anything else?"
             answered = where_it_is_from(dispatcher, tracker, knowledge)
             if answered is not None:
@@ -399,10 +409,14 @@ class ActionAcknowledgeContext(Action):
                 return implied + defined
         asks = asks_a_question(said) or "?" in said  # ("we're all volunteers, is that a problem?")
         if not known and not (asks or states_trouble(said)):
+            knowledge = await knowledge_or_apology(dispatcher)
+            # "honestly i'm tempted to walk away from the whole thing": a practice topic named plainly.
+            practice = practice_named_plainly(knowledge, said) if knowledge is not None else None
+            if practice is not None:
+                return implied + show(dispatcher, knowledge, tracker, practice)
             if len(content_words(said)) > CONTEXT_ONLY_WORDS:
                 # "I'm with an HSCP in the Highlands. We're redesigning day services and want the people
                 # who use them properly involved": no sector we know, but what they want is in the store.
-                knowledge = await knowledge_or_apology(dispatcher)
                 found = retrieve(knowledge, said, threshold=ANSWER_THRESHOLD) if knowledge is not None else []
                 if knowledge is not None and found:
                     return implied + show(dispatcher, knowledge, tracker, found[0][0])

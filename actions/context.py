@@ -42,12 +42,26 @@ JUST_STARTED = re.compile(
 )
 
 
+# "we're only three months in": forming (a year or more in: established).
+MONTHS_IN = re.compile(
+    rf"\b(?:we'?re|we are|only|just|about|nearly|almost)\s+(?:only\s+|just\s+|about\s+)?(?P<n>{NUMBER})\s+(?P<unit>years?|months?|weeks?)\s+in\b",
+    re.IGNORECASE,
+)
+# "we're about to renew the agreement for another three years", "it's up for retender": renewing.
+RENEWING = re.compile(
+    r"\babout to (?:renew|re-?tender|recommission|re-?procure|refresh|go (?:out )?(?:through|to) (?:a |the )?re-?tender)|"
+    r"\bup for (?:renewal|re-?tender\w*)\b|\bcoming up for (?:renewal|re-?tender\w*)\b",
+    re.IGNORECASE,
+)
+
 # "been in this group for years": established, however it is said.
 FOR_YEARS = re.compile(r"\bbeen\b[^.;!?]{0,40}?\bfor (?:years|ages|donkey'?s years|a long time|decades)\b", re.IGNORECASE)
 
 
 def stage_from_duration(text: str) -> str | None:
-    match = RUNNING_FOR.search(text or "")
+    if RENEWING.search(text or ""):
+        return "renewing"
+    match = RUNNING_FOR.search(text or "") or MONTHS_IN.search(text or "")
     if not match:
         if FOR_YEARS.search(text or ""):
             return "established"
@@ -107,7 +121,9 @@ TROUBLE = re.compile(
     # the trouble told through how it feels or what it causes: "it's causing friction every week"
     r"friction|frosty|at odds|nightmare|chao(?:s|tic)|duplicat\w*|poach\w*|undercut\w*|rival\w*|slow(?:ly|s|ing)?|delay\w*|"
     r"holds? (?:\w+ )?up|holding (?:\w+ )?up|still waiting|talking past|losing patience|lobbying|trust is shot|"
-    r"out of habit|feel used|behind (?:our|my) backs?)\b",
+    r"out of habit|feel used|behind (?:our|my) backs?|"
+    # doubt about the partnership itself: "I'm not sure the partnership still does what it was set up to do"
+    r"not sure (?:the|our|this|that) (?:partnership|group|board|network|forum)|still (?:needed|worth it|does what))\b",
     re.IGNORECASE,
 )
 # "actually, scratch that, I moved to the community trust": the person correcting what they told us.
@@ -124,6 +140,21 @@ def only_about_them(message: dict[str, Any]) -> bool:
     """A message that tells us about the person and neither asks anything nor says what is wrong."""
     text = message.get("text") or ""
     return bool(context_from_message(message)) and not asks_a_question(text) and not states_trouble(text) and "?" not in text
+
+
+# An aside this short mid-conversation that only tells the partnership's stage ("btw we're only three
+# months in", "should say we're about to renew the agreement") is context, whatever it reads like.
+STAGE_ASIDE_WORDS = 10
+
+
+def stage_aside(tracker: Tracker) -> bool:
+    message = tracker.latest_message
+    return (
+        bool(tracker.get_slot("focus") or tracker.get_slot("current_challenge"))
+        and "stage" in context_from_message(message)
+        and only_about_them(message)
+        and len(content_words(message.get("text") or "")) <= STAGE_ASIDE_WORDS
+    )
 
 
 def corrects_context(message: dict[str, Any]) -> bool:

@@ -13,13 +13,14 @@ from actions import common
 from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
 from actions.answers import resolve
-from actions.common import RECORDER, advise, advise_and_ask, ask_what_is_wrong, intent_of, knowledge_or_apology
+from actions.common import RECORDER, advise, advise_and_ask, ask_what_is_wrong, context_events, intent_of, knowledge_or_apology
 from actions.context import (
     CONTEXT_ONLY_WORDS,
     answer_to_sector_question,
     context_from_message,
     last_said,
     only_about_them,
+    stage_aside,
     states_trouble,
     vague_distress,
 )
@@ -163,6 +164,8 @@ class ActionClarify(Action):
             form = short_follow_up(untxt(tracker.latest_message.get("text") or ""))
             if unanswered is not None and form in FOLLOW_UP_INTENTS and form != "ask_more":
                 return follow_up_on(dispatcher, tracker, unanswered, form)
+        if stage_aside(tracker):  # "should say we're about to renew the agreement, if that changes anything"
+            return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         leaning = leaning_challenge(tracker.latest_message)
         if leaning is not None and not vague_distress(tracker.latest_message.get("text") or ""):
             knowledge = await knowledge_or_apology(dispatcher)
@@ -466,6 +469,9 @@ class ActionOutOfScope(Action):
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered
+        errand = decline_errand(dispatcher, tracker)
+        if errand is not None:
+            return errand
         if pushes_back(tracker):
             # "bit idealistic for a team with 40% vacancies tbh": the idea just given does not fit.
             return [FollowupAction("action_more_advice")]
@@ -513,6 +519,31 @@ class ActionOutOfScope(Action):
         return []
 
 
+# Asking the advisor to do something for them ("can you send the ToR over to the Trust for me",
+# "email a summary of this to my deputy", "book me a slot with the council's finance director"):
+# an everyday errand, however much partnership it names. ("send me an example" is a follow-up.)
+ERRAND = re.compile(
+    r"^\W*(?:(?:ok|okay|grand|great|cheers|thanks|right|also|and|so|lol)\W+)*"
+    r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+(?:please\s+|pls\s+|just\s+)?(?:invite|arrange|set\s+up\s+a\s+(?:call|meeting)|"
+    r"sort\s+out\s+a\s+(?:call|meeting)|ring|phone|call)\b|"
+    r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+|please\s+|pls\s+)?(?:please\s+|pls\s+|just\s+)?"
+    r"(?:e-?mail|forward|text|book|schedule|print|post|remind|order|send(?!\s+(?:me|us)\b))\b)",
+    re.IGNORECASE,
+)
+ERRAND_REPLY = (
+    "Sorry, I can't help with that: I can't send, book or arrange anything for you. I advise on working in "
+    "partnership between organisations: describe a problem in your partnership, or ask about its benefits and principles."
+)
+
+
+def decline_errand(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """The polite decline of an errand, or None if the message asks for none."""
+    if not ERRAND.search(tracker.latest_message.get("text") or ""):
+        return None
+    dispatcher.utter_message(text=ERRAND_REPLY, buttons=[{"title": "What can you do?", "payload": "/ask_capabilities"}])
+    return []
+
+
 TOO_LONG = re.compile(r"\btl;?\s?dr\b|\btoo long\b|\bsimpl|\bshorter\b|\bin a nutshell\b|\bplain english\b", re.IGNORECASE)
 WHOLE_CONVERSATION = re.compile(
     r"\bplan\b|\beverything\b|\ball\b|\bconversation\b|\bso far\b|\bwe (?:discussed|covered)", re.IGNORECASE
@@ -526,6 +557,9 @@ class ActionActionPlan(Action):
         return "action_action_plan"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        errand = decline_errand(dispatcher, tracker)  # "can you email a summary of this to my deputy"
+        if errand is not None:
+            return errand
         given = tracker.get_slot("advice_given") or []
         text = tracker.latest_message.get("text") or ""
         form = "ask_simpler" if TOO_LONG.search(text) else short_follow_up(text)
@@ -536,6 +570,12 @@ class ActionActionPlan(Action):
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
             if item is not None:
                 return ActionFollowUp.follow_up(dispatcher, item, form) + focus_events(item)
+        if not tracker.get_slot("focus") and form in ("ask_simpler", "ask_how") and not WHOLE_CONVERSATION.search(text):
+            # "tl;dr?" after "Did you mean one of these?": about the problem that message told.
+            knowledge = await knowledge_or_apology(dispatcher)
+            unanswered = unanswered_problem(knowledge, tracker) if knowledge else None
+            if unanswered is not None:
+                return follow_up_on(dispatcher, tracker, unanswered, form)
         if not given:
             dispatcher.utter_message(
                 text="We haven't gone through any advice yet, so there's nothing to put in a plan. "

@@ -20,7 +20,7 @@ from actions.store.knowledge import GlossaryView, Knowledge
 _ARTICLE = r"(?:(?:an?|the|our|your|this|that)\s+)?"
 # Words people put around the term: "what is the CVS anyway", "what does the ICB actually do".
 _FILLER = (
-    r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate|legally|technically|officially|honestly"
+    r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate|legally|technically|officially|formally|honestly"
     r"|(?:up|round|around|down|over) here"
     # "what's a PSB in your terms", "what's an MoU in plain English"
     r"|in (?:(?:your|simple|plain|lay(?:man'?s)?) (?:terms|english|words)|english)|in practice|in this context|in a nutshell))*"
@@ -80,7 +80,7 @@ DIFFERENCE = re.compile(
 )
 # "whats an ICS vs an ICB, everyone mixes them up", "output vs outcome whats the diff".
 VERSUS = re.compile(
-    r"^\W*(?:(?:what(?:['\u2019]?s| is)|so|and)\s+)*"
+    r"^\W*(?:(?:what(?:['\u2019]?s| is)?|so|and|also|actually|exactly|is)\s+)*"
     + _ARTICLE
     + r"(?P<a>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+(?:vs\.?|versus)\s+"
     + _ARTICLE
@@ -132,6 +132,11 @@ OTHER_FORMS = (
         re.IGNORECASE,
     ),
     re.compile(r"\bthe\s+same(?:\s+thing)?\s+as\s+(?:an?\s+|the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\b", re.IGNORECASE),
+    # "and is the better care fund the same thing or different"
+    re.compile(
+        r"^\W*(?:(?:and|so|but|ok)\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,3}?)\s+(?:the\s+)?same(?:\s+thing)?\s+or\b",
+        re.IGNORECASE,
+    ),
     re.compile(
         r"\bwhat\s+(?:do|does)\s+(?:people|they|folk|everyone|you)\s+mean\s+by\s+['\"\u2018\u201c]?(?P<term>[^'\"\u2019\u201d?]+)",
         re.IGNORECASE,
@@ -175,17 +180,20 @@ def terms_asked_otherwise(text: str) -> list[str]:
                 found.append(other.group("term").strip())
                 # "the same thing as the BCF or different": the term without what follows it
                 found.append(other.group("term").split()[0])
-        match = ABOUT_AN_ABBREVIATION.match(sentence)
-        # (Up to a second question in a short sentence: "what's an ICB and do we have to work with
-        # them"; in a longer one the second question is what it is about: "what is the CSP actually
-        # for and who has to be there" wants the answer on community safety.)
-        parts = re.split(r"\s+and\s+", match.group("rest")) if match else [""]
-        second_question_wins = len(parts) > 1 and len(sentence.split()) > SHORT_QUESTION_WORDS
-        asked = parts[0]
-        if match and not second_question_wins and not DOING.search(asked) and len(asked.split()) <= ABBREVIATION_REST_WORDS:
-            if match.group("next"):  # "HSC Trust", else "HSC" and the word is part of the question
-                found.append(match.group("term") + match.group("next"))
-            found.append(match.group("term"))
+        # "what's the HSCP's role in this, is it the NHS or the council?": the first clause asks.
+        for part in dict.fromkeys([sentence, CLAUSES.split(sentence)[0]]):
+            match = ABOUT_AN_ABBREVIATION.match(part)
+            # (Up to a second question in a short sentence: "what's an ICB and do we have to work with
+            # them"; in a longer one the second question is what it is about: "what is the CSP actually
+            # for and who has to be there" wants the answer on community safety.)
+            parts = re.split(r"\s+and\s+", match.group("rest")) if match else [""]
+            second_question_wins = len(parts) > 1 and len(part.split()) > SHORT_QUESTION_WORDS
+            asked = parts[0]
+            if match and not second_question_wins and not DOING.search(asked) and len(asked.split()) <= ABBREVIATION_REST_WORDS:
+                if match.group("next"):  # "HSC Trust", else "HSC" and the word is part of the question
+                    found.append(match.group("term") + match.group("next"))
+                found.append(match.group("term"))
+                break
     for sentence in sentences:
         compared = DIFFERENT_FROM.search(sentence)
         if compared:
@@ -199,8 +207,17 @@ def terms_asked_otherwise(text: str) -> list[str]:
     return found
 
 
+# "so ICS and ICB, same thing or not?": two abbreviations, asked whether they are one thing.
+SAME_OR_NOT = re.compile(
+    r"\bsame(?:\s+thing)?\s*(?:\?|or\b)|\bor\s+(?:the\s+)?same\b|\bdiff\w*(?:\s+things?)?\s*(?:\?|or\b)", re.IGNORECASE
+)
+
+
 def asked_names(text: str) -> list[str]:
     """The terms a message asks the meaning of, as written ("HWB"), or [] if it asks none."""
+    named = list(dict.fromkeys(ABBREVIATIONS.findall(text or "")))
+    if len(named) == 2 and SAME_OR_NOT.search(text or "") and len((text or "").split()) <= SHORT_QUESTION_WORDS:
+        return [" and ".join(named), *named]
     difference = DIFFERENCE.search(text or "") or VERSUS.search(text or "")
     if difference:
         a, b = (
@@ -246,6 +263,8 @@ def asked_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
     found = [e for e in (entry_named(knowledge, n) for n in names[1:]) if e is not None]
     if found and len(found) == len(names) - 1:
         return list(dict.fromkeys(found))[:2]
+    if found and VERSUS.search(text or ""):
+        return found[:1]  # "the HSCP vs the NHS board": the one the glossary knows
     entry = next((e for e in (entry_named(knowledge, t) for t in terms_asked_otherwise(text)) if e is not None), None)
     return [entry] if entry is not None else []
 

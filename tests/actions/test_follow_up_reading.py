@@ -17,6 +17,7 @@ from actions.conversation import (
     ActionRecordFeedback,
 )
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up, term_in
+from actions.glossary import asked_names
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
 
@@ -264,6 +265,17 @@ async def test_the_difference_between_two_terms_defines_both(knowledge_cache, do
     assert lines[0].startswith("output: ") and lines[1].startswith("outcome: ")
 
 
+@pytest.mark.parametrize("text", ["so ICS and ICB, same thing or not?", "ICS, ICB... are those two different things or the same?"])
+async def test_whether_two_bodies_are_the_same_thing_defines_both(knowledge_cache, domain, text) -> None:
+    messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.35, text, {}), domain)
+    lines = messages[0]["text"].split("\n")
+    assert lines[0].startswith("ICS (") and lines[1].startswith("ICB ("), lines
+
+
+def test_two_bodies_named_in_a_problem_are_not_a_term_question() -> None:
+    assert asked_names("the PCN and the LPC keep arguing about the same thing") == []
+
+
 @pytest.mark.parametrize("text", ["who says so", "says who?", "where's that from", "what's that based on"])
 async def test_where_the_answer_comes_from_asked_in_other_words(knowledge_cache, domain, text) -> None:
     slots = {"focus": "practice:terms_of_reference"}
@@ -479,8 +491,8 @@ async def test_a_short_pick_read_as_out_of_scope_is_still_a_pick(knowledge_cache
     messages, events = await run(ActionOutOfScope(), tracker("out_of_scope", 0.5, "the time one pls", slots), domain)
     assert slots_of(events)["focus"] == f"advice:{time_idea}", messages[0]
     # An everyday request that happens to say "first" is not a pick.
-    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.9, "book the first train", slots), domain)
-    assert messages[0]["response"] == "utter_out_of_scope"
+    messages, events = await run(ActionOutOfScope(), tracker("out_of_scope", 0.9, "book the first train", slots), domain)
+    assert (messages[0].get("text") or "").startswith("Sorry, I can't help with that") and not slots_of(events)
 
 
 async def test_an_everyday_question_using_an_options_word_is_not_a_pick(knowledge_cache, domain) -> None:

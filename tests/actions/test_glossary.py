@@ -27,6 +27,9 @@ TERM_QUESTIONS = [
     ("what even is a PCN, honestly", "PCN (Primary Care Network): In England", "the_local_system"),
     ("what is community planning meant to be anyway, up here", "community planning: In Northern Ireland", "the_local_system"),
     ("the LPC keep nagging us to get involved. who are they anyway?", "LPC (Local Pharmaceutical Committee)", "getting_help"),
+    ("what's the HSCP's role in this, is it the NHS or the council?", "HSCP (Health and Social Care Partnership)", "the_local_system"),
+    ("also what actually is the HSCP vs the NHS board, I get them muddled", "HSCP (Health and Social Care Partnership)", "the_local_system"),
+    ("whats an HSC trust formally, for my report", "HSC Trust: In Northern Ireland", "the_local_system"),
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
+from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
 from actions.context import context_from_message
 from actions.conversation import (
     CLARIFYING_QUESTION,
@@ -664,6 +664,7 @@ def after(told: str, replies: list[tuple[str, str]], intent: str, text: str, ran
         (ActionFollowUp, "ask_why", "why does it keep happening tho", "Why \u201c"),
         (ActionFollowUp, "ask_simpler", "say that simpler", "In short:"),
         (ActionClarify, "nlu_fallback", "put that in plain english for me", "In short:"),
+        (ActionActionPlan, "ask_summary", "tl;dr?", "In short:"),  # not "nothing to put in a plan"
     ],
 )
 async def test_a_bare_follow_up_after_a_clarifying_question_is_about_the_problem_told(
@@ -753,3 +754,51 @@ async def test_a_how_naming_an_idea_with_nothing_in_focus_gets_its_steps(knowled
     messages, events = await run(ActionFollowUp(), make_tracker("ask_how", text=text, ranking=[("ask_how", 0.97)]), domain)
     assert messages[0]["text"].startswith("How to put \u201cTest every agenda item\u201d"), messages[0]["text"][:120]
     assert slots_of(events)["focus"] == "advice:purpose_test_agenda_items"
+
+
+@pytest.mark.parametrize(
+    "action,intent,text",
+    [
+        (ActionActionPlan, "ask_summary", "can you email a summary of this to my deputy"),
+        (ActionOutOfScope, "out_of_scope", "grand. can you send the ToR over to the Trust and the PHA for me"),
+        (ActionOutOfScope, "out_of_scope", "book me a slot with the council's finance director"),
+    ],
+)
+async def test_an_errand_naming_partnership_work_is_declined(action, intent, text, knowledge_cache, domain) -> None:
+    # The advisor cannot send, book or arrange anything: not the action plan, not the answer on
+    # terms of reference.
+    slots = {"focus": "advice:communication_agree_rhythm", "advice_given": ["communication_agree_rhythm"]}
+    messages, events = await run(action(), make_tracker(intent, text=text, slots=slots, ranking=[(intent, 0.6)]), domain)
+    assert messages[0]["text"].startswith("Sorry, I can't help with that: I can't send, book or arrange"), messages
+    assert not slots_of(events)
+
+
+@pytest.mark.parametrize(
+    "action,intent,text,stage",
+    [
+        (ActionChallengeAdvice, "challenge_time", "btw we're only three months in, literally just started", "forming"),
+        (
+            ActionClarify,
+            "nlu_fallback",
+            "should say we're about to renew the agreement for another three years, if that changes anything",
+            "renewing",
+        ),
+    ],
+)
+async def test_an_aside_about_the_partnerships_stage_is_taken_as_context(action, intent, text, stage, knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose", "advice_given": ["purpose_one_page_statement"]}
+    _, events = await run(action(), make_tracker(intent, text=text, slots=slots, ranking=[(intent, 0.6)]), domain)
+    assert slots_of(events).get("stage") == stage and followed_by(events, "action_acknowledge_context"), events
+
+
+async def test_what_else_can_you_do_is_about_the_advisor_not_another_idea(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:time_realistic_timeline", "current_challenge": "challenge_time"}
+    tracker = make_tracker("ask_more", text="lol ok. what else can you actually do", slots=slots)
+    _, events = await run(ActionMoreAdvice(), tracker, domain)
+    assert followed_by(events, "action_capabilities"), events
+
+
+async def test_a_practice_topic_named_plainly_in_words_read_as_context_is_answered(knowledge_cache, domain) -> None:
+    tracker = make_tracker("inform", text="honestly i'm tempted to walk away from the whole thing")
+    messages, _ = await run(ActionAcknowledgeContext(), tracker, domain)
+    assert messages[0]["text"].startswith("Leaving a partnership:"), messages[0]
