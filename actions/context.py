@@ -166,7 +166,7 @@ def corrects_context(message: dict[str, Any]) -> bool:
 # yet. Every word of substance is one of these, and one of them says something is wrong.
 VAGUE_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong gone going falling fallen apart bad terrible awful "
-    "horrible struggling stuck lost hopeless broken complicated difficult hard know start tbh honestly honest frank everything "
+    "horrible struggling stuck lost hopeless broken complicated difficult hard know start begin tbh honestly honest frank everything "
     "nothing anything really bit quite sure anymore help totally completely even works working clue idea stuff things partnership partnerships "
     "whole thing moment right now pear shaped "
     # venting about the job rather than the partnership: "this job will be the death of me", "ugh what a week"

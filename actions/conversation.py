@@ -164,10 +164,15 @@ class ActionClarify(Action):
             form = short_follow_up(untxt(tracker.latest_message.get("text") or ""))
             if unanswered is not None and form in FOLLOW_UP_INTENTS and form != "ask_more":
                 return follow_up_on(dispatcher, tracker, unanswered, form)
+        if vague_distress(tracker.latest_message.get("text") or ""):
+            # "our partnership is a mess and i honestly don't know where to begin": a question back,
+            # not the answer on starting a partnership.
+            knowledge = await knowledge_or_apology(dispatcher)
+            return ask_what_is_wrong(dispatcher, knowledge) if knowledge is not None else []
         if stage_aside(tracker):  # "should say we're about to renew the agreement, if that changes anything"
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         leaning = leaning_challenge(tracker.latest_message)
-        if leaning is not None and not vague_distress(tracker.latest_message.get("text") or ""):
+        if leaning is not None:
             knowledge = await knowledge_or_apology(dispatcher)
             if knowledge is None:
                 return []

@@ -435,6 +435,7 @@ TXT_SPEAK = {
     "pls": "please",
     "whys": "why does",  # "whys it take so long"
     "hows": "how does",
+    "hw": "how",
     "anothr": "another",
     "anotha": "another",
 }
@@ -517,6 +518,8 @@ OWN_WORDS_SHARE = 0.5
 # item, describes a problem of its own.
 PROBLEM_WORDS = 3
 # Words too common in this domain to show that a message is about the item in focus.
+# A "how" after a topic with this many words of its own says what the person wants to do.
+HOW_SAYS_WHAT = 3
 GENERIC_WORDS = frozenset(
     "partnership partnerships partner partners work working people organisation organisations get got "
     "want need keep make good best way ways team teams much right without just still even important "
@@ -698,6 +701,18 @@ def passage_why(knowledge: Knowledge, topic: TopicView, passage: PassageView) ->
     return "\n".join(lines)
 
 
+def how_after_topic(
+    dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, focus: Item | None, intent: str, text: str
+) -> list[EventType] | None:
+    """ "ok so how would we start something similar with the women's centre" after the case study:
+    a topic has no steps of its own; the practice answer or idea that fits what they want to do."""
+    said = [w for w in content_words(text) if w not in GENERIC_WORDS]
+    if not isinstance(focus, TopicView) or intent != "ask_how" or len(said) < HOW_SAYS_WHAT:
+        return None
+    found = retrieve(knowledge, text, kinds=("practice", "advice"), threshold=FALLBACK_THRESHOLD)
+    return show(dispatcher, knowledge, tracker, found[0][0]) if found else None
+
+
 def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, intent: str) -> list[EventType]:
     """Answer a message `follow_up_reading` read as a follow-up: about the item in focus, or
     about the best item on the challenge just recognised."""
@@ -733,6 +748,9 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
                 or [answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON],
             )
             return [SlotSet("last_options", [key_of(a) for a in items])] if items else []
+    answered = how_after_topic(dispatcher, tracker, knowledge, focus, intent, text)
+    if answered is not None:
+        return answered
     earlier = advice_given_on(knowledge, tracker, intent_of(tracker)) if intent == "ask_why" else None
     if earlier is not None and not (isinstance(focus, AdviceView) and focus.challenge_id == earlier.challenge_id):
         # "why does it take so long though" after ideas on time and culture, the culture one last: about time.
@@ -964,6 +982,9 @@ class ActionFollowUp(Action):
             return []
         if intent == "choose_item":
             return show(dispatcher, knowledge, tracker, item) + ([SlotSet("last_options", options)] if options else [])
+        answered = how_after_topic(dispatcher, tracker, knowledge, item, str(intent), text)
+        if answered is not None:
+            return answered
         related = (
             related_advice(knowledge, tracker, item)
             if isinstance(item, PracticeView) and intent == "ask_example" and not item.example

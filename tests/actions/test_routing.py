@@ -785,8 +785,14 @@ async def test_an_errand_naming_partnership_work_is_declined(action, intent, tex
         ),
     ],
 )
-async def test_an_aside_about_the_partnerships_stage_is_taken_as_context(action, intent, text, stage, knowledge_cache, domain) -> None:
-    slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose", "advice_given": ["purpose_one_page_statement"]}
+async def test_an_aside_about_the_partnerships_stage_is_taken_as_context(
+    action, intent, text, stage, knowledge_cache, domain
+) -> None:
+    slots = {
+        "focus": "advice:purpose_one_page_statement",
+        "current_challenge": "challenge_purpose",
+        "advice_given": ["purpose_one_page_statement"],
+    }
     _, events = await run(action(), make_tracker(intent, text=text, slots=slots, ranking=[(intent, 0.6)]), domain)
     assert slots_of(events).get("stage") == stage and followed_by(events, "action_acknowledge_context"), events
 
@@ -802,3 +808,19 @@ async def test_a_practice_topic_named_plainly_in_words_read_as_context_is_answer
     tracker = make_tracker("inform", text="honestly i'm tempted to walk away from the whole thing")
     messages, _ = await run(ActionAcknowledgeContext(), tracker, domain)
     assert messages[0]["text"].startswith("Leaving a partnership:"), messages[0]
+
+
+async def test_distress_the_classifier_could_not_place_gets_a_question_back(knowledge_cache, domain) -> None:
+    tracker = make_tracker("nlu_fallback", text="our partnership is a mess and i honestly don't know where to begin")
+    messages, _ = await run(ActionClarify(), tracker, domain)
+    assert messages[0]["text"].startswith("That sounds difficult."), messages[0]  # not "Starting a new partnership"
+
+
+async def test_how_to_do_something_like_the_case_study_gets_practical_steps(knowledge_cache, domain) -> None:
+    # A topic has no steps of its own: "how could we do that" after it is answered from what fits.
+    tracker = make_tracker(
+        "ask_how", text="how could my shop start something like that with local groups", slots={"focus": "topic:case_study"}
+    )
+    messages, events = await run(ActionFollowUp(), tracker, domain)
+    assert "understanding rather than steps" not in messages[0]["text"], messages[0]
+    assert str(slots_of(events).get("focus")).startswith("practice:"), events
