@@ -41,6 +41,8 @@ EIGHTEENTH_PASS_RATE = 0.87  # eighteenth development set: 82.2 % when first sco
 NINETEENTH_PASS_RATE = 0.84  # nineteenth development set, held back: 86.0 % at the session's start, 87.2 % at its end
 TWENTIETH_PASS_RATE = 0.88  # twentieth development set: 80.6 % when first scored, 91.5 % on 2026-11-29 (seventh session)
 TWENTY_FIRST_PASS_RATE = 0.8  # twenty-first development set: 80.3 % at the session's start, 81.9 % before it steered anything, 83.4 % at its end
+TWENTY_SECOND_PASS_RATE = 0.8  # twenty-second development set: 71.3 % when first scored, 83.7 % on 2026-11-29 (eighth session)
+TWENTY_THIRD_PASS_RATE = 0.85  # twenty-third development set, held back: 88.1 % at the session's start, 88.5 % at its end
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.83  # 86.4 % on 2026-11-29, seventh release (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -231,6 +233,20 @@ def test_twenty_first_practitioner_conversations(advisor: RunningAdvisor) -> Non
     locked set's brief: the four kinds of people issue 13 names, eight conversations each and in five
     ways of typing, and 28 others."""
     played_and_shown(advisor, "conversations_dev21.yml", "practitioner_dev21.json", TWENTY_FIRST_PASS_RATE)
+
+
+def test_twenty_second_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The twenty-second development set (conversations_dev22.yml), written the same way: what comes
+    after the first answer (follow-ups in sentences, context added, a second problem told through
+    what happened, errands that name partners) by the four kinds of people and 40 others."""
+    played_and_shown(advisor, "conversations_dev22.yml", "practitioner_dev22.json", TWENTY_SECOND_PASS_RATE)
+
+
+def test_twenty_third_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The twenty-third development set (conversations_dev23.yml), written the same way: a general
+    mixture by the four kinds of people and 40 others, from dentists to allotment societies. Held
+    back as a referee in the session it was written: scored at its start and end only."""
+    played_and_shown(advisor, "conversations_dev23.yml", "practitioner_dev23.json", TWENTY_THIRD_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
