@@ -38,6 +38,7 @@ from actions.follow_ups import (
     focus_events,
     follow_up_on,
     follow_up_reading,
+    how_after_topic,
     named_option,
     pending_challenge,
     practice_named_plainly,
@@ -285,6 +286,12 @@ REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 CLOSE_OUT_OF_SCOPE = 0.5
+# ...or when it asks what to say, write or prepare ("spell the steps out for me", "what do I say at
+# the next meeting", "how could I design the next round differently"): words of doing the work,
+# which an everyday request ("how do we book a meeting room") does not use.
+ASKS_WHAT_TO_DO = re.compile(
+    r"\b(?:say|ask|tell|raise|write|word|phrase|design|prepare|steps?|approach|handle|tackle|put in)\b", re.IGNORECASE
+)
 
 
 # "brill", "nice one", "lovely stuff": approval on its own, which the classifier may read as out of
@@ -496,12 +503,20 @@ class ActionOutOfScope(Action):
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
         if (
             follow_up in ("ask_how", "ask_why", "ask_simpler")
-            and (OUR_WORK.search(text) or REFERS_BACK.search(text) or not LEADING_FOLLOW_UP.match(text.lower()))
-            and (confidence < UNSURE_OUT_OF_SCOPE or REFERS_BACK.search(text))
+            and (
+                OUR_WORK.search(text)
+                or REFERS_BACK.search(text)
+                or ASKS_WHAT_TO_DO.search(text)
+                or not LEADING_FOLLOW_UP.match(text.lower())
+            )
+            and (confidence < UNSURE_OUT_OF_SCOPE or REFERS_BACK.search(text) or ASKS_WHAT_TO_DO.search(text))
             and tracker.get_slot("focus")
         ):
             knowledge = await knowledge_or_apology(dispatcher)
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
+            answered = how_after_topic(dispatcher, tracker, knowledge, item, follow_up, text) if knowledge else None
+            if answered is not None:
+                return answered
             if item is not None:
                 return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
         # Mid-conversation one word can carry the topic: "what should the agenda look like".

@@ -707,9 +707,11 @@ def how_after_topic(
     """ "ok so how would we start something similar with the women's centre" after the case study:
     a topic has no steps of its own; the practice answer or idea that fits what they want to do."""
     said = [w for w in content_words(text) if w not in GENERIC_WORDS]
-    if not isinstance(focus, TopicView) or intent != "ask_how" or len(said) < HOW_SAYS_WHAT:
+    if not isinstance(focus, TopicView) or intent != "ask_how" or not said:
         return None
-    found = retrieve(knowledge, text, kinds=("practice", "advice"), threshold=FALLBACK_THRESHOLD)
+    # (A few words of its own must match well: "how can residents like me have a real say".)
+    threshold = FALLBACK_THRESHOLD if len(said) >= HOW_SAYS_WHAT else ANSWER_THRESHOLD
+    found = retrieve(knowledge, text, kinds=("practice", "advice"), threshold=threshold)
     return show(dispatcher, knowledge, tracker, found[0][0]) if found else None
 
 

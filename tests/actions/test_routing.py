@@ -824,3 +824,29 @@ async def test_how_to_do_something_like_the_case_study_gets_practical_steps(know
     messages, events = await run(ActionFollowUp(), tracker, domain)
     assert "understanding rather than steps" not in messages[0]["text"], messages[0]
     assert str(slots_of(events).get("focus")).startswith("practice:"), events
+
+
+@pytest.mark.parametrize("text", ["what do I say at the next meeting", "how could I design the next round differently"])
+async def test_asking_what_to_say_or_design_after_an_idea_is_a_follow_up_however_sure_out_of_scope_is(
+    text, knowledge_cache, domain
+) -> None:
+    slots = {"focus": "advice:communication_agree_rhythm", "advice_given": ["communication_agree_rhythm"]}
+    messages, _ = await run(
+        ActionOutOfScope(), make_tracker("out_of_scope", text=text, slots=slots, ranking=[("out_of_scope", 0.95)]), domain
+    )
+    assert messages[0]["text"].startswith("How to put \u201cAgree a communication rhythm\u201d"), messages[0]
+    # An everyday request after the same idea is still declined.
+    everyday = make_tracker("out_of_scope", text="how do we book a meeting room", slots=slots, ranking=[("out_of_scope", 0.93)])
+    messages, _ = await run(ActionOutOfScope(), everyday, domain)
+    assert messages[0].get("response") == "utter_out_of_scope", messages[0]
+
+
+async def test_how_residents_get_a_say_after_the_principles_is_the_practice_answer(knowledge_cache, domain) -> None:
+    tracker = make_tracker(
+        "out_of_scope",
+        text="how can residents like me have a real say in what it does",
+        slots={"focus": "topic:key_principles"},
+        ranking=[("out_of_scope", 0.5)],
+    )
+    messages, _ = await run(ActionOutOfScope(), tracker, domain)
+    assert messages[0]["text"].startswith("Involving the community and service users:"), messages[0]
