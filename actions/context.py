@@ -69,6 +69,29 @@ def stage_from_duration(text: str) -> str | None:
     return "established" if match.group("unit").lower().startswith("year") else "forming"
 
 
+# "SENCO at a high school in Motherwell", "hiya, pharmacist at a chain branch in bolton": a short
+# message that opens with a role or sector says who the person is, without "I'm".
+OPENS_WITH_WORDS = 10
+GREETING_WORDS = re.compile(
+    r"^\W*(?:(?:hi|hiya|hello|hey|morning|afternoon|evening|ok|okay|so|sorry|yes|yeah)\W+)*", re.IGNORECASE
+)
+
+
+# ...followed by where they are ("at a high school") or a break, not by more of a thing ("NHS app").
+AFTER_OPENING = re.compile(r"\s*(?:[,.;:-]|(?:at|in|for|with|from|here)\b|$)", re.IGNORECASE)
+
+
+def opens_with(text: str, entity: dict[str, Any]) -> bool:
+    opening = GREETING_WORDS.match(text).end()
+    return (
+        entity.get("start") == opening
+        and bool(AFTER_OPENING.match(text, int(entity.get("end") or 0)))
+        and len(text.split()) <= OPENS_WITH_WORDS
+        and "?" not in text
+        and not QUESTION_START.match(text[opening:])
+    )
+
+
 def context_from_message(message: dict[str, Any]) -> dict[str, str]:
     """Context values in a message that describes a problem, where the person speaks of themselves."""
     text = message.get("text") or ""
@@ -81,7 +104,7 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
         # Up to the entity's end: the first person may be the entity itself ("I manage ...").
         upto = text[: entity.get("end", entity.get("start", 0))]
         clause = CLAUSE_BREAK.split(upto)[-1] if upto else ""
-        if FIRST_PERSON.search(clause or ""):
+        if FIRST_PERSON.search(clause or "") or opens_with(text, entity):
             found[dimension] = value
             if dimension == "role":
                 said = text[entity.get("start", 0) : entity.get("end", 0)].lower().strip()

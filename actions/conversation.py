@@ -493,6 +493,11 @@ class ActionOutOfScope(Action):
         answered = answer_to_sector_question(tracker)  # "NHS" typed in answer to "which sector do you work in?"
         if answered:
             return answered
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        if confidence < UNSURE_OUT_OF_SCOPE and only_about_them(tracker.latest_message):
+            # "I chair a wee befriending charity in Belfast", "SENCO at a high school in Motherwell":
+            # who the person is, which the classifier is not sure is out of scope.
+            return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         picked = await option_picked(dispatcher, tracker)  # "the time one" after the two-problem answer
         if picked is not None:
             return picked

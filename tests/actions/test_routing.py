@@ -850,3 +850,27 @@ async def test_how_residents_get_a_say_after_the_principles_is_the_practice_answ
     )
     messages, _ = await run(ActionOutOfScope(), tracker, domain)
     assert messages[0]["text"].startswith("Involving the community and service users:"), messages[0]
+
+
+@pytest.mark.parametrize(
+    "text,said,dimension,value",
+    [
+        ("I chair a wee befriending charity in Belfast", "charity", "sector", "voluntary_community"),
+        ("SENCO at a high school in Motherwell", "SENCO", "role", "practitioner"),
+    ],
+)
+async def test_who_the_person_is_read_as_unsure_out_of_scope_is_context(
+    text, said, dimension, value, knowledge_cache, domain
+) -> None:
+    tracker = make_tracker(
+        "out_of_scope", text=text, ranking=[("out_of_scope", 0.6)], entities=[entity(text, said, dimension, value)]
+    )
+    _, events = await run(ActionOutOfScope(), tracker, domain)
+    assert slots_of(events).get(dimension) == value and followed_by(events, "action_acknowledge_context"), events
+    # A request that names a sector is still declined: "NHS app keeps crashing on my phone".
+    request = "NHS app keeps crashing on my phone"
+    tracker = make_tracker(
+        "out_of_scope", text=request, ranking=[("out_of_scope", 0.6)], entities=[entity(request, "NHS", "sector", "health")]
+    )
+    messages, events = await run(ActionOutOfScope(), tracker, domain)
+    assert messages and messages[0].get("response") == "utter_out_of_scope", messages
