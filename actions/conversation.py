@@ -16,6 +16,7 @@ from actions.answers import resolve
 from actions.common import RECORDER, advise, advise_and_ask, ask_what_is_wrong, context_events, intent_of, knowledge_or_apology
 from actions.context import (
     CONTEXT_ONLY_WORDS,
+    QUESTION,
     answer_to_sector_question,
     context_from_message,
     last_said,
@@ -241,7 +242,7 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     defined = await define_term(dispatcher, tracker)
     if defined is not None:
         return defined
-    if APPROVAL.match(tracker.latest_message.get("text") or ""):
+    if APPROVAL.match(tracker.latest_message.get("text") or "") or grateful(tracker.latest_message.get("text") or ""):
         dispatcher.utter_message(response="utter_thank")
         return []
     # "I'll take that to the next forum, cheers": unclear only between thanks and goodbye.
@@ -303,6 +304,28 @@ APPROVAL = re.compile(
     r"(?:\W+(?:one|stuff|work|thanks|thank you|ta|cheers|mate|that|then|god bless|bless you|x+))*\W*$",
     re.IGNORECASE,
 )
+
+
+# "Ta, that's really helped", "grand, that's me sorted", "catch yourself on, that's actually decent
+# advice. ta": thanks in a short message that neither asks anything nor says what is wrong.
+THANKS_WORDS = re.compile(
+    r"\b(?:ta|thanks|thank you|cheers|thx|helped|helpful|sorted|decent advice|good advice|useful)\b", re.IGNORECASE
+)
+GRATEFUL_WORDS = 10
+ASKS_FOR_SOMETHING = re.compile(r"\b(?:can|could|would|will)\s+(?:you|u|ya)\b", re.IGNORECASE)
+MORE_TO_SAY = re.compile(r"^(?:and|but|also|plus|what about|how about)\b", re.IGNORECASE)
+
+
+def grateful(text: str) -> bool:
+    return (
+        bool(THANKS_WORDS.search(text))
+        and len(text.split()) <= GRATEFUL_WORDS
+        and "?" not in text
+        # "thanks, how do I start", "ok thanks, and the funding"
+        and not any(QUESTION.match(part.strip()) or MORE_TO_SAY.match(part.strip()) for part in re.split(r"[.,;!]+", text))
+        and not states_trouble(text)
+        and not ASKS_FOR_SOMETHING.search(text)  # "ta. now can you write our christmas newsletter for me"
+    )
 
 
 # The person talking to the bot about the bot ("what can you do", "what should I ask you"), once

@@ -874,3 +874,19 @@ async def test_who_the_person_is_read_as_unsure_out_of_scope_is_context(
     )
     messages, events = await run(ActionOutOfScope(), tracker, domain)
     assert messages and messages[0].get("response") == "utter_out_of_scope", messages
+
+
+@pytest.mark.parametrize(
+    "text", ["Ta, that's really helped", "grand, that's me sorted", "catch yourself on, that's actually decent advice. ta"]
+)
+async def test_thanks_in_a_few_words_the_classifier_could_not_place_is_thanked(text, knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text), domain)
+    assert messages[0].get("response") == "utter_thank", messages[0]
+
+
+@pytest.mark.parametrize(
+    "text", ["thanks, how do I start", "ok thanks, and the funding", "ta. now can you write our christmas newsletter for me"]
+)
+async def test_thanks_with_something_more_is_not_only_thanks(text, knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text), domain)
+    assert messages[0].get("response") != "utter_thank", messages[0]
