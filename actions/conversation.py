@@ -242,14 +242,15 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     defined = await define_term(dispatcher, tracker)
     if defined is not None:
         return defined
-    if APPROVAL.match(tracker.latest_message.get("text") or "") or grateful(tracker.latest_message.get("text") or ""):
-        dispatcher.utter_message(response="utter_thank")
-        return []
+    text = tracker.latest_message.get("text") or ""
     # "I'll take that to the next forum, cheers": unclear only between thanks and goodbye.
     top = ranking(tracker.latest_message)[:2]
     if len(top) == 2 and {name for name, _ in top} == {"thank", "goodbye"} and top[0][1] + top[1][1] >= SIGNING_OFF:
         if top[0][0] == "goodbye":
             return [FollowupAction("action_goodbye")]
+        dispatcher.utter_message(response="utter_thank")
+        return []
+    if APPROVAL.match(text) or grateful(text):
         dispatcher.utter_message(response="utter_thank")
         return []
     return None
