@@ -412,7 +412,7 @@ class ActionAcknowledgeContext(Action):
             knowledge = await knowledge_or_apology(dispatcher)
             # "honestly i'm tempted to walk away from the whole thing": a practice topic named plainly.
             practice = practice_named_plainly(knowledge, said) if knowledge is not None else None
-            if practice is not None:
+            if knowledge is not None and practice is not None:
                 return implied + show(dispatcher, knowledge, tracker, practice)
             if len(content_words(said)) > CONTEXT_ONLY_WORDS:
                 # "I'm with an HSCP in the Highlands. We're redesigning day services and want the people

@@ -82,7 +82,8 @@ AFTER_OPENING = re.compile(r"\s*(?:[,.;:-]|(?:at|in|for|with|from|here)\b|$)", r
 
 
 def opens_with(text: str, entity: dict[str, Any]) -> bool:
-    opening = GREETING_WORDS.match(text).end()
+    greeting = GREETING_WORDS.match(text)
+    opening = greeting.end() if greeting else 0
     return (
         entity.get("start") == opening
         and bool(AFTER_OPENING.match(text, int(entity.get("end") or 0)))

@@ -215,9 +215,9 @@ SAME_OR_NOT = re.compile(
 
 def asked_names(text: str) -> list[str]:
     """The terms a message asks the meaning of, as written ("HWB"), or [] if it asks none."""
-    named = list(dict.fromkeys(ABBREVIATIONS.findall(text or "")))
-    if len(named) == 2 and SAME_OR_NOT.search(text or "") and len((text or "").split()) <= SHORT_QUESTION_WORDS:
-        return [" and ".join(named), *named]
+    bodies = list(dict.fromkeys(ABBREVIATIONS.findall(text or "")))
+    if len(bodies) == 2 and SAME_OR_NOT.search(text or "") and len((text or "").split()) <= SHORT_QUESTION_WORDS:
+        return [" and ".join(bodies), *bodies]
     difference = DIFFERENCE.search(text or "") or VERSUS.search(text or "")
     if difference:
         a, b = (
