@@ -529,7 +529,6 @@ class ActionOutOfScope(Action):
         # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
         text = tracker.latest_message.get("text") or ""
         follow_up = short_follow_up(text)
-        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
         if (
             follow_up in ("ask_how", "ask_why", "ask_simpler")
             and (
