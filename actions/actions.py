@@ -20,6 +20,7 @@ from actions.common import (
     ask_what_is_wrong,
     challenge_buttons,
     context_events,
+    decline_errand,
     intent_of,
     knowledge_or_apology,
     next_advice,
@@ -156,6 +157,9 @@ class ActionChallengeAdvice(Action):
         follow_up = follow_up_reading(knowledge, tracker)
         if follow_up is not None:
             return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
+        errand = decline_errand(dispatcher, tracker)  # "could you ring the PHA and check they got our funding form"
+        if errand is not None:
+            return errand
         # "and NCVO?" right after a definition: the classifier may read a bare name as anything.
         entries = asked_entries(knowledge, tracker.latest_message.get("text") or "")
         if entries:

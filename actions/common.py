@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -164,3 +165,30 @@ def advise_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge
         ask_for_sector(dispatcher)
         events.append(SlotSet("context_asked", True))
     return events
+
+
+# Asking the advisor to do something for them ("can you send the ToR over to the Trust for me",
+# "email a summary of this to my deputy", "book me a slot with the council's finance director"):
+# an everyday errand, however much partnership it names. ("send me an example" is a follow-up.)
+ERRAND = re.compile(
+    r"^\W*(?:(?:ok|okay|grand|great|cheers|thanks|right|also|and|so|lol)\W+)*"
+    r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+(?:please\s+|pls\s+|just\s+)?(?:invite|arrange|set\s+up\s+a\s+(?:call|meeting)|"
+    r"sort\s+out\s+a\s+(?:call|meeting)|ring|phone|call)\b|"
+    r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+|please\s+|pls\s+)?(?:please\s+|pls\s+|just\s+)?"
+    r"(?:e-?mail|forward|text|book|schedule|print|post|remind(?!\s+me\s+(?:what|which|how|of|about)\b)|order|send(?!\s+(?:me|us)\b))\b"
+    # ...not the noun: "email this morning from one of the big multiples saying ...", "text from the Trust"
+    r"(?!\s+(?:this|last|yesterday)\s+(?:morning|afternoon|evening|week|night)\b|\s+(?:from|came|arrived|yesterday|today)\b))",
+    re.IGNORECASE,
+)
+ERRAND_REPLY = (
+    "Sorry, I can't help with that: I can't send, book or arrange anything for you. I advise on working in "
+    "partnership between organisations: describe a problem in your partnership, or ask about its benefits and principles."
+)
+
+
+def decline_errand(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """The polite decline of an errand, or None if the message asks for none."""
+    if not ERRAND.search(tracker.latest_message.get("text") or ""):
+        return None
+    dispatcher.utter_message(text=ERRAND_REPLY, buttons=[{"title": "What can you do?", "payload": "/ask_capabilities"}])
+    return []

@@ -25,7 +25,7 @@ CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECA
 # going about four years" (established), "we set it up three months ago" (forming).
 NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|a couple of|several|many)"
 RUNNING_FOR = re.compile(
-    r"\b(?:partnership|collaborative|network|group|alliance|we|we'?ve)\b[^.;!?]{0,60}?"
+    r"\b(?:partnership|collaborative|network|group|alliance|we|we'?ve|it|it'?s|its)\b[^.;!?]{0,60}?"
     r"\b(?:going|running|existed|been together|been working together|been in place|worked together)\b"
     r"(?:\s+(?:for|about|around|nearly|almost|over|more than|just|now|the last|the past))*\s+"
     rf"(?P<n>{NUMBER})\s+(?P<unit>years?|months?|weeks?)\b",
@@ -50,7 +50,8 @@ MONTHS_IN = re.compile(
 # "we're about to renew the agreement for another three years", "it's up for retender": renewing.
 RENEWING = re.compile(
     r"\babout to (?:renew|re-?tender|recommission|re-?procure|refresh|go (?:out )?(?:through|to) (?:a |the )?re-?tender)|"
-    r"\bup for (?:renewal|re-?tender\w*)\b|\bcoming up for (?:renewal|re-?tender\w*)\b",
+    r"\bup for (?:renewal|re-?tender\w*)\b|\bcoming up for (?:renewal|re-?tender\w*)\b|"
+    r"\bdue (?:to (?:be )?(?:renew|renewed|re-?tender|re-?tendered|recommission)|for (?:renewal|re-?tender\w*))\b",
     re.IGNORECASE,
 )
 

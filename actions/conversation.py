@@ -13,7 +13,16 @@ from actions import common
 from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
 from actions.answers import resolve
-from actions.common import RECORDER, advise, advise_and_ask, ask_what_is_wrong, context_events, intent_of, knowledge_or_apology
+from actions.common import (
+    RECORDER,
+    advise,
+    advise_and_ask,
+    ask_what_is_wrong,
+    context_events,
+    decline_errand,
+    intent_of,
+    knowledge_or_apology,
+)
 from actions.context import (
     CONTEXT_ONLY_WORDS,
     QUESTION,
@@ -166,6 +175,9 @@ class ActionClarify(Action):
             form = short_follow_up(untxt(tracker.latest_message.get("text") or ""))
             if unanswered is not None and form in FOLLOW_UP_INTENTS and form != "ask_more":
                 return follow_up_on(dispatcher, tracker, unanswered, form)
+        errand = decline_errand(dispatcher, tracker)  # "can you post that on our facebook page"
+        if errand is not None:
+            return errand
         if vague_distress(tracker.latest_message.get("text") or ""):
             # "our partnership is a mess and i honestly don't know where to begin": a question back,
             # not the answer on starting a partnership.
@@ -565,31 +577,6 @@ class ActionOutOfScope(Action):
                     return show(dispatcher, knowledge, tracker, found[0][0])
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
-
-
-# Asking the advisor to do something for them ("can you send the ToR over to the Trust for me",
-# "email a summary of this to my deputy", "book me a slot with the council's finance director"):
-# an everyday errand, however much partnership it names. ("send me an example" is a follow-up.)
-ERRAND = re.compile(
-    r"^\W*(?:(?:ok|okay|grand|great|cheers|thanks|right|also|and|so|lol)\W+)*"
-    r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+(?:please\s+|pls\s+|just\s+)?(?:invite|arrange|set\s+up\s+a\s+(?:call|meeting)|"
-    r"sort\s+out\s+a\s+(?:call|meeting)|ring|phone|call)\b|"
-    r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+|please\s+|pls\s+)?(?:please\s+|pls\s+|just\s+)?"
-    r"(?:e-?mail|forward|text|book|schedule|print|post|remind|order|send(?!\s+(?:me|us)\b))\b)",
-    re.IGNORECASE,
-)
-ERRAND_REPLY = (
-    "Sorry, I can't help with that: I can't send, book or arrange anything for you. I advise on working in "
-    "partnership between organisations: describe a problem in your partnership, or ask about its benefits and principles."
-)
-
-
-def decline_errand(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
-    """The polite decline of an errand, or None if the message asks for none."""
-    if not ERRAND.search(tracker.latest_message.get("text") or ""):
-        return None
-    dispatcher.utter_message(text=ERRAND_REPLY, buttons=[{"title": "What can you do?", "payload": "/ask_capabilities"}])
-    return []
 
 
 TOO_LONG = re.compile(r"\btl;?\s?dr\b|\btoo long\b|\bsimpl|\bshorter\b|\bin a nutshell\b|\bplain english\b", re.IGNORECASE)

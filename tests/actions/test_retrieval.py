@@ -75,6 +75,13 @@ def test_template_for_terms_of_reference_is_the_top_answer(retriever: Retriever)
     assert score >= ANSWER_THRESHOLD
 
 
+def test_a_topic_the_message_names_outranks_one_it_only_resembles(retriever: Retriever) -> None:
+    # "young people involved" resembles involving the community; "the names of" names information sharing.
+    (top, score), _ = retriever.search("can we give the charity the names of the young people involved?", k=2)
+    assert top.key == "practice:information_sharing"
+    assert score >= ANSWER_THRESHOLD
+
+
 @pytest.mark.parametrize(
     "request_text",
     ["what's the weather in Leeds tomorrow", "play the next song", "turn off the kitchen lights", "order a pizza"],
@@ -145,3 +152,15 @@ def test_a_query_takes_well_under_five_milliseconds(knowledge: Knowledge, method
         built.search(question)
         times.append(time.perf_counter() - start)
     assert np.median(times) < 0.005
+
+
+@pytest.mark.parametrize(
+    "text,topic",
+    [
+        ("and the project officer who ran the whole thing has just handed in her notice", "practice:staff_turnover"),
+        ("nothing on the agenda is relevant to us. can we just leave?", "practice:leaving_a_partnership"),
+        ("how do I make sure older residents themselves get a say", "practice:involving_community"),
+    ],
+)
+def test_a_practice_topic_said_in_everyday_words_is_named(retriever: Retriever, text: str, topic: str) -> None:
+    assert topic in {d.key for d in retriever.named(text)}

@@ -762,6 +762,9 @@ async def test_a_how_naming_an_idea_with_nothing_in_focus_gets_its_steps(knowled
         (ActionActionPlan, "ask_summary", "can you email a summary of this to my deputy"),
         (ActionOutOfScope, "out_of_scope", "grand. can you send the ToR over to the Trust and the PHA for me"),
         (ActionOutOfScope, "out_of_scope", "book me a slot with the council's finance director"),
+        # read as a problem or not placed at all, an errand is still an errand
+        (ActionChallengeAdvice, "challenge_funding", "could you ring the PHA and check they got our funding form"),
+        (ActionClarify, "nlu_fallback", "can you post that on our facebook page"),
     ],
 )
 async def test_an_errand_naming_partnership_work_is_declined(action, intent, text, knowledge_cache, domain) -> None:
@@ -783,6 +786,8 @@ async def test_an_errand_naming_partnership_work_is_declined(action, intent, tex
             "should say we're about to renew the agreement for another three years, if that changes anything",
             "renewing",
         ),
+        (ActionChallengeAdvice, "challenge_time", "for context it's been going about 6 years", "established"),
+        (ActionClarify, "nlu_fallback", "we're due to renew the partnership in the spring, if that matters", "renewing"),
     ],
 )
 async def test_an_aside_about_the_partnerships_stage_is_taken_as_context(
@@ -795,6 +800,13 @@ async def test_an_aside_about_the_partnerships_stage_is_taken_as_context(
     }
     _, events = await run(action(), make_tracker(intent, text=text, slots=slots, ranking=[(intent, 0.6)]), domain)
     assert slots_of(events).get("stage") == stage and followed_by(events, "action_acknowledge_context"), events
+
+
+async def test_an_email_told_about_is_a_problem_not_an_errand(knowledge_cache, domain) -> None:
+    text = "email this morning from one of the big multiples saying they'll 'go it alone' on the care home flu jabs rather than share the rota"
+    tracker = make_tracker("challenge_competition", text=text, ranking=[("challenge_competition", 0.8)])
+    messages, _ = await run(ActionChallengeAdvice(), tracker, domain)
+    assert "Competition" in messages[0]["text"], messages[0]["text"][:120]
 
 
 async def test_what_else_can_you_do_is_about_the_advisor_not_another_idea(knowledge_cache, domain) -> None:
