@@ -210,10 +210,14 @@ DISTRESS_WORDS = frozenset(
 # all in": no distress word, but the same thing said.
 BAD_SPELL = re.compile(
     r"\bnot (?:having )?(?:a )?(?:good|great) (?:week|day|time|month)\b|\bgetting (?:a bit |too |all too )?much\b"
-    r"|\bgoing sideways\b|\bpack(?:ing)? it (?:all )?in\b|\bhad enough\b|\bwits'? end\b|\blong (?:week|day|month)\b",
+    r"|\bgoing sideways\b|\bpack(?:ing)? it (?:all )?in\b|\bhad enough\b|\bwits'? end\b|\blong (?:week|day|month)\b"
+    r"|\bdoing (?:my|me|our) (?:head|nut) in\b|\bdriving me (?:mad|crazy|up the wall|round the bend)\b",
     re.IGNORECASE,
 )
-BAD_SPELL_WORDS = frozenset("good great having day month time getting much sideways feels packing pack enough wits long".split())
+BAD_SPELL_WORDS = frozenset(
+    "good great having day month time getting much sideways feels packing pack enough wits long "
+    "doing nut driving mad crazy wall bend".split()
+)
 
 
 def vague_distress(text: str) -> bool:

@@ -85,6 +85,12 @@ INTRODUCTION = re.compile(
     re.IGNORECASE,
 )
 GREETING_ONLY = re.compile(rf"^\W*{GREETING}\W*$", re.IGNORECASE)
+# After who they are, where they sit: "We're in a mental health partnership with CAMHS and a local charity."
+SETTING = re.compile(
+    r"^\W*(?:we'?re|we are|i'?m|i am)\s+(?:in|part of|on|members of|a member of)\s+(?:an?|the|our)\b|"
+    r"^\W*(?:we|i)\s+(?:sit on|belong to|are part of|run|co-?chair|chair)\s+(?:an?|the|our)\b",
+    re.IGNORECASE,
+)
 # ...but a sentence that does something is not a role: "Every time we meet in the hall ..."
 DOES_SOMETHING = re.compile(
     r"\b(?:we|they|he|she|it|i|you|is|are|was|were|has|have|had|keep|keeps|won'?t|can'?t|don'?t|doesn'?t|never)\b", re.IGNORECASE
@@ -97,7 +103,8 @@ def after_introduction(text: str) -> int:
     """Where the problem starts in a message that opens with a greeting and who the person is
     (0 if it does not)."""
     start = 0
-    for _ in range(2):  # a greeting, then who they are
+    introduced = False
+    for _ in range(3):  # a greeting, then who they are, then where they sit
         rest = text[start:]
         parts = SENTENCE_BREAK.split(rest, maxsplit=1)
         if len(parts) < 2 or len(parts[1].split()) < TOLD_AFTER_WORDS:
@@ -109,12 +116,17 @@ def after_introduction(text: str) -> int:
             and len(sentence.split()) <= INTRODUCTION_WORDS
             and not (match.group("role") and DOES_SOMETHING.search(sentence))
         )
-        if GREETING_ONLY.match(sentence):
+        if GREETING_ONLY.match(sentence) and not introduced:
             start += rest.index(parts[1])
             continue
-        if is_intro:
-            start += rest.index(parts[1])
-        break
+        if introduced:
+            if SETTING.match(sentence) and len(sentence.split()) <= INTRODUCTION_WORDS:
+                start += rest.index(parts[1])
+            break
+        if not is_intro:
+            break
+        start += rest.index(parts[1])
+        introduced = True
     return start
 
 

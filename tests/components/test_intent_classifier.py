@@ -159,6 +159,8 @@ def test_where_the_problem_starts_after_a_greeting_and_who_the_person_is() -> No
         "I work in NHS commissioning in north Wales. ",
         "Morning. I'm a commissioner at an ICB. ",
         "hiya. youth worker in Newport. ",
+        # ...and where they sit, after who they are
+        "Deputy head at a secondary in Leicester. We're in a mental health partnership with CAMHS and a local charity. ",
     ):
         assert (opening + told)[after_introduction(opening + told) :] == told
     # Not an introduction: a sentence that tells something, a single sentence, too little after it.
