@@ -168,6 +168,8 @@ def keyword_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])" + "".join(parts) + r"(?![a-z0-9])")
 
 
+# A sentence that asks: from the last break up to a question mark.
+QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 _CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]+")
 
 
@@ -401,12 +403,23 @@ class Retriever:
         if len(parts):  # segments are grouped by document, in document order
             best[self._segmented] = np.maximum.reduceat(parts, self._firsts)
         scores = 0.5 * (whole + best)
+        for i in self._named_indexes(text):
+            scores[i] += self.keyword_bonus
+        return scores
+
+    def _named_indexes(self, text: str) -> list[int]:
+        """The documents the message names by keyword; of several, those its question names
+        ("... nothing on the agenda is relevant to us. Can we just leave?": leaving, not meetings)."""
         said = keyword_text(text)
         said_words = set(said.split())
-        for i, keywords in self._keywords:
-            if names_subject(keywords, said, said_words):
-                scores[i] += self.keyword_bonus
-        return scores
+        named = [i for i, keywords in self._keywords if names_subject(keywords, said, said_words)]
+        if len(named) > 1:
+            asked = keyword_text(" ".join(QUESTION_SENTENCE.findall(text or "")))
+            asked_words = set(asked.split())
+            in_question = [i for i in named if names_subject(dict(self._keywords)[i], asked, asked_words)]
+            if in_question:
+                return in_question
+        return named
 
     def named(self, text: str) -> list[Document]:
         """The documents whose keywords the message uses ("terms of reference", "bid together")."""

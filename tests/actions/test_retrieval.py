@@ -165,3 +165,10 @@ def test_a_query_takes_well_under_five_milliseconds(knowledge: Knowledge, method
 )
 def test_a_practice_topic_said_in_everyday_words_is_named(retriever: Retriever, text: str, topic: str) -> None:
     assert topic in {d.key for d in retriever.named(text)}
+
+
+def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriever) -> None:
+    text = "I sit on a partnership that's a waste of my time, nothing on the agenda is relevant to us. Can we just leave?"
+    assert {d.key for d in retriever.named(text)} >= {"practice:leaving_a_partnership", "practice:running_meetings"}
+    (top, _), _ = retriever.search(text, k=2)
+    assert top.key == "practice:leaving_a_partnership"
