@@ -26,7 +26,7 @@ from actions.common import (
     person_context,
 )
 from actions.context import answer_to_sector_question, corrects_context, only_about_them, vague_distress
-from actions.glossary import answer_term, asked_entries, entry_named
+from actions.glossary import answer_term, asked_entries, entry_named, mentioned_entries
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for, words
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import clarification_options
@@ -864,6 +864,10 @@ def term_in(text: str) -> str | None:
     return None if term.lower() in POINTERS else term or None
 
 
+# "DPIA in one line?" is this short at most.
+SHORT_TERM_REQUEST = 3
+
+
 class ActionFollowUp(Action):
     """A follow-up on the item in focus (or the one picked by number or title)."""
 
@@ -898,10 +902,20 @@ class ActionFollowUp(Action):
         if intent == "ask_example" and key is None and NAMES_THE_CASE_STUDY.search(text):
             # "is there a good example of partnership working from NI": the guidance's own example.
             return show(dispatcher, knowledge, tracker, knowledge.topics["case_study"])
+        if intent == "ask_simpler" and len(content_words(text)) <= SHORT_TERM_REQUEST:
+            # "DPIA in one line?": the short version of a term, not of the answer in focus.
+            named = [e for e in mentioned_entries(knowledge, text) if not (item and e.term.lower() in item.title.lower())]
+            if len(named) == 1 and named[0].term.isupper():
+                return answer_term(dispatcher, knowledge, named, tracker)
         if intent == "ask_meaning":
             term = term_in(text)
             # A partnership term with a glossary entry ("what's an ICB?") gets its definition first.
             entries = [entry] if term and (entry := entry_named(knowledge, term)) else []
+            if not entries:
+                # "sorry if this is a daft question but what's a DPIA?": asked in words the term
+                # patterns do not read, about the one term it names.
+                mentioned = mentioned_entries(knowledge, text)
+                entries = mentioned if len(mentioned) == 1 else []
             if entries:
                 return answer_term(dispatcher, knowledge, entries, tracker)
             if term:

@@ -254,6 +254,21 @@ def entry_named(knowledge: Knowledge, name: str) -> GlossaryView | None:
     return None
 
 
+def mentioned_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
+    """Glossary entries whose term or an alias the message uses anywhere, as whole words
+    ("sorry if this is a daft question but what's a DPIA?", "what counts as quorate? that word's in
+    there"); an abbreviation only in capitals, so "isa" in a sentence is not the ISA."""
+    found = []
+    for entry in knowledge.glossary:
+        for name in entry.names:
+            abbreviation = " " not in name and sum(c.isupper() for c in name) >= 2
+            pattern = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
+            if re.search(pattern, text or "", 0 if abbreviation else re.IGNORECASE):
+                found.append(entry)
+                break
+    return found
+
+
 def asked_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
     """Glossary entries a term question asks about: the whole term, else each of two named."""
     names = asked_names(text)

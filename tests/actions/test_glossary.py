@@ -236,3 +236,25 @@ async def test_a_term_asked_inside_a_sentence_is_defined(text, starts, knowledge
 
 def test_asking_whether_a_body_would_help_is_not_asking_what_it_is() -> None:
     assert not terms_asked_otherwise("who could back me up locally with this, is that what the LPC is for?")
+
+
+@pytest.mark.parametrize(
+    "intent,text,focus,starts",
+    [
+        ("ask_meaning", "sorry if this is a daft question but what's a DPIA?", "practice:information_sharing", "DPIA ("),
+        ("ask_meaning", "and what counts as quorate? that word's in there", "practice:terms_of_reference", "quorum:"),
+        ("ask_meaning", "consortium agreement - is that binding, what does it actually mean", "practice:joint_bids", "consortium agreement:"),
+        ("ask_simpler", "DPIA in one line?", "practice:information_sharing", "DPIA ("),
+    ],
+)
+async def test_a_term_the_answer_used_is_defined_not_the_answer_shortened(
+    intent, text, focus, starts, knowledge_cache, domain
+) -> None:
+    # The term is in the answer in focus; the person asks what it means, not for "In short: ..."
+    messages, _ = await run(ActionFollowUp(), make_tracker(intent, text, {"focus": focus}), domain)
+    assert messages[0]["text"].startswith(starts), messages[0]["text"][:120]
+
+
+async def test_say_that_more_simply_still_shortens_the_answer_in_focus(knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionFollowUp(), make_tracker("ask_simpler", "in one line?", {"focus": "practice:information_sharing"}), domain)
+    assert messages[0]["text"].startswith("In short:"), messages[0]["text"][:120]
