@@ -59,7 +59,7 @@ from actions.follow_ups import (
     untxt,
     where_it_is_from,
 )
-from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
+from actions.glossary import answer_term, asked_entries, asked_names, asks_who_inside, role_named_in, terms_asked_otherwise
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
@@ -275,13 +275,16 @@ async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     """The glossary definition when the message asks what a glossary term is; None otherwise
     (also when the store is unreachable: the caller's usual reply is better than an apology)."""
     text = tracker.latest_message.get("text") or ""
-    if not asked_names(text) and not terms_asked_otherwise(text):  # most messages: no need to read the store
+    inside = bool(tracker.get_slot("focus")) and asks_who_inside(text)
+    if not inside and not asked_names(text) and not terms_asked_otherwise(text):  # most messages: no need to read the store
         return None
     try:
         knowledge = await common.KNOWLEDGE.get()  # looked up here, so tests can swap the cache
     except KnowledgeUnavailable:
         return None
     entries = asked_entries(knowledge, text)
+    if not entries and inside:
+        entries = role_named_in(knowledge, resolve(knowledge, tracker.get_slot("focus")))
     return answer_term(dispatcher, knowledge, entries, tracker) if entries else None
 
 

@@ -26,7 +26,7 @@ from actions.common import (
     person_context,
 )
 from actions.context import answer_to_sector_question, corrects_context, only_about_them, vague_distress
-from actions.glossary import answer_term, asked_entries, entry_named, mentioned_entries
+from actions.glossary import answer_term, asked_entries, asks_who_inside, entry_named, mentioned_entries, role_named_in
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for, words
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import clarification_options
@@ -1052,6 +1052,10 @@ class ActionPracticeAnswer(Action):
         # The classifier already says this is about partnership work: the best practice question
         # answers it even on a weak match, else the best of everything in the store.
         text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("focus") and asks_who_inside(text):  # "who in our org should I ask about a specific case"
+            role = role_named_in(knowledge, resolve(knowledge, tracker.get_slot("focus")))
+            if role:
+                return answer_term(dispatcher, knowledge, role, tracker)
         entries = asked_entries(knowledge, text)
         if entries:  # "what's an ICB and do we have to work with them", "and a PCN"
             return answer_term(dispatcher, knowledge, entries, tracker)

@@ -269,6 +269,35 @@ def mentioned_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
     return found
 
 
+# "who in our org should I ask about a specific case", "is there someone in my own organisation I
+# should run all this past?": after an answer that sends them to someone in their own organisation.
+WHO_INSIDE = re.compile(
+    r"\b(?:who|whom|someone|somebody|anyone|anybody|person)\b[^.?!]*?"
+    r"(?:\b(?:in|at|within|inside)\s+(?:my|our|the)\s+(?:own\s+)?(?:org|organi[sz]ation|school|council|practice|pharmacy|trust|service|charity|force)\b"
+    r"|\b(?:in|at) (?:school|work)\b|\binternally\b|\bin[- ]house\b)"
+    r"|\b(?:in|at|within)\s+(?:my|our)\s+(?:own\s+)?(?:org|organi[sz]ation|school|council|practice|pharmacy|trust|charity)\b[^.?!]*\bwho\b",
+    re.IGNORECASE,
+)
+YOUR_ORGANISATIONS = re.compile(r"\byour (?:own )?organisation'?s\s+((?:[a-z]+\s?){1,4})", re.IGNORECASE)
+
+
+def asks_who_inside(text: str) -> bool:
+    return bool(WHO_INSIDE.search(text or ""))
+
+
+def role_named_in(knowledge: Knowledge, item: Item | None) -> list[GlossaryView]:
+    """The glossary entry for the person in their own organisation that an answer sends them to
+    ("ask your organisation's data protection officer"), if it names one."""
+    said = " ".join(str(getattr(item, field, "") or "") for field in ("answer", "text"))
+    for match in YOUR_ORGANISATIONS.finditer(said):
+        words = match.group(1).split()
+        for n in range(len(words), 0, -1):
+            entry = entry_named(knowledge, " ".join(words[:n]))
+            if entry is not None:
+                return [entry]
+    return []
+
+
 def asked_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
     """Glossary entries a term question asks about: the whole term, else each of two named."""
     names = asked_names(text)

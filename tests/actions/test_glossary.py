@@ -258,3 +258,20 @@ async def test_a_term_the_answer_used_is_defined_not_the_answer_shortened(
 async def test_say_that_more_simply_still_shortens_the_answer_in_focus(knowledge_cache, domain) -> None:
     messages, _ = await run(ActionFollowUp(), make_tracker("ask_simpler", "in one line?", {"focus": "practice:information_sharing"}), domain)
     assert messages[0]["text"].startswith("In short:"), messages[0]["text"][:120]
+
+
+@pytest.mark.parametrize(
+    "action,intent,text",
+    [
+        (ActionPracticeAnswer, "ask_practice_question", "who in our org should I ask about a specific case"),
+        (ActionClarify, "nlu_fallback", "is there someone in my own organisation I should run all this past?"),
+        (ActionOutOfScope, "out_of_scope", "who would I speak to internally about all this"),
+    ],
+)
+async def test_who_to_ask_in_their_own_organisation_is_the_role_the_answer_named(action, intent, text, knowledge_cache, domain) -> None:
+    # The answer on information sharing says "ask your organisation's data protection officer".
+    messages, _ = await run(action(), make_tracker(intent, text, {"focus": "practice:information_sharing"}), domain)
+    assert messages[0]["text"].startswith("DPO ("), messages[0]["text"][:120]
+    # With nothing in focus the question is not read that way.
+    messages, _ = await run(action(), make_tracker(intent, text, {}), domain)
+    assert not (messages[0].get("text") or "").startswith("DPO ("), messages[0]
