@@ -715,6 +715,18 @@ def how_after_topic(
     return show(dispatcher, knowledge, tracker, found[0][0]) if found else None
 
 
+def practice_named_instead(knowledge: Knowledge, text: str, focus: Item | None) -> Item | None:
+    """The practice question a message names by its keywords, other than the one in focus, when it
+    is also the best practice match ("how do I raise it with them without making things worse" names
+    which body to raise it with, but asks how to handle a disagreement)."""
+    retriever = retriever_for(knowledge)
+    named = {d.key for d in retriever.named(text) if d.kind == "practice" and (focus is None or d.key != key_of(focus))}
+    if not named:
+        return None
+    best = next(d for d, _ in retriever.search(text, k=len(retriever.documents)) if d.kind == "practice")
+    return resolve(knowledge, best.key) if best.key in named else None
+
+
 def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, intent: str) -> list[EventType]:
     """Answer a message `follow_up_reading` read as a follow-up: about the item in focus, or
     about the best item on the challenge just recognised."""
@@ -962,6 +974,12 @@ class ActionFollowUp(Action):
                     return []
             intent = "ask_simpler"  # "what do you mean?" about the item in focus
 
+        # "how do we find out whether it's been worth it" after the answer on agreements: a how-question
+        # that names another practice topic plainly is about that topic.
+        if key is None and intent == "ask_how":
+            topic = practice_named_instead(knowledge, text, item)
+            if topic is not None:
+                return show(dispatcher, knowledge, tracker, topic)
         # A follow-up that names something else ("how do I write a terms of reference?") is about that.
         if key is None and intent != "choose_item" and len(set(content_words(text)) - GENERIC_WORDS) >= 2:
             found = retrieve(knowledge, text)

@@ -902,3 +902,18 @@ async def test_thanks_in_a_few_words_the_classifier_could_not_place_is_thanked(t
 async def test_thanks_with_something_more_is_not_only_thanks(text, knowledge_cache, domain) -> None:
     messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text), domain)
     assert messages[0].get("response") != "utter_thank", messages[0]
+
+
+@pytest.mark.parametrize(
+    "text,focus,starts",
+    [
+        ("could we bid together next time instead? how would that work", "advice:competition_consortium_bids", "Bidding for funding jointly:"),
+        ("so what do I do about the ones who never show up at all", "practice:terms_of_reference", "Engaging an unresponsive partner:"),
+        # names which body to raise it with by keyword, but asks how to handle the disagreement
+        ("how do I raise it with them without making things worse", "advice:competition_name_the_tension", "Handling disagreements"),
+    ],
+)
+async def test_a_how_question_naming_another_practice_topic_is_about_that_topic(text, focus, starts, knowledge_cache, domain) -> None:
+    tracker = make_tracker("ask_how", text=text, slots={"focus": focus}, ranking=[("ask_how", 0.8)])
+    messages, _ = await run(ActionFollowUp(), tracker, domain)
+    assert messages[0]["text"].startswith(starts), messages[0]["text"][:120]
