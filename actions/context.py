@@ -25,7 +25,7 @@ CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECA
 # going about four years" (established), "we set it up three months ago" (forming).
 NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|a couple of|several|many)"
 RUNNING_FOR = re.compile(
-    r"\b(?:partnership|collaborative|network|group|alliance|we|we'?ve|it|it'?s|its)\b[^.;!?]{0,60}?"
+    r"(?:\b(?:partnership|collaborative|network|group|alliance|we|we'?ve|it|it'?s|its)\b|[\w-]+'s\b)[^.;!?]{0,60}?"
     r"\b(?:going|running|existed|been together|been working together|been in place|worked together)\b"
     r"(?:\s+(?:for|about|around|nearly|almost|over|more than|just|now|the last|the past))*\s+"
     rf"(?P<n>{NUMBER})\s+(?P<unit>years?|months?|weeks?)\b",

@@ -20,6 +20,7 @@ from actions.common import (
     ask_what_is_wrong,
     challenge_buttons,
     context_events,
+    decline_errand,
     intent_of,
     knowledge_or_apology,
     next_advice,
@@ -277,7 +278,9 @@ def another_idea(
 
 
 # The guidance's own example, the community pharmacy partnership in Northern Ireland.
-NAMES_THE_CASE_STUDY = re.compile(r"bcpp|case stud|pharmacy partnership|northern ireland|belfast|\bNI\b", re.IGNORECASE)
+NAMES_THE_CASE_STUDY = re.compile(
+    r"bcpp|case stud|pharmacy partnership|northern ireland|belfast|\bNI\b|examples? of pharmac(?:y|ies)", re.IGNORECASE
+)
 
 
 # Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
@@ -893,6 +896,9 @@ class ActionFollowUp(Action):
         intent = intent_of(tracker)
         if intent == "ask_case_study":  # "example?" right after advice (see ActionKnowledgeAnswer)
             intent = "ask_example"
+        errand = decline_errand(dispatcher, tracker)  # "could you email all that to my chair please"
+        if errand is not None:
+            return errand
         text = untxt(tracker.latest_message.get("text") or "")  # "wat would u do first"
         if vague_distress(text) and short_follow_up(text) is None:
             return ask_what_is_wrong(dispatcher, knowledge)  # "honestly some days I wonder why I bother"
@@ -976,7 +982,7 @@ class ActionFollowUp(Action):
 
         # "how do we find out whether it's been worth it" after the answer on agreements: a how-question
         # that names another practice topic plainly is about that topic.
-        if key is None and intent == "ask_how":
+        if key is None and intent == "ask_how" and item is not None:
             topic = practice_named_instead(knowledge, text, item)
             if topic is not None:
                 return show(dispatcher, knowledge, tracker, topic)

@@ -275,7 +275,9 @@ WHO_INSIDE = re.compile(
     r"\b(?:who|whom|someone|somebody|anyone|anybody|person)\b[^.?!]*?"
     r"(?:\b(?:in|at|within|inside)\s+(?:my|our|the)\s+(?:own\s+)?(?:org|organi[sz]ation|school|council|practice|pharmacy|trust|service|charity|force)\b"
     r"|\b(?:in|at) (?:school|work)\b|\binternally\b|\bin[- ]house\b)"
-    r"|\b(?:in|at|within)\s+(?:my|our)\s+(?:own\s+)?(?:org|organi[sz]ation|school|council|practice|pharmacy|trust|charity)\b[^.?!]*\bwho\b",
+    r"|\b(?:in|at|within)\s+(?:my|our)\s+(?:own\s+)?(?:org|organi[sz]ation|school|council|practice|pharmacy|trust|charity)\b[^.?!]*\bwho\b"
+    # ...or only who to check with, nothing more: "who do I check with"
+    r"|^\W*(?:(?:and|so|ok|right)\W+)?who\s+(?:do|should|can|would)\s+i\s+(?:check|ask|speak|talk|run it past|go)\b(?:\s+(?:with|to))?\W*$",
     re.IGNORECASE,
 )
 YOUR_ORGANISATIONS = re.compile(r"\byour (?:own )?organisation'?s\s+((?:[a-z]+\s?){1,4})", re.IGNORECASE)

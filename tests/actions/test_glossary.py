@@ -266,6 +266,7 @@ async def test_say_that_more_simply_still_shortens_the_answer_in_focus(knowledge
         (ActionPracticeAnswer, "ask_practice_question", "who in our org should I ask about a specific case"),
         (ActionClarify, "nlu_fallback", "is there someone in my own organisation I should run all this past?"),
         (ActionOutOfScope, "out_of_scope", "who would I speak to internally about all this"),
+        (ActionPracticeAnswer, "ask_practice_question", "who do I check with"),
     ],
 )
 async def test_who_to_ask_in_their_own_organisation_is_the_role_the_answer_named(action, intent, text, knowledge_cache, domain) -> None:

@@ -160,6 +160,7 @@ def test_a_query_takes_well_under_five_milliseconds(knowledge: Knowledge, method
         ("and the project officer who ran the whole thing has just handed in her notice", "practice:staff_turnover"),
         ("nothing on the agenda is relevant to us. can we just leave?", "practice:leaving_a_partnership"),
         ("how do I make sure older residents themselves get a say", "practice:involving_community"),
+        ("how much notice is normal", "practice:leaving_a_partnership"),
         ("can I tell the social worker about a family we're worried about? they haven't given consent", "practice:information_sharing"),
     ],
 )

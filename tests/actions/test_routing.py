@@ -765,6 +765,7 @@ async def test_a_how_naming_an_idea_with_nothing_in_focus_gets_its_steps(knowled
         # read as a problem or not placed at all, an errand is still an errand
         (ActionChallengeAdvice, "challenge_funding", "could you ring the PHA and check they got our funding form"),
         (ActionClarify, "nlu_fallback", "can you post that on our facebook page"),
+        (ActionFollowUp, "ask_simpler", "could you email all that to my chair please"),
     ],
 )
 async def test_an_errand_naming_partnership_work_is_declined(action, intent, text, knowledge_cache, domain) -> None:
@@ -788,6 +789,7 @@ async def test_an_errand_naming_partnership_work_is_declined(action, intent, tex
         ),
         (ActionChallengeAdvice, "challenge_time", "for context it's been going about 6 years", "established"),
         (ActionClarify, "nlu_fallback", "we're due to renew the partnership in the spring, if that matters", "renewing"),
+        (ActionChallengeAdvice, "challenge_competition", "the drop-in's been going about four years btw", "established"),
     ],
 )
 async def test_an_aside_about_the_partnerships_stage_is_taken_as_context(
