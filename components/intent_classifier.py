@@ -231,7 +231,9 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
         best, before = int(np.argmax(told)), int(np.argmax(whole))
         problem = scorer.intents[best].startswith("challenge_") or scorer.intents[best] in TOLD_QUESTIONS
         answered = scorer.intents[before].startswith("challenge_") and whole[before] >= self.config["sure_enough"]
-        return told if problem and told[best] >= whole[before] and not answered else whole
+        # Read as who they are ("inform") though a problem follows: the problem decides.
+        introduced_only = scorer.intents[before] == "inform"
+        return told if problem and (told[best] >= whole[before] or introduced_only) and not answered else whole
 
     def _scorer(self) -> _OneMessageScorer:
         if self._cached_scorer is None:

@@ -198,3 +198,26 @@ def test_a_problem_told_after_an_introduction_is_read_without_it(tmp_path: Path,
     monkeypatch.setattr(module, "after_introduction", lambda text: 0)
     [whole] = classifier.process([message(sure)])
     assert kept.get("intent") == whole.get("intent") and whole.get("intent")["name"] == "challenge_authority"
+
+
+def test_a_problem_told_after_an_introduction_read_as_who_they_are_decides(tmp_path: Path, monkeypatch) -> None:
+    """Read as "inform" (who they are) however surely, a long message whose problem follows the
+    introduction is read by that problem."""
+    import components.intent_classifier as module
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("intent_classifier")
+    introductions = [
+        "i am a practice manager at a surgery in town",
+        "i am the practice manager at the surgery in the town centre",
+        "practice manager at a surgery in town",
+    ]
+    examples = {**EXAMPLES, "inform": introductions}
+    classifier = TfidfIntentClassifier.create(TfidfIntentClassifier.get_default_config(), storage, resource, context())
+    classifier.train(TrainingData([message(t, i) for i, texts in examples.items() for t in texts]))
+    text = "I am the practice manager at the surgery in the town centre. Then at the surgery it goes back to the bosses."
+    monkeypatch.setattr(module, "after_introduction", lambda text: 0)
+    [whole] = classifier.process([message(text)])
+    assert whole.get("intent")["name"] == "inform"
+    monkeypatch.undo()
+    [read] = classifier.process([message(text)])
+    assert read.get("intent")["name"] == "challenge_authority"
