@@ -211,7 +211,8 @@ DISTRESS_WORDS = frozenset(
 BAD_SPELL = re.compile(
     r"\bnot (?:having )?(?:a )?(?:good|great) (?:week|day|time|month)\b|\bgetting (?:a bit |too |all too )?much\b"
     r"|\bgoing sideways\b|\bpack(?:ing)? it (?:all )?in\b|\bhad enough\b|\bwits'? end\b|\blong (?:week|day|month)\b"
-    r"|\bdoing (?:my|me|our) (?:head|nut) in\b|\bdriving me (?:mad|crazy|up the wall|round the bend)\b",
+    r"|\bdoing (?:my|me|our) (?:head|nut) in\b|\bdriving me (?:mad|crazy|up the wall|round the bend)\b"
+    r"|\b(?:a bit|all) (?:too )?much\b",
     re.IGNORECASE,
 )
 BAD_SPELL_WORDS = frozenset(

@@ -172,3 +172,18 @@ class ActionHealthCheckResult(Action):
         buttons.append({"title": "My action plan", "payload": "/ask_summary"})
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
         return reset + [SlotSet("advice_given", given), SlotSet("current_challenge", pressing[0] if pressing else None)]
+
+
+class ActionScoreOutsideCheck(Action):
+    """A score given outside the health check ("4", "not great") offers the check; distress read as
+    a score ("ugh honestly it's all a bit much today") gets asked what is going on instead."""
+
+    def name(self) -> str:
+        return "action_score_outside_check"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if vague_distress(tracker.latest_message.get("text") or ""):
+            knowledge = await knowledge_or_apology(dispatcher)
+            return ask_what_is_wrong(dispatcher, knowledge) if knowledge is not None else []
+        dispatcher.utter_message(response="utter_score_outside_check")
+        return []

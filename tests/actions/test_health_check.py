@@ -14,6 +14,7 @@ from actions.health_check import (
     SLOTS,
     ActionHealthCheckIntro,
     ActionHealthCheckResult,
+    ActionScoreOutsideCheck,
     ValidateHealthCheckForm,
     parse_score,
 )
@@ -21,6 +22,7 @@ from actions.store.db import make_engine, make_session_factory
 from actions.store.models import HealthCheckResult
 from actions.store.records import Recorder, conversation_key
 from tests.conftest import RunningAdvisor, make_tracker
+from tests.conftest import run_action as run
 from tests.servers import rest_id, say, sender, texts
 
 
@@ -245,3 +247,13 @@ def test_a_check_stopped_at_the_last_question_resumes_there(advisor: RunningAdvi
         "challenge_competition": 2, "challenge_authority": 3, "challenge_purpose": 1, "challenge_communication": 4,
         "challenge_funding": None, "challenge_culture_clash": 2, "challenge_time": 5,
     }
+
+
+@pytest.mark.parametrize(
+    "text,starts",
+    [("4", "I use scores in the partnership health check"), ("ugh honestly it's all a bit much today", "That sounds difficult.")],
+)
+async def test_a_score_outside_the_check_offers_it_unless_it_is_distress(text, starts, knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionScoreOutsideCheck(), make_tracker("give_score", text=text), domain)
+    said = messages[0].get("text") or domain["responses"][messages[0]["response"]][0]["text"]
+    assert said.startswith(starts), messages[0]
