@@ -474,6 +474,12 @@ POINTS_BACK = re.compile(r"\b(?:it|that|this|one|ones|ours|theirs|them|those)\b"
 
 # "and how do we go about setting one up": pointing back at the answer itself.
 POINTS_TO_IT = re.compile(r"\b(?:it|that|this|one)\b")
+# "how do I do that without treading on the housing association's toes": how to do what was just
+# said, whatever else the rest of the message happens to match in the store.
+DOES_THAT = re.compile(
+    r"^\W*(?:(?:ok\w*|so|and|but|right)\W+)*how\s+(?:do|would|can|could|should)\s+(?:i|we|you)\s+"
+    r"(?:do|say|raise|put|suggest|start|try|sell|pitch)\s+(?:that|this|it)\b"
+)
 # "and why's that a problem if the meetings are fine", "why does it take so long though": a why
 # about what was just said, however much else the message goes on to say.
 WHY_ABOUT_IT = re.compile(
@@ -987,7 +993,12 @@ class ActionFollowUp(Action):
             if topic is not None:
                 return show(dispatcher, knowledge, tracker, topic)
         # A follow-up that names something else ("how do I write a terms of reference?") is about that.
-        if key is None and intent != "choose_item" and len(set(content_words(text)) - GENERIC_WORDS) >= 2:
+        if (
+            key is None
+            and intent != "choose_item"
+            and len(set(content_words(text)) - GENERIC_WORDS) >= 2
+            and not (item is not None and DOES_THAT.match(text.lower()))
+        ):
             found = retrieve(knowledge, text)
             if (
                 found
