@@ -182,9 +182,21 @@ def stage_aside(tracker: Tracker) -> bool:
     )
 
 
+# The words that say a correction is coming ("sorry, wrong -", "no wait,"), not that something is wrong.
+CORRECTION_LEAD = re.compile(
+    r"^\W*(?:(?:actually|sorry|correction|scratch that|no|wait|oops|my mistake|my bad|wrong|that'?s wrong|i meant|to be clear)\W+)+",
+    re.IGNORECASE,
+)
+
+
 def corrects_context(message: dict[str, Any]) -> bool:
-    """ "Actually, I'm at the council now": a correction of who they are, not a new problem."""
-    return bool(CORRECTION.search(message.get("text") or "")) and only_about_them(message)
+    """ "Actually, I'm at the council now", "sorry, wrong - it's been going 2 years": a correction of
+    who they are or of the partnership's stage, not a new problem."""
+    text = message.get("text") or ""
+    if not CORRECTION.search(text):
+        return False
+    rest = CORRECTION_LEAD.sub("", text)
+    return bool(context_from_message(message)) and not asks_a_question(rest) and not states_trouble(rest) and "?" not in text
 
 
 # "it's all a bit of a mess tbh", "honestly it's all gone wrong": distress that names no problem

@@ -224,7 +224,10 @@ class ActionClarify(Action):
             if store is None:
                 return []
             named = close_call and bool(retriever_for(store).named(text))
-            if guess == "out_of_scope" and not named and not names_practice(store, text):
+            # Mid-conversation, with "out of scope" itself unsure, the keyword counts towards the match
+            # ("also my counterpart leaves next month and she's the only one who understands our plan").
+            lenient = bool(tracker.get_slot("focus")) and readings[0][1] < UNSURE_OUT_OF_SCOPE if readings else False
+            if guess == "out_of_scope" and not named and not names_practice(store, text, bonus_counts=lenient):
                 store = None
         else:
             store = None

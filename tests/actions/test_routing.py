@@ -926,3 +926,18 @@ async def test_how_do_i_do_that_is_about_the_idea_just_given_whatever_else_it_ma
     slots = {"focus": "advice:authority_send_decision_makers", "current_challenge": "challenge_authority"}
     messages, _ = await run(ActionFollowUp(), make_tracker("ask_how", text=text, slots=slots, ranking=[("ask_how", 0.85)]), domain)
     assert messages[0]["text"].startswith("How to put \u201cSend people who can decide\u201d"), messages[0]["text"][:120]
+
+
+def test_a_correction_of_the_stage_is_not_a_problem_for_saying_wrong() -> None:
+    from actions.context import corrects_context
+
+    assert corrects_context({"text": "sorry, wrong - it's been going 2 years, I've just taken it over", "entities": []})
+    assert not corrects_context({"text": "sorry, but it's all gone wrong since the council left", "entities": []})
+
+
+async def test_a_practice_topic_named_mid_conversation_overrules_an_unsure_out_of_scope(knowledge_cache, domain) -> None:
+    text = "also my council counterpart leaves next month and she's the only one who understands our BCF plan. panicking a bit"
+    slots = {"focus": "advice:funding_ask_why_joining", "current_challenge": "challenge_funding"}
+    ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.29), ("challenge_competition", 0.14)]
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, slots=slots, ranking=ranking), domain)
+    assert messages[0]["text"].startswith("Keeping going when key people leave:"), messages[0]["text"][:120]
