@@ -479,6 +479,8 @@ POINTS_TO_IT = re.compile(r"\b(?:it|that|this|one)\b")
 DOES_THAT = re.compile(
     r"^\W*(?:(?:ok\w*|so|and|but|right)\W+)*how\s+(?:do|would|can|could|should)\s+(?:i|we|you)\s+"
     r"(?:do|say|raise|put|suggest|start|try|sell|pitch)\s+(?:that|this|it)\b"
+    # "so how would I set things up so it doesn't happen next time": about the problem just answered
+    r"|.*\bso (?:it|this|that) (?:doesn'?t|does not|won'?t|will not|never) happens? (?:again|next time)\b"
 )
 # "and why's that a problem if the meetings are fine", "why does it take so long though": a why
 # about what was just said, however much else the message goes on to say.

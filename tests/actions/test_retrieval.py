@@ -161,6 +161,7 @@ def test_a_query_takes_well_under_five_milliseconds(knowledge: Knowledge, method
         ("nothing on the agenda is relevant to us. can we just leave?", "practice:leaving_a_partnership"),
         ("how do I make sure older residents themselves get a say", "practice:involving_community"),
         ("how much notice is normal", "practice:leaving_a_partnership"),
+        ("how would we even show its doing anything for people", "practice:measuring_success"),
         ("could we keep a shared list of who's visiting who between us?", "practice:information_sharing"),
         ("would it have been better if we'd all just gone in for the contract together?", "practice:joint_bids"),
         ("can I tell the social worker about a family we're worried about? they haven't given consent", "practice:information_sharing"),

@@ -921,8 +921,11 @@ async def test_a_how_question_naming_another_practice_topic_is_about_that_topic(
     assert messages[0]["text"].startswith(starts), messages[0]["text"][:120]
 
 
-async def test_how_do_i_do_that_is_about_the_idea_just_given_whatever_else_it_matches(knowledge_cache, domain) -> None:
-    text = "how do I do that without treading on the housing association's toes"
+@pytest.mark.parametrize(
+    "text",
+    ["how do I do that without treading on the housing association's toes", "so how would I set things up so it doesn't happen next time"],
+)
+async def test_how_do_i_do_that_is_about_the_idea_just_given_whatever_else_it_matches(text, knowledge_cache, domain) -> None:
     slots = {"focus": "advice:authority_send_decision_makers", "current_challenge": "challenge_authority"}
     messages, _ = await run(ActionFollowUp(), make_tracker("ask_how", text=text, slots=slots, ranking=[("ask_how", 0.85)]), domain)
     assert messages[0]["text"].startswith("How to put \u201cSend people who can decide\u201d"), messages[0]["text"][:120]
