@@ -102,6 +102,35 @@ def chosen_option(text: str, options: list[str], entities: list[dict[str, Any]])
     return options[number - 1] if 1 <= number <= len(options) else None
 
 
+# Everyday words that name a challenge's option ("start with the decision making bit", "the
+# charities fighting"), beside the words of its title.
+CHALLENGE_WORDS = {
+    "challenge_competition": {"rivals", "rivalry", "fighting", "competing", "undercutting"},
+    "challenge_authority": {"decision", "decisions", "decide", "sign", "signing"},
+    "challenge_purpose": {"aims", "drift", "drifting"},
+    "challenge_communication": {"meetings", "emails", "updates"},
+    "challenge_funding": {"money", "grant", "cash"},
+    "challenge_culture_clash": {"styles", "jargon"},
+    "challenge_time": {"slow", "results"},
+}
+# "let's start with the decision making bit, what do I do", "go back to the first idea you gave me":
+# one of the options just offered, picked to go on with.
+START_WITH = re.compile(
+    r"^\W*(?:(?:ok\w*|so|right|and|can we|could we)\W+)*(?:let'?s\s+|lets\s+)?(?:start|begin|go)\s+(?:back\s+to|with)\b",
+    re.IGNORECASE,
+)
+
+
+def option_to_start_with(knowledge: Knowledge, tracker: Tracker) -> Item | None:
+    """The option just offered that a message picks to go on with ("start with the first problem")."""
+    text = tracker.latest_message.get("text") or ""
+    options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
+    if not options or not START_WITH.match(text):
+        return None
+    key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
+    return resolve(knowledge, key) if key else None
+
+
 def named_option(knowledge: Knowledge, text: str, options: list[str]) -> str | None:
     """The option whose title the message names ("the one about the decision log"), or whose
     challenge it names by a word ("the time one", "the culture one")."""
@@ -112,6 +141,7 @@ def named_option(knowledge: Knowledge, text: str, options: list[str]) -> str | N
         title = set(content_words(item.title)) if item else set()
         challenge = key.partition(":")[2] if key.startswith("challenge:") else getattr(item, "challenge_id", None)
         challenge_title = set(content_words(knowledge.passages[challenge].title)) if challenge in knowledge.passages else set()
+        challenge_title |= CHALLENGE_WORDS.get(challenge or "", set())
         if key.startswith("challenge:"):
             title = set()
         by_challenge = challenge_title & said - GENERIC_WORDS  # not "organisations" in "Competition between organisations"
@@ -917,6 +947,9 @@ class ActionFollowUp(Action):
         if intent == "ask_example" and IN_PRACTICE.search(text.lower()):
             intent = "ask_how"  # "what does that look like week to week" reads like "an example?"
         options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
+        started = option_to_start_with(knowledge, tracker)
+        if started is not None:  # "start with the charities fighting, how do I deal with that"
+            return follow_up_on(dispatcher, tracker, started, "ask_how")
         key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
         if key and key.startswith("challenge:") and key.partition(":")[2] in CHALLENGES:  # "the time one" after the list
             return advise(dispatcher, tracker, knowledge, key.partition(":")[2])
@@ -1089,6 +1122,9 @@ class ActionPracticeAnswer(Action):
         # The classifier already says this is about partnership work: the best practice question
         # answers it even on a weak match, else the best of everything in the store.
         text = tracker.latest_message.get("text") or ""
+        started = option_to_start_with(knowledge, tracker)
+        if started is not None:  # "lets start with the decision making bit, what do i do"
+            return follow_up_on(dispatcher, tracker, started, "ask_how")
         if tracker.get_slot("focus") and asks_who_inside(text):  # "who in our org should I ask about a specific case"
             role = role_named_in(knowledge, resolve(knowledge, tracker.get_slot("focus")))
             if role:

@@ -944,3 +944,19 @@ async def test_a_practice_topic_named_mid_conversation_overrules_an_unsure_out_o
     ranking = [("nlu_fallback", 0.35), ("out_of_scope", 0.29), ("challenge_competition", 0.14)]
     messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, slots=slots, ranking=ranking), domain)
     assert messages[0]["text"].startswith("Keeping going when key people leave:"), messages[0]["text"][:120]
+
+
+@pytest.mark.parametrize(
+    "intent,text,picked",
+    [
+        ("ask_practice_question", "lets start with the decision making bit, what do i do", "Send people who can decide"),
+        ("ask_how", "start with the charities fighting, how do I deal with that", "Name the competition openly"),
+        ("ask_how", "start with the second one", "Send people who can decide"),
+    ],
+)
+async def test_an_option_picked_to_start_with_gets_its_steps(intent, text, picked, knowledge_cache, domain) -> None:
+    options = ["advice:competition_name_the_tension", "advice:authority_send_decision_makers"]
+    slots = {"focus": options[0], "last_options": options}
+    action = ActionPracticeAnswer() if intent == "ask_practice_question" else ActionFollowUp()
+    messages, _ = await run(action, make_tracker(intent, text=text, slots=slots, ranking=[(intent, 0.6)]), domain)
+    assert messages[0]["text"].startswith(f"How to put \u201c{picked}\u201d"), messages[0]["text"][:120]
