@@ -171,11 +171,11 @@ def advise_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge
 # "email a summary of this to my deputy", "book me a slot with the council's finance director"):
 # an everyday errand, however much partnership it names. ("send me an example" is a follow-up.)
 ERRAND = re.compile(
-    r"^\W*(?:(?:ok|okay|grand|great|cheers|thanks|right|also|and|so|lol)\W+)*"
+    r"^\W*(?:(?:ok|okay|grand|great|cheers|thanks|right|also|and|so|lol|btw|while i'?m here|whilst i'?m here|quick one)\W+)*"
     r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+(?:please\s+|pls\s+|just\s+)?(?:invite|arrange|set\s+up\s+a\s+(?:call|meeting)|"
     r"sort\s+out\s+a\s+(?:call|meeting)|ring|phone|call)\b|"
     r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+|please\s+|pls\s+)?(?:please\s+|pls\s+|just\s+)?"
-    r"(?:e-?mail|forward|text|book|schedule|print|post|remind(?!\s+me\s+(?:what|which|how|of|about)\b)|order|send(?!\s+(?:me|us)\b))\b"
+    r"(?:e-?mail|forward|text|book|schedule|print|post|remind(?!\s+me\s+(?:what|which|how|of|about)\b)|order|transfer|pay|move\s+(?:£|\d|some|the)\s*\w*\s*(?:pounds|quid|money|£)?|send(?!\s+(?:me|us)\b))\b"
     # ...not the noun: "email this morning from one of the big multiples saying ...", "text from the Trust"
     r"(?!\s+(?:this|last|yesterday)\s+(?:morning|afternoon|evening|week|night)\b|\s+(?:from|came|arrived|yesterday|today)\b))",
     re.IGNORECASE,

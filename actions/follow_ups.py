@@ -1122,6 +1122,9 @@ class ActionPracticeAnswer(Action):
         # The classifier already says this is about partnership work: the best practice question
         # answers it even on a weak match, else the best of everything in the store.
         text = tracker.latest_message.get("text") or ""
+        errand = decline_errand(dispatcher, tracker)  # "can you email the ICB chair for me and ask for a meeting"
+        if errand is not None:
+            return errand
         started = option_to_start_with(knowledge, tracker)
         if started is not None:  # "lets start with the decision making bit, what do i do"
             return follow_up_on(dispatcher, tracker, started, "ask_how")

@@ -766,6 +766,8 @@ async def test_a_how_naming_an_idea_with_nothing_in_focus_gets_its_steps(knowled
         (ActionChallengeAdvice, "challenge_funding", "could you ring the PHA and check they got our funding form"),
         (ActionClarify, "nlu_fallback", "can you post that on our facebook page"),
         (ActionFollowUp, "ask_simpler", "could you email all that to my chair please"),
+        (ActionPracticeAnswer, "ask_practice_question", "can you email the ICB chair for me and ask for a meeting"),
+        (ActionClarify, "nlu_fallback", "while I'm here, can you move 200 pounds from our business account into petty cash?"),
     ],
 )
 async def test_an_errand_naming_partnership_work_is_declined(action, intent, text, knowledge_cache, domain) -> None:
