@@ -28,6 +28,7 @@ from actions.common import (
 )
 from actions.context import (
     CONTEXT_ONLY_WORDS,
+    VAGUE_WORDS,
     answer_to_sector_question,
     asks_a_question,
     corrects_context,
@@ -398,7 +399,13 @@ class ActionAcknowledgeContext(Action):
         implied = context_events(tracker)
         known = [DIMENSIONS[d][v] for d, v in context.items() if v is not None]
         said = tracker.latest_message.get("text") or ""
-        if vague_distress(said) and not tracker.latest_message.get("entities"):
+        # ...an entity that is one of the venting words ("everything's on fire") does not say who they are.
+        named = [
+            e
+            for e in tracker.latest_message.get("entities") or []
+            if said[e.get("start", 0) : e.get("end", 0)].lower() not in VAGUE_WORDS
+        ]
+        if vague_distress(said) and not named:
             # "i'm honestly at the end of my rope with this job": venting, not who they are.
             knowledge = await knowledge_or_apology(dispatcher)
             return ask_what_is_wrong(dispatcher, knowledge) if knowledge is not None else []

@@ -224,12 +224,12 @@ BAD_SPELL = re.compile(
     r"\bnot (?:having )?(?:a )?(?:good|great) (?:week|day|time|month)\b|\bgetting (?:a bit |too |all too )?much\b"
     r"|\bgoing sideways\b|\bpack(?:ing)? it (?:all )?in\b|\bhad enough\b|\bwits'? end\b|\blong (?:week|day|month)\b"
     r"|\bdoing (?:my|me|our) (?:head|nut) in\b|\bdriving me (?:mad|crazy|up the wall|round the bend)\b"
-    r"|\b(?:a bit|all) (?:too )?much\b",
+    r"|\b(?:a bit|all) (?:too )?much\b|\bin (?:a bit of )?a state\b|\b(?:everything|it)(?:'s| is) on fire\b",
     re.IGNORECASE,
 )
 BAD_SPELL_WORDS = frozenset(
     "good great having day month time getting much sideways feels packing pack enough wits long "
-    "doing nut driving mad crazy wall bend".split()
+    "doing nut driving mad crazy wall bend state everythings".split()
 )
 
 

@@ -396,6 +396,7 @@ async def test_distress_that_names_no_problem_gets_a_question_back(knowledge_cac
         "such a mess, to be honest",
         "honestly i dont even know where to start, its all gone wrong",
         "honestly this partnership is doing my head in",
+        "sorry, I'm in a bit of a state today, everything's on fire",
     ):
         messages, events = await run(ActionChallengeAdvice(), tracker("challenge_purpose", 0.44, text, {}), domain)
         assert "what is happening in your partnership?" in messages[0]["text"] and len(messages[0]["buttons"]) == 7, text

@@ -962,3 +962,13 @@ async def test_an_option_picked_to_start_with_gets_its_steps(intent, text, picke
     action = ActionPracticeAnswer() if intent == "ask_practice_question" else ActionFollowUp()
     messages, _ = await run(action, make_tracker(intent, text=text, slots=slots, ranking=[(intent, 0.6)]), domain)
     assert messages[0]["text"].startswith(f"How to put \u201c{picked}\u201d"), messages[0]["text"][:120]
+
+
+async def test_venting_whose_words_name_a_sector_is_not_who_they_are(knowledge_cache, domain) -> None:
+    text = "sorry, I'm in a bit of a state today, everything's on fire"
+    start = text.index("fire")
+    entities = [{"entity": "sector", "value": "fire_rescue", "start": start, "end": start + 4}]
+    tracker = make_tracker("inform", text=text, entities=entities)
+    messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
+    assert messages[0]["text"].startswith("That sounds difficult."), messages[0]
+    assert "sector" not in slots_of(events)
