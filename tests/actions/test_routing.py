@@ -913,8 +913,8 @@ async def test_thanks_with_something_more_is_not_only_thanks(text, knowledge_cac
     [
         ("could we bid together next time instead? how would that work", "advice:competition_consortium_bids", "Bidding for funding jointly:"),
         ("so what do I do about the ones who never show up at all", "practice:terms_of_reference", "Engaging an unresponsive partner:"),
-        # names which body to raise it with by keyword, but asks how to handle the disagreement
-        ("how do I raise it with them without making things worse", "advice:competition_name_the_tension", "Handling disagreements"),
+        # how to raise it, not which body to raise it with: the idea just given
+        ("how do I raise it with them without making things worse", "advice:competition_name_the_tension", "How to put"),
     ],
 )
 async def test_a_how_question_naming_another_practice_topic_is_about_that_topic(text, focus, starts, knowledge_cache, domain) -> None:
