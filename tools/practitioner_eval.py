@@ -67,6 +67,8 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev21.json", "twenty-first development set"),
         (RESULTS / "practitioner_dev22.json", "twenty-second development set"),
         (RESULTS / "practitioner_dev23.json", "twenty-third development set"),
+        (RESULTS / "practitioner_dev24.json", "twenty-fourth development set"),
+        (RESULTS / "practitioner_dev25.json", "twenty-fifth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):
