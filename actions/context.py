@@ -19,6 +19,7 @@ FIRST_PERSON = re.compile(
     r"our (?:partnership|group) is|my role)\b",
     re.IGNORECASE,
 )
+WITH_PARTNER = re.compile(r"\b(?:with|alongside)\b", re.IGNORECASE)
 CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECASE)
 
 # How long the partnership has been going, when the person says so: "our partnership has been
@@ -106,7 +107,10 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
         # Up to the entity's end: the first person may be the entity itself ("I manage ...").
         upto = text[: entity.get("end", entity.get("start", 0))]
         clause = CLAUSE_BREAK.split(upto)[-1] if upto else ""
-        if FIRST_PERSON.search(clause or "") or opens_with(text, entity):
+        speaker = list(FIRST_PERSON.finditer(clause or ""))
+        # ...not a partner named after "with": "We're in a mental health partnership with CAMHS and a local charity".
+        about_them = bool(speaker) and not (dimension == "sector" and WITH_PARTNER.search(clause[speaker[-1].end() :]))
+        if about_them or opens_with(text, entity):
             found[dimension] = value
             if dimension == "role":
                 said = text[entity.get("start", 0) : entity.get("end", 0)].lower().strip()

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import common
 from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply
-from actions.answers import resolve
+from actions.answers import key_of, resolve
 from actions.common import (
     RECORDER,
     advise,
@@ -579,6 +579,10 @@ class ActionOutOfScope(Action):
             lenient = (bool(tracker.get_slot("focus")) and confidence < UNSURE_OUT_OF_SCOPE) or confidence < CLOSE_OUT_OF_SCOPE
             if knowledge is not None and names_practice(knowledge, text, bonus_counts=lenient):
                 found = retrieve(knowledge, text, kinds=("practice",))
+                if found and key_of(found[0][0]) == tracker.get_slot("focus"):
+                    # "how much notice is normal" right after the answer on leaving: the next level
+                    # down, not the same answer twice.
+                    return ActionFollowUp.follow_up(dispatcher, found[0][0], "ask_how") + focus_events(found[0][0])
                 if found:
                     return show(dispatcher, knowledge, tracker, found[0][0])
         dispatcher.utter_message(response="utter_out_of_scope")

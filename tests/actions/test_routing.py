@@ -972,3 +972,23 @@ async def test_venting_whose_words_name_a_sector_is_not_who_they_are(knowledge_c
     messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
     assert messages[0]["text"].startswith("That sounds difficult."), messages[0]
     assert "sector" not in slots_of(events)
+
+
+def test_a_partner_named_after_with_is_not_the_persons_sector() -> None:
+    text = "Deputy head at a secondary in Leicester. We're in a mental health partnership with CAMHS and a local charity."
+    start = text.index("charity")
+    entity = {"entity": "sector", "value": "voluntary_community", "start": start, "end": start + len("charity")}
+    assert "sector" not in context_from_message({"text": text, "entities": [entity]})
+    text = "We're a small charity working with the council"
+    start = text.index("charity")
+    entity = {"entity": "sector", "value": "voluntary_community", "start": start, "end": start + len("charity")}
+    assert context_from_message({"text": text, "entities": [entity]})["sector"] == "voluntary_community"
+
+
+async def test_a_question_out_of_scope_reads_as_the_answer_just_given_gets_its_steps_not_the_answer_again(
+    knowledge_cache, domain
+) -> None:
+    slots = {"focus": "practice:leaving_a_partnership"}
+    tracker = make_tracker("out_of_scope", text="how much notice is normal", slots=slots, ranking=[("out_of_scope", 0.82)])
+    messages, _ = await run(ActionOutOfScope(), tracker, domain)
+    assert messages[0]["text"].startswith("How to put \u201cLeaving a partnership\u201d"), messages[0]["text"][:120]
