@@ -966,9 +966,7 @@ async def test_an_option_picked_to_start_with_gets_its_steps(intent, text, picke
 
 async def test_venting_whose_words_name_a_sector_is_not_who_they_are(knowledge_cache, domain) -> None:
     text = "sorry, I'm in a bit of a state today, everything's on fire"
-    start = text.index("fire")
-    entities = [{"entity": "sector", "value": "fire_rescue", "start": start, "end": start + 4}]
-    tracker = make_tracker("inform", text=text, entities=entities)
+    tracker = make_tracker("inform", text=text, entities=[entity(text, "fire", "sector", "fire_rescue")])
     messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
     assert messages[0]["text"].startswith("That sounds difficult."), messages[0]
     assert "sector" not in slots_of(events)
@@ -976,13 +974,11 @@ async def test_venting_whose_words_name_a_sector_is_not_who_they_are(knowledge_c
 
 def test_a_partner_named_after_with_is_not_the_persons_sector() -> None:
     text = "Deputy head at a secondary in Leicester. We're in a mental health partnership with CAMHS and a local charity."
-    start = text.index("charity")
-    entity = {"entity": "sector", "value": "voluntary_community", "start": start, "end": start + len("charity")}
-    assert "sector" not in context_from_message({"text": text, "entities": [entity]})
+    charity = entity(text, "charity", "sector", "voluntary_community")
+    assert "sector" not in context_from_message({"text": text, "entities": [charity]})
     text = "We're a small charity working with the council"
-    start = text.index("charity")
-    entity = {"entity": "sector", "value": "voluntary_community", "start": start, "end": start + len("charity")}
-    assert context_from_message({"text": text, "entities": [entity]})["sector"] == "voluntary_community"
+    charity = entity(text, "charity", "sector", "voluntary_community")
+    assert context_from_message({"text": text, "entities": [charity]})["sector"] == "voluntary_community"
 
 
 async def test_a_question_out_of_scope_reads_as_the_answer_just_given_gets_its_steps_not_the_answer_again(
