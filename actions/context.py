@@ -19,7 +19,8 @@ FIRST_PERSON = re.compile(
     r"our (?:partnership|group) is|my role)\b",
     re.IGNORECASE,
 )
-WITH_PARTNER = re.compile(r"\b(?:with|alongside)\b", re.IGNORECASE)
+# ("I'm with a charity": right after "I'm", "with" says where they work.)
+WITH_PARTNER = re.compile(r"^\s*\S.*?\b(?:with|alongside)\b", re.IGNORECASE)
 CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECASE)
 
 # How long the partnership has been going, when the person says so: "our partnership has been
