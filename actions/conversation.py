@@ -59,7 +59,7 @@ from actions.follow_ups import (
     untxt,
     where_it_is_from,
 )
-from actions.glossary import answer_term, asked_entries, asked_names, asks_who_inside, role_named_in, terms_asked_otherwise
+from actions.glossary import answer_term, asked_entries, asked_names, asks_who_inside, role_asked_for, terms_asked_otherwise
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
@@ -226,7 +226,7 @@ class ActionClarify(Action):
             named = close_call and bool(retriever_for(store).named(text))
             # Mid-conversation, with "out of scope" itself unsure, the keyword counts towards the match
             # ("also my counterpart leaves next month and she's the only one who understands our plan").
-            lenient = bool(tracker.get_slot("focus")) and readings[0][1] < UNSURE_OUT_OF_SCOPE if readings else False
+            lenient = bool(readings) and bool(tracker.get_slot("focus")) and readings[0][1] < UNSURE_OUT_OF_SCOPE
             if guess == "out_of_scope" and not named and not names_practice(store, text, bonus_counts=lenient):
                 store = None
         else:
@@ -285,9 +285,7 @@ async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
         knowledge = await common.KNOWLEDGE.get()  # looked up here, so tests can swap the cache
     except KnowledgeUnavailable:
         return None
-    entries = asked_entries(knowledge, text)
-    if not entries and inside:
-        entries = role_named_in(knowledge, resolve(knowledge, tracker.get_slot("focus")))
+    entries = asked_entries(knowledge, text) or role_asked_for(knowledge, tracker)
     return answer_term(dispatcher, knowledge, entries, tracker) if entries else None
 
 

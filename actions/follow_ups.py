@@ -27,7 +27,7 @@ from actions.common import (
     person_context,
 )
 from actions.context import answer_to_sector_question, corrects_context, only_about_them, vague_distress
-from actions.glossary import answer_term, asked_entries, asks_who_inside, entry_named, mentioned_entries, role_named_in
+from actions.glossary import answer_term, asked_entries, entry_named, mentioned_entries, role_asked_for
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for, words
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import clarification_options
@@ -1128,10 +1128,9 @@ class ActionPracticeAnswer(Action):
         started = option_to_start_with(knowledge, tracker)
         if started is not None:  # "lets start with the decision making bit, what do i do"
             return follow_up_on(dispatcher, tracker, started, "ask_how")
-        if tracker.get_slot("focus") and asks_who_inside(text):  # "who in our org should I ask about a specific case"
-            role = role_named_in(knowledge, resolve(knowledge, tracker.get_slot("focus")))
-            if role:
-                return answer_term(dispatcher, knowledge, role, tracker)
+        role = role_asked_for(knowledge, tracker)  # "who in our org should I ask about a specific case"
+        if role:
+            return answer_term(dispatcher, knowledge, role, tracker)
         entries = asked_entries(knowledge, text)
         if entries:  # "what's an ICB and do we have to work with them", "and a PCN"
             return answer_term(dispatcher, knowledge, entries, tracker)

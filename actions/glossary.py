@@ -287,9 +287,13 @@ def asks_who_inside(text: str) -> bool:
     return bool(WHO_INSIDE.search(text or ""))
 
 
-def role_named_in(knowledge: Knowledge, item: Item | None) -> list[GlossaryView]:
-    """The glossary entry for the person in their own organisation that an answer sends them to
-    ("ask your organisation's data protection officer"), if it names one."""
+def role_asked_for(knowledge: Knowledge, tracker: Tracker) -> list[GlossaryView]:
+    """Asked who to go to in their own organisation, right after an answer that names that person
+    ("ask your organisation's data protection officer"): that person's glossary entry, if any."""
+    focus = tracker.get_slot("focus")
+    if not focus or not asks_who_inside(tracker.latest_message.get("text") or ""):
+        return []
+    item = resolve(knowledge, focus)
     said = " ".join(str(getattr(item, field, "") or "") for field in ("answer", "text"))
     for match in YOUR_ORGANISATIONS.finditer(said):
         words = match.group(1).split()

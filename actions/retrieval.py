@@ -412,14 +412,14 @@ class Retriever:
         ("... nothing on the agenda is relevant to us. Can we just leave?": leaving, not meetings)."""
         said = keyword_text(text)
         said_words = set(said.split())
-        named = [i for i, keywords in self._keywords if names_subject(keywords, said, said_words)]
+        named = [(i, keywords) for i, keywords in self._keywords if names_subject(keywords, said, said_words)]
         if len(named) > 1:
             asked = keyword_text(" ".join(QUESTION_SENTENCE.findall(text or "")))
             asked_words = set(asked.split())
-            in_question = [i for i in named if names_subject(dict(self._keywords)[i], asked, asked_words)]
+            in_question = [i for i, keywords in named if names_subject(keywords, asked, asked_words)]
             if in_question:
                 return in_question
-        return named
+        return [i for i, _ in named]
 
     def named(self, text: str) -> list[Document]:
         """The documents whose keywords the message uses ("terms of reference", "bid together")."""
