@@ -76,9 +76,11 @@ eval: install train
 	$(PY) -m tools.evaluate --sweep --peers --everyday --cv --json results/eval.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_test.yml --peers --everyday --json results/eval-test.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev2.yml --peers --everyday --json results/eval-dev2.json
+	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev3.yml --peers --json results/eval-dev3.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev2.yml --peers --json results/eval-messy-dev2.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev3.yml --peers --json results/eval-messy-dev3.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev4.yml --peers --json results/eval-messy-dev4.json
+	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev5.yml --peers --json results/eval-messy-dev5.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_test.yml --peers --json results/eval-messy.json
 	$(PY) -m tools.practitioner_eval
 	$(PY) -m tools.retrieval_eval

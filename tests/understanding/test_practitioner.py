@@ -45,6 +45,7 @@ TWENTY_SECOND_PASS_RATE = 0.81  # twenty-second development set: 71.3 % when fir
 TWENTY_THIRD_PASS_RATE = 0.85  # twenty-third development set, held back in the eighth and ninth sessions: 88.1 % at the eighth's start, 88.5 % at its end, 89.3 % at the ninth's end
 TWENTY_FOURTH_PASS_RATE = 0.92  # twenty-fourth development set: 89.2 % when first scored, 95.6 % on 2026-11-29 (ninth session)
 TWENTY_FIFTH_PASS_RATE = 0.81  # twenty-fifth development set: 76.3 % on the ninth session's starting code, 84.6 % at its end
+TWENTY_SIXTH_PASS_RATE = 0.87  # twenty-sixth development set, held back in the tenth session: 89.9 % at its start
 # The locked set's committed figure, less a margin (scored once per release).
 LOCKED_PASS_RATE = 0.83  # 86.4 % on 2026-11-29, seventh and eighth releases (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
@@ -261,6 +262,13 @@ def test_twenty_fifth_practitioner_conversations(advisor: RunningAdvisor) -> Non
     """The twenty-fifth development set (conversations_dev25.yml), written the same way: every first
     message tells the problem through what happened, and short follow-ups follow."""
     played_and_shown(advisor, "conversations_dev25.yml", "practitioner_dev25.json", TWENTY_FIFTH_PASS_RATE)
+
+
+def test_twenty_sixth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The twenty-sixth development set (conversations_dev26.yml): a general mixture by more kinds of
+    people (GP practice managers, police, housing, schools, Welsh, Scottish and NI public bodies).
+    Held back as a referee in the session it was written: scored at its start and end only."""
+    played_and_shown(advisor, "conversations_dev26.yml", "practitioner_dev26.json", TWENTY_SIXTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
