@@ -59,9 +59,18 @@ from actions.follow_ups import (
     untxt,
     where_it_is_from,
 )
-from actions.glossary import answer_term, asked_entries, asked_names, asks_who_inside, role_asked_for, terms_asked_otherwise
+from actions.glossary import (
+    ABOUT_ITS_DETAILS,
+    answer_term,
+    asked_entries,
+    asked_names,
+    asks_who_inside,
+    role_asked_for,
+    term_asked_about,
+    terms_asked_otherwise,
+)
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
-from actions.store.knowledge import AdviceView, Knowledge, KnowledgeUnavailable, PracticeView
+from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, leaning_challenge, ranking, two_challenges
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
@@ -271,6 +280,17 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     return None
 
 
+async def term_in_question(tracker: Tracker) -> GlossaryView | None:
+    """The glossary entry a short question read as out of scope asks about, if any (None also when
+    the store is unreachable: the decline is then the better reply)."""
+    text = tracker.latest_message.get("text") or ""
+    try:
+        knowledge = await common.KNOWLEDGE.get()
+    except KnowledgeUnavailable:
+        return None
+    return term_asked_about(knowledge, text)
+
+
 SIGNING_OFF = 0.6  # thanks and goodbye together hold at least this much of the classifier's belief
 
 
@@ -278,6 +298,8 @@ async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     """The glossary definition when the message asks what a glossary term is; None otherwise
     (also when the store is unreachable: the caller's usual reply is better than an apology)."""
     text = tracker.latest_message.get("text") or ""
+    if ABOUT_ITS_DETAILS.search(text):  # "what's the PCN's phone number": an errand, not the term
+        return None
     inside = bool(tracker.get_slot("focus")) and asks_who_inside(text)
     if not inside and not asked_names(text) and not terms_asked_otherwise(text):  # most messages: no need to read the store
         return None
@@ -524,6 +546,10 @@ class ActionOutOfScope(Action):
         errand = decline_errand(dispatcher, tracker)
         if errand is not None:
             return errand
+        term = await term_in_question(tracker)  # "can you explain PSB for a new colleague"
+        if term is not None:
+            knowledge = await knowledge_or_apology(dispatcher)
+            return answer_term(dispatcher, knowledge, [term], tracker) if knowledge is not None else []
         if pushes_back(tracker):
             # "bit idealistic for a team with 40% vacancies tbh": the idea just given does not fit.
             return [FollowupAction("action_more_advice")]

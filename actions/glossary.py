@@ -269,6 +269,36 @@ def mentioned_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
     return found
 
 
+# A question about what a named term is, in words the term questions above do not cover: "can you
+# explain PSB for a new colleague", "how do I explain PCN to my team in a sentence", "what part does
+# the PHA play in something like this?", "what are 'interim milestones' in english".
+ABOUT_A_TERM = re.compile(
+    r"\bexplain\b|\bmean(?:s|ing|t)?\b|\bstand(?:s)? for\b|\bin (?:plain )?english\b|\bin (?:normal|plain|simple) (?:words|terms)\b"
+    r"|\bin (?:a|one) (?:sentence|line)\b|\bwhat (?:part|role) does\b|\bwhat (?:is|are|'s|s) (?:an? |the )?\W?\w+\W?\W*$",
+    re.IGNORECASE,
+)
+# ...but not a practical errand about a body: "what's the PCN's phone number" (declined, whatever
+# form the question takes).
+ABOUT_ITS_DETAILS = re.compile(
+    r"\b(?:phone|telephone|(?:e-?mail )?address|post ?code|website|opening (?:hours|times)|directions|parking|weather)\b"
+    r"|\bbook (?:a|the|me)\b",
+    re.IGNORECASE,
+)
+TERM_QUESTION_WORDS = 20
+
+
+def term_asked_about(knowledge: Knowledge, text: str) -> GlossaryView | None:
+    """The one glossary term a short question asks about in one of those forms; None otherwise."""
+    if (
+        len((text or "").split()) > TERM_QUESTION_WORDS
+        or not ABOUT_A_TERM.search(text or "")
+        or ABOUT_ITS_DETAILS.search(text or "")
+    ):
+        return None
+    named = list(dict.fromkeys(mentioned_entries(knowledge, text)))
+    return named[0] if len(named) == 1 else None
+
+
 # "who in our org should I ask about a specific case", "is there someone in my own organisation I
 # should run all this past?": after an answer that sends them to someone in their own organisation.
 WHO_INSIDE = re.compile(

@@ -276,3 +276,27 @@ async def test_who_to_ask_in_their_own_organisation_is_the_role_the_answer_named
     # With nothing in focus the question is not read that way.
     messages, _ = await run(action(), make_tracker(intent, text, {}), domain)
     assert not (messages[0].get("text") or "").startswith("DPO ("), messages[0]
+
+
+# Read as out of scope, a short question about a named term in other words (issue 13): defined;
+# a practical errand about the same body is still declined.
+@pytest.mark.parametrize(
+    "text,starts",
+    [
+        ("can you explain PSB for a new colleague who's just joined from England", "PSB (Public Services Board)"),
+        ("how do I explain PCN to my team in a sentence", "PCN (Primary Care Network)"),
+        ("what part does the PHA play in something like this?", "PHA (Public Health Agency)"),
+    ],
+)
+async def test_an_out_of_scope_question_about_a_named_term_is_defined(text, starts, knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text), domain)
+    assert messages[0]["text"].startswith(starts), messages[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what's the PCN's phone number", "can you explain how to book a room at the ICB", "what does the weather mean for the CVS fun run"],
+)
+async def test_an_errand_about_a_named_body_is_still_declined(text, knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text), domain)
+    assert messages[0].get("response") == "utter_out_of_scope", messages[0]
