@@ -106,7 +106,9 @@ def matches(expect: dict[str, Any], text: str) -> bool:
     if kind == "meaning":
         term = str(expect.get("term") or "")
         words = [w for w in re.findall(r"[a-z]+", term.lower()) if len(w) > 2]
-        return not read & {"decline", "clarify"} and (not words or any(w in text.lower() for w in words))
+        # "what do you mean by outcomes" is answered by the definition of "outcome"
+        singular = [w[:-1] for w in words if w.endswith("s") and len(w) > 4]
+        return not read & {"decline", "clarify"} and (not words or any(w in text.lower() for w in words + singular))
     if kind == "pick":
         return not read & {"decline", "clarify"} and bool(text.strip())
     if kind == "ask_sector":
