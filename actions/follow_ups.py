@@ -768,6 +768,16 @@ def practice_named_instead(knowledge: Knowledge, text: str, focus: Item | None) 
     return resolve(knowledge, best.key) if best.key in named else None
 
 
+def points_back(knowledge: Knowledge, text: str, focus: Item | None) -> bool:
+    """Does a follow-up point back at the answer just given ("how would you go about getting it back
+    on track", "how do I handle the board on that") without naming another practice topic plainly?
+    ("how do we wind it down" after the answer on purpose: "it" is the partnership, and winding one
+    down is a practice topic of its own.)"""
+    if not POINTS_TO_IT.search((text or "").lower()):
+        return False
+    return not any(focus is None or d.key != key_of(focus) for d in retriever_for(knowledge).named(text))
+
+
 def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, intent: str) -> list[EventType]:
     """Answer a message `follow_up_reading` read as a follow-up: about the item in focus, or
     about the best item on the challenge just recognised."""
@@ -777,14 +787,7 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     focus = resolve(knowledge, tracker.get_slot("focus"))
     challenge = challenge_in_play(knowledge, tracker, focus)
     said = [w for w in content_words(text) if w not in GENERIC_WORDS]
-    # "how do we wind it down" after the answer on purpose: "it" is the partnership, and winding one
-    # down is a practice topic of its own, named plainly.
-    names_a_topic = any(focus is None or d.key != key_of(focus) for d in retriever_for(knowledge).named(text))
-    if (
-        said
-        and (names_a_topic or not POINTS_TO_IT.search(text.lower()))
-        and names_something_else(knowledge, text, focus, challenge)
-    ):
+    if said and not points_back(knowledge, text, focus) and names_something_else(knowledge, text, focus, challenge):
         # "why might they be ignoring us?" fits the answer on unresponsive partners better than the
         # item in focus: the follow-up is about that ("what should I ask before we say yes?": joining).
         found = retrieve(knowledge, text)
@@ -1033,6 +1036,7 @@ class ActionFollowUp(Action):
             and intent != "choose_item"
             and len(set(content_words(text)) - GENERIC_WORDS) >= 2
             and not (item is not None and DOES_THAT.match(text.lower()))
+            and not (item is not None and points_back(knowledge, text, item))
         ):
             found = retrieve(knowledge, text)
             if (

@@ -988,3 +988,18 @@ async def test_a_question_out_of_scope_reads_as_the_answer_just_given_gets_its_s
     tracker = make_tracker("out_of_scope", text="how much notice is normal", slots=slots, ranking=[("out_of_scope", 0.82)])
     messages, _ = await run(ActionOutOfScope(), tracker, domain)
     assert messages[0]["text"].startswith("How to put \u201cLeaving a partnership\u201d"), messages[0]["text"][:120]
+
+
+@pytest.mark.parametrize(
+    "text,focus,challenge,title",
+    [
+        ("how would you go about getting it back on track", "advice:purpose_check_before_renewing", "challenge_purpose", "Check the purpose before renewing"),
+        ("how do I handle the board on that", "advice:time_realistic_timeline", "challenge_time", "Set a realistic timeline"),
+    ],
+)
+async def test_a_how_question_pointing_back_is_about_the_idea_just_given(text, focus, challenge, title, knowledge_cache, domain) -> None:
+    """It names no other practice topic by its keywords, though its words match one ("track",
+    "board"): "it" and "that" are the idea just given."""
+    slots = {"focus": focus, "current_challenge": challenge}
+    messages, _ = await run(ActionFollowUp(), make_tracker("ask_how", text=text, slots=slots, ranking=[("ask_how", 0.51)]), domain)
+    assert messages[0]["text"].startswith(f"How to put \u201c{title}\u201d"), messages[0]["text"][:120]
