@@ -101,9 +101,13 @@ ABOUT_AN_ABBREVIATION = re.compile(
 )
 ABBREVIATION_REST_WORDS = 7
 SHORT_QUESTION_WORDS = 11
-# ...but not a question about what the body is doing: "what's the ICB going to do about it".
+# ...but not a question about what the body is doing: "what's the ICB going to do about it", or
+# whether a thing fits: "is a RACI overkill for something this size".
 # ("is the HSCB still going?" asks whether it exists.)
-DOING = re.compile(r"\b(?:(?<!still )going|gonna|doing|planning|saying|said|want\w*|think\w*|decid\w*)\b", re.IGNORECASE)
+DOING = re.compile(
+    r"\b(?:(?<!still )going|gonna|doing|planning|saying|said|want\w*|think\w*|decid\w*|overkill|worth|necessary|needed)\b",
+    re.IGNORECASE,
+)
 # "s75?", "the HWB?": a term on its own, asked.
 BARE_TERM = re.compile(r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?)\s*\?+\W*$")
 # "everyone keeps saying ICB this ICB that, what actually is it": the term is named, then asked.

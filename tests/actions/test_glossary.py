@@ -300,3 +300,8 @@ async def test_an_out_of_scope_question_about_a_named_term_is_defined(text, star
 async def test_an_errand_about_a_named_body_is_still_declined(text, knowledge_cache, domain) -> None:
     messages, _ = await run(ActionOutOfScope(), make_tracker("out_of_scope", text), domain)
     assert messages[0].get("response") == "utter_out_of_scope", messages[0]
+
+
+def test_whether_a_term_fits_is_not_asking_what_it_is() -> None:
+    assert not terms_asked_otherwise("is a RACI overkill for something this size")
+    assert terms_asked_otherwise("whats a RACI") == ["RACI"]
