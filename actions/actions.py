@@ -32,6 +32,7 @@ from actions.context import (
     answer_to_sector_question,
     asks_a_question,
     corrects_context,
+    has_a_question,
     just_asked_for_sector,
     names_only_who_they_are,
     said_in_passing,
@@ -458,6 +459,16 @@ class ActionAcknowledgeContext(Action):
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return implied
+        if has_a_question(said) and advice_started(knowledge, tracker, challenge):
+            # Mid-conversation, who they are with a question that a practice answer fits well ("We're
+            # starting a brand new one on drugs next year, what's step one", "i'm new to all these NHS
+            # and council structures, who's who round here"): that answer, then the note.
+            found = retrieve(knowledge, said, kinds=("practice",), threshold=ANSWER_THRESHOLD)
+            if found:
+                events = show(dispatcher, knowledge, tracker, found[0][0])
+                if known:
+                    dispatcher.utter_message(text=text)
+                return implied + [e for e in events if e not in implied]
         if not advice_started(knowledge, tracker, challenge) or (known and just_asked_for_sector(tracker)):
             # The answer to "which sector do you work in?" (or context told before any advice):
             # the next idea, picked for them, or said to be general when none is theirs.

@@ -133,11 +133,15 @@ QUESTION = re.compile(
 )
 
 
+def has_a_question(text: str) -> bool:
+    """Does any sentence or clause ask something? ("I've been asked to start one, where do I even start")"""
+    sentences = "\n".join(part.strip() for part in re.split(r"(?<=[.!?,;])\s+", text or ""))
+    return bool(QUESTION.search(sentences))
+
+
 def asks_a_question(text: str) -> bool:
     """A message about the person that also asks something ("... who should I be talking to?")."""
-    # Sentence by sentence and clause by clause: "I've been asked to start one, where do I even start"
-    sentences = "\n".join(part.strip() for part in re.split(r"(?<=[.!?,;])\s+", text or ""))
-    return len(content_words(text or "")) > CONTEXT_ONLY_WORDS and bool(QUESTION.search(sentences))
+    return len(content_words(text or "")) > CONTEXT_ONLY_WORDS and has_a_question(text)
 
 
 # Words that say something is wrong: "I'm a pharmacist, I can't join the 2pm calls" states a problem

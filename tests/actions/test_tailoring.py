@@ -3,6 +3,8 @@ message, and clarification when unsure — real actions on a real store and real
 
 from __future__ import annotations
 
+import pytest
+
 from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionMoreAdvice
 from actions.advice import rank_advice
 from actions.context import SECTOR_QUESTION
@@ -182,7 +184,12 @@ async def test_a_sector_no_idea_is_tagged_for_gets_the_next_general_idea_said_as
     knowledge = await knowledge_cache.get()
     funding = knowledge.advice_by_challenge["challenge_funding"]
     assert not any("pharmacy" in a.tags.get("sector", ()) for a in funding)  # what this test relies on
-    slots = {"sector": "pharmacy", "current_challenge": "challenge_funding", "advice_given": [funding[0].id], "context_asked": True}
+    slots = {
+        "sector": "pharmacy",
+        "current_challenge": "challenge_funding",
+        "advice_given": [funding[0].id],
+        "context_asked": True,
+    }
     said = ["Try this: ...", SECTOR_QUESTION]
     messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", slots=slots, bot_said=said), domain)
     assert messages[0]["text"] == (
@@ -206,3 +213,39 @@ async def test_an_idea_for_someone_else_leads_only_on_a_clearly_better_fit(knowl
     # ...and a pharmacist gets it, saying why.
     ranked = rank_advice(items, {"sector": "pharmacy"}, fit={pharmacy.id: 0.058, general.id: 0.031})
     assert ranked[0].item is pharmacy and ranked[0].matched == ("pharmacy",)
+
+
+@pytest.mark.parametrize(
+    "text,sector,starts",
+    [
+        ("We're starting a brand new one on drugs next year, what's step one", None, "Starting a new partnership:"),
+        (
+            "i'm new to all these NHS and council structures, who's who round here",
+            "health",
+            "Understanding the local system and acronyms:",
+        ),
+    ],
+)
+async def test_who_they_are_with_a_question_mid_conversation_gets_the_answer_then_the_note(
+    text, sector, starts, knowledge_cache, domain
+) -> None:
+    """After advice, a message that tells who they are and asks something a practice answer fits is
+    answered, not only noted ("Want more advice on funding, picked for that?")."""
+    slots = {
+        "current_challenge": "challenge_funding",
+        "advice_given": ["funding_ask_why_joining"],
+        "focus": "advice:funding_ask_why_joining",
+    }
+    if sector:
+        slots["sector"] = sector
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text, slots=slots), domain)
+    assert messages[0]["text"].startswith(starts), messages[0]["text"][:120]
+    if sector:
+        assert messages[-1]["text"].startswith("Thanks, I'll tailor my advice for the health sector")
+
+
+async def test_who_they_are_without_a_question_mid_conversation_is_still_only_noted(knowledge_cache, domain) -> None:
+    slots = {"current_challenge": "challenge_funding", "advice_given": ["funding_ask_why_joining"], "sector": "health"}
+    text = "school nursing so NHS"
+    messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text, slots=slots), domain)
+    assert "picked for that?" in messages[0]["text"]
