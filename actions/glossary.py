@@ -275,7 +275,7 @@ def mentioned_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
 
 # A question about what a named term is, in words the term questions above do not cover: "can you
 # explain PSB for a new colleague", "how do I explain PCN to my team in a sentence", "what part does
-# the PHA play in something like this?", "what are 'interim milestones' in english".
+# the PHA play in something like this?".
 ABOUT_A_TERM = re.compile(
     r"\bexplain\b|\bmean(?:s|ing|t)?\b|\bstand(?:s)? for\b|\bin (?:plain )?english\b|\bin (?:normal|plain|simple) (?:words|terms)\b"
     r"|\bin (?:a|one) (?:sentence|line)\b|\bwhat (?:part|role) does\b|\bwhat (?:is|are|'s|s) (?:an? |the )?\W?\w+\W?\W*$",
