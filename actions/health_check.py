@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.advice import brief_advice, cite
 from actions.common import RECORDER, ask_what_is_wrong, knowledge_or_apology, next_advice, person_context
 from actions.context import vague_distress
+from actions.settings import PROJECT_ROOT
 from actions.store.records import conversation_key
 from actions.vocabulary import CHALLENGES, SCORE_WORDS, SKIP_WORDS
 
@@ -29,9 +32,76 @@ QUESTION_NAMES = {
     "hc_time": "Time",
 }
 PRESSING = 3  # scores of 3 or more are worth working on
+PAUSED_FOR_A_QUESTION = (
+    "I've paused the health check to answer that. Your answers so far are kept: say \u201ccontinue the health check\u201d "
+    "to pick up where you left off."
+)
 REASK = (
     "Please answer with a number from 1 (not a problem) to 5 (a serious problem), or say \u201cskip\u201d or \u201cstop\u201d."
 )
+
+
+# The check starts only when a message asks for it. "I lead our partnership with the health board
+# on hospital discharge" and "the partnership wi the health centre" read like a request for a check
+# to the classifier (partnership, health); they say who someone is or begin a story.
+ASKS_FOR_A_CHECK = re.compile(
+    r"\bcheck|assess|audit|diagnos|apprais|evaluat|\breview|\bscor|\brat(?:e|ing)\b|\bquiz|questionnaire|"
+    r"\bsurvey|\bmot\b|health\s*check|\bhealthy|\bhow\s+(?:are|is)\s+\w+(?:\s+\w+)?\s+(?:doing|going|getting on)|"
+    r"\bhow\s+(?:well|strong|good)\b|temperature|\bshape\b|stock\s*take|benchmark|\bweak|struggl|measures? up|\btest|\bquestions\b|going wrong|"
+    r"\bx-?ray|\bscan\b|\bself[- ]",
+    re.IGNORECASE,
+)
+# Picking a paused check up again: "carry on", "resume", "back to the questions".
+RESUMES = re.compile(r"\bcontinue|\bresume|carry on|\bgo on\b|\bback to\b|pick (?:it )?up|where we (?:left|were)", re.IGNORECASE)
+# Intents that are an answer to a question of the check, or handled inside it.
+ANSWERS = {"give_score", "affirm", "deny", "nlu_fallback", "stop_health_check", "start_health_check", "delete_my_data"}
+# Below this the classifier's reading is too unsure to leave the check for.
+INTERRUPT_CONFIDENCE = 0.5
+INTERRUPT_WORDS = 3
+
+
+def asks_for_the_check(text: str, resuming: bool) -> bool:
+    """Whether a message read as start_health_check really asks for it (a button payload always does)."""
+    text = (text or "").strip()
+    return text.startswith("/") or bool(ASKS_FOR_A_CHECK.search(text)) or (resuming and bool(RESUMES.search(text)))
+
+
+def first_action_of_rules(rules_dir: Path = PROJECT_ROOT / "data" / "rules") -> dict[str, str]:
+    """intent -> the action its unconditional rule runs first, read from data/rules (the one place
+    that maps intents to answers), so a paused check hands the message to the same answer."""
+    found: dict[str, str] = {}
+    for path in sorted(rules_dir.glob("*.yml")):
+        for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []):
+            steps = rule.get("steps") or []
+            if rule.get("condition") or len(steps) < 2 or "intent" not in steps[0] or "action" not in steps[1]:
+                continue
+            found.setdefault(steps[0]["intent"], steps[1]["action"])
+    return found
+
+
+ANSWER_OF_INTENT = first_action_of_rules()
+
+
+# Said in passing during the check: answered in a word, then the question again.
+COURTESIES = {"thank": "You're welcome.", "greet": "Hello!"}
+
+
+def intent_of_message(message: dict[str, Any]) -> str:
+    return (message.get("intent") or {}).get("name") or ""
+
+
+def interrupts(message: dict[str, Any], slot: str) -> bool:
+    """A message in the middle of the check that is clearly not an answer to its question: a
+    question, a problem, thanks, who they are. Its own challenge described while that challenge is
+    being scored is an answer in words, so it is asked again instead."""
+    intent = intent_of_message(message)
+    confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+    if intent in ANSWERS or intent in COURTESIES or intent == SLOTS.get(slot) or intent not in ANSWER_OF_INTENT:
+        return False
+    text = (message.get("text") or "").strip()
+    # A word or two ("purple", "meh") is more likely a muddled answer than a new question.
+    said_enough = len(text.split()) >= INTERRUPT_WORDS or text.endswith("?")
+    return said_enough and confidence >= INTERRUPT_CONFIDENCE
 
 
 def parse_score(text: str) -> int | str | None:
@@ -58,7 +128,7 @@ class ValidateHealthCheckForm(FormValidationAction):
         return "validate_health_check_form"
 
     @staticmethod
-    def score_slot(slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    def score_slot(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         # When the form is activated again ("continue the health check"), Rasa validates every
         # slot already filled (FormAction.activate), passing the value stored earlier, not what
         # the person typed: "skipped" is not a skip word, so the skip was refused, erased and
@@ -66,6 +136,17 @@ class ValidateHealthCheckForm(FormValidationAction):
         if str(value) in STORED:
             return {slot: str(value)}
         score = parse_score(str(value))
+        if score is None and intent_of_message(tracker.latest_message) in COURTESIES:
+            # "thanks" after a question is politeness, not a score to complain about: the question again.
+            dispatcher.utter_message(text=COURTESIES[intent_of_message(tracker.latest_message)])
+            return {slot: None}
+        if score is None and interrupts(tracker.latest_message, slot):
+            # Pause, so the message gets its own answer (action_health_check_result hands it on)
+            # instead of "Sorry, I didn't catch a score in 'is there a regional body I should ...'".
+            dispatcher.utter_message(
+                text=PAUSED_FOR_A_QUESTION, buttons=[{"title": "Continue the health check", "payload": "/start_health_check"}]
+            )
+            return {slot: None, "requested_slot": None}
         if score is None:
             dispatcher.utter_message(text=f"Sorry, I didn't catch a score in \u201c{str(value)[:80]}\u201d. {REASK}")
             return {slot: None}
@@ -77,7 +158,7 @@ for _slot in SLOTS:
     setattr(
         ValidateHealthCheckForm,
         f"validate_{_slot}",
-        lambda self, value, dispatcher, tracker, domain, _slot=_slot: self.score_slot(_slot, value, dispatcher),
+        lambda self, value, dispatcher, tracker, domain, _slot=_slot: self.score_slot(_slot, value, dispatcher, tracker),
     )
 
 
@@ -88,7 +169,8 @@ class ActionHealthCheckIntro(Action):
         return "action_health_check_intro"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if vague_distress(tracker.latest_message.get("text") or ""):
+        text = tracker.latest_message.get("text") or ""
+        if vague_distress(text):
             # "not having a good week with our partnership" is not asking for a check-up: ask what is wrong.
             knowledge = await knowledge_or_apology(dispatcher)
             if knowledge is not None:
@@ -96,6 +178,11 @@ class ActionHealthCheckIntro(Action):
             return [FollowupAction("action_listen")]
         answered = [s for s in SLOTS if tracker.get_slot(s) not in (None, SKIPPED)]
         skipped = [s for s in SLOTS if tracker.get_slot(s) == SKIPPED]
+        if not asks_for_the_check(text, resuming=bool(answered or skipped)):
+            # Who they are ("I lead our partnership with the health board") is taken as that; anything
+            # else gets "Did you mean ...?", where the check is one of the choices.
+            told = any(e.get("entity") in ("sector", "role", "stage") for e in tracker.latest_message.get("entities") or [])
+            return [FollowupAction("action_acknowledge_context" if told else "action_clarify")]
         if answered or skipped:
             progress = f"{len(answered)} of {len(SLOTS)} questions answered"
             if skipped:
@@ -130,6 +217,11 @@ class ActionHealthCheckResult(Action):
         return "action_health_check_result"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if any(tracker.get_slot(slot) is None for slot in SLOTS):
+            # Paused part way for a question (ValidateHealthCheckForm): answer it as it would be
+            # answered outside the check; the answers so far are kept for "continue the health check".
+            intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+            return [FollowupAction(ANSWER_OF_INTENT.get(intent, "action_listen"))]
         scores: dict[str, int | None] = {}
         for slot, challenge in SLOTS.items():
             value = tracker.get_slot(slot)

@@ -16,6 +16,7 @@ from actions.health_check import (
     ActionHealthCheckResult,
     ActionScoreOutsideCheck,
     ValidateHealthCheckForm,
+    asks_for_the_check,
     parse_score,
 )
 from actions.store.db import make_engine, make_session_factory
@@ -41,6 +42,60 @@ async def test_an_answer_that_is_not_a_score_is_re_asked(domain) -> None:
     assert form.validate_hc_time("purple", dispatcher, make_tracker("inform"), domain) == {"hc_time": None}
     assert "from 1 (not a problem) to 5 (a serious problem)" in dispatcher.messages[0]["text"]
     assert form.validate_hc_time("quite a lot", CollectingDispatcher(), make_tracker("inform"), domain) == {"hc_time": "4"}
+
+
+async def test_thanks_during_the_check_is_welcomed_and_the_question_asked_again(domain) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("thank", text="cheers pal")
+    assert ValidateHealthCheckForm().validate_hc_purpose("cheers pal", dispatcher, tracker, domain) == {"hc_purpose": None}
+    assert [m["text"] for m in dispatcher.messages] == ["You're welcome."]
+
+
+@pytest.mark.parametrize(
+    "intent,text,pauses",
+    [
+        ("ask_practice_question", "is there a regional body I should raise it with", True),
+        ("inform", "I'm deputy head at a secondary school", True),
+        ("ask_why", "why would that help though", True),
+        # The challenge being scored, told in words, is an answer: asked again, not a pause.
+        ("challenge_time", "everything takes forever", False),
+        ("nlu_fallback", "purple", False),
+    ],
+)
+async def test_a_question_during_the_check_pauses_it(intent, text, pauses, domain) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent, text=text, ranking=[(intent, 0.8)])
+    validated = ValidateHealthCheckForm().validate_hc_time(text, dispatcher, tracker, domain)
+    assert validated == ({"hc_time": None, "requested_slot": None} if pauses else {"hc_time": None})
+    assert dispatcher.messages[0]["text"].startswith("I've paused the health check" if pauses else "Sorry, I didn't catch a score")
+
+
+async def test_a_paused_check_hands_the_question_to_its_answer_and_stores_nothing(recorder, domain) -> None:
+    tracker = make_tracker("ask_practice_question", text="is there a regional body I should raise it with", slots={"hc_competition": "3"})
+    messages, events = await run(ActionHealthCheckResult(), tracker, domain)
+    assert messages == [] and events == [{"event": "followup", "timestamp": None, "name": "action_practice_answer"}]
+
+
+@pytest.mark.parametrize(
+    "text,asks",
+    [
+        ("can you run the health check with me", True), ("how are we doing as a partnership", True),
+        ("help me find where our partnership is weak", True), ("/start_health_check", True),
+        ("I lead our partnership with the health board on hospital discharge", False),
+        ("the partnership wi the health centre", False),
+    ],
+)
+def test_the_check_starts_only_when_asked_for(text, asks) -> None:
+    assert asks_for_the_check(text, resuming=False) is asks
+
+
+async def test_who_someone_is_read_as_a_check_request_is_taken_as_who_they_are(domain) -> None:
+    text = "I lead our partnership with the health board on hospital discharge"
+    role = [{"entity": "role", "value": "lead", "start": 2, "end": 6}]
+    messages, events = await run(ActionHealthCheckIntro(), make_tracker("start_health_check", text=text, entities=role), domain)
+    assert messages == [] and events[-1]["name"] == "action_acknowledge_context"
+    messages, events = await run(ActionHealthCheckIntro(), make_tracker("start_health_check", text="the partnership wi the health centre"), domain)
+    assert messages == [] and events[-1]["name"] == "action_clarify"
 
 
 async def test_answers_already_stored_are_kept_when_the_form_is_activated_again(domain) -> None:
@@ -247,6 +302,22 @@ def test_a_check_stopped_at_the_last_question_resumes_there(advisor: RunningAdvi
         "challenge_competition": 2, "challenge_authority": 3, "challenge_purpose": 1, "challenge_communication": 4,
         "challenge_funding": None, "challenge_culture_clash": 2, "challenge_time": 5,
     }
+
+
+def test_a_question_part_way_pauses_the_check_answers_it_and_the_check_resumes(advisor: RunningAdvisor) -> None:
+    check = Check(advisor, "hc-question")
+    check.say("can we do the partnership health check")
+    check.answer("3", then_asked="Authority")
+    paused, answer = check.say("is there a regional body I should raise it with")
+    assert paused["text"].startswith("I've paused the health check to answer that.")
+    assert answer["text"].startswith("Which body to raise it with:"), answer["text"]
+    replies = check.say("continue the health check")
+    assert replies[0]["text"] == "Let's carry on with the health check: 1 of 7 questions answered."
+    assert replies[1]["text"].startswith("Authority: ")
+    for answer_given, next_question in [("4", "Purpose"), ("2", "Communication"), ("1", "Funding"), ("5", "Culture clash"), ("3", "Time")]:
+        check.answer(answer_given, then_asked=next_question)
+    check.answer("2", then_asked=None)
+    assert check.stored_scores()["challenge_competition"] == 3 and check.stored_scores()["challenge_authority"] == 4
 
 
 @pytest.mark.parametrize(
