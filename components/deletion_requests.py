@@ -1,0 +1,59 @@
+"""An explicit request to delete what the person told us ("forget everything we talked about",
+"wipe my data") is `delete_my_data`, whatever the classifier leaned to: a privacy request must not
+become advice on a partnership that "forgot why it exists". The advisor still asks before deleting,
+so a rare false match costs one question. Runs after the classifier, before the fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+DELETE = "delete_my_data"
+# A deleting verb, then (within three words) what is theirs: their data, this chat, what they said.
+# No false match on any training or development sentence of another intent when written.
+DELETION_REQUEST = re.compile(
+    r"\b(?:delete|erase|wipe|remove|clear|scrap|scrub|bin|forget|destroy|purge|get rid of)\b(?:\s+\w+){0,3}?\s+"
+    r"(?:(?:my|our)\s+(?:data|details|information|info|messages|history|chat|conversation|answers)"
+    r"|(?:this|our|the|my)\s+(?:chat|conversation|history|transcript|messages)"
+    r"|(?:everything|all|anything|what)\s+(?:that\s+)?(?:i|we)(?:'ve|\s+have)?\s+"
+    r"(?:said|told|typed|talked|wrote|written|shared|gave|given|asked|put)"
+    r"|everything\s+(?:you\s+(?:have|hold|keep|know|stored)|about\s+me|we\s+talked\s+about)"
+    r"|me\b(?!\s+(?:a|an|the|some|how|what|why|where|when|more|about|that|from|off|to|on|in))"
+    r"|all\s+(?:of\s+)?(?:it|this|that)\b)",
+    re.IGNORECASE,
+)
+
+
+def asks_to_delete(text: str) -> bool:
+    return bool(DELETION_REQUEST.search(text or ""))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class DeletionRequestReader(GraphComponent):
+    """Sets `delete_my_data` first, with the top confidence, on a message that plainly asks to delete."""
+
+    @classmethod
+    def create(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> DeletionRequestReader:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if intent.get("name") == DELETE or text.startswith("/") or not asks_to_delete(text):
+                continue
+            top = max(float(intent.get("confidence") or 0.0), 0.9)
+            ranking = [dict(r) for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != DELETE]
+            message.set(INTENT, {"name": DELETE, "confidence": top}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [{"name": DELETE, "confidence": top}, *ranking], add_to_output=True)
+        return messages
