@@ -1,0 +1,72 @@
+"""Who the person is, then a question ("I'm a health improvement officer with the Southern Trust.
+My manager mentioned BCPP as a model, what was it?"): the classifier leans on the introduction and
+reads `inform`, but the message is the question. When it asks something and the classifier's next
+reading is a question or a problem the advisor answers, that reading comes first (confidences
+swapped, as IntroductionReader does). Runs after IntroductionReader, before the fallback.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+# What the rest of such a message can be: the advisor's questions and problems (the contract's
+# knowledge intents and challenges), what it can do, and requests it declines.
+ANSWERED = {
+    "ask_challenges", "ask_benefits", "ask_key_principles", "ask_good_practice", "ask_definition",
+    "ask_health_inequalities", "ask_case_study", "ask_sources", "ask_capabilities", "start_health_check",
+    "out_of_scope", "challenge_competition", "challenge_authority", "challenge_purpose",
+    "challenge_communication", "challenge_funding", "challenge_culture_clash", "challenge_time",
+}
+# The next reading must be a real contender, not the tail of the ranking.
+MIN_NEXT_CONFIDENCE = 0.2
+ASKS = re.compile(
+    r"\?|(?:^|[.!;:]\s*)(?:who|what|how|why|when|where|which|should|can|could|do|does|is|are|will|would)\b",
+    re.IGNORECASE,
+)
+
+
+def question_behind_introduction(message: Message) -> str | None:
+    """The intent to read instead of `inform`, or None."""
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    if (message.get(INTENT) or {}).get("name") != "inform" or len(ranking) < 2:
+        return None
+    if not ASKS.search(message.get(TEXT) or ""):
+        return None
+    following = next((r for r in ranking if r.get("name") != "inform"), None)
+    if following and following["name"] in ANSWERED and float(following["confidence"]) >= MIN_NEXT_CONFIDENCE:
+        return str(following["name"])
+    return None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class QuestionAfterIntroductionReader(GraphComponent):
+    """Swaps `inform` with the question it introduces (their confidences too)."""
+
+    @classmethod
+    def create(
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
+    ) -> QuestionAfterIntroductionReader:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            asked = question_behind_introduction(message)
+            if asked is None:
+                continue
+            ranking = [dict(r) for r in message.get(INTENT_RANKING_KEY) or []]
+            inform = float((message.get(INTENT) or {}).get("confidence") or 0.0)
+            other = next(float(r["confidence"]) for r in ranking if r["name"] == asked)
+            for r in ranking:
+                r["confidence"] = {"inform": other, asked: inform}.get(r["name"], r["confidence"])
+            ranking.sort(key=lambda r: -float(r["confidence"]))
+            message.set(INTENT, {"name": asked, "confidence": inform}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages

@@ -1,0 +1,44 @@
+"""Who the person is, then a question: the question is what the message asks, not `inform`."""
+
+from __future__ import annotations
+
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from components.questions_after_introductions import QuestionAfterIntroductionReader
+
+
+def read(text: str, ranking: list[tuple[str, float]]) -> Message:
+    message = Message(
+        data={
+            TEXT: text,
+            INTENT: {"name": ranking[0][0], "confidence": ranking[0][1]},
+            INTENT_RANKING_KEY: [{"name": n, "confidence": c} for n, c in ranking],
+        }
+    )
+    QuestionAfterIntroductionReader().process([message])
+    return message
+
+
+def test_a_question_after_an_introduction_is_the_question() -> None:
+    message = read(
+        "Hi there, I'm a health improvement officer with the Southern Trust. My manager mentioned BCPP as a model, what was it?",
+        [("inform", 0.66), ("ask_case_study", 0.27), ("ask_practice_question", 0.03)],
+    )
+    assert message.get(INTENT) == {"name": "ask_case_study", "confidence": 0.66}
+    assert [(r["name"], r["confidence"]) for r in message.get(INTENT_RANKING_KEY)][:2] == [("ask_case_study", 0.66), ("inform", 0.27)]
+
+
+def test_an_introduction_alone_or_a_weak_next_reading_stays_inform() -> None:
+    # No question asked.
+    told = read("I'm a pharmacist in Belfast and we've just joined the partnership", [("inform", 0.6), ("challenge_time", 0.3)])
+    assert told.get(INTENT)["name"] == "inform"
+    # A question, but the next reading is too weak to stand for it.
+    weak = read("I'm a pharmacist in Belfast. can you help?", [("inform", 0.7), ("ask_capabilities", 0.1)])
+    assert weak.get(INTENT)["name"] == "inform"
+    # A question whose next reading is not one the advisor answers as such (a follow-up word).
+    other = read("I'm at the council, what about the second one?", [("inform", 0.5), ("choose_item", 0.4)])
+    assert other.get(INTENT)["name"] == "inform"
+    # Not read as inform at all: untouched.
+    asked = read("what are the benefits?", [("ask_benefits", 0.9), ("inform", 0.05)])
+    assert asked.get(INTENT) == {"name": "ask_benefits", "confidence": 0.9}
