@@ -20,10 +20,24 @@ from rasa.shared.nlu.training_data.message import Message
 # What the rest of such a message can be: the advisor's questions and problems (the contract's
 # knowledge intents and challenges), what it can do, and requests it declines.
 ANSWERED = {
-    "ask_challenges", "ask_benefits", "ask_key_principles", "ask_good_practice", "ask_definition",
-    "ask_health_inequalities", "ask_case_study", "ask_sources", "ask_capabilities", "start_health_check",
-    "out_of_scope", "challenge_competition", "challenge_authority", "challenge_purpose",
-    "challenge_communication", "challenge_funding", "challenge_culture_clash", "challenge_time",
+    "ask_challenges",
+    "ask_benefits",
+    "ask_key_principles",
+    "ask_good_practice",
+    "ask_definition",
+    "ask_health_inequalities",
+    "ask_case_study",
+    "ask_sources",
+    "ask_capabilities",
+    "start_health_check",
+    "out_of_scope",
+    "challenge_competition",
+    "challenge_authority",
+    "challenge_purpose",
+    "challenge_communication",
+    "challenge_funding",
+    "challenge_culture_clash",
+    "challenge_time",
 }
 # The next reading must be a real contender, not the tail of the ranking.
 MIN_NEXT_CONFIDENCE = 0.2
