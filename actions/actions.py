@@ -117,7 +117,7 @@ def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: boo
     if confidence >= PRACTICE_OVER_CHALLENGE_CONFIDENCE:
         return None
     text = message.get("text") or ""
-    if REFUSING_TO_SHARE.search(text) and not asks_a_question(text):
+    if REFUSING_TO_SHARE.search(text) and not has_a_question(text):
         return None
     # Who they are is not what they ask about: "fire service community safety here. ... everyone has a
     # different idea of what good looks like" is not about community safety partnerships.

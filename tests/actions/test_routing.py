@@ -46,6 +46,8 @@ def entity(text: str, said: str, dimension: str, value: str) -> dict:
             "challenge_communication",
             "information_sharing",
         ),
+        # Partners who won't share read like rivals, but a short question about it is about sharing.
+        ("CAMHS wont share anything with us about the kids we refer, they say GDPR. is that right??", "challenge_competition", "information_sharing"),
         (
             "the officer who ran everything for us has just left and nobody has the files",
             "challenge_communication",
@@ -74,6 +76,7 @@ async def test_a_practice_topic_named_plainly_wins_over_an_unsure_challenge(
         ("one of the partners only joined so it could get the grant", "challenge_funding"),
         ("we have far too many meetings and nobody reads the minutes of any of them", "challenge_communication"),
         ("the people at the table can never sign anything off", "challenge_authority"),
+        ("suddenly nobody will share their data or say what they're planning for the tender", "challenge_competition"),
     ],
 )
 async def test_a_challenge_without_a_practice_subject_keeps_its_challenge(text, challenge, knowledge_cache, domain) -> None:
