@@ -42,7 +42,11 @@ ANSWERED = {
 # The next reading must be a real contender, not the tail of the ranking.
 MIN_NEXT_CONFIDENCE = 0.2
 ASKS = re.compile(
-    r"\?|(?:^|[.!;:]\s*)(?:who|what|how|why|when|where|which|should|can|could|do|does|is|are|will|would)\b",
+    # a question mark, a sentence opening with a question word, a comma then a question
+    # ("LPC chair here, is there a model we could learn from"; not ", who ..." or ", which ...",
+    # which describe), or a request ("ok lets try your health check thing")
+    r"\?|(?:^|[.!;:]\s*)(?:who|what|how|why|when|where|which|should|can|could|do|does|is|are|will|would)\b"
+    r"|,\s*(?:is|are|can|could|do|does|should|would|will|what|how|where|why|when)\b|\blet'?s\b",
     re.IGNORECASE,
 )
 

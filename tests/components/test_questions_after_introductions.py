@@ -29,6 +29,16 @@ def test_a_question_after_an_introduction_is_the_question() -> None:
     assert [(r["name"], r["confidence"]) for r in message.get(INTENT_RANKING_KEY)][:2] == [("ask_case_study", 0.66), ("inform", 0.27)]
 
 
+def test_a_question_after_a_comma_or_a_request_counts_too() -> None:
+    model = read("LPC chair here, is there a model we could learn from", [("inform", 0.6), ("ask_case_study", 0.3)])
+    assert model.get(INTENT)["name"] == "ask_case_study"
+    check = read("ok lets try your health check thing, I coordinate 8 pharmacies", [("inform", 0.4), ("start_health_check", 0.3)])
+    assert check.get(INTENT)["name"] == "start_health_check"
+    # ", which ..." describes: still who they are.
+    told = read("I work for the council, which runs the libraries", [("inform", 0.6), ("ask_case_study", 0.3)])
+    assert told.get(INTENT)["name"] == "inform"
+
+
 def test_an_introduction_alone_or_a_weak_next_reading_stays_inform() -> None:
     # No question asked.
     told = read("I'm a pharmacist in Belfast and we've just joined the partnership", [("inform", 0.6), ("challenge_time", 0.3)])
