@@ -18,7 +18,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 # What the rest of such a message can be: the advisor's questions and problems (the contract's
-# knowledge intents and challenges), what it can do, and requests it declines.
+# knowledge intents and challenges), what it can do, requests it declines, and follow-ups
+# ("explain like I'm five" reads as who they are).
 ANSWERED = {
     "ask_challenges",
     "ask_benefits",
@@ -38,15 +39,20 @@ ANSWERED = {
     "challenge_funding",
     "challenge_culture_clash",
     "challenge_time",
+    "ask_simpler",
+    "ask_how",
+    "ask_example",
+    "ask_why",
 }
 # The next reading must be a real contender, not the tail of the ranking.
 MIN_NEXT_CONFIDENCE = 0.2
 ASKS = re.compile(
     # a question mark, a sentence opening with a question word, a comma then a question
     # ("LPC chair here, is there a model we could learn from"; not ", who ..." or ", which ...",
-    # which describe), or a request ("ok lets try your health check thing")
+    # which describe), or a request ("ok lets try your health check thing", "explain like I'm five")
     r"\?|(?:^|[.!;:]\s*)(?:who|what|how|why|when|where|which|should|can|could|do|does|is|are|will|would)\b"
-    r"|,\s*(?:is|are|can|could|do|does|should|would|will|what|how|where|why|when)\b|\blet'?s\b",
+    r"|,\s*(?:is|are|can|could|do|does|should|would|will|what|how|where|why|when)\b|\blet'?s\b"
+    r"|^\W*(?:explain|tell|give|show|say)\b",
     re.IGNORECASE,
 )
 

@@ -34,6 +34,8 @@ def test_a_question_after_a_comma_or_a_request_counts_too() -> None:
     assert model.get(INTENT)["name"] == "ask_case_study"
     check = read("ok lets try your health check thing, I coordinate 8 pharmacies", [("inform", 0.4), ("start_health_check", 0.3)])
     assert check.get(INTENT)["name"] == "start_health_check"
+    simpler = read("explain like I'm five", [("inform", 0.49), ("ask_simpler", 0.23)])
+    assert simpler.get(INTENT)["name"] == "ask_simpler"
     # ", which ..." describes: still who they are.
     told = read("I work for the council, which runs the libraries", [("inform", 0.6), ("ask_case_study", 0.3)])
     assert told.get(INTENT)["name"] == "inform"
