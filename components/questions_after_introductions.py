@@ -17,28 +17,17 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS  # plain names, no imports of its own
+
 # What the rest of such a message can be: the advisor's questions and problems (the contract's
 # knowledge intents and challenges), what it can do, requests it declines, and follow-ups
 # ("explain like I'm five" reads as who they are).
 ANSWERED = {
-    "ask_challenges",
-    "ask_benefits",
-    "ask_key_principles",
-    "ask_good_practice",
-    "ask_definition",
-    "ask_health_inequalities",
-    "ask_case_study",
-    "ask_sources",
+    *KNOWLEDGE_TOPICS,
+    *CHALLENGES,
     "ask_capabilities",
     "start_health_check",
     "out_of_scope",
-    "challenge_competition",
-    "challenge_authority",
-    "challenge_purpose",
-    "challenge_communication",
-    "challenge_funding",
-    "challenge_culture_clash",
-    "challenge_time",
     "ask_simpler",
     "ask_how",
     "ask_example",
