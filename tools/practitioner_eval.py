@@ -70,6 +70,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev24.json", "twenty-fourth development set"),
         (RESULTS / "practitioner_dev25.json", "twenty-fifth development set"),
         (RESULTS / "practitioner_dev26.json", "twenty-sixth development set"),
+        (RESULTS / "practitioner_dev27.json", "twenty-seventh development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

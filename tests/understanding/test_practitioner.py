@@ -47,6 +47,7 @@ TWENTY_FOURTH_PASS_RATE = 0.92  # twenty-fourth development set: 89.2 % when fir
 TWENTY_FIFTH_PASS_RATE = 0.81  # twenty-fifth development set: 76.3 % on the ninth session's starting code, 84.6 % at its end
 TWENTY_SIXTH_PASS_RATE = 0.87  # twenty-sixth development set, held back in the tenth and eleventh sessions: 89.9 % at the tenth's start, 90.3 % at its end, 91.1 % at the eleventh's
 # The locked set's committed figure, less a margin (scored once per release).
+TWENTY_SEVENTH_PASS_RATE = 0.91  # twenty-seventh development set, held back in the eleventh session: 94.2 % on its starting and final code alike
 LOCKED_PASS_RATE = 0.83  # 87.2 % at the eleventh release (2026-11-30), 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
@@ -269,6 +270,13 @@ def test_twenty_sixth_practitioner_conversations(advisor: RunningAdvisor) -> Non
     people (GP practice managers, police, housing, schools, Welsh, Scottish and NI public bodies).
     Held back as a referee in the session it was written: scored at its start and end only."""
     played_and_shown(advisor, "conversations_dev26.yml", "practitioner_dev26.json", TWENTY_SIXTH_PASS_RATE)
+
+
+def test_twenty_seventh_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The twenty-seventh development set (conversations_dev27.yml): a general mixture, sixty people
+    in the four nations. Held back as a referee in the session it was written: scored on that
+    session's starting and final code only."""
+    played_and_shown(advisor, "conversations_dev27.yml", "practitioner_dev27.json", TWENTY_SEVENTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
