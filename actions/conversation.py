@@ -69,6 +69,7 @@ from actions.glossary import (
     term_asked_about,
     terms_asked_otherwise,
 )
+from actions.health_check import resumes_paused_check
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
@@ -540,6 +541,8 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if resumes_paused_check(tracker):  # "carry on" after the health check was paused for a question
+            return [FollowupAction("action_health_check_intro")]
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered

@@ -58,12 +58,21 @@ ANSWERS = {"give_score", "affirm", "deny", "nlu_fallback", "stop_health_check", 
 # Below this the classifier's reading is too unsure to leave the check for.
 INTERRUPT_CONFIDENCE = 0.5
 INTERRUPT_WORDS = 3
+RESUME_WORDS = 6  # "ok let's carry on then": longer messages say something else too
 
 
 def asks_for_the_check(text: str, resuming: bool) -> bool:
     """Whether a message read as start_health_check really asks for it (a button payload always does)."""
     text = (text or "").strip()
     return text.startswith("/") or bool(ASKS_FOR_A_CHECK.search(text)) or (resuming and bool(RESUMES.search(text)))
+
+
+def resumes_paused_check(tracker: Tracker) -> bool:
+    """ "carry on", "resume" after the check was paused: the classifier has no way to know a check is
+    waiting, and often reads these as out of scope."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    paused = tracker.active_loop.get("name") != "health_check_form" and any(tracker.get_slot(s) is not None for s in SLOTS)
+    return paused and len(text.split()) <= RESUME_WORDS and bool(RESUMES.search(text))
 
 
 def first_action_of_rules(rules_dir: Path = PROJECT_ROOT / "data" / "rules") -> dict[str, str]:
@@ -188,6 +197,9 @@ class ActionHealthCheckIntro(Action):
             if skipped:
                 progress += f", {len(skipped)} skipped ({', '.join(QUESTION_NAMES[s] for s in skipped)})"
             dispatcher.utter_message(text=f"Let's carry on with the health check: {progress}.")
+            if intent_of_message(tracker.latest_message) != "start_health_check":
+                # Handed on from another action ("carry on" read as out of scope): no rule starts the form.
+                return [FollowupAction("health_check_form")]
         else:
             dispatcher.utter_message(
                 text=f"Let's check your partnership: {len(SLOTS)} quick questions, one for each common challenge. "

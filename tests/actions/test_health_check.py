@@ -18,6 +18,7 @@ from actions.health_check import (
     ValidateHealthCheckForm,
     asks_for_the_check,
     parse_score,
+    resumes_paused_check,
 )
 from actions.store.db import make_engine, make_session_factory
 from actions.store.models import HealthCheckResult
@@ -74,6 +75,13 @@ async def test_a_paused_check_hands_the_question_to_its_answer_and_stores_nothin
     tracker = make_tracker("ask_practice_question", text="is there a regional body I should raise it with", slots={"hc_competition": "3"})
     messages, events = await run(ActionHealthCheckResult(), tracker, domain)
     assert messages == [] and events == [{"event": "followup", "timestamp": None, "name": "action_practice_answer"}]
+
+
+def test_carry_on_resumes_only_a_paused_check() -> None:
+    paused = {"hc_competition": "3"}
+    assert resumes_paused_check(make_tracker("out_of_scope", text="carry on", slots=paused))
+    assert not resumes_paused_check(make_tracker("out_of_scope", text="carry on"))  # no check begun
+    assert not resumes_paused_check(make_tracker("out_of_scope", text="carry on to Leeds then book us a hotel near the station", slots=paused))
 
 
 @pytest.mark.parametrize(
@@ -318,6 +326,19 @@ def test_a_question_part_way_pauses_the_check_answers_it_and_the_check_resumes(a
         check.answer(answer_given, then_asked=next_question)
     check.answer("2", then_asked=None)
     assert check.stored_scores()["challenge_competition"] == 3 and check.stored_scores()["challenge_authority"] == 4
+
+
+def test_carry_on_after_a_pause_resumes_the_check(advisor: RunningAdvisor) -> None:
+    # "carry on" alone reads as out of scope to the classifier; with a check paused it resumes it.
+    check = Check(advisor, "hc-carry-on")
+    check.say("can we do the partnership health check")
+    check.answer("4", then_asked="Authority")
+    paused = check.say("is there a regional body I should raise it with")
+    assert paused[0]["text"].startswith("I've paused the health check")
+    replies = check.say("carry on")
+    assert replies[0]["text"] == "Let's carry on with the health check: 1 of 7 questions answered.", texts(replies)
+    assert replies[1]["text"].startswith("Authority: ")
+    check.answer("2", then_asked="Purpose")
 
 
 @pytest.mark.parametrize(
