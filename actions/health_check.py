@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.advice import brief_advice, cite
-from actions.common import RECORDER, ask_what_is_wrong, knowledge_or_apology, next_advice, person_context
+from actions.common import RECORDER, ask_what_is_wrong, intent_of, knowledge_or_apology, next_advice, person_context
 from actions.context import vague_distress
 from actions.settings import PROJECT_ROOT
 from actions.store.records import conversation_key
@@ -95,15 +95,12 @@ ANSWER_OF_INTENT = first_action_of_rules()
 COURTESIES = {"thank": "You're welcome.", "greet": "Hello!"}
 
 
-def intent_of_message(message: dict[str, Any]) -> str:
-    return (message.get("intent") or {}).get("name") or ""
-
-
-def interrupts(message: dict[str, Any], slot: str) -> bool:
+def interrupts(tracker: Tracker, slot: str) -> bool:
     """A message in the middle of the check that is clearly not an answer to its question: a
     question, a problem, thanks, who they are. Its own challenge described while that challenge is
     being scored is an answer in words, so it is asked again instead."""
-    intent = intent_of_message(message)
+    message = tracker.latest_message
+    intent = intent_of(tracker)
     confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
     if intent in ANSWERS or intent in COURTESIES or intent == SLOTS.get(slot) or intent not in ANSWER_OF_INTENT:
         return False
@@ -145,11 +142,12 @@ class ValidateHealthCheckForm(FormValidationAction):
         if str(value) in STORED:
             return {slot: str(value)}
         score = parse_score(str(value))
-        if score is None and intent_of_message(tracker.latest_message) in COURTESIES:
+        courtesy = COURTESIES.get(intent_of(tracker) or "")
+        if score is None and courtesy:
             # "thanks" after a question is politeness, not a score to complain about: the question again.
-            dispatcher.utter_message(text=COURTESIES[intent_of_message(tracker.latest_message)])
+            dispatcher.utter_message(text=courtesy)
             return {slot: None}
-        if score is None and interrupts(tracker.latest_message, slot):
+        if score is None and interrupts(tracker, slot):
             # Pause, so the message gets its own answer (action_health_check_result hands it on)
             # instead of "Sorry, I didn't catch a score in 'is there a regional body I should ...'".
             dispatcher.utter_message(
@@ -197,7 +195,7 @@ class ActionHealthCheckIntro(Action):
             if skipped:
                 progress += f", {len(skipped)} skipped ({', '.join(QUESTION_NAMES[s] for s in skipped)})"
             dispatcher.utter_message(text=f"Let's carry on with the health check: {progress}.")
-            if intent_of_message(tracker.latest_message) != "start_health_check":
+            if intent_of(tracker) != "start_health_check":
                 # Handed on from another action ("carry on" read as out of scope): no rule starts the form.
                 return [FollowupAction("health_check_form")]
         else:
@@ -232,8 +230,7 @@ class ActionHealthCheckResult(Action):
         if any(tracker.get_slot(slot) is None for slot in SLOTS):
             # Paused part way for a question (ValidateHealthCheckForm): answer it as it would be
             # answered outside the check; the answers so far are kept for "continue the health check".
-            intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-            return [FollowupAction(ANSWER_OF_INTENT.get(intent, "action_listen"))]
+            return [FollowupAction(ANSWER_OF_INTENT.get(intent_of(tracker) or "", "action_listen"))]
         scores: dict[str, int | None] = {}
         for slot, challenge in SLOTS.items():
             value = tracker.get_slot(slot)

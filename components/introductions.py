@@ -21,6 +21,22 @@ CONTEXT_ENTITIES = {"sector", "role"}
 MIN_WORDS = 5
 
 
+def read_instead(message: Message, instead: str) -> None:
+    """Make `instead` the message's intent, swapping its confidence with the current intent's
+    (the ranking keeps its shape; used where a component knows better than the classifier)."""
+    current = (message.get(INTENT) or {}).get("name")
+    ranking = [dict(r) for r in message.get(INTENT_RANKING_KEY) or []]
+    top = float((message.get(INTENT) or {}).get("confidence") or 0.0)
+    other = next((float(r["confidence"]) for r in ranking if r["name"] == instead), 0.0)
+    for r in ranking:
+        r["confidence"] = {current: other, instead: top}.get(r["name"], r["confidence"])
+    if not any(r["name"] == instead for r in ranking):
+        ranking.append({"name": instead, "confidence": top})
+    ranking.sort(key=lambda r: -float(r["confidence"]))
+    message.set(INTENT, {"name": instead, "confidence": top}, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+
 def is_introduction(message: Message) -> bool:
     intent = message.get(INTENT) or {}
     words = re.findall(r"[a-z']+", (message.get(TEXT) or "").lower())
@@ -40,16 +56,6 @@ class IntroductionReader(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            if not is_introduction(message):
-                continue
-            ranking = [dict(r) for r in message.get(INTENT_RANKING_KEY) or []]
-            greet = float((message.get(INTENT) or {}).get("confidence") or 0.0)
-            inform = next((float(r["confidence"]) for r in ranking if r["name"] == "inform"), 0.0)
-            for r in ranking:
-                r["confidence"] = {"greet": inform, "inform": greet}.get(r["name"], r["confidence"])
-            if not any(r["name"] == "inform" for r in ranking):
-                ranking.append({"name": "inform", "confidence": greet})
-            ranking.sort(key=lambda r: -float(r["confidence"]))
-            message.set(INTENT, {"name": "inform", "confidence": greet}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            if is_introduction(message):
+                read_instead(message, "inform")
         return messages

@@ -18,6 +18,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS  # plain names, no imports of its own
+from components.introductions import read_instead
 
 # What the rest of such a message can be: the advisor's questions and problems (the contract's
 # knowledge intents and challenges), what it can do, requests it declines, and follow-ups
@@ -72,14 +73,6 @@ class QuestionAfterIntroductionReader(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             asked = question_behind_introduction(message)
-            if asked is None:
-                continue
-            ranking = [dict(r) for r in message.get(INTENT_RANKING_KEY) or []]
-            inform = float((message.get(INTENT) or {}).get("confidence") or 0.0)
-            other = next(float(r["confidence"]) for r in ranking if r["name"] == asked)
-            for r in ranking:
-                r["confidence"] = {"inform": other, asked: inform}.get(r["name"], r["confidence"])
-            ranking.sort(key=lambda r: -float(r["confidence"]))
-            message.set(INTENT, {"name": asked, "confidence": inform}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            if asked is not None:
+                read_instead(message, asked)
         return messages

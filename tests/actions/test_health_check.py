@@ -71,7 +71,7 @@ async def test_a_question_during_the_check_pauses_it(intent, text, pauses, domai
     assert dispatcher.messages[0]["text"].startswith("I've paused the health check" if pauses else "Sorry, I didn't catch a score")
 
 
-async def test_a_paused_check_hands_the_question_to_its_answer_and_stores_nothing(recorder, domain) -> None:
+async def test_a_paused_check_hands_the_question_to_its_answer(domain) -> None:
     tracker = make_tracker("ask_practice_question", text="is there a regional body I should raise it with", slots={"hc_competition": "3"})
     messages, events = await run(ActionHealthCheckResult(), tracker, domain)
     assert messages == [] and events == [{"event": "followup", "timestamp": None, "name": "action_practice_answer"}]
