@@ -364,10 +364,11 @@ _OPENER = (
     r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|thank you|cheers|yes|yeah|no worries|fair enough|got it|"
     r"makes sense|sure|fine)\W+)*"
 )
-# "what would that look like in practice / week to week": the steps, not a story (unless it asks for one).
+# "what would that look like in practice / week to week": the steps, not a story (unless it asks for
+# one). "... in real life" and "... on the ground" stay examples: the practitioner sets ask for one.
 IN_PRACTICE = re.compile(
     _OPENER + r"what (?:would|does|dose|might|could|will) (?:that|it|this) (?:actually )?look like "
-    r"(?:in practice|in real life|day to day|day-to-day|week to week|on the ground|from my end)\b(?!.*\bexamples?\b)"
+    r"(?:in practice|day to day|day-to-day|week to week|from my end)\b(?!.*\bexamples?\b)"
 )
 # Other ways a question about the answer just given starts, checked before how/why ("how do other
 # areas do it" asks for an example): "what would that look like", "any example wording for...",

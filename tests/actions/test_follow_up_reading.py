@@ -92,6 +92,8 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what does that look like week to week", "ask_how"),
         ("what dose that look like in practice", "ask_how"),
         ("what would that look like in practice, got an example?", "ask_example"),
+        ("what would that look like in real life", "ask_example"),
+        ("what might that look like on the ground?", "ask_example"),
         ("what should I tackle first", "ask_how"),
         ("can you squash that into a couple of lines I could say to my director", "ask_simpler"),
         ("have you seen that work anywhere, even a made-up case", "ask_example"),
