@@ -203,3 +203,16 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
     assert {d.key for d in retriever.named(text)} >= {"practice:leaving_a_partnership", "practice:running_meetings"}
     (top, _), _ = retriever.search(text, k=2)
     assert top.key == "practice:leaving_a_partnership"
+
+
+@pytest.mark.parametrize(
+    "text,named",
+    [
+        ("how do we set up a partnership with the library and the school?", True),
+        ("the council has asked me to set up a partnership on loneliness", True),
+        ("we set up a partnership with the leisure centre two years ago and nothing has changed", False),
+    ],
+)
+def test_setting_up_a_partnership_is_named_only_when_asked_about(retriever: Retriever, text: str, named: bool) -> None:
+    # A story that starts "we set up a partnership..." is about what went wrong since, not about starting one.
+    assert ("practice:start_partnership" in {d.key for d in retriever.named(text)}) is named
