@@ -216,3 +216,14 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
 def test_setting_up_a_partnership_is_named_only_when_asked_about(retriever: Retriever, text: str, named: bool) -> None:
     # A story that starts "we set up a partnership..." is about what went wrong since, not about starting one.
     assert ("practice:start_partnership" in {d.key for d in retriever.named(text)}) is named
+
+
+@pytest.mark.parametrize(
+    "text,named",
+    [
+        ("I've been asked to chair the new locality meeting, any tips?", True),
+        ("I chair the provider board and half the members only come because their contract says so", False),
+    ],
+)
+def test_chairing_is_named_when_asked_about_not_when_said_of_oneself(retriever: Retriever, text: str, named: bool) -> None:
+    assert ("practice:running_meetings" in {d.key for d in retriever.named(text)}) is named
