@@ -199,31 +199,32 @@ def test_a_practice_topic_said_in_everyday_words_is_named(retriever: Retriever, 
 
 
 def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriever) -> None:
-    text = "I sit on a partnership that's a waste of my time, nothing on the agenda is relevant to us. Can we just leave?"
+    text = "I sit on a partnership that's a waste of my time, all we do is moan at the meetings. Can we just leave?"
     assert {d.key for d in retriever.named(text)} >= {"practice:leaving_a_partnership", "practice:running_meetings"}
     (top, _), _ = retriever.search(text, k=2)
     assert top.key == "practice:leaving_a_partnership"
 
 
 @pytest.mark.parametrize(
-    "text,named",
+    "text,topic,named",
     [
-        ("how do we set up a partnership with the library and the school?", True),
-        ("the council has asked me to set up a partnership on loneliness", True),
-        ("we set up a partnership with the leisure centre two years ago and nothing has changed", False),
+        # A story that starts "we set up a partnership..." is about what went wrong since, not about starting one.
+        ("how do we set up a partnership with the library and the school?", "start_partnership", True),
+        ("the council has asked me to set up a partnership on loneliness", "start_partnership", True),
+        ("we set up a partnership with the leisure centre two years ago and nothing has changed", "start_partnership", False),
+        # Who they are is not what they ask about.
+        ("I've been asked to chair the new locality meeting, any tips?", "running_meetings", True),
+        ("I chair the provider board and half the members only come because their contract says so", "running_meetings", False),
+        # Whether to join, or a rep who cannot decide (authority).
+        ("the youth forum wants us on board, should we say yes?", "joining_a_partnership", True),
+        ("what do I need to know before saying yes", "joining_a_partnership", True),
+        ("whoever the council sends can't say yes to anything", "joining_a_partnership", False),
+        # A question about meetings, or a partnership that has lost its purpose.
+        ("what should go on the agenda for the first session", "running_meetings", True),
+        ("these days the agenda is just whatever the council wants that month", "running_meetings", False),
     ],
 )
-def test_setting_up_a_partnership_is_named_only_when_asked_about(retriever: Retriever, text: str, named: bool) -> None:
-    # A story that starts "we set up a partnership..." is about what went wrong since, not about starting one.
-    assert ("practice:start_partnership" in {d.key for d in retriever.named(text)}) is named
-
-
-@pytest.mark.parametrize(
-    "text,named",
-    [
-        ("I've been asked to chair the new locality meeting, any tips?", True),
-        ("I chair the provider board and half the members only come because their contract says so", False),
-    ],
-)
-def test_chairing_is_named_when_asked_about_not_when_said_of_oneself(retriever: Retriever, text: str, named: bool) -> None:
-    assert ("practice:running_meetings" in {d.key for d in retriever.named(text)}) is named
+def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story(
+    retriever: Retriever, text: str, topic: str, named: bool
+) -> None:
+    assert (f"practice:{topic}" in {d.key for d in retriever.named(text)}) is named
