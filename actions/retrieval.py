@@ -458,7 +458,7 @@ class Retriever:
 
     def _named_indexes(self, text: str) -> list[int]:
         """The documents the message names by keyword; of several, those its question names
-        ("... all we do is moan at the meetings. Can we just leave?": leaving, not meetings)."""
+        ("... we go round in circles at the meetings. Can we just leave?": leaving, not meetings)."""
         said = keyword_text(text)
         said_words = set(said.split())
         named = [(i, keywords) for i, keywords in self._keywords if names_subject(keywords, said, said_words)]

@@ -199,7 +199,7 @@ def test_a_practice_topic_said_in_everyday_words_is_named(retriever: Retriever, 
 
 
 def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriever) -> None:
-    text = "I sit on a partnership that's a waste of my time, all we do is moan at the meetings. Can we just leave?"
+    text = "I sit on a partnership that's a waste of my time, all we do is go round in circles at the meetings. Can we just leave?"
     assert {d.key for d in retriever.named(text)} >= {"practice:leaving_a_partnership", "practice:running_meetings"}
     (top, _), _ = retriever.search(text, k=2)
     assert top.key == "practice:leaving_a_partnership"
@@ -222,6 +222,10 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         # A question about meetings, or a partnership that has lost its purpose.
         ("what should go on the agenda for the first session", "running_meetings", True),
         ("these days the agenda is just whatever the council wants that month", "running_meetings", False),
+        ("how do I stop our steering group becoming a moan-fest", "running_meetings", True),
+        ("it has become a general moan about staffing", "running_meetings", False),
+        ("how would we know whether the project made any difference", "measuring_success", True),
+        ("it's been a year and residents haven't seen any difference", "measuring_success", False),
     ],
 )
 def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story(
