@@ -226,6 +226,8 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("it has become a general moan about staffing", "running_meetings", False),
         ("how would we know whether the project made any difference", "measuring_success", True),
         ("it's been a year and residents haven't seen any difference", "measuring_success", False),
+        ("we're in a partnership with the council on antisocial behaviour and my sergeants can't agree anything", "community_safety", False),
+        ("how does our youth club get a seat on the community safety partnership", "community_safety", True),
     ],
 )
 def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story(
