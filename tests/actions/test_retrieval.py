@@ -230,6 +230,8 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("how does our youth club get a seat on the community safety partnership", "community_safety", True),
         ("I've just started at the ICB and I'm drowning in acronyms", "the_local_system", True),
         ("the board papers are sixty pages of acronyms and arrive the night before", "the_local_system", False),
+        ("our contact at the council has just left and nobody has replaced her", "staff_turnover", True),
+        ("by the time our trustees reply the group has moved on without us", "staff_turnover", False),
     ],
 )
 def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story(
