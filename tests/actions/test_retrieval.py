@@ -232,6 +232,9 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("the board papers are sixty pages of acronyms and arrive the night before", "the_local_system", False),
         ("our contact at the council has just left and nobody has replaced her", "staff_turnover", True),
         ("by the time our trustees reply the group has moved on without us", "staff_turnover", False),
+        ("the funder wants us to prove we make a difference and all we have is attendance", "measuring_success", True),
+        ("how do we get the young people themselves involved, not just a survey", "involving_community", True),
+        ("can we give the charity the names of the young people involved?", "involving_community", False),
     ],
 )
 def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story(
