@@ -35,6 +35,7 @@ from actions.context import (
     vague_distress,
 )
 from actions.follow_ups import (
+    CHALLENGE_WORDS,
     FALLBACK_THRESHOLD,
     FOLLOW_UP_INTENTS,
     LEADING_FOLLOW_UP,
@@ -500,8 +501,10 @@ class ActionBotChallenge(Action):
 # A pick from the options just offered is a few words ("the time one", "number 2 please").
 PICK_WORDS = 6
 # ...and says it picks: "the time one", not "whats the time now".
-PICKING = re.compile(r"\b(?:one|first|second|third|last|number|option|more on)\b", re.IGNORECASE)
-PICK_WORDING = frozenset("one first second third last number option item please pls go lets let tell more start begin".split())
+PICKING = re.compile(r"\b(?:one|first|second|third|fourth|fifth|last|number|option|more on)\b", re.IGNORECASE)
+PICK_WORDING = frozenset(
+    "one first second third fourth fifth 1st 2nd 3rd 4th 5th last number option item please pls go lets let tell more start begin".split()
+)
 
 
 async def option_picked(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
@@ -525,6 +528,8 @@ async def option_picked(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
             if isinstance(item, AdviceView) and item.challenge_id in knowledge.passages
             else []
         )
+    # ...or by an everyday word for its challenge: "the meetings one first", "the grants one".
+    titles += CHALLENGE_WORDS.get(challenge or getattr(item, "challenge_id", None) or "", set())
     # Nothing else said: "book the first train" is not a pick.
     if set(content_words(text)) - PICK_WORDING - {w for t in titles for w in content_words(t)}:
         return None

@@ -108,8 +108,8 @@ CHALLENGE_WORDS = {
     "challenge_competition": {"rivals", "rivalry", "fighting", "competing", "undercutting"},
     "challenge_authority": {"decision", "decisions", "decide", "sign", "signing"},
     "challenge_purpose": {"aims", "drift", "drifting"},
-    "challenge_communication": {"meetings", "emails", "updates"},
-    "challenge_funding": {"money", "grant", "cash"},
+    "challenge_communication": {"meetings", "meeting", "emails", "updates"},
+    "challenge_funding": {"money", "grant", "grants", "cash", "funding"},
     "challenge_culture_clash": {"styles", "jargon"},
     "challenge_time": {"slow", "results"},
 }

@@ -499,6 +499,18 @@ async def test_a_short_pick_read_as_out_of_scope_is_still_a_pick(knowledge_cache
     assert (messages[0].get("text") or "").startswith("Sorry, I can't help with that") and not slots_of(events)
 
 
+async def test_a_pick_by_an_everyday_word_for_its_challenge_or_a_fourth_place(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    authority_idea = knowledge.advice_by_challenge["challenge_authority"][0].id
+    meetings_idea = knowledge.advice_by_challenge["challenge_communication"][0].id
+    slots = {"last_options": [f"advice:{authority_idea}", f"advice:{meetings_idea}"]}
+    messages, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "the meetings one first", slots), domain)
+    assert slots_of(events)["focus"] == f"advice:{meetings_idea}", messages[0]
+    listed = [f"challenge:{c}" for c in ("challenge_competition", "challenge_authority", "challenge_purpose", "challenge_time")]
+    messages, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "the fourth one, tell me more", {"last_options": listed}), domain)
+    assert slots_of(events)["current_challenge"] == "challenge_time", messages[0]
+
+
 async def test_an_everyday_question_using_an_options_word_is_not_a_pick(knowledge_cache, domain) -> None:
     knowledge = await knowledge_cache.get()
     time_idea = knowledge.advice_by_challenge["challenge_time"][0].id
