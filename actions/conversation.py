@@ -341,8 +341,9 @@ ASKS_WHAT_TO_DO = re.compile(
 APPROVAL = re.compile(
     r"^\W*(?:(?:ha|haha|lol|ah|oh|ok|okay|that'?s|thats|that is|how|very|really|so|dead)\W+)*"
     r"(?:brill|brilliant|ace|fab|fabulous|lovely|smashing|superb|cracking|champion|great|perfect|excellent|awesome|"
-    r"nice|cool|grand|magic|spot on|top|wicked|legend|class|wonderful|super|belting|bostin|mint|sweet|fair enough)"
-    r"(?:\W+(?:one|stuff|work|thanks|thank you|ta|cheers|mate|that|then|god bless|bless you|x+))*\W*$",
+    r"nice|cool|grand|magic|spot on|top|wicked|legend|class|wonderful|super|belting|bostin|mint|sweet|fair enough|"
+    r"you'?ve been (?:so |very |really )?(?:kind|helpful|a star|a gem))"
+    r"(?:\W+(?:one|stuff|job|work|thanks|thank you|ta|cheers|mate|that|then|god bless|bless you|x+))*\W*$",
     re.IGNORECASE,
 )
 

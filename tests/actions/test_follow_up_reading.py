@@ -331,7 +331,7 @@ async def test_another_one_after_a_topic_gives_its_next_part(knowledge_cache, do
     assert not messages[0]["text"].startswith("Another idea")
 
 
-@pytest.mark.parametrize("text", ["ace, cheers", "lovely stuff", "that's brilliant"])
+@pytest.mark.parametrize("text", ["ace, cheers", "lovely stuff", "that's brilliant", "grand job", "you've been kind, bless you"])
 async def test_approval_on_its_own_is_thanked_not_declined(knowledge_cache, domain, text) -> None:
     messages, _ = await run(
         ActionOutOfScope(), tracker("out_of_scope", 0.7, text, {"focus": "practice:running_meetings"}), domain
