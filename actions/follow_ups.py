@@ -891,7 +891,9 @@ def uses_term(knowledge: Knowledge, term: str) -> bool:
 TERM_WORDS = 4
 # What people put after the term: "what's an LPC actually do", "the CVS anyway", "mistrust there".
 TERM_TAIL = re.compile(
-    r"\s+(?:actually|really|exactly|anyway|for|do|does|mean|there|here|then|in practice|in this context)\b.*$", re.IGNORECASE
+    r"\s+(?:actually|really|exactly|anyway|for|do|does|mean|there|here|then|in practice|in this context"
+    r"|in (?:plain |simple )?english|in (?:ni|northern ireland|scotland|wales|england))\b.*$",
+    re.IGNORECASE,
 )
 
 

@@ -461,6 +461,8 @@ async def test_how_come_after_an_idea_is_why(knowledge_cache, domain) -> None:
         ("what would quorum mean for a group our size", "quorum"),
         ("when you say outputs, what do you mean", "outputs"),
         ("what do they mean by economies of scale", "economies of scale"),
+        ("what are 'interim milestones' in english", "interim milestones"),
+        ("what's community planning in NI anyway, for the new members", "community planning"),
         ("what does that mean", None),
         ("why?", None),
     ],

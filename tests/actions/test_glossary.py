@@ -97,6 +97,8 @@ ABBREVIATION_QUESTIONS = [
         (ActionFollowUp, "ask_example", "what's the CDHN", "CDHN (Community Development and Health Network): "),
         (ActionKnowledgeAnswer, "ask_definition", "and a PCN", "PCN (Primary Care Network): "),
         (ActionFollowUp, "ask_meaning", "people keep writing CVS in emails, what does that mean", "CVS"),
+        (ActionFollowUp, "ask_meaning", "what do they mean by determinents", "determinants of health: "),
+        (ActionFollowUp, "ask_meaning", "what are 'interim milestones' in english", "interim milestones: "),
     ],
 )
 async def test_a_term_question_is_defined_whichever_action_gets_it(knowledge_cache, domain, action, intent, text, starts) -> None:
