@@ -357,7 +357,8 @@ SHORT_WORDS = 8
 # why or how, right after an answer, is about that answer even when it is longer.
 # ("how long does it take to show results" is a question of its own, not "how do I do that".)
 LEADING_FOLLOW_UP = re.compile(
-    r"^\W*(?:(?:ok\w*|so|and|but|right|fair enough|yeah|yes|sure|fine|hmm+|i see)\W+)*(how|why)\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)"
+    r"^\W*(?:(?:ok\w*|so|and|but|right|fair enough|yeah|yes|sure|fine|hmm+|i see|really|honestly|seriously)\W+)*"
+    r"(how|why)\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)"
 )
 LEADING_WORDS = 16
 _OPENER = (

@@ -107,6 +107,8 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("hows that work with shifts", "ask_how"),
         ("Is there a plainer way of putting that", "ask_simpler"),
         ("anothr", "ask_more"),
+        ("Ok but really, why does it matter why they joined if they turn up", "ask_why"),
+        ("honestly, how would that work", "ask_how"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
