@@ -580,6 +580,8 @@ class ActionOutOfScope(Action):
         # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
         text = tracker.latest_message.get("text") or ""
         follow_up = short_follow_up(text)
+        if follow_up == "ask_more" and confidence < UNSURE_OUT_OF_SCOPE and tracker.get_slot("focus"):
+            return [FollowupAction("action_more_advice")]  # "anothr" right after an idea
         if (
             follow_up in ("ask_how", "ask_why", "ask_simpler")
             and (

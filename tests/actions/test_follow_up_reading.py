@@ -296,6 +296,15 @@ async def test_if_that_does_not_work_asks_for_another_idea(knowledge_cache, doma
     assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
 
 
+async def test_another_misspelt_and_read_as_out_of_scope_still_gets_the_next_idea(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
+    _, events = await run(ActionOutOfScope(), tracker("out_of_scope", 0.44, "anothr", slots), domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
+    # With nothing said before it, there is no next idea: declined as before.
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.44, "anothr", {}), domain)
+    assert messages[0]["response"] == "utter_out_of_scope"
+
+
 async def test_if_that_does_not_work_read_as_feedback_is_still_a_question(knowledge_cache, domain) -> None:
     """Typed, "and if that doesn't work?" is about what to try next, not a verdict on the answer;
     the "Not helpful" button still records feedback."""
