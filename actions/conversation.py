@@ -582,6 +582,14 @@ class ActionOutOfScope(Action):
         follow_up = short_follow_up(text)
         if follow_up == "ask_more" and confidence < UNSURE_OUT_OF_SCOPE and tracker.get_slot("focus"):
             return [FollowupAction("action_more_advice")]  # "anothr" right after an idea
+        points_back = bool(REFERS_BACK.search(text) or ASKS_WHAT_TO_DO.search(text))
+        if follow_up in ("ask_how", "ask_why", "ask_simpler") and points_back and confidence < SURE_OUT_OF_SCOPE:
+            # "what would I say to get 10 mins with her" after "Did you mean one of these?": about the
+            # problem that message told.
+            knowledge = await knowledge_or_apology(dispatcher)
+            unanswered = unanswered_problem(knowledge, tracker) if knowledge is not None else None
+            if knowledge is not None and unanswered is not None:
+                return follow_up_on(dispatcher, tracker, unanswered, follow_up)
         if (
             follow_up in ("ask_how", "ask_why", "ask_simpler")
             and (
@@ -600,6 +608,14 @@ class ActionOutOfScope(Action):
                 return answered
             if item is not None:
                 return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
+        challenge = tracker.get_slot("current_challenge")
+        if follow_up == "ask_how" and confidence < SURE_OUT_OF_SCOPE and tracker.get_slot("focus") and challenge in CHALLENGES:
+            # "how do i get proper named contacts set up" after an idea on communication: the idea on
+            # that challenge it asks about, with its steps.
+            knowledge = await knowledge_or_apology(dispatcher)
+            found = retrieve(knowledge, text, kinds=("advice",), threshold=FALLBACK_THRESHOLD) if knowledge else []
+            if found and isinstance(found[0][0], AdviceView) and found[0][0].challenge_id == challenge:
+                return follow_up_on(dispatcher, tracker, found[0][0], "ask_how")
         # Mid-conversation one word can carry the topic: "what should the agenda look like".
         least_words = 1 if tracker.get_slot("focus") else MIN_CONTENT_WORDS
         # Mid-conversation a plainer match may overrule a surer "out of scope": "thing is she won't

@@ -305,6 +305,16 @@ async def test_another_misspelt_and_read_as_out_of_scope_still_gets_the_next_ide
     assert messages[0]["response"] == "utter_out_of_scope"
 
 
+async def test_a_how_question_read_as_out_of_scope_gets_the_idea_on_that_challenge_it_asks_about(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
+    text = "how do i get proper named contacts set up"
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.81, text, slots), domain)
+    assert messages[0]["text"].startswith("How to put \u201c"), messages[0]
+    # Sure it is out of scope, or an everyday request: declined as before.
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.95, "how do i get the projector set up", slots), domain)
+    assert messages[0]["response"] == "utter_out_of_scope"
+
+
 async def test_if_that_does_not_work_read_as_feedback_is_still_a_question(knowledge_cache, domain) -> None:
     """Typed, "and if that doesn't work?" is about what to try next, not a verdict on the answer;
     the "Not helpful" button still records feedback."""

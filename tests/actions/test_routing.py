@@ -681,6 +681,16 @@ async def test_a_bare_follow_up_after_a_clarifying_question_is_about_the_problem
     assert slots_of(events).get("focus"), events
 
 
+async def test_what_to_say_read_as_out_of_scope_after_a_clarifying_question_is_about_the_problem_told(
+    knowledge_cache, domain
+) -> None:
+    text = "what would I say to get them to turn up"
+    tracker = after(PROBLEM_TOLD, [("action_clarify", CLARIFYING_QUESTION)], "out_of_scope", text, [("out_of_scope", 0.58)])
+    messages, events = await run(ActionOutOfScope(), tracker, domain)
+    assert messages[0]["text"].startswith("How to put \u201c"), messages[0]
+    assert slots_of(events).get("focus"), events
+
+
 async def test_an_example_asked_for_after_a_clarifying_question_is_of_the_problem_told(knowledge_cache, domain) -> None:
     tracker = after(PROBLEM_TOLD, [("action_clarify", CLARIFYING_QUESTION)], "ask_case_study", "example pls")
     _, events = await run(ActionKnowledgeAnswer(), tracker, domain)
