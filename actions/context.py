@@ -313,7 +313,7 @@ def sector_or_role_named(tracker: Tracker, unasked: bool = False) -> dict[str, s
 # role when someone says who they are and nothing else.
 SAYING_WHO_THEY_ARE = frozenset(
     "run running work working manage managing lead leading chair chairing based btw fyi just actually now sorry "
-    "also local small tiny big large little own part volunteer member staff helps help".split()
+    "also local small tiny big large little own part volunteer member staff helps help should said mention mentioned forgot".split()
 )
 
 

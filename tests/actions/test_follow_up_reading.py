@@ -269,7 +269,9 @@ async def test_the_difference_between_two_terms_defines_both(knowledge_cache, do
     assert lines[0].startswith("output: ") and lines[1].startswith("outcome: ")
 
 
-@pytest.mark.parametrize("text", ["so ICS and ICB, same thing or not?", "ICS, ICB... are those two different things or the same?"])
+@pytest.mark.parametrize(
+    "text", ["so ICS and ICB, same thing or not?", "ICS, ICB... are those two different things or the same?"]
+)
 async def test_whether_two_bodies_are_the_same_thing_defines_both(knowledge_cache, domain, text) -> None:
     messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.35, text, {}), domain)
     lines = messages[0]["text"].split("\n")
@@ -500,7 +502,13 @@ async def test_a_challenge_picked_by_one_word_of_its_name_from_the_list(knowledg
 
 
 @pytest.mark.parametrize(
-    "text", ["is that based on anything", "where can I read more about that", "what principle is that resting on", "where are you getting that from"]
+    "text",
+    [
+        "is that based on anything",
+        "where can I read more about that",
+        "what principle is that resting on",
+        "where are you getting that from",
+    ],
 )
 async def test_is_that_based_on_anything_gives_the_sources_of_the_idea(knowledge_cache, domain, text) -> None:
     knowledge = await knowledge_cache.get()
@@ -530,7 +538,9 @@ async def test_a_pick_by_an_everyday_word_for_its_challenge_or_a_fourth_place(kn
     messages, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "the meetings one first", slots), domain)
     assert slots_of(events)["focus"] == f"advice:{meetings_idea}", messages[0]
     listed = [f"challenge:{c}" for c in ("challenge_competition", "challenge_authority", "challenge_purpose", "challenge_time")]
-    messages, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "the fourth one, tell me more", {"last_options": listed}), domain)
+    messages, events = await run(
+        ActionClarify(), tracker("nlu_fallback", 0.35, "the fourth one, tell me more", {"last_options": listed}), domain
+    )
     assert slots_of(events)["current_challenge"] == "challenge_time", messages[0]
 
 

@@ -116,7 +116,9 @@ def test_the_hybrid_ranks_with_the_embeddings_and_keeps_the_tfidf_scores(knowled
     assert [s for _, s in hybrid.search("   ", k=2)] == [0.0, 0.0]
 
 
-def test_the_hybrid_without_the_embeddings_installed_answers_as_tfidf(knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_hybrid_without_the_embeddings_installed_answers_as_tfidf(
+    knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def not_installed() -> None:
         raise FileNotFoundError("WordLlama's embeddings are not installed")
 
@@ -191,7 +193,10 @@ def test_a_query_takes_well_under_five_milliseconds(knowledge: Knowledge, method
         ("how would we even show its doing anything for people", "practice:measuring_success"),
         ("could we keep a shared list of who's visiting who between us?", "practice:information_sharing"),
         ("would it have been better if we'd all just gone in for the contract together?", "practice:joint_bids"),
-        ("can I tell the social worker about a family we're worried about? they haven't given consent", "practice:information_sharing"),
+        (
+            "can I tell the social worker about a family we're worried about? they haven't given consent",
+            "practice:information_sharing",
+        ),
     ],
 )
 def test_a_practice_topic_said_in_everyday_words_is_named(retriever: Retriever, text: str, topic: str) -> None:
@@ -199,7 +204,9 @@ def test_a_practice_topic_said_in_everyday_words_is_named(retriever: Retriever, 
 
 
 def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriever) -> None:
-    text = "I sit on a partnership that's a waste of my time, all we do is go round in circles at the meetings. Can we just leave?"
+    text = (
+        "I sit on a partnership that's a waste of my time, all we do is go round in circles at the meetings. Can we just leave?"
+    )
     assert {d.key for d in retriever.named(text)} >= {"practice:leaving_a_partnership", "practice:running_meetings"}
     (top, _), _ = retriever.search(text, k=2)
     assert top.key == "practice:leaving_a_partnership"
@@ -226,7 +233,11 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("it has become a general moan about staffing", "running_meetings", False),
         ("how would we know whether the project made any difference", "measuring_success", True),
         ("it's been a year and residents haven't seen any difference", "measuring_success", False),
-        ("we're in a partnership with the council on antisocial behaviour and my sergeants can't agree anything", "community_safety", False),
+        (
+            "we're in a partnership with the council on antisocial behaviour and my sergeants can't agree anything",
+            "community_safety",
+            False,
+        ),
         ("how does our youth club get a seat on the community safety partnership", "community_safety", True),
         ("I've just started at the ICB and I'm drowning in acronyms", "the_local_system", True),
         ("the board papers are sixty pages of acronyms and arrive the night before", "the_local_system", False),

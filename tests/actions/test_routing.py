@@ -47,7 +47,11 @@ def entity(text: str, said: str, dimension: str, value: str) -> dict:
             "information_sharing",
         ),
         # Partners who won't share read like rivals, but a short question about it is about sharing.
-        ("CAMHS wont share anything with us about the kids we refer, they say GDPR. is that right??", "challenge_competition", "information_sharing"),
+        (
+            "CAMHS wont share anything with us about the kids we refer, they say GDPR. is that right??",
+            "challenge_competition",
+            "information_sharing",
+        ),
         (
             "the officer who ran everything for us has just left and nobody has the files",
             "challenge_communication",
@@ -522,6 +526,14 @@ async def test_a_longer_answer_to_the_sector_question_is_still_the_answer(knowle
         ("ask_case_study", "pharmacy obviously lol", "pharmacy", "sector", "pharmacy", {"sector": "pharmacy"}),
         ("challenge_communication", "school nursing so NHS", "NHS", "sector", "health", {"sector": "health"}),
         ("out_of_scope", "housing assoc", "housing assoc", "sector", "housing", {"sector": "housing"}),
+        (
+            "ask_practice_question",
+            "sorry should have said, police obviously",
+            "police",
+            "sector",
+            "police_justice",
+            {"sector": "police_justice"},
+        ),
         ("out_of_scope", "midwife", "midwife", "role", "practitioner", {"role": "practitioner", "sector": "health"}),
         (
             "nlu_fallback",
@@ -542,6 +554,7 @@ async def test_who_they_are_said_in_passing_is_taken_whatever_it_was_read_as(
         "challenge_communication": ActionChallengeAdvice,
         "out_of_scope": ActionOutOfScope,
         "nlu_fallback": ActionClarify,
+        "ask_practice_question": ActionPracticeAnswer,
     }[intent]()
     slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
     ents = [entity(text, said, dimension, value)] + (
@@ -924,13 +937,23 @@ async def test_thanks_with_something_more_is_not_only_thanks(text, knowledge_cac
 @pytest.mark.parametrize(
     "text,focus,starts",
     [
-        ("could we bid together next time instead? how would that work", "advice:competition_consortium_bids", "Bidding for funding jointly:"),
-        ("so what do I do about the ones who never show up at all", "practice:terms_of_reference", "Engaging an unresponsive partner:"),
+        (
+            "could we bid together next time instead? how would that work",
+            "advice:competition_consortium_bids",
+            "Bidding for funding jointly:",
+        ),
+        (
+            "so what do I do about the ones who never show up at all",
+            "practice:terms_of_reference",
+            "Engaging an unresponsive partner:",
+        ),
         # how to raise it, not which body to raise it with: the idea just given
         ("how do I raise it with them without making things worse", "advice:competition_name_the_tension", "How to put"),
     ],
 )
-async def test_a_how_question_naming_another_practice_topic_is_about_that_topic(text, focus, starts, knowledge_cache, domain) -> None:
+async def test_a_how_question_naming_another_practice_topic_is_about_that_topic(
+    text, focus, starts, knowledge_cache, domain
+) -> None:
     tracker = make_tracker("ask_how", text=text, slots={"focus": focus}, ranking=[("ask_how", 0.8)])
     messages, _ = await run(ActionFollowUp(), tracker, domain)
     assert messages[0]["text"].startswith(starts), messages[0]["text"][:120]
@@ -938,11 +961,16 @@ async def test_a_how_question_naming_another_practice_topic_is_about_that_topic(
 
 @pytest.mark.parametrize(
     "text",
-    ["how do I do that without treading on the housing association's toes", "so how would I set things up so it doesn't happen next time"],
+    [
+        "how do I do that without treading on the housing association's toes",
+        "so how would I set things up so it doesn't happen next time",
+    ],
 )
 async def test_how_do_i_do_that_is_about_the_idea_just_given_whatever_else_it_matches(text, knowledge_cache, domain) -> None:
     slots = {"focus": "advice:authority_send_decision_makers", "current_challenge": "challenge_authority"}
-    messages, _ = await run(ActionFollowUp(), make_tracker("ask_how", text=text, slots=slots, ranking=[("ask_how", 0.85)]), domain)
+    messages, _ = await run(
+        ActionFollowUp(), make_tracker("ask_how", text=text, slots=slots, ranking=[("ask_how", 0.85)]), domain
+    )
     assert messages[0]["text"].startswith("How to put \u201cSend people who can decide\u201d"), messages[0]["text"][:120]
 
 
@@ -1006,13 +1034,22 @@ async def test_a_question_out_of_scope_reads_as_the_answer_just_given_gets_its_s
 @pytest.mark.parametrize(
     "text,focus,challenge,title",
     [
-        ("how would you go about getting it back on track", "advice:purpose_check_before_renewing", "challenge_purpose", "Check the purpose before renewing"),
+        (
+            "how would you go about getting it back on track",
+            "advice:purpose_check_before_renewing",
+            "challenge_purpose",
+            "Check the purpose before renewing",
+        ),
         ("how do I handle the board on that", "advice:time_realistic_timeline", "challenge_time", "Set a realistic timeline"),
     ],
 )
-async def test_a_how_question_pointing_back_is_about_the_idea_just_given(text, focus, challenge, title, knowledge_cache, domain) -> None:
+async def test_a_how_question_pointing_back_is_about_the_idea_just_given(
+    text, focus, challenge, title, knowledge_cache, domain
+) -> None:
     """It names no other practice topic by its keywords, though its words match one ("track",
     "board"): "it" and "that" are the idea just given."""
     slots = {"focus": focus, "current_challenge": challenge}
-    messages, _ = await run(ActionFollowUp(), make_tracker("ask_how", text=text, slots=slots, ranking=[("ask_how", 0.51)]), domain)
+    messages, _ = await run(
+        ActionFollowUp(), make_tracker("ask_how", text=text, slots=slots, ranking=[("ask_how", 0.51)]), domain
+    )
     assert messages[0]["text"].startswith(f"How to put \u201c{title}\u201d"), messages[0]["text"][:120]
