@@ -587,8 +587,10 @@ class ActionOutOfScope(Action):
             # "what would I say to get 10 mins with her" after "Did you mean one of these?": about the
             # problem that message told.
             knowledge = await knowledge_or_apology(dispatcher)
-            unanswered = unanswered_problem(knowledge, tracker) if knowledge is not None else None
-            if knowledge is not None and unanswered is not None:
+            if knowledge is None:
+                return []  # the apology is the answer, not a decline after it
+            unanswered = unanswered_problem(knowledge, tracker)
+            if unanswered is not None:
                 return follow_up_on(dispatcher, tracker, unanswered, follow_up)
         if (
             follow_up in ("ask_how", "ask_why", "ask_simpler")
@@ -613,7 +615,9 @@ class ActionOutOfScope(Action):
             # "how do i get proper named contacts set up" after an idea on communication: the idea on
             # that challenge it asks about, with its steps.
             knowledge = await knowledge_or_apology(dispatcher)
-            found = retrieve(knowledge, text, kinds=("advice",), threshold=FALLBACK_THRESHOLD) if knowledge else []
+            if knowledge is None:
+                return []
+            found = retrieve(knowledge, text, kinds=("advice",), threshold=FALLBACK_THRESHOLD)
             if found and isinstance(found[0][0], AdviceView) and found[0][0].challenge_id == challenge:
                 return follow_up_on(dispatcher, tracker, found[0][0], "ask_how")
         # Mid-conversation one word can carry the topic: "what should the agenda look like".

@@ -11,6 +11,7 @@ from actions.actions import (
     ActionMoreAdvice,
 )
 from actions.common import UNAVAILABLE_REPLY
+from actions.conversation import ActionOutOfScope
 from actions.store.knowledge import KnowledgeCache
 from actions.vocabulary import CHALLENGES
 from tests.conftest import make_tracker, slots_of
@@ -125,6 +126,11 @@ async def test_unreachable_store_gives_a_clear_reply(tmp_path, monkeypatch, doma
     messages, events = await run(ActionChallengeAdvice(), make_tracker("challenge_time"), domain)
     assert messages[0]["text"] == UNAVAILABLE_REPLY == "I can't reach my advice library right now, please try again shortly."
     assert events == []
+    # A follow-up the out-of-scope action reads: the apology once, not a decline after it.
+    slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
+    tracker = make_tracker("out_of_scope", text="how do i get proper named contacts set up", slots=slots, ranking=[("out_of_scope", 0.81)])
+    messages, _ = await run(ActionOutOfScope(), tracker, domain)
+    assert [m.get("text") or m.get("response") for m in messages] == [UNAVAILABLE_REPLY]
 
 
 async def test_reload_is_picked_up_without_restart(content_dir, sqlite_url, monkeypatch, domain) -> None:
