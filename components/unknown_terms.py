@@ -1,4 +1,4 @@
-""""what does ephemeral mean?" is an everyday dictionary request, not a question about a word of
+""" "what does ephemeral mean?" is an everyday dictionary request, not a question about a word of
 partnership working: `ask_meaning` about words the advisor never uses is `out_of_scope` (issue 14's
 "what does <word> mean?" family, which the classifier cannot tell apart by form: "what does
 openness mean?" is asked the same way).
