@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
+from actions.actions import (
+    ActionAcknowledgeContext,
+    ActionChallengeAdvice,
+    ActionKnowledgeAnswer,
+    ActionMoreAdvice,
+    closing_question,
+)
 from actions.context import context_from_message
 from actions.conversation import (
     CLARIFYING_QUESTION,
@@ -87,6 +93,27 @@ async def test_a_challenge_without_a_practice_subject_keeps_its_challenge(text, 
     tracker = make_tracker(challenge, text=text, ranking=[(challenge, 0.6)], slots={"context_asked": True})
     _, events = await run(ActionChallengeAdvice(), tracker, domain)
     assert slots_of(events)["current_challenge"] == challenge
+
+
+async def test_the_question_a_story_ends_with_is_answered(knowledge_cache, domain) -> None:
+    """The story says why they ask; a closing question that matches a practice question well on its
+    own is what they want answered (the whole message matches joining a partnership a little better)."""
+    story = "the ICB wants the alliance to show its worth by the autumn or the money goes. all we have is footfall. "
+    tracker = make_tracker("challenge_funding", text=story + "what should we be measuring", ranking=[("challenge_funding", 0.6)])
+    _, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert slots_of(events)["focus"] == "practice:measuring_success"
+    # A closing question that matches nothing well on its own leaves the reading of the whole message.
+    tracker = make_tracker(
+        "challenge_funding", text=story + "How do we cope?", ranking=[("challenge_funding", 0.6)], slots={"context_asked": True}
+    )
+    _, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert slots_of(events)["focus"] == "practice:joining_a_partnership"
+
+
+def test_the_closing_question_is_the_last_sentence_of_several_when_it_asks() -> None:
+    assert closing_question("we've only footfall. What should we be measuring?") == "What should we be measuring?"
+    assert closing_question("what should we be measuring?") is None  # one sentence: the whole message
+    assert closing_question("what should we measure? we only have footfall.") is None
 
 
 async def test_a_sure_classifier_keeps_the_challenge_even_when_a_topic_is_named(knowledge_cache, domain) -> None:
@@ -586,6 +613,7 @@ async def test_a_short_problem_or_an_app_naming_a_sector_is_not_who_they_are(kno
         ("out_of_scope", "i swear this job wil be the death of me"),
         ("ask_why", "honestly some days I wonder why I bother"),
         ("inform", "i'm honestly at the end of my rope with this job"),
+        ("inform", "i'm just so tired of all of it"),
         ("challenge_culture_clash", "Sorry, bit emotional about it, these families deserve so much better"),
         ("challenge_time", "long week. everything feels like it's going sideways"),
         ("out_of_scope", "honestly feel like packing it all in"),
