@@ -218,12 +218,12 @@ VAGUE_WORDS = frozenset(
     # venting about the job rather than the partnership: "this job will be the death of me", "ugh what a week"
     "feel feeling head brick wall banging end rope tether job swear wil will death days some wonder bother sorry week "
     "think last went badly meeting people deserve better much families emotional ugh sigh cry crying going exhausted "
-    "knackered drained overwhelmed stressed fed rotten flat fire weeks mum dad today pretty those".split()
+    "knackered drained overwhelmed stressed fed rotten flat fire weeks mum dad today pretty those tired sick weary worn".split()
 )
 DISTRESS_WORDS = frozenset(
     "mess messy shambles nightmare disaster chaos chaotic wrong apart bad terrible awful horrible struggling stuck "
     "lost hopeless broken complicated difficult hard pear banging brick rope tether death bother emotional ugh sigh cry "
-    "crying exhausted knackered drained overwhelmed stressed fed badly rotten flat".split()
+    "crying exhausted knackered drained overwhelmed stressed fed badly rotten flat tired weary worn".split()
 )
 
 

@@ -393,7 +393,11 @@ LEADING_FORMS = (
     ),
     # "what made it work do you think": why the example or advice works.
     (
-        re.compile(_OPENER + r"what (?:made|makes) (?:it|that|this|them|the \w+) (?:work|succeed|a success|successful)\b"),
+        re.compile(
+            _OPENER + r"what (?:made|makes) (?:it|that|this|them|the \w+) (?:work|succeed|a success|successful)\b"
+            # "whats the main principle behind that"
+            r"|what(?:'s|s| is) the (?:\w+ )?(?:principle|thinking|reasoning|logic|rationale|idea) (?:behind|underneath|under) (?:that|this|it)\b"
+        ),
         "ask_why",
     ),
     (
@@ -413,7 +417,9 @@ LEADING_FORMS = (
             r"|what (?:should|would|does|do|must) (?:it|that|this|they|one) (?:say|include|cover|contain)\b"
             r"|what (?:should|would|do you|goes|needs to) (?:actually )?go(?:es)? in\b|what (?:first|next|now)\b"
             r"|what(?:'s|s| is) the (?:first|next) (?:thing|step)|where (?:do|should|would|can) (?:i|we) (?:even )?start\b"
-            r"|(?:give (?:me|us) |any |anything |something )(?:\w+ )?practical\b)"
+            r"|(?:give (?:me|us) |any |anything |something )(?:\w+ )?practical\b"
+            # "whats a simple way to stop this happening again"
+            r"|what(?:'s|s| is) (?:a|the) (?:simple|simplest|quick|quickest|easy|easiest|good|best|practical) way to \w+ (?:this|that|it)\b)"
         ),
         "ask_how",
     ),
@@ -436,6 +442,8 @@ PUSHBACK = re.compile(
 IN_BRIEF = re.compile(
     r"\bbriefly\b|\bnutshell\b|\b(?:in|into) (?:one|two|three|a|a couple of|a few) (?:line|lines|sentence|sentences)\b"
     r"|\b(?:squash|boil|cut) (?:that|this|it) down\b|\bsquash (?:that|this|it) into\b"
+    # "is there a version I could give in two minutes at a watch handover"
+    r"|\bversion (?:\w+ ){0,4}(?:in|within) (?:one|two|three|five|a|a couple of|a few|\d+) (?:minutes?|mins?)\b|\bshort(?:er)? version\b"
 )
 
 

@@ -146,6 +146,12 @@ OTHER_FORMS = (
         re.IGNORECASE,
     ),
     re.compile(r"^\W*(?P<term>" + _ABBREVIATION + r")\W*$"),
+    # "what are the determinants it refers to": a word of the answer just given
+    re.compile(
+        r"^\W*(?:(?:and|so|ok)\s+)?what(?:['\u2019]?s|\s+is|\s+are)\s+(?:the|these|those)\s+(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+"
+        r"(?:it|that|this|they|you|the guidance)\s+(?:refers?|talks?|mentions?|means?|is on|goes on)\b",
+        re.IGNORECASE,
+    ),
     # "I need a one-liner on what an RPB actually is for new members": the question inside a sentence
     # (not "is that what the LPC is for?", which asks whether it would help).
     re.compile(

@@ -307,3 +307,8 @@ async def test_an_errand_about_a_named_body_is_still_declined(text, knowledge_ca
 def test_whether_a_term_fits_is_not_asking_what_it_is() -> None:
     assert not terms_asked_otherwise("is a RACI overkill for something this size")
     assert terms_asked_otherwise("whats a RACI") == ["RACI"]
+
+
+def test_a_word_of_the_answer_asked_about_is_a_term() -> None:
+    assert terms_asked_otherwise("what are the determinants it refers to")[0] == "determinants"
+    assert not terms_asked_otherwise("what are the priorities we agreed")

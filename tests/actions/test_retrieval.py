@@ -246,6 +246,8 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("the funder wants us to prove we make a difference and all we have is attendance", "measuring_success", True),
         ("how do we get the young people themselves involved, not just a survey", "involving_community", True),
         ("can we give the charity the names of the young people involved?", "involving_community", False),
+        ("every meeting ends in an argument about priorities", "disagreements", True),
+        ("my trustees reckon it's a waste of money, what's the argument for it?", "disagreements", False),
     ],
 )
 def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story(
