@@ -475,6 +475,18 @@ class ActionAcknowledgeContext(Action):
                     if known:
                         dispatcher.utter_message(text=text)
                     return implied + [e for e in events if e not in implied]
+            elif has_a_question(said):
+                # "i'm new to all these NHS and council structures, who's who round here": few words,
+                # but a question a practice answer fits well.
+                knowledge = await knowledge_or_apology(dispatcher)
+                if knowledge is None:
+                    return implied
+                found = retrieve(knowledge, said, kinds=("practice",), threshold=ANSWER_THRESHOLD)
+                if found:
+                    events = show(dispatcher, knowledge, tracker, found[0][0])
+                    if known:
+                        dispatcher.utter_message(text=text)
+                    return implied + [e for e in events if e not in implied]
             dispatcher.utter_message(text=text + " What is getting in the way in your partnership?")
             return implied
         knowledge = await knowledge_or_apology(dispatcher)

@@ -39,7 +39,10 @@ RUNNING_FOR = re.compile(
 JUST_STARTED = re.compile(
     r"\b(?:only|just|recently)\s+(?:started|set (?:it |this )?up|began|formed|launched|got going)\b|\bbrand new\b|"
     r"\bnew\s+(?:\w+\s+)?(?:partnership|network|alliance|collaborative|forum|consortium)\b"
-    r"(?!\s+(?:manager|lead|chair|coordinator|officer|worker|contact|member))",
+    r"(?!\s+(?:manager|lead|chair|coordinator|officer|worker|contact|member))"
+    # "we're right at the start, first meeting was only last month"
+    r"|\b(?:we'?re|we are)\s+(?:right|only|just)\s+at the (?:start|beginning)\b"
+    r"|\bfirst (?:ever )?meeting (?:was|is|was only) (?:only )?(?:last|this) (?:week|month)\b",
     re.IGNORECASE,
 )
 
@@ -127,7 +130,9 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
 # Beyond this many words, a message about the person that asks something wants an answer too.
 CONTEXT_ONLY_WORDS = 6
 QUESTION = re.compile(
+    # ("should've said, we're ..." tells, it does not ask)
     r"\?|^(?:(?:and|so|but|ok|also)\s+)?(?:how|what|who|which|where|when|why|should|can|could|do|does|is|are|whats|hows|wheres|whos)\b"
+    r"(?<!should(?='ve|\s+have\b))(?<!could(?='ve|\s+have\b))"
     r"|^what'",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -205,4 +205,6 @@ SECTOR_OF_ROLE = {
     "pharmacy technician": "pharmacy",
     "pharmacy tech": "pharmacy",
     "senco": "education",
+    # "I'm actually a volunteer on the board rather than staff": volunteering is the voluntary sector's
+    "volunteer": "voluntary_community",
 }

@@ -247,6 +247,7 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("how do we get the young people themselves involved, not just a survey", "involving_community", True),
         ("can we give the charity the names of the young people involved?", "involving_community", False),
         ("every meeting ends in an argument about priorities", "disagreements", True),
+        ("and what if i just want us out of it now", "leaving_a_partnership", True),
         ("my trustees reckon it's a waste of money, what's the argument for it?", "disagreements", False),
     ],
 )

@@ -123,6 +123,15 @@ async def test_a_sure_classifier_keeps_the_challenge_even_when_a_topic_is_named(
     assert slots_of(events)["current_challenge"] == "challenge_purpose"
 
 
+async def test_context_with_a_short_question_gets_the_question_answered(knowledge_cache, domain) -> None:
+    text = "i'm new to all these NHS and council structures, who's who round here"
+    ents = [entity(text, "NHS", "sector", "health")]
+    tracker = make_tracker("inform", text=text, entities=ents, ranking=[("inform", 0.7)])
+    messages, events = await run(ActionAcknowledgeContext(), tracker, domain)
+    assert slots_of(events)["focus"] == "practice:the_local_system"
+    assert "What is getting in the way" not in " ".join(m.get("text") or "" for m in messages)
+
+
 async def test_context_with_a_problem_gets_the_problem_answered_too(knowledge_cache, domain) -> None:
     text = "I'm a pharmacist on my own in the shop all day, so I can't get to the council's lunchtime partnership calls"
     ents = [entity(text, "pharmacist", "sector", "pharmacy")]
@@ -819,6 +828,7 @@ async def test_a_how_naming_an_idea_with_nothing_in_focus_gets_its_steps(knowled
         # read as a problem or not placed at all, an errand is still an errand
         (ActionChallengeAdvice, "challenge_funding", "could you ring the PHA and check they got our funding form"),
         (ActionClarify, "nlu_fallback", "can you post that on our facebook page"),
+        (ActionClarify, "nlu_fallback", "Would you be able to email that summary to the co-chair? Her address is on the council website."),
         (ActionFollowUp, "ask_simpler", "could you email all that to my chair please"),
         (ActionPracticeAnswer, "ask_practice_question", "can you email the ICB chair for me and ask for a meeting"),
         (ActionClarify, "nlu_fallback", "while I'm here, can you move 200 pounds from our business account into petty cash?"),
@@ -846,6 +856,7 @@ async def test_an_errand_naming_partnership_work_is_declined(action, intent, tex
         (ActionChallengeAdvice, "challenge_time", "for context it's been going about 6 years", "established"),
         (ActionClarify, "nlu_fallback", "we're due to renew the partnership in the spring, if that matters", "renewing"),
         (ActionChallengeAdvice, "challenge_competition", "the drop-in's been going about four years btw", "established"),
+        (ActionClarify, "nlu_fallback", "sorry, should've said we're right at the start, first meeting was only last month", "forming"),
     ],
 )
 async def test_an_aside_about_the_partnerships_stage_is_taken_as_context(

@@ -147,6 +147,9 @@ def test_a_role_can_say_the_sector_and_a_duration_the_stage() -> None:
     # "front line" says the role only.
     frontline = {"text": "I'm front line", "entities": [{"entity": "role", "value": "practitioner", "start": 4, "end": 14}]}
     assert context_from_message(frontline) == {"role": "practitioner"}
+    text = "I'm actually a volunteer on the board rather than staff"
+    volunteer = {"text": text, "entities": [{"entity": "role", "value": "community_member", "start": 15, "end": 24}]}
+    assert context_from_message(volunteer) == {"role": "community_member", "sector": "voluntary_community"}
     assert context_from_message({"text": "our network has been running for six years now"}) == {"stage": "established"}
     assert context_from_message({"text": "we've been working together for two months"}) == {"stage": "forming"}
     # How long a problem has lasted says nothing about the partnership.
