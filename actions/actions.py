@@ -49,6 +49,7 @@ from actions.follow_ups import (
     answer_follow_up,
     follow_up_reading,
     practice_named_plainly,
+    principle_named,
     retrieve,
     show,
     unanswered_problem,
@@ -258,6 +259,14 @@ class ActionMoreAdvice(Action):
                 )
                 return []
         if intent_of(tracker) != "skip_context" and isinstance(focus, TopicView):  # "tell me more" after a summary
+            part = principle_named(knowledge, focus, text)
+            if part is not None and part.text.strip() != part.title.strip():
+                # "the efficiency point, say more": that part, not the whole topic again.
+                dispatcher.utter_message(
+                    text=f"\u201c{part.title}\u201d: \u201c{part.text}\u201d ({cite(part)})",
+                    buttons=[answers.ANOTHER_BUTTON, answers.OTHER_PROBLEM_BUTTON],
+                )
+                return []
             buttons = [
                 {"title": FOLLOW_UP_TITLES[i], "payload": f"/{i}"} for i in FOLLOW_UPS.get(f"ask_{focus.id}", ["ask_challenges"])
             ]

@@ -502,6 +502,10 @@ def follow_up_form(text: str) -> str | None:
         leading = LEADING_FOLLOW_UP.match(cleaned)
         if leading:
             return f"ask_{leading.group(1)}"
+    elif HOW_TO_DO_THAT.match(cleaned):
+        # "ok but how do i raise that without putting the council's back up, theyre our biggest
+        # funder": how to do what was just said, however long the rest.
+        return "ask_how"
     if count > SHORT_WORDS:
         return None
     return next((intent for pattern, intent in SHORT_FOLLOW_UPS if pattern.search(cleaned)), None)
@@ -516,11 +520,15 @@ POINTS_BACK = re.compile(r"\b(?:it|that|this|one|ones|ours|theirs|them|those)\b"
 POINTS_TO_IT = re.compile(r"\b(?:it|that|this|one)\b")
 # "how do I do that without treading on the housing association's toes": how to do what was just
 # said, whatever else the rest of the message happens to match in the store.
-DOES_THAT = re.compile(
+_HOW_TO_DO_THAT = (
     r"^\W*(?:(?:ok\w*|so|and|but|right)\W+)*how\s+(?:do|would|can|could|should)\s+(?:i|we|you)\s+"
     r"(?:do|say|raise|put|suggest|start|try|sell|pitch)\s+(?:that|this|it)\b"
+)
+HOW_TO_DO_THAT = re.compile(_HOW_TO_DO_THAT)
+DOES_THAT = re.compile(
+    _HOW_TO_DO_THAT
     # "so how would I set things up so it doesn't happen next time": about the problem just answered
-    r"|.*\bso (?:it|this|that) (?:doesn'?t|does not|won'?t|will not|never) happens? (?:again|next time)\b"
+    + r"|.*\bso (?:it|this|that) (?:doesn'?t|does not|won'?t|will not|never) happens? (?:again|next time)\b"
 )
 # "and why's that a problem if the meetings are fine", "why does it take so long though": a why
 # about what was just said, however much else the message goes on to say.

@@ -109,6 +109,14 @@ async def test_knowledge_questions_are_answered_from_the_store(intent, knowledge
         assert expected in text, f"{intent}: {expected!r} missing"
 
 
+async def test_more_on_one_named_part_of_a_topic_gives_that_part(knowledge_cache: KnowledgeCache, domain) -> None:
+    slots = {"focus": "topic:benefits"}
+    messages, _ = await run(ActionMoreAdvice(), make_tracker("ask_more", text="the efficiency point, say more", slots=slots), domain)
+    text = messages[0]["text"]
+    assert text.startswith("\u201cEfficiency\u201d") and "economies of scale" in text and "Momentum" not in text
+    assert len(text.split()) < 60
+
+
 async def test_acknowledges_context_and_offers_tailored_advice(knowledge_cache: KnowledgeCache, domain) -> None:
     knowledge = await knowledge_cache.get()
     started = [knowledge.advice_by_challenge["challenge_time"][0].id]

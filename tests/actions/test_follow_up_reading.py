@@ -60,6 +60,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what would the purpose statement actually say", "ask_example"),
         ("what made it work do you think", "ask_why"),
         ("whats the main principle behind that", "ask_why"),
+        ("ok but how do i raise that without putting the council's back up, theyre our biggest funder", "ask_how"),
         ("whats a simple way to stop this happening again", "ask_how"),
         ("is there a version I could give in two minutes at a watch handover", "ask_simpler"),
         ("how come?", "ask_why"),
