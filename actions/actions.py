@@ -298,6 +298,9 @@ class ActionKnowledgeAnswer(Action):
             told = answer_to_sector_question(tracker, unasked=True)
             if told:  # (not when it asks or rambles on: then it is a question for the store)
                 return told
+        errand = decline_errand(dispatcher, tracker)  # "can you look up how much our ICB got in health inequalities money"
+        if errand is not None:
+            return errand
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

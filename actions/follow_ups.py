@@ -59,7 +59,7 @@ ORDINAL = re.compile(
 # "what do you mean by X", "what does X mean", "what's a X", "meaning of X", "define X"
 TERM = re.compile(
     r"mean(?:t)? by\s+(?P<a>.+)|what (?:does|do|is|are|'s|s)\s+(?P<b>(?!you\b).+?)\s+(?:actually |really |even )?(?:mean|stand for)|"
-    r"meaning of\s+(?P<c>.+)|define\s+(?P<d>.+)|"
+    r"meaning of\s+(?P<c>.+)|define\s+(?P<d>.+)|what means\s+(?P<g>.+?)(?:\?|$)|"
     r"what (?:does|do) (?:an?\s+|the\s+)?(?P<f>(?!you\b)[\w-][\w -]*?)\s+(?:actually |really )?do\b|"
     r"^(?:so |ok |and |but )?what(?:'s| is| are|s)\s+(?:an?\s+|the\s+)?(?P<e>.+)",
     re.IGNORECASE,

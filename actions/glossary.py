@@ -36,7 +36,7 @@ TERM_QUESTION = re.compile(
     r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
     r"|(?:the\s+)?meaning\s+of\s+" + _ARTICLE + r"(?P<of>.+?)"
     r"|(?:define|explain)\s+" + _ARTICLE + r"(?P<ex>.+?)"
-    r"|(?:what|wat|who)(?:\s+(?:exactly|actually|precisely|even))?(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as)?\s+"
+    r"|(?:what|wat|who)(?:\s+(?:exactly|actually|precisely|even))?(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as|\s+means)?\s+"
     + _ARTICLE
     + r"(?P<t>.+?))"
     + _FILLER
@@ -228,7 +228,11 @@ def asked_names(text: str) -> list[str]:
     bodies = list(dict.fromkeys(ABBREVIATIONS.findall(text or "")))
     if len(bodies) == 2 and SAME_OR_NOT.search(text or "") and len((text or "").split()) <= SHORT_QUESTION_WORDS:
         return [" and ".join(bodies), *bodies]
-    difference = DIFFERENCE.search(text or "") or VERSUS.search(text or "")
+    # ...sentence by sentence: "what is the difference between an outcome and an output? Our councils mix them up."
+    difference = next(
+        (m for sentence in SENTENCES.split((text or "").strip()) if (m := DIFFERENCE.search(sentence) or VERSUS.search(sentence))),
+        None,
+    )
     if difference:
         a, b = (
             (difference.group("a"), difference.group("b"))

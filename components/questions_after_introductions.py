@@ -75,4 +75,19 @@ class QuestionAfterIntroductionReader(GraphComponent):
             asked = question_behind_introduction(message)
             if asked is not None:
                 read_instead(message, asked)
+                introduction_steps_aside(message, asked)
         return messages
+
+
+def introduction_steps_aside(message: Message, asked: str) -> None:
+    """Who they are is not a rival reading of the question they go on to ask: `inform` takes the
+    confidence of the best other reading, so the fallback does not ask "Did you mean...?" between
+    the two ("First time setting one of these up (I'm an officer at a borough council). What
+    usually goes wrong with partnerships?": the question 0.35, the introduction 0.35)."""
+    ranking = [dict(r) for r in message.get(INTENT_RANKING_KEY) or []]
+    rival = max((float(r["confidence"]) for r in ranking if r["name"] not in (asked, "inform")), default=0.0)
+    for r in ranking:
+        if r["name"] == "inform":
+            r["confidence"] = min(float(r["confidence"]), rival)
+    ranking.sort(key=lambda r: -float(r["confidence"]))
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -312,3 +312,12 @@ def test_whether_a_term_fits_is_not_asking_what_it_is() -> None:
 def test_a_word_of_the_answer_asked_about_is_a_term() -> None:
     assert terms_asked_otherwise("what are the determinants it refers to")[0] == "determinants"
     assert not terms_asked_otherwise("what are the priorities we agreed")
+
+
+def test_a_difference_asked_before_more_is_said_and_a_meaning_asked_in_second_language_english() -> None:
+    assert asked_names("And what is the difference between an outcome and an output? Our councils mix them up.") == [
+        "outcome and output",
+        "outcome",
+        "output",
+    ]
+    assert asked_names("What means HSC Trust exactly? I know I work there but how to explain to new volunteers") == ["HSC Trust"]

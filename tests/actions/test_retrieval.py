@@ -248,6 +248,9 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("can we give the charity the names of the young people involved?", "involving_community", False),
         ("every meeting ends in an argument about priorities", "disagreements", True),
         ("and what if i just want us out of it now", "leaving_a_partnership", True),
+        ("we want to get out of it before the next financial year", "leaving_a_partnership", True),
+        ("Convince me. What do we actually get out of it?", "leaving_a_partnership", False),
+        ("How to start talking with them when they not want to talk?", "start_partnership", False),
         ("my trustees reckon it's a waste of money, what's the argument for it?", "disagreements", False),
     ],
 )

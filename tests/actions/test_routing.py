@@ -828,6 +828,7 @@ async def test_a_how_naming_an_idea_with_nothing_in_focus_gets_its_steps(knowled
         # read as a problem or not placed at all, an errand is still an errand
         (ActionChallengeAdvice, "challenge_funding", "could you ring the PHA and check they got our funding form"),
         (ActionClarify, "nlu_fallback", "can you post that on our facebook page"),
+        (ActionKnowledgeAnswer, "ask_health_inequalities", "can you look up how much our ICB got in health inequalities money this year"),
         (ActionClarify, "nlu_fallback", "Would you be able to email that summary to the co-chair? Her address is on the council website."),
         (ActionFollowUp, "ask_simpler", "could you email all that to my chair please"),
         (ActionPracticeAnswer, "ask_practice_question", "can you email the ICB chair for me and ask for a meeting"),
