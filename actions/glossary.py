@@ -230,7 +230,11 @@ def asked_names(text: str) -> list[str]:
         return [" and ".join(bodies), *bodies]
     # ...sentence by sentence: "what is the difference between an outcome and an output? Our councils mix them up."
     difference = next(
-        (m for sentence in SENTENCES.split((text or "").strip()) if (m := DIFFERENCE.search(sentence) or VERSUS.search(sentence))),
+        (
+            m
+            for sentence in SENTENCES.split((text or "").strip())
+            if (m := DIFFERENCE.search(sentence) or VERSUS.search(sentence))
+        ),
         None,
     )
     if difference:
