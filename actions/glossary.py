@@ -146,6 +146,11 @@ OTHER_FORMS = (
         re.IGNORECASE,
     ),
     re.compile(r"^\W*(?P<term>" + _ABBREVIATION + r")\W*$"),
+    # "we're in scotland so is there something like the CVS thing you mentioned"
+    re.compile(
+        r"\b(?:is there|are there|have (?:we|you) got|do (?:we|you) have)\s+(?:something|anything|an equivalent|one)\s+like\s+"
+        r"(?:an?\s+|the\s+)?(?P<term>" + _ABBREVIATION + r")\b"
+    ),
     # "what are the determinants it refers to": a word of the answer just given
     re.compile(
         r"^\W*(?:(?:and|so|ok)\s+)?what(?:['\u2019]?s|\s+is|\s+are)\s+(?:the|these|those)\s+(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+"

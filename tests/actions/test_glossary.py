@@ -321,3 +321,7 @@ def test_a_difference_asked_before_more_is_said_and_a_meaning_asked_in_second_la
         "output",
     ]
     assert asked_names("What means HSC Trust exactly? I know I work there but how to explain to new volunteers") == ["HSC Trust"]
+
+
+def test_an_equivalent_asked_for_names_the_term() -> None:
+    assert terms_asked_otherwise("we're in scotland so is there something like the CVS thing you mentioned")[0] == "CVS"
