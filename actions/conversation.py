@@ -38,6 +38,7 @@ from actions.follow_ups import (
     CHALLENGE_WORDS,
     FALLBACK_THRESHOLD,
     FOLLOW_UP_INTENTS,
+    IN_BRIEF,
     LEADING_FOLLOW_UP,
     PUSHBACK,
     WHERE_FROM,
@@ -600,7 +601,13 @@ class ActionOutOfScope(Action):
                 or ASKS_WHAT_TO_DO.search(text)
                 or not LEADING_FOLLOW_UP.match(text.lower())
             )
-            and (confidence < UNSURE_OUT_OF_SCOPE or REFERS_BACK.search(text) or ASKS_WHAT_TO_DO.search(text))
+            and (
+                confidence < UNSURE_OUT_OF_SCOPE
+                or REFERS_BACK.search(text)
+                or ASKS_WHAT_TO_DO.search(text)
+                # "is there a version I could give in two minutes at a watch handover": asked in brief
+                or (follow_up == "ask_simpler" and IN_BRIEF.search(text.lower()) and confidence < SURE_OUT_OF_SCOPE)
+            )
             and tracker.get_slot("focus")
         ):
             knowledge = await knowledge_or_apology(dispatcher)

@@ -535,6 +535,19 @@ async def test_a_practice_topic_named_mid_conversation_overrules_a_fairly_sure_o
         assert messages[0]["response"] == "utter_out_of_scope"
 
 
+async def test_asked_in_brief_after_an_idea_is_the_shorter_version_even_when_read_as_out_of_scope(knowledge_cache, domain) -> None:
+    text = "is there a version I could give in two minutes at a watch handover"
+    slots = {"focus": "advice:authority_decision_log", "advice_given": ["authority_decision_log"]}
+    tracker = make_tracker("out_of_scope", text=text, ranking=[("out_of_scope", 0.73)], slots=slots)
+    messages, _ = await run(ActionOutOfScope(), tracker, domain)
+    assert messages[0].get("response") is None and "decision log" in messages[0]["text"].lower(), messages[0]["text"]
+    # With nothing in focus, or out of scope all but certain, it is declined.
+    for ranking, slots in (([("out_of_scope", 0.73)], {}), ([("out_of_scope", 0.95)], slots)):
+        tracker = make_tracker("out_of_scope", text=text, ranking=ranking, slots=slots)
+        messages, _ = await run(ActionOutOfScope(), tracker, domain)
+        assert messages[0]["response"] == "utter_out_of_scope"
+
+
 async def test_a_short_question_about_themselves_is_answered(knowledge_cache, domain) -> None:
     text = "we're only volunteers, does that matter?"
     messages, _ = await run(ActionAcknowledgeContext(), make_tracker("inform", text=text, ranking=[("inform", 0.45)]), domain)
