@@ -177,7 +177,7 @@ ERRAND = re.compile(
     # "would you be able to email that summary to the co-chair", "any chance you could forward it"
     r"(?:(?:(?:can|could|would|will)\s+(?:you|u|ya)(?:\s+be\s+able\s+to)?|are\s+(?:you|u)\s+able\s+to|any\s+chance\s+(?:you|u)\s+(?:could|can))\s+|please\s+|pls\s+)?"
     r"(?:please\s+|pls\s+|just\s+)?"
-    r"(?:e-?mail|forward|text|book|schedule|print|post|look\s+up|google|remind(?!\s+me\s+(?:what|which|how|of|about)\b)|order|transfer|pay|move\s+(?:£|\d|some|the)\s*\w*\s*(?:pounds|quid|money|£)?|send(?!\s+(?:me|us)\b))\b"
+    r"(?:e-?mail|forward|text|book|schedule|print|post|look\s+up|google|remind(?!\s+me\s+(?:what|which|how|why|who|where|when|of|about)\b)|order|transfer|pay|move\s+(?:£|\d|some|the)\s*\w*\s*(?:pounds|quid|money|£)?|send(?!\s+(?:me|us)\b))\b"
     # ...not the noun: "email this morning from one of the big multiples saying ...", "text from the Trust"
     r"(?!\s+(?:this|last|yesterday)\s+(?:morning|afternoon|evening|week|night)\b|\s+(?:from|came|arrived|yesterday|today)\b))",
     re.IGNORECASE,

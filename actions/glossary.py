@@ -270,6 +270,8 @@ def entry_named(knowledge: Knowledge, name: str) -> GlossaryView | None:
     """The entry whose term or alias is `name`, whatever its case (or a plural of it)."""
     wanted = re.sub(r"\s+", " ", name.strip(" ?!.\"'\u201c\u201d").lower())
     wanted = re.sub(r"^(?:an?|the)\s+", "", wanted)
+    # "community planning in NI": the term, wherever it is asked about
+    wanted = re.sub(r"\s+(?:in|for|up in|over in|down in)\s+(?:ni|northern ireland|scotland|wales|england|the uk)$", "", wanted)
     for candidate in (wanted, wanted[:-1] if len(wanted) >= 4 and wanted.endswith("s") else None):
         for entry in knowledge.glossary if candidate else ():
             if any(candidate == n.lower() for n in entry.names):

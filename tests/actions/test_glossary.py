@@ -11,7 +11,7 @@ import yaml
 from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer
 from actions.conversation import ActionBotChallenge, ActionClarify, ActionOutOfScope
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
-from actions.glossary import asked_names, terms_asked_otherwise
+from actions.glossary import asked_entries, asked_names, terms_asked_otherwise
 from tests.conftest import CONTENT_DIR, make_tracker, slots_of
 from tests.conftest import run_action as run
 
@@ -325,3 +325,9 @@ def test_a_difference_asked_before_more_is_said_and_a_meaning_asked_in_second_la
 
 def test_an_equivalent_asked_for_names_the_term() -> None:
     assert terms_asked_otherwise("we're in scotland so is there something like the CVS thing you mentioned")[0] == "CVS"
+
+
+async def test_a_term_asked_about_in_a_nation_is_the_term(knowledge_cache) -> None:
+    knowledge = await knowledge_cache.get()
+    entries = asked_entries(knowledge, "what's community planning in NI anyway, for the new members")
+    assert [e.term for e in entries] == ["community planning"]

@@ -892,6 +892,13 @@ async def test_an_email_told_about_is_a_problem_not_an_errand(knowledge_cache, d
     assert "Competition" in messages[0]["text"], messages[0]["text"][:120]
 
 
+async def test_remind_me_why_is_a_question_not_an_errand(knowledge_cache, domain) -> None:
+    text = "remind me why partnership is supposed to help with inequalities at all? I need to persuade the partners"
+    tracker = make_tracker("ask_health_inequalities", text=text, ranking=[("ask_health_inequalities", 0.6)])
+    messages, _ = await run(ActionKnowledgeAnswer(), tracker, domain)
+    assert "can't send, book or arrange" not in messages[0]["text"], messages[0]["text"][:120]
+
+
 async def test_what_else_can_you_do_is_about_the_advisor_not_another_idea(knowledge_cache, domain) -> None:
     slots = {"focus": "advice:time_realistic_timeline", "current_challenge": "challenge_time"}
     tracker = make_tracker("ask_more", text="lol ok. what else can you actually do", slots=slots)
