@@ -420,6 +420,20 @@ async def answer_the_problem(
     return None
 
 
+def practice_answer_then_note(
+    dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, said: str, note: str | None
+) -> list[EventType] | None:
+    """The practice answer that fits a question told beside who they are well, then the note of
+    what we understood about them (if any); None when no practice answer fits well."""
+    found = retrieve(knowledge, said, kinds=("practice",), threshold=ANSWER_THRESHOLD)
+    if not found:
+        return None
+    events = show(dispatcher, knowledge, tracker, found[0][0])
+    if note:
+        dispatcher.utter_message(text=note)
+    return events
+
+
 class ActionAcknowledgeContext(Action):
     """The person told us about themselves (or corrected it): say what we understood, then give
     the advice we were waiting to tailor, or offer it."""
@@ -493,12 +507,9 @@ class ActionAcknowledgeContext(Action):
                 knowledge = await knowledge_or_apology(dispatcher)
                 if knowledge is None:
                     return implied
-                found = retrieve(knowledge, said, kinds=("practice",), threshold=ANSWER_THRESHOLD)
-                if found:
-                    events = show(dispatcher, knowledge, tracker, found[0][0])
-                    if known:
-                        dispatcher.utter_message(text=text)
-                    return implied + [e for e in events if e not in implied]
+                answered = practice_answer_then_note(dispatcher, tracker, knowledge, said, text if known else None)
+                if answered is not None:
+                    return implied + [e for e in answered if e not in implied]
             dispatcher.utter_message(text=text + " What is getting in the way in your partnership?")
             return implied
         knowledge = await knowledge_or_apology(dispatcher)
@@ -508,12 +519,9 @@ class ActionAcknowledgeContext(Action):
             # Mid-conversation, who they are with a question that a practice answer fits well ("We're
             # starting a brand new one on drugs next year, what's step one", "i'm new to all these NHS
             # and council structures, who's who round here"): that answer, then the note.
-            found = retrieve(knowledge, said, kinds=("practice",), threshold=ANSWER_THRESHOLD)
-            if found:
-                events = show(dispatcher, knowledge, tracker, found[0][0])
-                if known:
-                    dispatcher.utter_message(text=text)
-                return implied + [e for e in events if e not in implied]
+            answered = practice_answer_then_note(dispatcher, tracker, knowledge, said, text if known else None)
+            if answered is not None:
+                return implied + [e for e in answered if e not in implied]
         if not advice_started(knowledge, tracker, challenge) or (known and just_asked_for_sector(tracker)):
             # The answer to "which sector do you work in?" (or context told before any advice):
             # the next idea, picked for them, or said to be general when none is theirs.
