@@ -24,9 +24,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.introductions import read_instead
 
 logger = logging.getLogger(__name__)
 
@@ -142,18 +144,5 @@ class UnknownTermReader(GraphComponent):
                 continue
             # The two readings swap places and confidences, so the fallback judges the new one as it
             # would have judged the old (a tie would send a plain dictionary request to "Did you mean...?").
-            ranking = [dict(r) for r in message.get(INTENT_RANKING_KEY) or []]
-            confidence = float(intent.get("confidence") or 0.0)
-            declined = next((float(r.get("confidence") or 0.0) for r in ranking if r.get("name") == OUT_OF_SCOPE), 0.0)
-            for reading in ranking:
-                if reading.get("name") in (MEANING, OUT_OF_SCOPE):
-                    reading["confidence"] = declined if reading["name"] == MEANING else confidence
-            if not any(r.get("name") == OUT_OF_SCOPE for r in ranking):
-                ranking.append({"name": OUT_OF_SCOPE, "confidence": confidence})
-            ranking.sort(key=lambda r: -float(r.get("confidence") or 0.0))
-            message.set(INTENT, {"name": OUT_OF_SCOPE, "confidence": confidence}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            read_instead(message, OUT_OF_SCOPE)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
