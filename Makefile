@@ -78,6 +78,7 @@ eval: install train
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev2.yml --peers --everyday --json results/eval-dev2.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev3.yml --peers --json results/eval-dev3.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev4.yml --peers --everyday --json results/eval-dev4.json
+	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev5.yml --peers --everyday --json results/eval-dev5.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev2.yml --peers --json results/eval-messy-dev2.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev3.yml --peers --json results/eval-messy-dev3.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev4.yml --peers --json results/eval-messy-dev4.json

@@ -71,6 +71,9 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev25.json", "twenty-fifth development set"),
         (RESULTS / "practitioner_dev26.json", "twenty-sixth development set"),
         (RESULTS / "practitioner_dev27.json", "twenty-seventh development set"),
+        (RESULTS / "practitioner_dev28.json", "twenty-eighth development set"),
+        (RESULTS / "practitioner_dev29.json", "twenty-ninth development set"),
+        (RESULTS / "practitioner_dev30.json", "thirtieth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):
