@@ -759,7 +759,13 @@ class ActionRecordFeedback(Action):
         )
         # Start the comment form here: activated by the rule instead, Rasa would fill its slot
         # from this very message (the "/feedback_..." payload) and never ask for the comment.
-        return [SlotSet("last_advice", None), SlotSet("feedback_comment", None), ActiveLoop("feedback_form")]
+        helpful = intent_of(tracker) == "feedback_helpful"
+        return [
+            SlotSet("last_advice", None),
+            SlotSet("feedback_was_helpful", helpful),
+            SlotSet("feedback_comment", None),
+            ActiveLoop("feedback_form"),
+        ]
 
 
 # A reply to "anything to add?" that is really a new question is answered, not stored.

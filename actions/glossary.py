@@ -109,6 +109,7 @@ DOING = re.compile(
     re.IGNORECASE,
 )
 # "s75?", "the HWB?": a term on its own, asked.
+ABBREVIATION = re.compile(r"[A-Z][A-Za-z&]*[A-Z][A-Za-z&]*")
 BARE_TERM = re.compile(r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?)\s*\?+\W*$")
 # "everyone keeps saying ICB this ICB that, what actually is it": the term is named, then asked.
 WHAT_IS_IT = re.compile(
@@ -182,9 +183,10 @@ def terms_asked_otherwise(text: str) -> list[str]:
     """Terms a message asks about in the forms above (sentence by sentence), best first; [] if none."""
     found: list[str] = []
     sentences = [s for s in SENTENCES.split((text or "").strip()) if s]
-    for sentence in sentences:
+    for number, sentence in enumerate(sentences):
         bare = BARE_TERM.match(sentence)
-        if bare and len(sentences) == 1:
+        # "the HSCB? I thought that closed": an abbreviation asked about first, then a remark on it.
+        if bare and (len(sentences) == 1 or (number == 0 and ABBREVIATION.fullmatch(bare.group("term")))):
             found.append(bare.group("term"))
         fits = WHERE_IT_FITS.match(sentence)
         if fits:

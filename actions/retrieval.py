@@ -183,10 +183,15 @@ QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 _CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]+")
 
 
+# "unpaid carers" are family carers, not a remark on pay ("the sub-groups are all unpaid").
+_NAMES_OF_PEOPLE = re.compile(r"\bunpaid (?=carers?\b)")
+
+
 def keyword_text(text: str) -> str:
     """A message as keywords are matched: its words, clause by clause ("|" between), so a gap in a
     keyword ("share ... data") never spans two sentences."""
-    return " | ".join(" ".join(words(part)) for part in _CLAUSE_BREAK.split(text or "") if part.strip())
+    said = " | ".join(" ".join(words(part)) for part in _CLAUSE_BREAK.split(text or "") if part.strip())
+    return _NAMES_OF_PEOPLE.sub("", said)
 
 
 @dataclass(frozen=True)

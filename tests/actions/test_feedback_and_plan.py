@@ -85,3 +85,16 @@ def test_over_rest_a_vote_asks_for_a_comment_and_stores_it(advisor) -> None:
     assert "haven't given you any yet" in texts(say(base, "/feedback_helpful", me))
     rows = [r for r in feedback_rows(advisor.knowledge_url) if r[0] == conversation_key(rest_id(me))]  # stored as "rest:<sender>"
     assert [(helpful, comment, len(items)) for _, helpful, comment, items in rows] == [(False, "it missed how small our pharmacy team is", 1)]  # the one item shown
+
+
+def test_over_rest_thanks_that_says_it_helped_gets_a_welcome_not_what_would_have_helped_more(advisor) -> None:
+    """ "diolch, that's really helpful" after advice is a verdict and thanks: the comment question
+    fits it ("You're welcome ...") instead of asking what would have helped more."""
+    me = sender("feedback-helpful")
+    base = advisor.base_url
+    say(base, '/inform{"sector": "pharmacy"}', me)
+    say(base, "one partner only joined for the grant", me)
+    helped = texts(say(base, "/feedback_helpful", me))
+    assert helped.startswith("You're welcome") and "Anything to add" in helped and "helped more" not in helped
+    say(base, "one partner only joined for the grant", me)
+    assert "what would have helped more" in texts(say(base, "/feedback_not_helpful", me))

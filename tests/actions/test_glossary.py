@@ -331,3 +331,9 @@ async def test_a_term_asked_about_in_a_nation_is_the_term(knowledge_cache) -> No
     knowledge = await knowledge_cache.get()
     entries = asked_entries(knowledge, "what's community planning in NI anyway, for the new members")
     assert [e.term for e in entries] == ["community planning"]
+
+
+def test_an_abbreviation_asked_about_then_a_remark_on_it_is_a_term_question() -> None:
+    assert terms_asked_otherwise("the HSCB? I thought that closed") == ["HSCB"]
+    # A word that is no abbreviation, asked back before a remark, is not a term question.
+    assert terms_asked_otherwise("really? I thought that closed") == []

@@ -258,3 +258,23 @@ def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story
     retriever: Retriever, text: str, topic: str, named: bool
 ) -> None:
     assert (f"practice:{topic}" in {d.key for d in retriever.named(text)}) is named
+
+
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        # Unpaid carers are family carers: no remark on the partnership's unpaid time.
+        ("we were set up to sort out respite for unpaid carers and now it's all updates", None),
+        ("the sub groups are all unpaid and I'm the only manager", "small_organisations"),
+        # Volunteers who are retired are no key person retiring.
+        ("our volunteers are retired folk who just want to garden", None),
+        ("the officer who held it together has just retired", "staff_turnover"),
+        ("the council keeps changing who our contact is, 4 different people in a year", "staff_turnover"),
+        # Sharing a caseload is working together, not sharing information about people.
+        ("the teams have only just agreed how to share a caseload", None),
+        ("can we legally share with each other?", "information_sharing"),
+    ],
+)
+def test_practice_keywords_name_the_subject_not_a_word_in_passing(retriever: Retriever, text: str, topic: str | None) -> None:
+    named = [doc.key for doc in retriever.named(text)]
+    assert named == ([f"practice:{topic}"] if topic else []), named
