@@ -51,6 +51,7 @@ from actions.follow_ups import (
     practice_named_plainly,
     principle_named,
     retrieve,
+    short_follow_up,
     show,
     unanswered_problem,
     where_it_is_from,
@@ -244,6 +245,9 @@ class ActionMoreAdvice(Action):
             answered = where_it_is_from(dispatcher, tracker, knowledge)
             if answered is not None:
                 return answered
+        if focus is not None and not text.startswith("/") and short_follow_up(text) == "ask_simpler":
+            # "sorry - could you say the advice more simply" reads like "more advice" to the classifier.
+            return answer_follow_up(dispatcher, tracker, knowledge, "ask_simpler")
         practice = practice_named_plainly(knowledge, text) if len(content_words(text)) >= NAMES_MORE else None
         if practice is not None and key_of(practice) != tracker.get_slot("focus"):
             # "who else could I raise it with if that doesn't work": a practice topic named plainly.

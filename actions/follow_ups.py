@@ -357,12 +357,13 @@ SHORT_WORDS = 8
 # why or how, right after an answer, is about that answer even when it is longer.
 # ("how long does it take to show results" is a question of its own, not "how do I do that".)
 LEADING_FOLLOW_UP = re.compile(
-    r"^\W*(?:(?:ok\w*|so|and|but|right|fair enough|yeah|yes|sure|fine|hmm+|i see|really|honestly|seriously)\W+)*"
+    r"^\W*(?:(?:ok\w*|so|and|but|right|fair enough|yeah|yes|sure|fine|hmm+|i see|really|honestly|seriously|sorry)\W+)*"
     r"(how|why)\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)"
 )
 LEADING_WORDS = 16
 _OPENER = (
-    r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|thank you|cheers|yes|yeah|no worries|fair enough|got it|"
+    # ("sorry - could you say the advice more simply": an apology opens a follow-up too)
+    r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|thank you|cheers|yes|yeah|no worries|fair enough|got it|sorry|"
     r"makes sense|sure|fine)\W+)*"
 )
 # "what would that look like in practice / week to week": the steps, not a story (unless it asks for
@@ -390,6 +391,15 @@ LEADING_FORMS = (
             r"|what (?:would|does|might|could|should) (?:the|that|this|a|an|my|our|such an?) (?:\w+ ){0,3}(?:actually )?(?:say|read|contain|look like)\b)"
         ),
         "ask_example",
+    ),
+    # "sorry - could you say the advice more simply": the shorter version, however it is opened.
+    (
+        re.compile(
+            _OPENER + r"(?:(?:could|can|would) (?:you|u) (?:please )?)?(?:please )?(?:say|put|explain|write|word|give) "
+            r"(?:that|it|this|the (?:advice|answer|last (?:bit|one|answer))|that advice) (?:again )?"
+            r"(?:more simply|(?:in )?simpler(?: terms| words| language)?|in plain (?:english|language|words)|in (?:fewer|less) words)\b"
+        ),
+        "ask_simpler",
     ),
     # "what made it work do you think": why the example or advice works.
     (

@@ -113,6 +113,10 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("anothr", "ask_more"),
         ("Ok but really, why does it matter why they joined if they turn up", "ask_why"),
         ("honestly, how would that work", "ask_how"),
+        ("sorry - could you say the advice more simply", "ask_simpler"),
+        ("could you put that in plain english please", "ask_simpler"),
+        ("sorry, how?", "ask_how"),
+        ("sorry to bother you, our council never replies to anything", None),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
@@ -554,3 +558,14 @@ async def test_an_everyday_question_using_an_options_word_is_not_a_pick(knowledg
     slots = {"last_options": [f"advice:{time_idea}"]}
     messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.9, "whats the time now", slots), domain)
     assert messages[0]["response"] == "utter_out_of_scope"
+
+
+async def test_say_the_advice_more_simply_read_as_more_gives_the_short_version(knowledge_cache, domain) -> None:
+    """ "sorry - could you say the advice more simply" reads like "more advice" to the classifier:
+    the shorter version of the idea in focus, not another idea."""
+    knowledge = await knowledge_cache.get()
+    first = knowledge.advice_by_challenge["challenge_purpose"][0]
+    slots = {"focus": f"advice:{first.id}", "current_challenge": "challenge_purpose", "last_advice": [first.id]}
+    text = "sorry - could you say the advice more simply"
+    messages, _ = await run(ActionMoreAdvice(), tracker("ask_more", 0.63, text, slots), domain)
+    assert messages[0]["text"].startswith("In short: " + first.title), messages[0]["text"][:120]
