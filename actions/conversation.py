@@ -76,7 +76,7 @@ from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, leaning_challenge, ranking, two_challenges
-from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES
+from actions.vocabulary import CHALLENGES, DIMENSIONS, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES, known_context
 
 # The classifier's readings that say what a message is about (not small talk or a follow-up form).
 ABOUT_SOMETHING = frozenset(TOPIC_BUTTON_TITLES) | {"ask_practice_question", "ask_meaning", "inform", "out_of_scope"}
@@ -426,6 +426,26 @@ def pushes_back(tracker: Tracker) -> bool:
     return bool(PUSHBACK.search(tracker.latest_message.get("text") or "")) and bool(
         tracker.get_slot("focus") or tracker.get_slot("current_challenge") in CHALLENGES
     )
+
+
+class ActionAffirm(Action):
+    """ "Yes" on its own gets a prompt to go on; a yes that tells us about them ("yes we end on 31
+    march", "yes, we're a charity") is context, acknowledged as such."""
+
+    def name(self) -> str:
+        return "action_affirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        # After "yes" the person speaks of their own partnership: every context word counts.
+        about_them = {
+            str(e.get("entity")): known
+            for e in tracker.latest_message.get("entities") or []
+            if e.get("entity") in DIMENSIONS and (known := known_context(str(e.get("entity")), e.get("value"))) is not None
+        }
+        if about_them:
+            return [SlotSet(d, v) for d, v in about_them.items()] + [FollowupAction("action_acknowledge_context")]
+        dispatcher.utter_message(response="utter_affirm")
+        return []
 
 
 class ActionDeny(Action):

@@ -190,3 +190,14 @@ async def test_signposts_say_each_nation_once(knowledge_cache) -> None:
         text = signposts_reply(practice)
         assert "England: In England" not in text and "Scotland: In Scotland" not in text, text
     assert "\u2022 In England, Section 75" in signposts_reply(knowledge.practice["pooled_budgets"])
+
+
+async def test_a_yes_that_tells_about_the_partnership_is_context_and_a_plain_yes_a_prompt(domain) -> None:
+    from actions.conversation import ActionAffirm
+
+    told = make_tracker("affirm", "yes we end on 31 march", entities=[{"entity": "stage", "value": "ending", "start": 4, "end": 13}])
+    messages, events = await run(ActionAffirm(), told, domain)
+    assert messages == [] and slots_of(events)["stage"] == "ending"
+    assert any(e.get("event") == "followup" and e.get("name") == "action_acknowledge_context" for e in events)
+    messages, events = await run(ActionAffirm(), make_tracker("affirm", "yes"), domain)
+    assert messages[0]["response"] == "utter_affirm" and not slots_of(events)
