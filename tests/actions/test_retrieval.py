@@ -270,6 +270,7 @@ def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story
         ("our volunteers are retired folk who just want to garden", None),
         ("the officer who held it together has just retired", "staff_turnover"),
         ("the council keeps changing who our contact is, 4 different people in a year", "staff_turnover"),
+        ("I'm leaving my post in six weeks and every relationship runs through me", "staff_turnover"),
         # Sharing a caseload is working together, not sharing information about people.
         ("the teams have only just agreed how to share a caseload", None),
         ("can we legally share with each other?", "information_sharing"),
