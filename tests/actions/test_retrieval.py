@@ -275,6 +275,7 @@ def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story
         ("the teams have only just agreed how to share a caseload", None),
         ("can we legally share with each other?", "information_sharing"),
         ("how do we make sure the tenants' voices shape the plan", "involving_community"),
+        ("is there anyone who helps small groups like ours with this", "getting_help"),
         # Sign-off named in a story is no question about what someone may sign off.
         ("the council needs a cabinet report, legal sign off and an equality impact assessment", None),
         ("is there a document that says what she can sign off herself", "scheme_of_delegation"),
