@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -72,7 +73,7 @@ from actions.glossary import (
     terms_asked_otherwise,
 )
 from actions.health_check import resumes_paused_check
-from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
+from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_built, retriever_for
 from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, leaning_challenge, ranking, two_challenges
@@ -116,6 +117,17 @@ def vague_trouble(knowledge: Knowledge, text: str, best: tuple[Any, float]) -> b
     if not isinstance(item, PracticeView) or score >= ANSWER_THRESHOLD or not states_trouble(text):
         return False
     return f"practice:{item.id}" not in {d.key for d in retriever_for(knowledge).named(text)}
+
+
+async def names_a_practice(text: str) -> bool:
+    """Does the message name a practice topic by one of its keywords? (False if the store is down.)"""
+    try:
+        knowledge = await common.KNOWLEDGE.get()  # looked up here, so tests can swap the cache
+    except KnowledgeUnavailable:
+        return False
+    if not retriever_built(knowledge):  # built once, off the event loop (as knowledge_or_apology does)
+        await asyncio.to_thread(retriever_for, knowledge)
+    return bool(retriever_for(knowledge).named(text))
 
 
 async def matched_well(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -231,7 +243,8 @@ class ActionClarify(Action):
         # ("involving people with lived experience", "is an MoU enforceable") and the store matches it
         # well, or only just wins and the message names one ("can we share info on repeat ASB victims
         # with the housing provider": out of scope 0.45, a practice question 0.41).
-        if len(content_words(text)) >= MIN_CONTENT_WORDS:
+        # ("and what if i just want us out of it now": one word of substance, but a practice keyword)
+        if len(content_words(text)) >= MIN_CONTENT_WORDS or (guess != "out_of_scope" and await names_a_practice(text)):
             store = await knowledge_or_apology(dispatcher)
             if store is None:
                 return []

@@ -1113,3 +1113,15 @@ async def test_a_how_question_pointing_back_is_about_the_idea_just_given(
         ActionFollowUp(), make_tracker("ask_how", text=text, slots=slots, ranking=[("ask_how", 0.51)]), domain
     )
     assert messages[0]["text"].startswith(f"How to put \u201c{title}\u201d"), messages[0]["text"][:120]
+
+
+async def test_a_short_unplaced_message_that_names_a_practice_topic_is_answered(knowledge_cache, domain) -> None:
+    """ "and what if we just want out of it now": one word of substance, but it names leaving a
+    partnership, so the store answers instead of "Did you mean one of these?"."""
+    text = "and what if we just want us out of it now"
+    ranking = [("nlu_fallback", 0.35), ("challenge_culture_clash", 0.27), ("ask_practice_question", 0.26)]
+    messages, events = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+    assert slots_of(events)["focus"] == "practice:leaving_a_partnership", messages[0]["text"][:80]
+    # A short unplaced message naming nothing still gets the question back.
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text="and what if", ranking=ranking), domain)
+    assert CLARIFYING_QUESTION in messages[0]["text"]
