@@ -15,7 +15,7 @@ from actions.vocabulary import DIMENSIONS, SECTOR_OF_ROLE, known_context
 # "as a council officer", "we're a new partnership"); in "the council won't share" the council
 # is a partner.
 FIRST_PERSON = re.compile(
-    r"\b(i'?m|i am|i work|i lead|i chair|i run|i manage|i sit on|i attend|i represent|i'?ve been|i(?:'?ve)?(?: just| recently| now)? (?:moved|joined)|i now|as an?|we'?re|we are|"
+    r"\b(i'?m|i am|i work|i lead|i chair|i run|i manage|i volunteer|i coordinate|i organi[sz]e|i help run|i oversee|i sit on|i attend|i represent|i'?ve been|i(?:'?ve)?(?: just| recently| now)? (?:moved|joined)|i now|as an?|we'?re|we are|"
     r"our (?:partnership|group) is|my role)\b",
     re.IGNORECASE,
 )
@@ -41,7 +41,7 @@ JUST_STARTED = re.compile(
     r"\bnew\s+(?:\w+\s+)?(?:partnership|network|alliance|collaborative|forum|consortium)\b"
     r"(?!\s+(?:manager|lead|chair|coordinator|officer|worker|contact|member))"
     # "we're right at the start, first meeting was only last month"
-    r"|\b(?:we'?re|we are)\s+(?:right|only|just)\s+at the (?:start|beginning)\b"
+    r"|\b(?:we'?re|we are)\s+(?:right|only|just)\s+at the (?:start|beginning)\b|\bat the very (?:start|beginning)\b"
     r"|\bfirst (?:ever )?meeting (?:was|is|was only) (?:only )?(?:last|this) (?:week|month)\b",
     re.IGNORECASE,
 )
@@ -49,7 +49,7 @@ JUST_STARTED = re.compile(
 
 # "we're only three months in": forming (a year or more in: established).
 MONTHS_IN = re.compile(
-    rf"\b(?:we'?re|we are|only|just|about|nearly|almost)\s+(?:only\s+|just\s+|about\s+)?(?P<n>{NUMBER})\s+(?P<unit>years?|months?|weeks?)\s+in\b",
+    rf"\b(?:we'?re|we are|only|just|about|nearly|almost)\s+(?:only\s+|just\s+|about\s+)?(?P<n>{NUMBER})\s+(?P<unit>years?|months?|weeks?)\s+in(?:to)?\b",
     re.IGNORECASE,
 )
 # "we're about to renew the agreement for another three years", "it's up for retender": renewing.

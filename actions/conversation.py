@@ -333,6 +333,7 @@ OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
 # ...taken for a follow-up only when the classifier is unsure it is out of scope: "how do we get
 # back on track" reads 0.44, "how do we book a meeting room" 0.93 (an everyday request, declined).
 UNSURE_OUT_OF_SCOPE = 0.7
+GREETING = re.compile(r"^\W*(?:hi+|hiya|hello|hey|hey there|morning|good (?:morning|afternoon|evening))\b", re.IGNORECASE)
 SURE_OUT_OF_SCOPE = 0.9
 # ...or however sure, when it points back at what was just said: "how do I explain that to my
 # director", "how do i get it back on track", "how do I fix the emails one" (not "how hot will it get").
@@ -603,16 +604,18 @@ class ActionOutOfScope(Action):
         if answered:
             return answered
         confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
-        if confidence < UNSURE_OUT_OF_SCOPE and only_about_them(tracker.latest_message):
+        text = tracker.latest_message.get("text") or ""
+        greeted = bool(GREETING.match(text))
+        if (confidence < UNSURE_OUT_OF_SCOPE or greeted) and only_about_them(tracker.latest_message):
             # "I chair a wee befriending charity in Belfast", "SENCO at a high school in Motherwell":
-            # who the person is, which the classifier is not sure is out of scope.
+            # who the person is, which the classifier is not sure is out of scope; after a greeting
+            # ("hiya. i volunteer at the food bank in merthyr") an introduction however sure it is.
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         picked = await option_picked(dispatcher, tracker)  # "the time one" after the two-problem answer
         if picked is not None:
             return picked
         # "how do we get back on track?" right after an answer is about that answer, even when the
         # classifier reads it as out of scope; "how do I bake bread" or "what's the time" is not.
-        text = tracker.latest_message.get("text") or ""
         follow_up = short_follow_up(text)
         if follow_up == "ask_more" and confidence < UNSURE_OUT_OF_SCOPE and tracker.get_slot("focus"):
             return [FollowupAction("action_more_advice")]  # "anothr" right after an idea

@@ -1125,3 +1125,29 @@ async def test_a_short_unplaced_message_that_names_a_practice_topic_is_answered(
     # A short unplaced message naming nothing still gets the question back.
     messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text="and what if", ranking=ranking), domain)
     assert CLARIFYING_QUESTION in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "text, stage",
+    [
+        ("we're about 2 years into integration btw", "established"),
+        ("we are three months into the pilot", "forming"),
+        ("we're at the very start, nothing agreed yet", "forming"),
+    ],
+)
+def test_how_far_in_a_partnership_is_read_as_its_stage(text: str, stage: str) -> None:
+    from actions.context import stage_from_duration
+
+    assert stage_from_duration(text) == stage
+
+
+async def test_a_greeting_then_who_they_are_is_an_introduction_however_sure_out_of_scope_is(knowledge_cache, domain) -> None:
+    text = "hiya. i volunteer at the food bank in merthyr"
+    ents = [entity(text, "volunteer", "sector", "voluntary_community")]
+    tracker = make_tracker("out_of_scope", text=text, entities=ents, ranking=[("out_of_scope", 0.72), ("inform", 0.11)])
+    _, events = await run(ActionOutOfScope(), tracker, domain)
+    assert followed_by(events, "action_acknowledge_context") and slots_of(events)["sector"] == "voluntary_community"
+    # An everyday request after a greeting is still declined.
+    tracker = make_tracker("out_of_scope", text="hiya. what's the weather in merthyr", ranking=[("out_of_scope", 0.9)])
+    messages, events = await run(ActionOutOfScope(), tracker, domain)
+    assert not followed_by(events, "action_acknowledge_context") and messages[0]["response"] == "utter_out_of_scope"

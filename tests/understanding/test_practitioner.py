@@ -51,6 +51,7 @@ TWENTY_SEVENTH_PASS_RATE = 0.91  # twenty-seventh development set, held back in 
 TWENTY_EIGHTH_PASS_RATE = 0.82  # twenty-eighth development set: 79.5 % when first scored, 86.0 % on 2026-11-30 (thirteenth session)
 TWENTY_NINTH_PASS_RATE = 0.9  # twenty-ninth development set: 89.1 % when first scored, 93.3 % on 2026-11-30 (thirteenth session)
 THIRTIETH_PASS_RATE = 0.9  # thirtieth development set: 93.4 % when first scored (fourteenth session)
+THIRTY_FIRST_PASS_RATE = 0.86  # thirty-first development set: 88.6 % on the fourteenth session's starting code, 89.0 % when first scored part way through
 LOCKED_PASS_RATE = 0.83  # 88.0 % at the thirteenth release (2026-11-30), 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
@@ -299,6 +300,12 @@ def test_thirtieth_practitioner_conversations(advisor: RunningAdvisor) -> None:
     """The thirtieth development set (conversations_dev30.yml): sixty people in the four nations,
     written in the fourteenth session, with errands mid-conversation and glossary follow-ups."""
     played_and_shown(advisor, "conversations_dev30.yml", "practitioner_dev30.json", THIRTIETH_PASS_RATE)
+
+
+def test_thirty_first_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirty-first development set (conversations_dev31.yml): sixty people in the four nations,
+    written in the fourteenth session: phone fragments, cross or formal voices, context over several messages."""
+    played_and_shown(advisor, "conversations_dev31.yml", "practitioner_dev31.json", THIRTY_FIRST_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
