@@ -41,6 +41,7 @@ from actions.context import (
     vague_distress,
 )
 from actions.follow_ups import (
+    ASKS_ANOTHER_IDEA,
     FALLBACK_THRESHOLD,
     NAMES_THE_CASE_STUDY,
     PRACTICE_THRESHOLD,
@@ -54,6 +55,7 @@ from actions.follow_ups import (
     short_follow_up,
     show,
     unanswered_problem,
+    untxt,
     where_it_is_from,
 )
 from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
@@ -248,7 +250,8 @@ class ActionMoreAdvice(Action):
         if focus is not None and not text.startswith("/") and short_follow_up(text) == "ask_simpler":
             # "sorry - could you say the advice more simply" reads like "more advice" to the classifier.
             return answer_follow_up(dispatcher, tracker, knowledge, "ask_simpler")
-        practice = practice_named_plainly(knowledge, text) if len(content_words(text)) >= NAMES_MORE else None
+        names_more = len(content_words(text)) >= NAMES_MORE and not ASKS_ANOTHER_IDEA.match(untxt(text).lower())
+        practice = practice_named_plainly(knowledge, text) if names_more else None
         if practice is not None and key_of(practice) != tracker.get_slot("focus"):
             # "who else could I raise it with if that doesn't work": a practice topic named plainly.
             return show(dispatcher, knowledge, tracker, practice)

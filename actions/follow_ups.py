@@ -375,6 +375,12 @@ IN_PRACTICE = re.compile(
 # Other ways a question about the answer just given starts, checked before how/why ("how do other
 # areas do it" asks for an example): "what would that look like", "any example wording for...",
 # "what should actually go in it", "what first?", "something practical I can do this week".
+# "ok give me another idea, we cant exactly bid together now": an explicit request for the next
+# idea, whatever the rest of the message names.
+ASKS_ANOTHER_IDEA = re.compile(
+    _OPENER
+    + r"(?:(?:give|gimme) (?:me|us) |got |have you got |any )?(?:an?other|a different|one more) (?:idea|suggestion|option|tip)\b"
+)
 LEADING_FORMS = (
     (IN_PRACTICE, "ask_how"),
     (
@@ -401,6 +407,8 @@ LEADING_FORMS = (
         ),
         "ask_simpler",
     ),
+    # "ok give me another idea, we cant exactly bid together now": the next idea, whatever follows.
+    (ASKS_ANOTHER_IDEA, "ask_more"),
     # "what made it work do you think": why the example or advice works.
     (
         re.compile(

@@ -116,6 +116,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("sorry - could you say the advice more simply", "ask_simpler"),
         ("could you put that in plain english please", "ask_simpler"),
         ("sorry, how?", "ask_how"),
+        ("ok give me another idea, we cant exactly bid together now its been awarded", "ask_more"),
         ("sorry to bother you, our council never replies to anything", None),
     ],
 )
@@ -569,3 +570,14 @@ async def test_say_the_advice_more_simply_read_as_more_gives_the_short_version(k
     text = "sorry - could you say the advice more simply"
     messages, _ = await run(ActionMoreAdvice(), tracker("ask_more", 0.63, text, slots), domain)
     assert messages[0]["text"].startswith("In short: " + first.title), messages[0]["text"][:120]
+
+
+async def test_another_idea_asked_for_outright_is_the_next_idea_whatever_else_it_names(knowledge_cache, domain) -> None:
+    """ "ok give me another idea, we cant exactly bid together now": the next idea on the challenge,
+    not the practice answer on joint bids that "bid together" names."""
+    knowledge = await knowledge_cache.get()
+    first = knowledge.advice_by_challenge["challenge_competition"][0]
+    slots = {"focus": f"advice:{first.id}", "current_challenge": "challenge_competition", "last_advice": [first.id], "advice_given": [first.id]}
+    text = "ok give me another idea, we cant exactly bid together now its been awarded"
+    messages, _ = await run(ActionMoreAdvice(), tracker("ask_more", 0.5, text, slots), domain)
+    assert messages[0]["text"].startswith("Another idea on competition"), messages[0]["text"][:120]
