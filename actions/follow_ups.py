@@ -1113,6 +1113,9 @@ class ActionFollowUp(Action):
         answered = how_after_topic(dispatcher, tracker, knowledge, item, str(intent), text)
         if answered is not None:
             return answered
+        if intent == "ask_why" and isinstance(item, TopicView) and item.id == "definition" and "benefits" in knowledge.topics:
+            # "and why it is good?" after what partnership working is: what it is good for.
+            return show(dispatcher, knowledge, tracker, knowledge.topics["benefits"])
         related = (
             related_advice(knowledge, tracker, item)
             if isinstance(item, PracticeView) and intent == "ask_example" and not item.example

@@ -581,3 +581,10 @@ async def test_another_idea_asked_for_outright_is_the_next_idea_whatever_else_it
     text = "ok give me another idea, we cant exactly bid together now its been awarded"
     messages, _ = await run(ActionMoreAdvice(), tracker("ask_more", 0.5, text, slots), domain)
     assert messages[0]["text"].startswith("Another idea on competition"), messages[0]["text"][:120]
+
+
+async def test_why_after_what_partnership_working_is_gives_what_it_is_good_for(knowledge_cache, domain) -> None:
+    """ "and why it is good?" right after the definition: the benefits, not a pointer to the sources."""
+    messages, events = await run(ActionFollowUp(), tracker("ask_why", 0.6, "and why it is good?", {"focus": "topic:definition"}), domain)
+    assert messages[0]["text"].startswith("Benefits of partnership working"), messages[0]["text"][:100]
+    assert slots_of(events)["focus"] == "topic:benefits"
