@@ -279,6 +279,9 @@ def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story
         ("so who actually commissions our stuff", "the_local_system"),
         ("how do residents get a genuine say before it's decided", "involving_community"),
         ("how much can i approve without it going to the board", "scheme_of_delegation"),
+        # "I'm chairing it" says who they are; tips for chairing ask about meetings.
+        ("two partners had a proper row over who pays. I'm chairing it. what now", "disagreements"),
+        ("any tips for chairing them better", "running_meetings"),
         ("and if we join and it's a waste of time, how would we get out later", "leaving_a_partnership"),
         ("half the actions never get done because everyone thinks somebody else has them", "roles_and_responsibilities"),
         # Sign-off named in a story is no question about what someone may sign off.
