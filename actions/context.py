@@ -153,7 +153,7 @@ def asks_a_question(text: str) -> bool:
 # beside the context; "I chair a new VCSE network, we started in January" does not.
 TROUBLE = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|won'?t|wouldn'?t|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t|never|nobody|no one|"
-    r"nothing|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
+    r"nothing(?! (?:\w+ )?yet\b)|problems?|issues?|struggl\w*|difficult\w*|hard to|worr(?:y|ied|ying)|concern(?:ed|s)?|block\w*|overrul\w*|"
     r"ignor\w*|stall\w*|stuck|frustrat\w*|argu\w*|row(?:s|ing)?|conflict\w*|clash\w*|lost|los(?:e|ing)|swallow\w*|drift\w*|"
     r"fail\w*|wrong|mess\w*|tensions?|unclear|confus\w*|muddl\w*|falling|fallen|too (?:many|much|little|few)|"
     r"no (?:time|money|funding|budget|capacity|reply|response|way|idea)|stops?|stopping|prevents?|left out|overcommit\w*|overwhelm\w*|set up to fail|impossible|unable|not working|no longer|sick of|fed up|pointless|waste of time|"

@@ -1151,3 +1151,10 @@ async def test_a_greeting_then_who_they_are_is_an_introduction_however_sure_out_
     tracker = make_tracker("out_of_scope", text="hiya. what's the weather in merthyr", ranking=[("out_of_scope", 0.9)])
     messages, events = await run(ActionOutOfScope(), tracker, domain)
     assert not followed_by(events, "action_acknowledge_context") and messages[0]["response"] == "utter_out_of_scope"
+
+
+def test_nothing_agreed_yet_at_the_start_is_no_trouble() -> None:
+    from actions.context import states_trouble
+
+    assert not states_trouble("we're at the very start, nothing agreed yet")
+    assert states_trouble("nothing has changed for the young people")
