@@ -333,7 +333,6 @@ OUR_WORK = re.compile(r"\b(?:we|us|our|ours)\b", re.IGNORECASE)
 # ...taken for a follow-up only when the classifier is unsure it is out of scope: "how do we get
 # back on track" reads 0.44, "how do we book a meeting room" 0.93 (an everyday request, declined).
 UNSURE_OUT_OF_SCOPE = 0.7
-GREETING = re.compile(r"^\W*(?:hi+|hiya|hello|hey|hey there|morning|good (?:morning|afternoon|evening))\b", re.IGNORECASE)
 SURE_OUT_OF_SCOPE = 0.9
 # ...or however sure, when it points back at what was just said: "how do I explain that to my
 # director", "how do i get it back on track", "how do I fix the emails one" (not "how hot will it get").
@@ -342,6 +341,9 @@ REFERS_BACK = re.compile(
     r"|\b(?:get|do|fix|explain|sell|put|raise|start|pitch|say|word|frame|handle|tackle|approach|run|make)\s+it\b",
     re.IGNORECASE,
 )
+# A message that opens with a greeting ("hiya. i volunteer at the food bank in merthyr") is someone
+# introducing themselves, however sure the classifier is that it is out of scope.
+GREETING = re.compile(r"^\W*(?:hi+|hiya|hello|hey|morning|good (?:morning|afternoon|evening))\b", re.IGNORECASE)
 CLOSE_OUT_OF_SCOPE = 0.5
 # ...or when it asks what to say, write or prepare ("spell the steps out for me", "what do I say at
 # the next meeting", "how could I design the next round differently"): words of doing the work,

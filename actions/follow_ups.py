@@ -372,15 +372,15 @@ IN_PRACTICE = re.compile(
     _OPENER + r"what (?:would|does|dose|might|could|will) (?:that|it|this) (?:actually )?look like "
     r"(?:in practice|day to day|day-to-day|week to week|from my end)\b(?!.*\bexamples?\b)"
 )
-# Other ways a question about the answer just given starts, checked before how/why ("how do other
-# areas do it" asks for an example): "what would that look like", "any example wording for...",
-# "what should actually go in it", "what first?", "something practical I can do this week".
 # "ok give me another idea, we cant exactly bid together now": an explicit request for the next
 # idea, whatever the rest of the message names.
 ASKS_ANOTHER_IDEA = re.compile(
     _OPENER
     + r"(?:(?:give|gimme) (?:me|us) |got |have you got |any )?(?:an?other|a different|one more) (?:idea|suggestion|option|tip)\b"
 )
+# Other ways a question about the answer just given starts, checked before how/why ("how do other
+# areas do it" asks for an example): "what would that look like", "any example wording for...",
+# "what should actually go in it", "what first?", "something practical I can do this week".
 LEADING_FORMS = (
     (IN_PRACTICE, "ask_how"),
     (
