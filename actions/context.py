@@ -60,19 +60,32 @@ RENEWING = re.compile(
     re.IGNORECASE,
 )
 
+# "3 years", "about 18 months now": a bare answer to how long the partnership has been going.
+BARE_DURATION = re.compile(
+    r"^\W*(?:(?:about|around|nearly|almost|roughly|just over|over|coming up to|been|going)\s+)*"
+    rf"(?P<n>{NUMBER}|a|one)\s*(?P<unit>years?|yrs?|months?)(?:\s+(?:now|in|so far|old|or so))*\W*$",
+    re.IGNORECASE,
+)
+
 # "been in this group for years": established, however it is said.
 FOR_YEARS = re.compile(r"\bbeen\b[^.;!?]{0,40}?\bfor (?:years|ages|donkey'?s years|a long time|decades)\b", re.IGNORECASE)
+
+
+MONTHS_ESTABLISHED = 12  # "18 months in" is as established as "a year and a half"
 
 
 def stage_from_duration(text: str) -> str | None:
     if RENEWING.search(text or ""):
         return "renewing"
-    match = RUNNING_FOR.search(text or "") or MONTHS_IN.search(text or "")
+    match = RUNNING_FOR.search(text or "") or MONTHS_IN.search(text or "") or BARE_DURATION.match(text or "")
     if not match:
         if FOR_YEARS.search(text or ""):
             return "established"
         return "forming" if JUST_STARTED.search(text or "") else None
-    return "established" if match.group("unit").lower().startswith("year") else "forming"
+    unit, n = match.group("unit").lower(), match.group("n")
+    if unit.startswith("y") or (unit.startswith("month") and n.isdigit() and int(n) >= MONTHS_ESTABLISHED):
+        return "established"
+    return "forming"
 
 
 # "SENCO at a high school in Motherwell", "hiya, pharmacist at a chain branch in bolton": a short
@@ -160,7 +173,7 @@ TROUBLE = re.compile(
     # the trouble told through how it feels or what it causes: "it's causing friction every week"
     r"friction|frosty|at odds|nightmare|chao(?:s|tic)|duplicat\w*|poach\w*|undercut\w*|rival\w*|slow(?:ly|s|ing)?|delay\w*|"
     r"holds? (?:\w+ )?up|holding (?:\w+ )?up|still waiting|talking past|losing patience|lobbying|trust is shot|"
-    r"out of habit|feel used|behind (?:our|my) backs?|"
+    r"out of habit|feel used|behind (?:our|my) backs?|tak(?:es|ing) (?:forever|ages)|"
     # doubt about the partnership itself: "I'm not sure the partnership still does what it was set up to do"
     r"not sure (?:the|our|this|that) (?:partnership|group|board|network|forum)|still (?:needed|worth it|does what))\b",
     re.IGNORECASE,
@@ -253,7 +266,11 @@ def vague_distress(text: str) -> bool:
 
 
 # "who should lead it", "can a pharmacist join": a question, not who they are.
-QUESTION_START = re.compile(r"^\W*(?:who|what|how|why|when|where|which|should|can|could|do|does|is|are|will)\b", re.IGNORECASE)
+# ("and what's in it for the council" asks, whatever it names)
+QUESTION_START = re.compile(
+    r"^\W*(?:(?:and|so|but|ok|okay)\W+)?(?:who|whos|what|whats|how|hows|why|when|where|which|should|can|could|do|does|is|are|will)\b",
+    re.IGNORECASE,
+)
 # A reply this short that names a sector or role ("practice manager, GP surgery"), once we have
 # asked for it, is the answer, unless it says something is wrong ("council won't reply").
 ANSWER_WORDS = 5

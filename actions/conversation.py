@@ -179,12 +179,9 @@ class ActionClarify(Action):
         sector_told = answer_to_sector_question(tracker, unasked=True)  # "housing association", after "which sector?"
         if sector_told:
             return sector_told
-        # "who says so?" right after an answer: where that answer comes from.
-        if tracker.get_slot("focus") and WHERE_FROM.match(tracker.latest_message.get("text") or ""):
-            knowledge = await knowledge_or_apology(dispatcher)
-            answered = where_it_is_from(dispatcher, tracker, knowledge) if knowledge is not None else None
-            if answered is not None:
-                return answered
+        answered = await sources_asked_for(dispatcher, tracker)  # "who says so?"
+        if answered is not None:
+            return answered
         # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
         # "and if that doesn't work?") about the item in focus or the challenge just recognised.
         if short_follow_up(tracker.latest_message.get("text") or ""):
@@ -296,6 +293,15 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     return None
 
 
+async def sources_asked_for(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """Where the answer just given comes from, when the message asks that ("who says so?", "cite it
+    for me properly"), whatever the classifier read; None otherwise."""
+    if not (tracker.get_slot("focus") and WHERE_FROM.match(tracker.latest_message.get("text") or "")):
+        return None
+    knowledge = await knowledge_or_apology(dispatcher)
+    return where_it_is_from(dispatcher, tracker, knowledge) if knowledge is not None else []
+
+
 async def term_in_question(tracker: Tracker) -> GlossaryView | None:
     """The glossary entry a short question read as out of scope asks about, if any (None also when
     the store is unreachable: the decline is then the better reply)."""
@@ -368,7 +374,10 @@ APPROVAL = re.compile(
 # "Ta, that's really helped", "grand, that's me sorted", "catch yourself on, that's actually decent
 # advice. ta": thanks in a short message that neither asks anything nor says what is wrong.
 THANKS_WORDS = re.compile(
-    r"\b(?:ta|thanks|thank you|cheers|thx|helped|helpful|sorted|decent advice|good advice|useful)\b", re.IGNORECASE
+    r"\b(?:ta|thanks|thank you|cheers|thx|helped|helpful|sorted|decent advice|good advice|useful|"
+    # "ok, that was more use than i thought it would be"
+    r"(?:more|of|some|real) use|better than i (?:thought|expected))\b",
+    re.IGNORECASE,
 )
 GRATEFUL_WORDS = 10
 ASKS_FOR_SOMETHING = re.compile(r"\b(?:can|could|would|will)\s+(?:you|u|ya)\b", re.IGNORECASE)
@@ -519,11 +528,9 @@ class ActionBotChallenge(Action):
         if defined is not None:
             return defined
         text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("focus") and WHERE_FROM.match(text):  # "where are you getting this from?"
-            knowledge = await knowledge_or_apology(dispatcher)
-            answered = where_it_is_from(dispatcher, tracker, knowledge) if knowledge is not None else None
-            if answered is not None:
-                return answered
+        answered = await sources_asked_for(dispatcher, tracker)  # "where are you getting this from?"
+        if answered is not None:
+            return answered
         if not ASKS_WHAT_THE_BOT_IS.search(text):
             # "who could I talk to locally about this" reads like "can I talk to a person?"
             knowledge = await knowledge_or_apology(dispatcher)
@@ -587,6 +594,9 @@ class ActionOutOfScope(Action):
         if resumes_paused_check(tracker):  # "carry on" after the health check was paused for a question
             return [FollowupAction("action_health_check_intro")]
         answered = await term_or_thanks(dispatcher, tracker)
+        if answered is not None:
+            return answered
+        answered = await sources_asked_for(dispatcher, tracker)  # "cite it for me properly"
         if answered is not None:
             return answered
         errand = decline_errand(dispatcher, tracker)

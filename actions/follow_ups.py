@@ -376,7 +376,8 @@ IN_PRACTICE = re.compile(
 # idea, whatever the rest of the message names.
 ASKS_ANOTHER_IDEA = re.compile(
     _OPENER
-    + r"(?:(?:give|gimme) (?:me|us) |got |have you got |any )?(?:an?other|a different|one more) (?:idea|suggestion|option|tip)\b"
+    # "any other ideas for getting them back round the table", "give me a different angle on the original problem"
+    + r"(?:(?:give|gimme) (?:me|us) |got |have you got |any )?(?:an?other|a different|one more|(?<=any )other) (?:idea|suggestion|option|tip|angle|approach)s?\b"
 )
 # Other ways a question about the answer just given starts, checked before how/why ("how do other
 # areas do it" asks for an example): "what would that look like", "any example wording for...",
@@ -424,7 +425,7 @@ LEADING_FORMS = (
             r"(?:do|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report|tackle|"
             r"prioriti[sz]e|focus on|fix|sort|address)\b"
             # "go on then, what would you do", "which of those would you do first", "where would you start"
-            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try|look at|focus on|tackle)\b"
+            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try|look at|focus on|tackle|say to)\b"
             r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|u|i|we) (?:do|start|pick|try|go for)\b"
             r"|where (?:would|do) (?:you|u) (?:even )?start\b"
             r"|spell (?:the steps|it|that|them) out\b|spell out the steps\b"
@@ -569,7 +570,9 @@ WHERE_FROM = re.compile(
     r"|what(?:'s|s| is) (?:that|this|it) based on|(?:is|was) (?:that|this|it) based on (?:anything|something|evidence|research)"
     r"|based on what|where (?:can|could|do) (?:i|we) read (?:more|up)(?: on| about)?(?: (?:that|this|it))?"
     r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on"
-    r"|where (?:are|r) (?:you|u) getting (?:this|that|it|all this|all that) from)\W*$",
+    r"|where (?:are|r) (?:you|u) getting (?:this|that|it|all this|all that) from"
+    # "cite it for me properly", "can you reference that please"
+    r"|(?:(?:can|could|would) (?:you|u) )?(?:cite|reference) (?:it|that|this|them)(?: for (?:me|us))?(?: properly| please| pls)*)\W*$",
     re.IGNORECASE,
 )
 

@@ -23,19 +23,21 @@ _FILLER = (
     r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate|legally|technically|officially|formally|honestly"
     r"|(?:up|round|around|down|over) here"
     # "what's a PSB in your terms", "what's an MoU in plain English"
-    r"|in (?:(?:your|simple|plain|lay(?:man'?s)?) (?:terms|english|words)|english)|in practice|in this context|in a nutshell))*"
+    r"|in (?:(?:your|simple|plain|lay(?:man'?s)?) (?:terms|english|words)|english)|in practice|in (?:this|that|the) context|in a nutshell"
+    # "what's the HWB meant to be doing in all this anyway"
+    r"|in all (?:this|that)))*"
 )
 _TAIL = (
     r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its) at home"
     # "what is a PCN supposed to be for", "what is community planning meant to be"
-    r"|(?:supposed|meant) to (?:be|be for|do|achieve)))?"
+    r"|(?:supposed|meant) to (?:be doing|be for|be|do|achieve)))?"
 )
 # One clause asking what a term is, with the term in one of its named groups (by, of, ex, t).
 TERM_QUESTION = re.compile(
     r"^\W*(?:(?:so|ok|okay|and|but|sorry|hi|hiya|hello|um|erm|also|quick question|remind me)\W+)*"
     r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
     r"|(?:the\s+)?meaning\s+of\s+" + _ARTICLE + r"(?P<of>.+?)"
-    r"|(?:define|explain)\s+" + _ARTICLE + r"(?P<ex>.+?)"
+    r"|(?:define|explain|tell\s+me\s+about)\s+" + _ARTICLE + r"(?P<ex>.+?)"
     r"|(?:what|wat|who)(?:\s+(?:exactly|actually|precisely|even))?(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as|\s+means)?\s+"
     + _ARTICLE
     + r"(?P<t>.+?))"
@@ -235,12 +237,14 @@ def asked_names(text: str) -> list[str]:
     bodies = list(dict.fromkeys(ABBREVIATIONS.findall(text or "")))
     if len(bodies) == 2 and SAME_OR_NOT.search(text or "") and len((text or "").split()) <= SHORT_QUESTION_WORDS:
         return [" and ".join(bodies), *bodies]
-    # ...sentence by sentence: "what is the difference between an outcome and an output? Our councils mix them up."
+    # ...sentence by sentence: "what is the difference between an outcome and an output? Our councils mix them up.",
+    # and in a sentence's first clause: "what's the difference between an output and an outcome, the ICB keeps on about it"
     difference = next(
         (
             m
             for sentence in SENTENCES.split((text or "").strip())
-            if (m := DIFFERENCE.search(sentence) or VERSUS.search(sentence))
+            for part in dict.fromkeys([sentence, CLAUSES.split(sentence)[0]])
+            if (m := DIFFERENCE.search(part) or VERSUS.search(part))
         ),
         None,
     )

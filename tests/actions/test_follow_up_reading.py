@@ -117,6 +117,9 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("could you put that in plain english please", "ask_simpler"),
         ("sorry, how?", "ask_how"),
         ("ok give me another idea, we cant exactly bid together now its been awarded", "ask_more"),
+        ("any other ideas for getting them back round the table", "ask_more"),
+        ("what would you say to the minister", "ask_how"),
+        ("right, give me a different angle on the original problem", "ask_more"),
         ("sorry to bother you, our council never replies to anything", None),
     ],
 )
@@ -299,6 +302,15 @@ async def test_where_the_answer_comes_from_asked_in_other_words(knowledge_cache,
     # With nothing in focus there is no answer to source: clarified as before.
     messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.3, text, {}), domain)
     assert not (messages[0].get("text") or "").startswith("Where to get help")
+
+
+async def test_asked_to_cite_the_answer_read_as_out_of_scope_gets_its_sources(knowledge_cache, domain) -> None:
+    slots = {"focus": "practice:terms_of_reference"}
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.69, "cite it for me properly", slots), domain)
+    assert messages[0]["text"].startswith("Where to get help with writing terms of reference"), messages[0]
+    # With nothing in focus there is nothing to cite: declined as before.
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.69, "cite it for me properly", {}), domain)
+    assert messages[0]["response"] == "utter_out_of_scope"
 
 
 async def test_if_that_does_not_work_asks_for_another_idea(knowledge_cache, domain) -> None:

@@ -337,3 +337,14 @@ def test_an_abbreviation_asked_about_then_a_remark_on_it_is_a_term_question() ->
     assert terms_asked_otherwise("the HSCB? I thought that closed") == ["HSCB"]
     # A word that is no abbreviation, asked back before a remark, is not a term question.
     assert terms_asked_otherwise("really? I thought that closed") == []
+
+
+def test_a_term_asked_about_in_more_everyday_words_is_read_whole() -> None:
+    assert asked_names("tell me about CDHN") == ["CDHN"]
+    assert asked_names("what's the HWB meant to be doing in all this anyway") == ["HWB"]
+    assert asked_names("what are economies of scale in that context") == ["economies of scale"]
+    # A difference asked in a sentence's first clause, a remark after the comma.
+    assert asked_names("what's the difference between an output and an outcome, the ICB keeps banging on about it")[1:] == [
+        "output",
+        "outcome",
+    ]

@@ -434,6 +434,13 @@ async def test_a_bare_sector_is_who_they_are_not_a_request_for_the_case_study(kn
     assert not followed_by(events, "action_acknowledge_context") and messages[0]["text"].startswith("Case study")
 
 
+async def test_a_question_about_a_sector_after_and_is_answered_not_taken_as_who_they_are(knowledge_cache, domain) -> None:
+    text = "and what's in it for the council"
+    ents = [entity(text, "council", "sector", "local_government")]
+    messages, events = await run(ActionKnowledgeAnswer(), make_tracker("ask_benefits", text=text, entities=ents), domain)
+    assert not followed_by(events, "action_acknowledge_context") and messages[0]["text"].startswith("Benefits"), messages[0]
+
+
 async def test_a_problem_told_beside_who_they_are_is_read_from_the_rest_of_the_ranking(knowledge_cache, domain) -> None:
     # Read mostly as "about them", but what little else the classifier sees is one challenge.
     text = "I'm a support worker with a housing provider and at the joint case review I never know what I can commit us to, so everything waits on my manager"
@@ -979,7 +986,13 @@ async def test_who_the_person_is_read_as_unsure_out_of_scope_is_context(
 
 
 @pytest.mark.parametrize(
-    "text", ["Ta, that's really helped", "grand, that's me sorted", "catch yourself on, that's actually decent advice. ta"]
+    "text",
+    [
+        "Ta, that's really helped",
+        "grand, that's me sorted",
+        "catch yourself on, that's actually decent advice. ta",
+        "ok, that was more use than i expected",
+    ],
 )
 async def test_thanks_in_a_few_words_the_classifier_could_not_place_is_thanked(text, knowledge_cache, domain) -> None:
     messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text), domain)
@@ -1133,6 +1146,10 @@ async def test_a_short_unplaced_message_that_names_a_practice_topic_is_answered(
         ("we're about 2 years into integration btw", "established"),
         ("we are three months into the pilot", "forming"),
         ("we're at the very start, nothing agreed yet", "forming"),
+        ("3 years", "established"),  # a bare answer to how long it has been going
+        ("about 18 months now", "established"),
+        ("6 months", "forming"),
+        ("3 years late and over budget", None),
     ],
 )
 def test_how_far_in_a_partnership_is_read_as_its_stage(text: str, stage: str) -> None:
@@ -1158,3 +1175,4 @@ def test_nothing_agreed_yet_at_the_start_is_no_trouble() -> None:
 
     assert not states_trouble("we're at the very start, nothing agreed yet")
     assert states_trouble("nothing has changed for the young people")
+    assert states_trouble("we work with the Trust on discharge, everything takes forever")
