@@ -52,6 +52,7 @@ TWENTY_EIGHTH_PASS_RATE = 0.82  # twenty-eighth development set: 79.5 % when fir
 TWENTY_NINTH_PASS_RATE = 0.9  # twenty-ninth development set: 89.1 % when first scored, 93.3 % on 2026-11-30 (thirteenth session), 94.5 % (fourteenth)
 THIRTIETH_PASS_RATE = 0.9  # thirtieth development set: 93.4 % when first scored (226/242; one turn later dropped as a leak), 96.3 % at the fourteenth session's end
 THIRTY_FIRST_PASS_RATE = 0.86  # thirty-first development set: 88.6 % on the fourteenth session's starting code, 89.0 % when first scored part way through, 93.6 % at its end
+THIRTY_SECOND_PASS_RATE = 0.84  # thirty-second development set: 83.0 % when first scored (fifteenth session, start)
 LOCKED_PASS_RATE = 0.83  # 88.2 % at the fourteenth release (2026-11-30), 88.0 % at the thirteenth, 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
@@ -306,6 +307,13 @@ def test_thirty_first_practitioner_conversations(advisor: RunningAdvisor) -> Non
     """The thirty-first development set (conversations_dev31.yml): sixty people in the four nations,
     written in the fourteenth session: phone fragments, cross or formal voices, context over several messages."""
     played_and_shown(advisor, "conversations_dev31.yml", "practitioner_dev31.json", THIRTY_FIRST_PASS_RATE)
+
+
+def test_thirty_second_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirty-second development set (conversations_dev32.yml): sixty people, fifteen in each
+    nation, written in the fifteenth session: questions buried in long messages, asked for someone
+    else, heavy jargon, sceptics, two problems at once, answers in bare fragments."""
+    played_and_shown(advisor, "conversations_dev32.yml", "practitioner_dev32.json", THIRTY_SECOND_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
