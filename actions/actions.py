@@ -326,6 +326,9 @@ class ActionKnowledgeAnswer(Action):
         ):
             # "example?" right after advice asks for an example of that advice, not for BCPP.
             return [FollowupAction("action_follow_up")]
+        if (focus is not None or advice_pending) and ASKS_ANOTHER_IDEA.match(untxt(text).lower()):
+            # "right, give me a different angle on the original problem", read as a sources question.
+            return [FollowupAction("action_more_advice")]
         if intent in KNOWLEDGE_TOPICS and intent not in ("ask_sources", "ask_case_study"):
             # "and why does trust matter so much" after the key principles, "how would you structure
             # the agenda" after the answer on meetings: about what was just said, not the topic again.

@@ -712,6 +712,8 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
 
 # The item in focus scoring under this share of the best match is not what a message is about.
 FOCUS_SCORE_RATIO = 0.6
+# ...and a best match under this, unless the message names it by a keyword, is no better reason to leave it.
+SWITCH_THRESHOLD = 0.26
 
 
 def names_something_else(knowledge: Knowledge, text: str, focus: Item | None, challenge: str | None = None) -> bool:
@@ -719,9 +721,12 @@ def names_something_else(knowledge: Knowledge, text: str, focus: Item | None, ch
     focus ("how do we write a terms of reference?" after the answer on starting a partnership)?"""
     if isinstance(focus, TopicView) and principle_named(knowledge, focus, text):
         return False  # "why is openness so important" after the key principles (not indexed: titles only)
-    hits = retriever_for(knowledge).search(text, k=60)
+    retriever = retriever_for(knowledge)
+    hits = retriever.search(text, k=60)
     if not hits or hits[0][1] < ANSWER_THRESHOLD:
         return False
+    if hits[0][1] < SWITCH_THRESHOLD and hits[0][0].key not in {d.key for d in retriever.named(text)}:
+        return False  # "how can I help both sides": a word or two in common is not another question
     if isinstance(focus, TopicView):
         mine = {f"passage:{p.id}" for p in focus.passages}
     else:

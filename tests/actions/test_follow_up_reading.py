@@ -16,7 +16,7 @@ from actions.conversation import (
     ActionOutOfScope,
     ActionRecordFeedback,
 )
-from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, short_follow_up, term_in
+from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, names_something_else, short_follow_up, term_in
 from actions.glossary import asked_names
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
@@ -313,6 +313,13 @@ async def test_asked_to_cite_the_answer_read_as_out_of_scope_gets_its_sources(kn
     assert messages[0]["response"] == "utter_out_of_scope"
 
 
+async def test_a_different_angle_read_as_a_sources_question_is_the_next_idea(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
+    text = "right, give me a different angle on the original problem"
+    _, events = await run(ActionKnowledgeAnswer(), tracker("ask_sources", 0.42, text, slots), domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
+
+
 async def test_if_that_does_not_work_asks_for_another_idea(knowledge_cache, domain) -> None:
     slots = {"focus": "advice:communication_agree_rhythm", "current_challenge": "challenge_communication"}
     _, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, "and if they still don't answer?", slots), domain)
@@ -600,3 +607,14 @@ async def test_why_after_what_partnership_working_is_gives_what_it_is_good_for(k
     messages, events = await run(ActionFollowUp(), tracker("ask_why", 0.6, "and why it is good?", {"focus": "topic:definition"}), domain)
     assert messages[0]["text"].startswith("Benefits of partnership working"), messages[0]["text"][:100]
     assert slots_of(events)["focus"] == "topic:benefits"
+
+
+async def test_a_word_or_two_shared_with_another_answer_does_not_leave_the_one_in_focus(knowledge_cache) -> None:
+    """ "how can I help both sides" after an idea on culture clash shares only "help" with the answer
+    on getting help; a message that names another topic by its keywords still moves to it."""
+    from actions.answers import resolve
+
+    knowledge = await knowledge_cache.get()
+    focus = resolve(knowledge, "advice:culture_clash_agree_values")
+    assert not names_something_else(knowledge, "how can I help both sides", focus, "challenge_culture_clash")
+    assert names_something_else(knowledge, "how do I get more parents involved", focus, "challenge_culture_clash")
