@@ -53,6 +53,7 @@ TWENTY_NINTH_PASS_RATE = 0.9  # twenty-ninth development set: 89.1 % when first 
 THIRTIETH_PASS_RATE = 0.9  # thirtieth development set: 93.4 % when first scored (226/242; one turn later dropped as a leak), 96.3 % at the fourteenth session's end
 THIRTY_FIRST_PASS_RATE = 0.86  # thirty-first development set: 88.6 % on the fourteenth session's starting code, 89.0 % when first scored part way through, 93.6 % at its end
 THIRTY_SECOND_PASS_RATE = 0.84  # thirty-second development set: 83.0 % when first scored (fifteenth session, start)
+THIRTY_THIRD_PASS_RATE = 0.83  # thirty-third development set: 80.4 % when first scored (fifteenth session, part way through)
 LOCKED_PASS_RATE = 0.83  # 88.2 % at the fourteenth release (2026-11-30), 88.0 % at the thirteenth, 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
@@ -314,6 +315,13 @@ def test_thirty_second_practitioner_conversations(advisor: RunningAdvisor) -> No
     nation, written in the fifteenth session: questions buried in long messages, asked for someone
     else, heavy jargon, sceptics, two problems at once, answers in bare fragments."""
     played_and_shown(advisor, "conversations_dev32.yml", "practitioner_dev32.json", THIRTY_SECOND_PASS_RATE)
+
+
+def test_thirty_third_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirty-third development set (conversations_dev33.yml): sixty people, fifteen in each
+    nation, written in the fifteenth session: newcomers without the jargon, hurried managers,
+    follow-ups in their own words, pushback, returns to the first problem, "the short version"."""
+    played_and_shown(advisor, "conversations_dev33.yml", "practitioner_dev33.json", THIRTY_THIRD_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
