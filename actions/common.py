@@ -173,7 +173,7 @@ def advise_and_ask(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge
 ERRAND = re.compile(
     r"^\W*(?:(?:ok|okay|grand|great|cheers|thanks|right|also|and|so|lol|btw|while i'?m here|whilst i'?m here|quick one)\W+)*"
     r"(?:(?:can|could|would|will)\s+(?:you|u|ya)\s+(?:please\s+|pls\s+|just\s+)?(?:invite|arrange|set\s+up\s+a\s+(?:call|meeting)|"
-    r"sort\s+out\s+a\s+(?:call|meeting)|ring|phone|call)\b|"
+    r"sort\s+out\s+a\s+(?:call|meeting)|ring|phone|call|give\s+(?:\w+\s+){1,4}a\s+(?:call|ring|bell))\b|"
     # "would you be able to email that summary to the co-chair", "any chance you could forward it"
     r"(?:(?:(?:can|could|would|will)\s+(?:you|u|ya)(?:\s+be\s+able\s+to)?|are\s+(?:you|u)\s+able\s+to|any\s+chance\s+(?:you|u)\s+(?:could|can))\s+|please\s+|pls\s+)?"
     r"(?:please\s+|pls\s+|just\s+)?"

@@ -182,6 +182,9 @@ class ActionClarify(Action):
         answered = await sources_asked_for(dispatcher, tracker)  # "who says so?"
         if answered is not None:
             return answered
+        if pushes_back(tracker):
+            # "right, back to the tension in meetings. we tried a joint away day and it made it worse"
+            return [FollowupAction("action_more_advice")]
         # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
         # "and if that doesn't work?") about the item in focus or the challenge just recognised.
         if short_follow_up(tracker.latest_message.get("text") or ""):
@@ -290,6 +293,8 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     if APPROVAL.match(text) or grateful(text):
         dispatcher.utter_message(response="utter_thank")
         return []
+    if SIGNING_OFF_WORDS.match(text):
+        return [FollowupAction("action_goodbye")]
     return None
 
 
@@ -314,6 +319,13 @@ async def term_in_question(tracker: Tracker) -> GlossaryView | None:
 
 
 SIGNING_OFF = 0.6  # thanks and goodbye together hold at least this much of the classifier's belief
+# "great, off to my meeting", "right, must dash": leaving, in words the classifier may read as anything.
+SIGNING_OFF_WORDS = re.compile(
+    r"^\W*(?:(?:great|right|ok|okay|thanks|cheers|brill|lovely|anyway)\W+)*"
+    r"(?:(?:i'?m |i am )?off (?:to|into) (?:my|a|the|our) (?:next )?(?:meeting|clinic|shift|board|call)"
+    r"|(?:i'?ve |i )?(?:got|have|need) to (?:go|run|dash)(?: now)?|must dash|gotta (?:go|run))\W*$",
+    re.IGNORECASE,
+)
 
 
 async def define_term(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
@@ -376,7 +388,7 @@ APPROVAL = re.compile(
 THANKS_WORDS = re.compile(
     r"\b(?:ta|thanks|thank you|cheers|thx|helped|helpful|sorted|decent advice|good advice|useful|"
     # "ok, that was more use than i thought it would be"
-    r"(?:more|of|some|real) use|better than i (?:thought|expected))\b",
+    r"(?:more|of|some|real) use|better than i (?:thought|expected)|diolch|that'?ll do (?:me|us))\b",
     re.IGNORECASE,
 )
 GRATEFUL_WORDS = 10

@@ -371,6 +371,8 @@ _OPENER = (
 IN_PRACTICE = re.compile(
     _OPENER + r"what (?:would|does|dose|might|could|will) (?:that|it|this) (?:actually )?look like "
     r"(?:in practice|day to day|day-to-day|week to week|from my end)\b(?!.*\bexamples?\b)"
+    # "ok but what does that mean for us on Monday"
+    r"|" + _OPENER + r"what (?:does|would|will) (?:that|it|this) mean for (?:us|me|my team|our \w+)\b"
 )
 # "ok give me another idea, we cant exactly bid together now": an explicit request for the next
 # idea, whatever the rest of the message names.
@@ -378,6 +380,7 @@ ASKS_ANOTHER_IDEA = re.compile(
     _OPENER
     # "any other ideas for getting them back round the table", "give me a different angle on the original problem"
     + r"(?:(?:give|gimme) (?:me|us) |got |have you got |any )?(?:an?other|a different|one more|(?<=any )other) (?:idea|suggestion|option|tip|angle|approach)s?\b"
+    + r"|" + _OPENER + r"(?:is there |any |got )?(?:an?other|a different|(?<=any )other) way (?:of looking at|to look at|to see|to think about) (?:it|this|that)\b"
 )
 # Other ways a question about the answer just given starts, checked before how/why ("how do other
 # areas do it" asks for an example): "what would that look like", "any example wording for...",
@@ -416,6 +419,8 @@ LEADING_FORMS = (
             _OPENER + r"what (?:made|makes) (?:it|that|this|them|the \w+) (?:work|succeed|a success|successful)\b"
             # "whats the main principle behind that"
             r"|what(?:'s|s| is) the (?:\w+ )?(?:principle|thinking|reasoning|logic|rationale|idea) (?:behind|underneath|under) (?:that|this|it)\b"
+            # "what's the reason that works", "is that really so bad, we still do the work"
+            r"|what(?:'s|s| is) the reason (?:that|this|it)\b|(?:is|does|would|will) (?:that|this|it) really\b"
         ),
         "ask_why",
     ),
@@ -451,6 +456,7 @@ PUSHBACK = re.compile(
     r"\b(?:that|this|it|which)(?:'s| is|'ll| will)? (?:won'?t|wont|will not|wouldn'?t|would not|isn'?t going to|is not going to|"
     r"not going to|doesn'?t|does not|didn'?t|did not|never) (?:work|fly|happen|wash|help|land|change anything)\b"
     r"|\b(?:we|i)(?:'ve| have)? (?:already|tried|done that|did that)\b|\btried (?:that|this|it)\b|\balready (?:tried|done|did|asked|got)\b"
+    r"|^\W*(?:(?:ok|yeah|but|well)\W+)*tried \w+ing\b"
     r"|\b(?:didn'?t|did not|doesn'?t|does not|won'?t|wont) (?:change|fix|solve) (?:anything|much|a thing)\b"
     r"|\bwon'?t (?:go for|accept|agree to|buy|wear|let us (?:drop|change|stop|cut|try))\b|\bno joy\b|\b(?:bit|too|very) idealistic\b|\bnot realistic\b"
     r"|\bnot an option\b|\bthat'?s done\b|\bnot going to fly\b|\bnone of (?:those|these|them|that) (?:fit|fits|work|works|apply|applies|help)\b",
@@ -463,6 +469,8 @@ IN_BRIEF = re.compile(
     r"|\b(?:squash|boil|cut) (?:that|this|it) down\b|\bsquash (?:that|this|it) into\b"
     # "is there a version I could give in two minutes at a watch handover"
     r"|\bversion (?:\w+ ){0,4}(?:in|within) (?:one|two|three|five|a|a couple of|a few|\d+) (?:minutes?|mins?)\b|\bshort(?:er)? version\b"
+    # "ok, the two minute version for my director"
+    r"|\b(?:one|two|three|five|\d+)[- ]min(?:ute)? version\b|\b(?:quick|potted|headline|lift|elevator) version\b"
 )
 
 
@@ -572,7 +580,9 @@ WHERE_FROM = re.compile(
     r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on"
     r"|where (?:are|r) (?:you|u) getting (?:this|that|it|all this|all that) from"
     # "cite it for me properly", "can you reference that please"
-    r"|(?:(?:can|could|would) (?:you|u) )?(?:cite|reference) (?:it|that|this|them)(?: for (?:me|us))?(?: properly| please| pls)*)\W*$",
+    r"|(?:(?:can|could|would) (?:you|u) )?(?:cite|reference) (?:it|that|this|them)(?: for (?:me|us))?(?: properly| please| pls)*"
+    # "is that written up anywhere"
+    r"|(?:is|was) (?:that|this|it) (?:written|published) (?:up |down )?(?:anywhere|somewhere))\W*$",
     re.IGNORECASE,
 )
 

@@ -20,7 +20,7 @@ from actions.store.knowledge import GlossaryView, Knowledge
 _ARTICLE = r"(?:(?:an?|the|our|your|this|that)\s+)?"
 # Words people put around the term: "what is the CVS anyway", "what does the ICB actually do".
 _FILLER = (
-    r"(?:\s+(?:actually|really|exactly|even|anyway|then|again|here|there|please|pls|mate|legally|technically|officially|formally|honestly"
+    r"(?:\s+(?:actually|really|exactly|even|anyway|then|though|again|here|there|please|pls|mate|legally|technically|officially|formally|honestly"
     r"|(?:up|round|around|down|over) here"
     # "what's a PSB in your terms", "what's an MoU in plain English"
     r"|in (?:(?:your|simple|plain|lay(?:man'?s)?) (?:terms|english|words)|english)|in practice|in (?:this|that|the) context|in a nutshell"
@@ -377,6 +377,10 @@ def asked_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
     if found and VERSUS.search(text or ""):
         return found[:1]  # "the HSCP vs the NHS board": the one the glossary knows
     entry = next((e for e in (entry_named(knowledge, t) for t in terms_asked_otherwise(text)) if e is not None), None)
+    if entry is None and any(WHAT_IS_IT.match(clause.strip()) for clause in CLAUSES.split(text or "")):
+        # "we sit under a Community Planning Partnership, what is that exactly": the one term it names.
+        named = list(dict.fromkeys(mentioned_entries(knowledge, text)))
+        entry = named[0] if len(named) == 1 else None
     return [entry] if entry is not None else []
 
 

@@ -119,6 +119,12 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("ok give me another idea, we cant exactly bid together now its been awarded", "ask_more"),
         ("any other ideas for getting them back round the table", "ask_more"),
         ("what would you say to the minister", "ask_how"),
+        ("ok, the two minute version for my director", "ask_simpler"),
+        ("any other way of looking at it?", "ask_more"),
+        ("what's the reason that works, feels like it's just more emails", "ask_why"),
+        ("is that really so bad, we still do the work", "ask_why"),
+        ("ok but what does that mean for us on Monday", "ask_how"),
+        ("tried phoning too, I only ever get the receptionist", "ask_more"),
         ("right, give me a different angle on the original problem", "ask_more"),
         ("sorry to bother you, our council never replies to anything", None),
     ],
@@ -294,7 +300,7 @@ def test_two_bodies_named_in_a_problem_are_not_a_term_question() -> None:
     assert asked_names("the PCN and the LPC keep arguing about the same thing") == []
 
 
-@pytest.mark.parametrize("text", ["who says so", "says who?", "where's that from", "what's that based on"])
+@pytest.mark.parametrize("text", ["who says so", "says who?", "where's that from", "what's that based on", "is that written up anywhere"])
 async def test_where_the_answer_comes_from_asked_in_other_words(knowledge_cache, domain, text) -> None:
     slots = {"focus": "practice:terms_of_reference"}
     messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.3, text, slots), domain)
@@ -618,3 +624,19 @@ async def test_a_word_or_two_shared_with_another_answer_does_not_leave_the_one_i
     focus = resolve(knowledge, "advice:culture_clash_agree_values")
     assert not names_something_else(knowledge, "how can I help both sides", focus, "challenge_culture_clash")
     assert names_something_else(knowledge, "how do I get more parents involved", focus, "challenge_culture_clash")
+
+
+async def test_pushback_the_classifier_could_not_place_gets_the_next_idea(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:culture_clash_agree_values", "current_challenge": "challenge_culture_clash"}
+    text = "right, back to the tension in meetings. we tried a joint away day and it made it worse"
+    _, events = await run(ActionClarify(), tracker("nlu_fallback", 0.3, text, slots), domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
+
+
+@pytest.mark.parametrize("text", ["great, off to my meeting", "right, must dash"])
+async def test_leaving_in_words_the_classifier_cannot_place_is_a_goodbye(knowledge_cache, domain, text) -> None:
+    _, events = await run(ActionOutOfScope(), tracker("out_of_scope", 0.6, text, {}), domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_goodbye"}]
+    # "off to my meeting with the council tomorrow, can you book the room": not leaving.
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.6, "off to my meeting tomorrow, can you book the room", {}), domain)
+    assert messages[0].get("response") == "utter_out_of_scope" or "can't" in (messages[0].get("text") or "")

@@ -343,8 +343,15 @@ def test_a_term_asked_about_in_more_everyday_words_is_read_whole() -> None:
     assert asked_names("tell me about CDHN") == ["CDHN"]
     assert asked_names("what's the HWB meant to be doing in all this anyway") == ["HWB"]
     assert asked_names("what are economies of scale in that context") == ["economies of scale"]
+    assert asked_names("what's community planning though") == ["community planning"]
     # A difference asked in a sentence's first clause, a remark after the comma.
     assert asked_names("what's the difference between an output and an outcome, the ICB keeps banging on about it")[1:] == [
         "output",
         "outcome",
     ]
+
+
+async def test_a_term_named_then_asked_about_is_defined(knowledge_cache) -> None:
+    knowledge = await knowledge_cache.get()
+    entries = asked_entries(knowledge, "we sit under a Community Planning Partnership, what is that exactly")
+    assert [e.term for e in entries] == ["community planning"]

@@ -853,6 +853,7 @@ async def test_a_how_naming_an_idea_with_nothing_in_focus_gets_its_steps(knowled
         (ActionFollowUp, "ask_simpler", "could you email all that to my chair please"),
         (ActionPracticeAnswer, "ask_practice_question", "can you email the ICB chair for me and ask for a meeting"),
         (ActionClarify, "nlu_fallback", "while I'm here, can you move 200 pounds from our business account into petty cash?"),
+        (ActionClarify, "nlu_fallback", "could you give the practice manager a call for me"),
     ],
 )
 async def test_an_errand_naming_partnership_work_is_declined(action, intent, text, knowledge_cache, domain) -> None:
@@ -992,6 +993,7 @@ async def test_who_the_person_is_read_as_unsure_out_of_scope_is_context(
         "grand, that's me sorted",
         "catch yourself on, that's actually decent advice. ta",
         "ok, that was more use than i expected",
+        "diolch, that'll do me",
     ],
 )
 async def test_thanks_in_a_few_words_the_classifier_could_not_place_is_thanked(text, knowledge_cache, domain) -> None:
