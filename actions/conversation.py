@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import common
 from actions.actions import answer_two, named_topics, practice_asked
-from actions.advice import action_plan_reply
+from actions.advice import action_plan_reply, sources_reply
 from actions.answers import key_of, resolve
 from actions.common import (
     RECORDER,
@@ -524,6 +524,12 @@ class ActionSomethingElse(Action):
         return []
 
 
+# "where do your answers come from": the sources, though "where do you come from" is about the bot.
+ANSWERS_FROM = re.compile(
+    r"\bwhere (?:do|does|did) (?:your|the|these|those|all (?:your|the|these)) (?:answers?|advice|information|info|ideas|suggestions|replies) (?:come|comes|came) from\b"
+    r"|\bwhat (?:are|is) (?:your|the|these) (?:answers?|advice|information|info|replies) (?:based on|taken from|drawn from)\b",
+    re.IGNORECASE,
+)
 # "are you a real person?", "is this a bot": about the bot, whatever else the message names.
 ASKS_WHAT_THE_BOT_IS = re.compile(r"\b(?:you|u|ya|yourself|bot|robot|ai|human|real person|this thing|machine)\b", re.IGNORECASE)
 
@@ -543,6 +549,11 @@ class ActionBotChallenge(Action):
         answered = await sources_asked_for(dispatcher, tracker)  # "where are you getting this from?"
         if answered is not None:
             return answered
+        if ANSWERS_FROM.search(text):
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is not None:
+                dispatcher.utter_message(text=sources_reply(knowledge))
+            return []
         if not ASKS_WHAT_THE_BOT_IS.search(text):
             # "who could I talk to locally about this" reads like "can I talk to a person?"
             knowledge = await knowledge_or_apology(dispatcher)

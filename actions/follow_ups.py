@@ -411,6 +411,8 @@ LEADING_FORMS = (
         ),
         "ask_simpler",
     ),
+    # "which of those matters most": the heart of it, in short.
+    (re.compile(_OPENER + r"which (?:of (?:those|these|them|the \w+) |one )?(?:matters?|counts?|is (?:the )?most important)(?: the)? most\b|which (?:of (?:those|these|them) |one )?is (?:the )?most important\b"), "ask_simpler"),
     # "ok give me another idea, we cant exactly bid together now": the next idea, whatever follows.
     (ASKS_ANOTHER_IDEA, "ask_more"),
     # "what made it work do you think": why the example or advice works.
@@ -441,6 +443,8 @@ LEADING_FORMS = (
             r"|what (?:should|would|does|do|must) (?:it|that|this|they|one) (?:say|include|cover|contain)\b"
             r"|what (?:should|would|do you|goes|needs to) (?:actually )?go(?:es)? in\b|what (?:first|next|now)\b"
             r"|what(?:'s|s| is) the (?:first|next) (?:thing|step)|where (?:do|should|would|can) (?:i|we) (?:even )?start\b"
+            # "ok so who do I need to get round the table first", "who should I actually tell first?"
+            r"|who (?:do|should|would|must) (?:i|we) (?:actually |need to |have to )?(?:tell|get|invite|talk to|speak to|involve|ask|contact|approach|bring)\b.*\bfirst\b"
             r"|(?:give (?:me|us) |any |anything |something )(?:\w+ )?practical\b"
             # "whats a simple way to stop this happening again"
             r"|what(?:'s|s| is) (?:a|the) (?:simple|simplest|quick|quickest|easy|easiest|good|best|practical) way to \w+ (?:this|that|it)\b)"
@@ -515,8 +519,13 @@ def untxt(text: str) -> str:
     return " ".join(TXT_SPEAK.get(w.lower(), w) for w in (text or "").split())
 
 
+# "back to the meetings, what do I actually say to the people chairing them": a follow-up on the
+# first problem, after a detour; read without the words that go back to it.
+BACK_TO = re.compile(r"^\W*(?:(?:ok|okay|right|so|anyway)\W+)*back to (?:the |my |our )?[\w' ]{1,30}?,\s*")
+
+
 def follow_up_form(text: str) -> str | None:
-    cleaned = untxt(text).lower().strip().replace("\u2019", "'")
+    cleaned = BACK_TO.sub("", untxt(text).lower().strip().replace("\u2019", "'"))
     count = len(cleaned.split())
     if count <= LEADING_WORDS and PUSHBACK.search(cleaned):
         return "ask_more"
@@ -704,6 +713,10 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
     said = {stem(w) for w in content_words(text) if w not in GENERIC_WORDS}
     if not said:
         return form  # "what should we do before we go": no words of its own to be about anything else
+    if form == "ask_more" and PUSHBACK.search(text.lower()) and len(said) <= PUSHBACK_WORDS and not SUPPOSING.search(text):
+        # "we've tried just explaining things more slowly": the idea did not work, however sure a
+        # challenge reads ("if that doesn't work who do I take it to" supposes, and asks on).
+        return form
     # Mostly in the focused item's own words ("and why does trust matter so much" after the key
     # principles), not a question of its own that shares a word or two with it.
     own_words = len(said & item_words(knowledge, focus, challenge)) >= OWN_WORDS_SHARE * len(said) > 0
@@ -720,6 +733,9 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
     return form if own_words else None
 
 
+# Pushback this short is about the idea just given, not a new problem ("we tried X and it made it worse").
+PUSHBACK_WORDS = 5
+SUPPOSING = re.compile(r"\b(?:if|when|in case)\b", re.IGNORECASE)
 # The item in focus scoring under this share of the best match is not what a message is about.
 FOCUS_SCORE_RATIO = 0.6
 # ...and a best match under this, unless the message names it by a keyword, is no better reason to leave it.

@@ -10,6 +10,7 @@ import pytest
 from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
 from actions.conversation import (
     ActionActionPlan,
+    ActionBotChallenge,
     ActionCapabilities,
     ActionClarify,
     ActionDeny,
@@ -125,6 +126,11 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("is that really so bad, we still do the work", "ask_why"),
         ("ok but what does that mean for us on Monday", "ask_how"),
         ("tried phoning too, I only ever get the receptionist", "ask_more"),
+        ("back to the meetings, what do I actually say to the people chairing them", "ask_how"),
+        ("back to my boss and March, how do I explain this without sounding like I'm making excuses", "ask_how"),
+        ("ok so who do I need to get round the table first", "ask_how"),
+        ("which of those matters most", "ask_simpler"),
+        ("back to square one", None),
         ("right, give me a different angle on the original problem", "ask_more"),
         ("sorry to bother you, our council never replies to anything", None),
     ],
@@ -640,3 +646,24 @@ async def test_leaving_in_words_the_classifier_cannot_place_is_a_goodbye(knowled
     # "off to my meeting with the council tomorrow, can you book the room": not leaving.
     messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.6, "off to my meeting tomorrow, can you book the room", {}), domain)
     assert messages[0].get("response") == "utter_out_of_scope" or "can't" in (messages[0].get("text") or "")
+
+
+async def test_short_pushback_read_surely_as_another_challenge_gets_the_next_idea(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:culture_clash_agree_values", "current_challenge": "challenge_culture_clash"}
+    text = "we've tried just explaining things more slowly"
+    _, events = await run(ActionChallengeAdvice(), tracker("challenge_time", 0.9, text, slots), domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
+    # Supposing it fails is no pushback: "if that doesn't work who do I take it to, the PCN or the ICB?"
+    from actions.follow_ups import follow_up_reading
+
+    knowledge = await knowledge_cache.get()
+    text = "if that doesn't work who do I take it to, the PCN or the ICB?"
+    assert follow_up_reading(knowledge, tracker("challenge_authority", 0.9, text, slots)) != "ask_more"
+
+
+async def test_where_the_answers_come_from_read_as_about_the_bot_gets_the_sources(knowledge_cache, domain) -> None:
+    messages, _ = await run(ActionBotChallenge(), tracker("bot_challenge", 0.83, "where do your answers come from", {}), domain)
+    assert "King's Fund" in messages[0]["text"] or "Sources" in messages[0]["text"], messages[0]
+    # "where do you come from" is still about the bot.
+    messages, _ = await run(ActionBotChallenge(), tracker("bot_challenge", 0.9, "where do you come from", {}), domain)
+    assert messages[0].get("response") == "utter_bot_challenge"
