@@ -54,6 +54,7 @@ THIRTIETH_PASS_RATE = 0.9  # thirtieth development set: 93.4 % when first scored
 THIRTY_FIRST_PASS_RATE = 0.86  # thirty-first development set: 88.6 % on the fourteenth session's starting code, 89.0 % when first scored part way through, 93.6 % at its end
 THIRTY_SECOND_PASS_RATE = 0.84  # thirty-second development set: 83.0 % when first scored (fifteenth session, start)
 THIRTY_THIRD_PASS_RATE = 0.83  # thirty-third development set: 80.4 % when first scored (fifteenth session, part way through)
+THIRTY_FOURTH_PASS_RATE = 0.91  # thirty-fourth development set: 91.6 % on the fifteenth session's starting code, the same part way through
 LOCKED_PASS_RATE = 0.83  # 88.2 % at the fourteenth release (2026-11-30), 88.0 % at the thirteenth, 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
@@ -322,6 +323,12 @@ def test_thirty_third_practitioner_conversations(advisor: RunningAdvisor) -> Non
     nation, written in the fifteenth session: newcomers without the jargon, hurried managers,
     follow-ups in their own words, pushback, returns to the first problem, "the short version"."""
     played_and_shown(advisor, "conversations_dev33.yml", "practitioner_dev33.json", THIRTY_THIRD_PASS_RATE)
+
+
+def test_thirty_fourth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirty-fourth development set (conversations_dev34.yml): a general mixture, sixty people,
+    fifteen in each nation, written in the fifteenth session and scored on its starting code."""
+    played_and_shown(advisor, "conversations_dev34.yml", "practitioner_dev34.json", THIRTY_FOURTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
