@@ -28,7 +28,7 @@ CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECA
 NUMBER = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|a couple of|several|many)"
 RUNNING_FOR = re.compile(
     r"(?:\b(?:partnership|collaborative|network|group|alliance|we|we'?ve|it|it'?s|its)\b|[\w-]+'s\b)[^.;!?]{0,60}?"
-    r"\b(?:going|running|existed|been together|been working together|been in place|worked together)\b"
+    r"\b(?:going|running|run|existed|been together|been working together|been in place|worked together)\b"
     r"(?:\s+(?:for|about|around|nearly|almost|over|more than|just|now|the last|the past))*\s+"
     rf"(?P<n>{NUMBER})\s+(?P<unit>years?|months?|weeks?)\b",
     re.IGNORECASE,
@@ -42,7 +42,9 @@ JUST_STARTED = re.compile(
     r"(?!\s+(?:manager|lead|chair|coordinator|officer|worker|contact|member))"
     # "we're right at the start, first meeting was only last month"
     r"|\b(?:we'?re|we are)\s+(?:right|only|just)\s+at the (?:start|beginning)\b|\bat the very (?:start|beginning)\b"
-    r"|\bfirst (?:ever )?meeting (?:was|is|was only) (?:only )?(?:last|this) (?:week|month)\b",
+    r"|\bfirst (?:ever )?meeting (?:was|is|was only) (?:only )?(?:last|this) (?:week|month)\b"
+    # "we've never partnered with anyone before, so this would be a first for us"
+    r"|\bnever (?:partnered|worked in partnership|been in a partnership) with anyone\b|\ba first for us\b",
     re.IGNORECASE,
 )
 

@@ -388,7 +388,7 @@ APPROVAL = re.compile(
 THANKS_WORDS = re.compile(
     r"\b(?:ta|thanks|thank you|cheers|thx|helped|helpful|sorted|decent advice|good advice|useful|"
     # "ok, that was more use than i thought it would be"
-    r"(?:more|of|some|real) use|better than i (?:thought|expected)|diolch|that'?ll do (?:me|us))\b",
+    r"(?:more|of|some|real) use|better than i (?:thought|expected)|diolch|that'?ll do (?:me|us)|grateful)\b",
     re.IGNORECASE,
 )
 GRATEFUL_WORDS = 10

@@ -380,7 +380,9 @@ ASKS_ANOTHER_IDEA = re.compile(
     _OPENER
     # "any other ideas for getting them back round the table", "give me a different angle on the original problem"
     + r"(?:(?:give|gimme) (?:me|us) |got |have you got |any )?(?:an?other|a different|one more|(?<=any )other) (?:idea|suggestion|option|tip|angle|approach)s?\b"
-    + r"|" + _OPENER + r"(?:is there |any |got )?(?:an?other|a different|(?<=any )other) way (?:of looking at|to look at|to see|to think about) (?:it|this|that)\b"
+    + r"|"
+    + _OPENER
+    + r"(?:is there |any |got )?(?:an?other|a different|(?<=any )other) way (?:of looking at|to look at|to see|to think about) (?:it|this|that)\b"
 )
 # Other ways a question about the answer just given starts, checked before how/why ("how do other
 # areas do it" asks for an example): "what would that look like", "any example wording for...",
@@ -412,7 +414,13 @@ LEADING_FORMS = (
         "ask_simpler",
     ),
     # "which of those matters most": the heart of it, in short.
-    (re.compile(_OPENER + r"which (?:of (?:those|these|them|the \w+) |one )?(?:matters?|counts?|is (?:the )?most important)(?: the)? most\b|which (?:of (?:those|these|them) |one )?is (?:the )?most important\b"), "ask_simpler"),
+    (
+        re.compile(
+            _OPENER
+            + r"which (?:of (?:those|these|them|the \w+) |one )?(?:matters?|counts?|is (?:the )?most important)(?: the)? most\b|which (?:of (?:those|these|them) |one )?is (?:the )?most important\b"
+        ),
+        "ask_simpler",
+    ),
     # "ok give me another idea, we cant exactly bid together now": the next idea, whatever follows.
     (ASKS_ANOTHER_IDEA, "ask_more"),
     # "what made it work do you think": why the example or advice works.
@@ -439,6 +447,8 @@ LEADING_FORMS = (
             r"|which (?:questions?|steps?|things?) (?:would|should|do) (?:you|u|i|we)\b"
             # in second-language English: "what I can do first?", "what I should write in the email?"
             r"|what (?:i|we) (?:can|should|could|must|need to) (?:do|write|say|ask|put|try)\b"
+            # "what sort of things should I be asking them"
+            r"|what (?:sort|kind)s? of (?:things?|questions?|stuff) (?:should|do|would|can|could|must) (?:i|we) (?:be )?(?:ask|asking|say|saying|put|include|bring|cover)\b"
             # "what should it say" after the answer on an MoU
             r"|what (?:should|would|does|do|must) (?:it|that|this|they|one) (?:say|include|cover|contain)\b"
             r"|what (?:should|would|do you|goes|needs to) (?:actually )?go(?:es)? in\b|what (?:first|next|now)\b"

@@ -28,7 +28,7 @@ _FILLER = (
     r"|in all (?:this|that)))*"
 )
 _TAIL = (
-    r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its) at home"
+    r"(?:\s+(?:for|mean|means|stand for|stands for|do|does|do they do|does it do|all about|when (?:it's|its|they're|theyre|they are) at home"
     # "what is a PCN supposed to be for", "what is community planning meant to be"
     r"|(?:supposed|meant) to (?:be doing|be for|be|do|achieve)))?"
 )
@@ -79,6 +79,19 @@ DIFFERENCE = re.compile(
     + _ARTICLE
     + r"(?P<b2>[\w&.'-]+)\W*$",
     re.IGNORECASE,
+)
+# "what counts as an outcome and what's just an output here": both terms.
+COUNTS_AS_WHICH = re.compile(
+    r"\bwhat counts as "
+    + _ARTICLE
+    + r"(?P<a>[\w&.'-]+)\s+and\s+what(?:['\u2019]s| is)\s+(?:just\s+|only\s+|merely\s+)?"
+    + _ARTICLE
+    + r"(?P<b>[\w&.'-]+)\b",
+    re.IGNORECASE,
+)
+# "economies of scale, meaning?", "DPIA meaning": a term, then the word asking what it means.
+MEANING_AFTER = re.compile(
+    r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,3}?)\W*\s*(?:meaning|means what|definition)\W*$", re.IGNORECASE
 )
 # "whats an ICS vs an ICB, everyone mixes them up", "output vs outcome whats the diff".
 VERSUS = re.compile(
@@ -244,7 +257,7 @@ def asked_names(text: str) -> list[str]:
             m
             for sentence in SENTENCES.split((text or "").strip())
             for part in dict.fromkeys([sentence, CLAUSES.split(sentence)[0]])
-            if (m := DIFFERENCE.search(part) or VERSUS.search(part))
+            if (m := DIFFERENCE.search(part) or VERSUS.search(part) or COUNTS_AS_WHICH.search(part))
         ),
         None,
     )
@@ -255,6 +268,9 @@ def asked_names(text: str) -> list[str]:
             else (difference.group("a2"), difference.group("b2"))
         )
         return [f"{a} and {b}", a, b]
+    after = MEANING_AFTER.match(text or "")
+    if after:
+        return [after.group("term")]
     # "and the HWB? it was on an agenda", "and NCVO, is that different": the first clause alone too.
     elliptical = ELLIPTICAL.match(text or "") or ELLIPTICAL.match(CLAUSES.split((text or "").strip())[0])
     if elliptical:

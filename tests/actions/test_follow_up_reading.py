@@ -130,6 +130,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("back to my boss and March, how do I explain this without sounding like I'm making excuses", "ask_how"),
         ("ok so who do I need to get round the table first", "ask_how"),
         ("which of those matters most", "ask_simpler"),
+        ("what sort of things should I be asking them", "ask_how"),
         ("back to square one", None),
         ("right, give me a different angle on the original problem", "ask_more"),
         ("sorry to bother you, our council never replies to anything", None),

@@ -344,6 +344,9 @@ def test_a_term_asked_about_in_more_everyday_words_is_read_whole() -> None:
     assert asked_names("what's the HWB meant to be doing in all this anyway") == ["HWB"]
     assert asked_names("what are economies of scale in that context") == ["economies of scale"]
     assert asked_names("what's community planning though") == ["community planning"]
+    assert asked_names("economies of scale, meaning?") == ["economies of scale"]
+    assert asked_names("what are interim milestones when they're at home") == ["interim milestones"]
+    assert asked_names("what counts as an outcome and what's just an output here")[1:] == ["outcome", "output"]
     # A difference asked in a sentence's first clause, a remark after the comma.
     assert asked_names("what's the difference between an output and an outcome, the ICB keeps banging on about it")[1:] == [
         "output",

@@ -994,6 +994,7 @@ async def test_who_the_person_is_read_as_unsure_out_of_scope_is_context(
         "catch yourself on, that's actually decent advice. ta",
         "ok, that was more use than i expected",
         "diolch, that'll do me",
+        "I am most grateful. Goodnight.",
     ],
 )
 async def test_thanks_in_a_few_words_the_classifier_could_not_place_is_thanked(text, knowledge_cache, domain) -> None:
@@ -1149,6 +1150,8 @@ async def test_a_short_unplaced_message_that_names_a_practice_topic_is_answered(
         ("we are three months into the pilot", "forming"),
         ("we're at the very start, nothing agreed yet", "forming"),
         ("3 years", "established"),  # a bare answer to how long it has been going
+        ("we're not new at this, the partnership has run for about two years", "established"),
+        ("we've never partnered with anyone before, so this would be a first for us", "forming"),
         ("about 18 months now", "established"),
         ("6 months", "forming"),
         ("3 years late and over budget", None),
