@@ -55,6 +55,7 @@ from actions.follow_ups import (
     named_option,
     pending_challenge,
     practice_named_plainly,
+    principle_named,
     retrieve,
     short_follow_up,
     show,
@@ -74,7 +75,7 @@ from actions.glossary import (
 )
 from actions.health_check import resumes_paused_check
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_built, retriever_for
-from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView
+from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView, TopicView
 from actions.store.records import conversation_key
 from actions.understanding import clarification_options, leaning_challenge, ranking, two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES, known_context
@@ -174,6 +175,8 @@ class ActionClarify(Action):
         if picked is not None:
             return picked
         text = tracker.latest_message.get("text") or ""
+        if PICKING.search(text) and await part_of_topic_named(tracker):
+            return [FollowupAction("action_more_advice")]  # "expand on the clarify responsibilities bit"
         if ABOUT_THE_BOT.search(text) and "ask_capabilities" in [name for name, _ in ranking(tracker.latest_message)[:2]]:
             return [FollowupAction("action_capabilities")]  # "what do you actually do"
         sector_told = answer_to_sector_question(tracker, unasked=True)  # "housing association", after "which sector?"
@@ -569,15 +572,32 @@ class ActionBotChallenge(Action):
 # A pick from the options just offered is a few words ("the time one", "number 2 please").
 PICK_WORDS = 6
 # ...and says it picks: "the time one", not "whats the time now".
-PICKING = re.compile(r"\b(?:one|first|second|third|fourth|fifth|last|number|option|more on)\b", re.IGNORECASE)
+PICKING = re.compile(r"\b(?:one|first|second|third|fourth|fifth|last|number|option|more on|bit|part|expand on)\b", re.IGNORECASE)
 PICK_WORDING = frozenset(
-    "one first second third fourth fifth 1st 2nd 3rd 4th 5th last number option item please pls go lets let tell more start begin".split()
+    "one first second third fourth fifth 1st 2nd 3rd 4th 5th last number option item please pls go lets let tell more start begin "
+    "bit part expand just".split()
 )
+# "just the competition bit - what do I do about that": a pick, then a follow-up on it.
+PICK_THEN_ASK = re.compile(r"\s+-\s+|,\s*")
+
+
+async def part_of_topic_named(tracker: Tracker) -> bool:
+    """Does the message name a part of the topic just summarised ("expand on the clarify
+    responsibilities bit" after the general principles)?"""
+    try:
+        knowledge = await common.KNOWLEDGE.get()
+    except KnowledgeUnavailable:
+        return False
+    focus = resolve(knowledge, tracker.get_slot("focus"))
+    return isinstance(focus, TopicView) and principle_named(knowledge, focus, tracker.latest_message.get("text") or "") is not None
 
 
 async def option_picked(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
     """The answer to a short pick from the options just offered, or None if it picks none."""
     text = tracker.latest_message.get("text") or ""
+    first, *after = PICK_THEN_ASK.split(text, maxsplit=1)
+    if after and short_follow_up(after[0]):
+        text = first  # "just the competition bit - what do I do about that": the pick, answered
     options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
     if not options or len(text.split()) > PICK_WORDS or not PICKING.search(text):
         return None

@@ -668,3 +668,21 @@ async def test_where_the_answers_come_from_read_as_about_the_bot_gets_the_source
     # "where do you come from" is still about the bot.
     messages, _ = await run(ActionBotChallenge(), tracker("bot_challenge", 0.9, "where do you come from", {}), domain)
     assert messages[0].get("response") == "utter_bot_challenge"
+
+
+async def test_a_pick_by_its_bit_then_a_question_on_it_is_the_pick(knowledge_cache, domain) -> None:
+    knowledge = await knowledge_cache.get()
+    competition_idea = knowledge.advice_by_challenge["challenge_competition"][0].id
+    meetings_idea = knowledge.advice_by_challenge["challenge_communication"][0].id
+    slots = {"last_options": [f"advice:{competition_idea}", f"advice:{meetings_idea}"]}
+    text = "just the competition bit - what do I do about that"
+    messages, events = await run(ActionClarify(), tracker("nlu_fallback", 0.35, text, slots), domain)
+    assert slots_of(events)["focus"] == f"advice:{competition_idea}", messages[0]
+
+
+async def test_a_part_of_the_topic_just_summarised_named_as_a_bit_is_that_part(knowledge_cache, domain) -> None:
+    slots = {"focus": "topic:good_practice"}
+    _, events = await run(ActionClarify(), tracker("nlu_fallback", 0.3, "expand on the clarify responsibilities bit", slots), domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
+    messages, _ = await run(ActionMoreAdvice(), tracker("nlu_fallback", 0.3, "expand on the clarify responsibilities bit", slots), domain)
+    assert messages[0]["text"].startswith("\u201cClarify responsibilities"), messages[0]["text"][:80]
