@@ -44,7 +44,9 @@ JUST_STARTED = re.compile(
     r"|\b(?:we'?re|we are)\s+(?:right|only|just)\s+at the (?:start|beginning)\b|\bat the very (?:start|beginning)\b"
     r"|\bfirst (?:ever )?meeting (?:was|is|was only) (?:only )?(?:last|this) (?:week|month)\b"
     # "we've never partnered with anyone before, so this would be a first for us"
-    r"|\bnever (?:partnered|worked in partnership|been in a partnership) with anyone\b|\ba first for us\b",
+    r"|\bnever (?:partnered|worked in partnership|been in a partnership) with anyone\b|\ba first for us\b"
+    # "I'm leading it and it's only a few months old"
+    rf"|\b(?:only|just|barely) (?:{NUMBER}|a) (?:weeks?|months?) old\b",
     re.IGNORECASE,
 )
 

@@ -326,7 +326,9 @@ SIGNING_OFF = 0.6  # thanks and goodbye together hold at least this much of the 
 SIGNING_OFF_WORDS = re.compile(
     r"^\W*(?:(?:great|right|ok|okay|thanks|cheers|brill|lovely|anyway)\W+)*"
     r"(?:(?:i'?m |i am )?off (?:to|into) (?:my|a|the|our) (?:next )?(?:meeting|clinic|shift|board|call)"
-    r"|(?:i'?ve |i )?(?:got|have|need) to (?:go|run|dash)(?: now)?|must dash|gotta (?:go|run))\W*$",
+    r"|(?:i'?ve |i )?(?:got|have|need) to (?:go|run|dash)(?: now)?|must dash|gotta (?:go|run)"
+    # goodbyes in the UK's other languages and dialects
+    r"|hwyl(?: fawr)?|ta-?ra(?: then)?|cheerio|sl[aá]n(?: go f[oó]ill)?|nos da)\W*$",
     re.IGNORECASE,
 )
 

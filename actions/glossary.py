@@ -47,6 +47,10 @@ TERM_QUESTION = re.compile(
     + r"\W*$",
     re.IGNORECASE,
 )
+# ...and a second question after it: "what even is a PCN and why would a tiny charity care".
+SECOND_QUESTION = re.compile(
+    r"\s+and\s+(?=(?:why|how|what|who|where|when|do|does|is|are|can|could|should|would|will)\b)", re.IGNORECASE
+)
 # Clauses: "what is the CVS anyway, my manager just said to invite them" asks in its first.
 CLAUSES = re.compile(r"[,;?!.]+\s*|\s+-\s+")
 # "NAVCA / NCVO", "the ICB or the PCN": two terms asked together.
@@ -126,6 +130,14 @@ DOING = re.compile(
 # "s75?", "the HWB?": a term on its own, asked.
 ABBREVIATION = re.compile(r"[A-Z][A-Za-z&]*[A-Z][A-Za-z&]*")
 BARE_TERM = re.compile(r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?)\s*\?+\W*$")
+# "i thought the HSCB doesn't exist any more?": a body asked about as gone (its name right before).
+GONE = re.compile(
+    r"\b(?:the\s+)?(?P<term>" + _ABBREVIATION + r")\s+(?:doesn'?t|does not|no longer)\s+exists?(?:\s+any ?more)?\W*\?",
+)
+# "s115 - what is it and can we use it": a term, a dash, then a question about it.
+DASHED_TERM = re.compile(
+    r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,3}?)\s+-\s+(?:what|who|is|are|does|do|would|will|can)\b", re.IGNORECASE
+)
 # "everyone keeps saying ICB this ICB that, what actually is it": the term is named, then asked.
 WHAT_IS_IT = re.compile(
     r"^\W*(?:(?:so|and|but|ok)\W+)?what(?:['\u2019]?s|\s+is)?(?:\s+(?:actually|exactly|even))?(?:\s+is)?\s+(?:it|that|this|they|them)"
@@ -200,9 +212,17 @@ def terms_asked_otherwise(text: str) -> list[str]:
     sentences = [s for s in SENTENCES.split((text or "").strip()) if s]
     for number, sentence in enumerate(sentences):
         bare = BARE_TERM.match(sentence)
-        # "the HSCB? I thought that closed": an abbreviation asked about first, then a remark on it.
-        if bare and (len(sentences) == 1 or (number == 0 and ABBREVIATION.fullmatch(bare.group("term")))):
+        # "the HSCB? I thought that closed", "economies of scale? in english please": a term asked
+        # about first, then a remark on it.
+        if bare and (len(sentences) == 1 or number == 0):
             found.append(bare.group("term"))
+        # "s115 - what is it and can we use it", "community plan - is that a council thing or a trust thing?"
+        dashed = DASHED_TERM.match(sentence)
+        if dashed:
+            found.append(dashed.group("term"))
+        gone = GONE.search(sentence)
+        if gone:
+            found.append(gone.group("term"))
         fits = WHERE_IT_FITS.match(sentence)
         if fits:
             found.append(fits.group("term"))
@@ -284,7 +304,10 @@ def asked_names(text: str) -> list[str]:
             )  # "what is the meaning of X"
             # "whats the caldicott thing people keep going on about": the name before "thing".
             named = re.sub(r"\s+(?:thing|stuff|business)\b.*$", "", term, flags=re.IGNORECASE)
-            return [term] + [part for part in BOTH.split(term) if part and part != term] + ([named] if named != term else [])
+            # "what even is a PCN and why would a tiny charity care": the term before a second question.
+            head = SECOND_QUESTION.split(term)[0]
+            others = [part for part in BOTH.split(term) if part and part != term] + [n for n in (named, head) if n != term]
+            return [term] + list(dict.fromkeys(others))
     return []
 
 

@@ -640,7 +640,7 @@ async def test_pushback_the_classifier_could_not_place_gets_the_next_idea(knowle
     assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
 
 
-@pytest.mark.parametrize("text", ["great, off to my meeting", "right, must dash"])
+@pytest.mark.parametrize("text", ["great, off to my meeting", "right, must dash", "hwyl"])
 async def test_leaving_in_words_the_classifier_cannot_place_is_a_goodbye(knowledge_cache, domain, text) -> None:
     _, events = await run(ActionOutOfScope(), tracker("out_of_scope", 0.6, text, {}), domain)
     assert events == [{"event": "followup", "timestamp": None, "name": "action_goodbye"}]

@@ -333,10 +333,12 @@ async def test_a_term_asked_about_in_a_nation_is_the_term(knowledge_cache) -> No
     assert [e.term for e in entries] == ["community planning"]
 
 
-def test_an_abbreviation_asked_about_then_a_remark_on_it_is_a_term_question() -> None:
-    assert terms_asked_otherwise("the HSCB? I thought that closed") == ["HSCB"]
-    # A word that is no abbreviation, asked back before a remark, is not a term question.
-    assert terms_asked_otherwise("really? I thought that closed") == []
+async def test_a_term_asked_about_then_a_remark_on_it_is_a_term_question(knowledge_cache) -> None:
+    knowledge = await knowledge_cache.get()
+    assert [e.term for e in asked_entries(knowledge, "the HSCB? I thought that closed")] == ["HSCB"]
+    assert [e.term for e in asked_entries(knowledge, "economies of scale? in english please, they're farmers")] == ["economies of scale"]
+    # A word that is no partnership term, asked back before a remark, is not a term question.
+    assert asked_entries(knowledge, "really? I thought that closed") == []
 
 
 def test_a_term_asked_about_in_more_everyday_words_is_read_whole() -> None:
@@ -358,3 +360,15 @@ async def test_a_term_named_then_asked_about_is_defined(knowledge_cache) -> None
     knowledge = await knowledge_cache.get()
     entries = asked_entries(knowledge, "we sit under a Community Planning Partnership, what is that exactly")
     assert [e.term for e in entries] == ["community planning"]
+
+
+async def test_a_term_before_a_dash_or_a_second_question_or_said_to_be_gone_is_defined(knowledge_cache) -> None:
+    knowledge = await knowledge_cache.get()
+    for text, term in [
+        ("s115 - what is it and can we use it", "Section 115"),
+        ("community plan - is that a council thing or a trust thing? never sure", "community planning"),
+        ("i thought the HSCB doesn't exist any more?", "HSCB"),
+        ("everyone keeps telling me to 'get in with the PCN'. what even is a PCN and why would a tiny charity care", "PCN"),
+    ]:
+        assert [e.term for e in asked_entries(knowledge, text)] == [term], text
+    assert asked_entries(knowledge, "the council - can you book a room") == []

@@ -1152,6 +1152,7 @@ async def test_a_short_unplaced_message_that_names_a_practice_topic_is_answered(
         ("3 years", "established"),  # a bare answer to how long it has been going
         ("we're not new at this, the partnership has run for about two years", "established"),
         ("we've never partnered with anyone before, so this would be a first for us", "forming"),
+        ("I'm leading it and it's only a few months old", "forming"),
         ("about 18 months now", "established"),
         ("6 months", "forming"),
         ("3 years late and over budget", None),
