@@ -78,6 +78,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev32.json", "thirty-second development set"),
         (RESULTS / "practitioner_dev33.json", "thirty-third development set"),
         (RESULTS / "practitioner_dev34.json", "thirty-fourth development set"),
+        (RESULTS / "practitioner_dev35.json", "thirty-fifth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):
