@@ -591,7 +591,9 @@ async def part_of_topic_named(tracker: Tracker) -> bool:
     except KnowledgeUnavailable:
         return False
     focus = resolve(knowledge, tracker.get_slot("focus"))
-    return isinstance(focus, TopicView) and principle_named(knowledge, focus, tracker.latest_message.get("text") or "") is not None
+    return (
+        isinstance(focus, TopicView) and principle_named(knowledge, focus, tracker.latest_message.get("text") or "") is not None
+    )
 
 
 async def option_picked(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
