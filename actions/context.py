@@ -58,7 +58,7 @@ MONTHS_IN = re.compile(
 )
 # "we're about to renew the agreement for another three years", "it's up for retender": renewing.
 RENEWING = re.compile(
-    r"\babout to (?:renew|re-?tender|recommission|re-?procure|refresh|go (?:out )?(?:through|to) (?:a |the )?re-?tender)|"
+    r"\babout to (?:renew|re-?sign|re-?tender|recommission|re-?procure|refresh|go (?:out )?(?:through|to) (?:a |the )?re-?tender)|"
     r"\bup for (?:renewal|re-?tender\w*)\b|\bcoming up for (?:renewal|re-?tender\w*)\b|"
     r"\bdue (?:to (?:be )?(?:renew|renewed|re-?tender|re-?tendered|recommission)|for (?:renewal|re-?tender\w*))\b",
     re.IGNORECASE,

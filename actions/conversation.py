@@ -179,6 +179,10 @@ class ActionClarify(Action):
             return [FollowupAction("action_more_advice")]  # "expand on the clarify responsibilities bit"
         if ABOUT_THE_BOT.search(text) and "ask_capabilities" in [name for name, _ in ranking(tracker.latest_message)[:2]]:
             return [FollowupAction("action_capabilities")]  # "what do you actually do"
+        if ABOUT_KEEPING.search(text) and "ask_privacy" in [name for name, _ in ranking(tracker.latest_message)[:2]]:
+            # "Before I start - is anything I type here kept? Hospice stuff can be sensitive."
+            dispatcher.utter_message(response="utter_privacy")
+            return []
         sector_told = answer_to_sector_question(tracker, unasked=True)  # "housing association", after "which sector?"
         if sector_told:
             return sector_told
@@ -324,7 +328,7 @@ async def term_in_question(tracker: Tracker) -> GlossaryView | None:
 SIGNING_OFF = 0.6  # thanks and goodbye together hold at least this much of the classifier's belief
 # "great, off to my meeting", "right, must dash": leaving, in words the classifier may read as anything.
 SIGNING_OFF_WORDS = re.compile(
-    r"^\W*(?:(?:great|right|ok|okay|thanks|cheers|brill|lovely|anyway)\W+)*"
+    r"^\W*(?:(?:great|grand|right|ok|okay|thanks|cheers|brill|lovely|anyway|diolch)\W+)*"
     r"(?:(?:i'?m |i am )?off (?:to|into) (?:my|a|the|our) (?:next )?(?:meeting|clinic|shift|board|call)"
     r"|(?:i'?ve |i )?(?:got|have|need) to (?:go|run|dash)(?: now)?|must dash|gotta (?:go|run)"
     # goodbyes in the UK's other languages and dialects
@@ -361,7 +365,9 @@ SURE_OUT_OF_SCOPE = 0.9
 # director", "how do i get it back on track", "how do I fix the emails one" (not "how hot will it get").
 REFERS_BACK = re.compile(
     r"\b(?:that|this|these|those|her|him|them)\b|\bthe \w+ one\b"
-    r"|\b(?:get|do|fix|explain|sell|put|raise|start|pitch|say|word|frame|handle|tackle|approach|run|make)\s+it\b",
+    r"|\b(?:get|do|fix|explain|sell|put|raise|start|pitch|say|word|frame|handle|tackle|approach|run|make|bring|steer|turn|sort|change|push)\s+it\b"
+    # "what can I do about it from my side"
+    r"|\babout it\b|\bfrom (?:my|our) (?:side|end)\b",
     re.IGNORECASE,
 )
 # A message that opens with a greeting ("hiya. i volunteer at the food bank in merthyr") is someone
@@ -393,7 +399,9 @@ APPROVAL = re.compile(
 THANKS_WORDS = re.compile(
     r"\b(?:ta|thanks|thank you|cheers|thx|helped|helpful|sorted|decent advice|good advice|useful|"
     # "ok, that was more use than i thought it would be"
-    r"(?:more|of|some|real) use|better than i (?:thought|expected)|diolch|that'?ll do (?:me|us)|grateful)\b",
+    r"(?:more|of|some|real) use|better than i (?:thought|expected)|diolch|that'?ll do (?:me|us)|grateful|(?:very|so|really) kind|"
+    # thanks in the first language of people whose second is English: "muchas gracias, is very clear now"
+    r"gracias|merci|danke|grazie|obrigad[oa])\b",
     re.IGNORECASE,
 )
 GRATEFUL_WORDS = 10
@@ -416,6 +424,8 @@ def grateful(text: str) -> bool:
 # The person talking to the bot about the bot ("what can you do", "what should I ask you"), once
 # fillers that only ask an opinion ("do you think", "you reckon") are set aside.
 # ("what would you do" after advice asks for the advisor's advice, not about the advisor).
+# ...or about what it keeps of what they type.
+ABOUT_KEEPING = re.compile(r"\b(?:kept|keep|stored?|saved?|recorded|delete[ds]?|privacy|private|confidential)\b", re.IGNORECASE)
 ABOUT_THE_BOT = re.compile(
     r"\b(?:can|could|will) (?:you|u)\b|\b(?:are|were) (?:you|u)\b|\bwhat (?:do|does) (?:you|u|this|it) (?:actually |really |even )?do\b"
     r"|\b(?:you|u) (?:offer|know|cover)\b|\bask (?:you|u)\b|\byourself\b|\bthis (?:bot|tool|thing|chat\w*|service)\b"
@@ -689,7 +699,8 @@ class ActionOutOfScope(Action):
             if unanswered is not None:
                 return follow_up_on(dispatcher, tracker, unanswered, follow_up)
         if (
-            follow_up in ("ask_how", "ask_why", "ask_simpler")
+            # ("what did another school do" after an idea: its example)
+            follow_up in ("ask_how", "ask_why", "ask_simpler", "ask_example")
             and (
                 OUR_WORK.search(text)
                 or REFERS_BACK.search(text)
@@ -710,7 +721,7 @@ class ActionOutOfScope(Action):
             answered = how_after_topic(dispatcher, tracker, knowledge, item, follow_up, text) if knowledge else None
             if answered is not None:
                 return answered
-            if item is not None:
+            if item is not None and not (follow_up == "ask_example" and isinstance(item, TopicView)):
                 return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
         challenge = tracker.get_slot("current_challenge")
         if follow_up == "ask_how" and confidence < SURE_OUT_OF_SCOPE and tracker.get_slot("focus") and challenge in CHALLENGES:
@@ -746,7 +757,12 @@ class ActionOutOfScope(Action):
         return []
 
 
-TOO_LONG = re.compile(r"\btl;?\s?dr\b|\btoo long\b|\bsimpl|\bshorter\b|\bin a nutshell\b|\bplain english\b", re.IGNORECASE)
+TOO_LONG = re.compile(
+    r"\btl;?\s?dr\b|\btoo long\b|\bsimpl|\bshorter\b|\bin a nutshell\b|\bplain english\b"
+    # "that's a lot of text, can you summarise it": the answer just given, shorter
+    r"|\ba lot (?:of text|to read|of words)\b|\bsummari[sz]e (?:it|that|this)\b",
+    re.IGNORECASE,
+)
 WHOLE_CONVERSATION = re.compile(
     r"\bplan\b|\beverything\b|\ball\b|\bconversation\b|\bso far\b|\bwe (?:discussed|covered)", re.IGNORECASE
 )

@@ -56,6 +56,13 @@ ORDINALS = {
 ORDINAL = re.compile(
     r"\b(" + "|".join(ORDINALS) + r")\b|(?:number|no\.?|option|item|#)\s*([1-5])\b|^\s*([1-5])\s*$", re.IGNORECASE
 )
+# A number that counts something else: "in a sentence or two", "put that in two lines for my boss".
+NOT_A_PICK = re.compile(
+    r"\b(?:one|two|three|four|five|[1-5])\s+(?:lines?|sentences?|words?|minutes?|mins?|paragraphs?|bullets?|(?:bullet )?points?|pages?|slides?|tweets?)\b"
+    r"|\b(?:one|two|three)\s+or\s+(?:two|three|four)\b|\bor\s+(?:two|three)\b",
+    re.IGNORECASE,
+)
+FIRST_STEP = re.compile(r"\b(?:first|1st) (?:thing|step|move)s?\b|\bstep (?:one|1)\b", re.IGNORECASE)
 # "what do you mean by X", "what does X mean", "what's a X", "meaning of X", "define X"
 TERM = re.compile(
     r"mean(?:t)? by\s+(?P<a>.+)|what (?:does|do|is|are|'s|s)\s+(?P<b>(?!you\b).+?)\s+(?:actually |really |even )?(?:mean|stand for)|"
@@ -84,8 +91,10 @@ def chosen_option(text: str, options: list[str], entities: list[dict[str, Any]])
         return None
     picked = next((str(e.get("value")) for e in entities if e.get("entity") == "option"), None)
     number: int | None = int(picked) if picked and picked.isdigit() else None
+    if number is None and FIRST_STEP.search(text or ""):
+        return None  # "what's the first thing I'd do": the steps of what was just said, not option one
     if number is None:
-        match = ORDINAL.search(text or "")
+        match = ORDINAL.search(NOT_A_PICK.sub(" ", text or ""))
         if match:
             word, digit, alone = match.groups()
             if (
@@ -308,6 +317,7 @@ def another_idea(
 
 
 # The guidance's own example, the community pharmacy partnership in Northern Ireland.
+ASKS_FOR_A_CASE = re.compile(r"\bexamples?\b|\bcase\b|\binstance\b|\bstor(?:y|ies)\b", re.IGNORECASE)
 NAMES_THE_CASE_STUDY = re.compile(
     r"bcpp|case stud|pharmacy partnership|northern ireland|belfast|\bNI\b|examples? of pharmac(?:y|ies)", re.IGNORECASE
 )
@@ -371,6 +381,8 @@ _OPENER = (
 IN_PRACTICE = re.compile(
     _OPENER + r"what (?:would|does|dose|might|could|will) (?:that|it|this) (?:actually )?look like "
     r"(?:in practice|day to day|day-to-day|week to week|from my end)\b(?!.*\bexamples?\b)"
+    # "what would step one look like in reality": the steps, however it is asked
+    r"|" + _OPENER + r"what (?:would|does|might|could|will) (?:step (?:one|1)|the first step) (?:actually )?look like\b"
     # "ok but what does that mean for us on Monday"
     r"|" + _OPENER + r"what (?:does|would|will) (?:that|it|this) mean for (?:us|me|my team|our \w+)\b"
 )
@@ -379,7 +391,7 @@ IN_PRACTICE = re.compile(
 ASKS_ANOTHER_IDEA = re.compile(
     _OPENER
     # "any other ideas for getting them back round the table", "give me a different angle on the original problem"
-    + r"(?:(?:give|gimme) (?:me|us) |got |have you got |any )?(?:an?other|a different|one more|(?<=any )other) (?:idea|suggestion|option|tip|angle|approach)s?\b"
+    + r"(?:(?:give|gimme) (?:me|us) |got |have you got |have you |any )?(?:an?other|a different|one more|(?<=any )other) (?:idea|suggestion|option|tip|angle|approach)s?\b"
     + r"|"
     + _OPENER
     + r"(?:is there |any |got )?(?:an?other|a different|(?<=any )other) way (?:of looking at|to look at|to see|to think about) (?:it|this|that)\b"
@@ -403,6 +415,30 @@ LEADING_FORMS = (
             r"|what (?:would|does|might|could|should) (?:the|that|this|a|an|my|our|such an?) (?:\w+ ){0,3}(?:actually )?(?:say|read|contain|look like)\b)"
         ),
         "ask_example",
+    ),
+    # ...and anywhere in the message: "got a concrete case of it working", "is there a case of this
+    # actually working", "what did another school do", "can you show me how that's played out somewhere".
+    (
+        re.compile(
+            r"\b(?:concrete|actual|real|real[- ]life|made[- ]up) (?:case|example)\b"
+            r"|\b(?:case|example) (?:of|where) (?:this|it|that) (?:has )?(?:actually |really )?(?:work|working|worked)\b"
+            # "is there an example where this sort of thing worked out"
+            r"|\b(?:an? |any )?(?:example|case) where (?:this|that|it|something like (?:this|that)|this sort of thing|that sort of thing)\b"
+            r"|\bwhat did (?:an?other|other|a different|the other) \w+(?: \w+)? do\b"
+            r"|\bhow (?:that|it|this)(?:'s| has)? (?:worked|played out|gone) (?:somewhere|anywhere|elsewhere)\b"
+        ),
+        "ask_example",
+    ),
+    # ...and the steps asked for at the end: "testing every agenda item - how exactly", "how long
+    # should this one page thing be and what actually goes on it"
+    (
+        re.compile(
+            r"\bhow exactly\W*$|\bwhat (?:actually |really )?goes (?:in|on) (?:it|that|this|one)\b"
+            # "'realistic pace' - what does that mean in practice", "what would a decent handover note have in it"
+            r"|\bwhat (?:does|would|will) (?:that|it|this) (?:actually |really )?mean in (?:practice|reality)\b"
+            r"|\bwhat (?:would|should|does) (?:a|an|the|that|this|my|our) (?:\w+ ){0,3}(?:have|need|include) in (?:it|them)\b"
+        ),
+        "ask_how",
     ),
     # "sorry - could you say the advice more simply": the shorter version, however it is opened.
     (
@@ -431,17 +467,24 @@ LEADING_FORMS = (
             r"|what(?:'s|s| is) the (?:\w+ )?(?:principle|thinking|reasoning|logic|rationale|idea) (?:behind|underneath|under) (?:that|this|it)\b"
             # "what's the reason that works", "is that really so bad, we still do the work"
             r"|what(?:'s|s| is) the reason (?:that|this|it)\b|(?:is|does|would|will) (?:that|this|it) really\b"
+            # "tell me why this matters beyond...", "is there a principle behind cutting it down"
+            r"|(?:tell|explain to|remind) (?:me|us) why\b"
+            # "what's the point of delegating, honestly, beyond speed"
+            r"|what(?:'s|s| is) the (?:point|purpose) of (?:\w+ing|it|that|this)\b"
+            r"|is there (?:a|any) (?:\w+ )?(?:principle|reasoning|logic|rationale|thinking) (?:behind|for|under)\b"
         ),
         "ask_why",
     ),
     (
         re.compile(
             _OPENER + r"(?:what (?:should|do|would|can|could|must|shall) (?:i|we) (?:actually |even |then |be |first )?"
-            r"(?:do|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report|tackle|"
+            r"(?:do|doing|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report|tackle|"
             r"prioriti[sz]e|focus on|fix|sort|address)\b"
             # "go on then, what would you do", "which of those would you do first", "where would you start"
-            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try|look at|focus on|tackle|say to)\b"
+            r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try|look at|focus on|tackle|say to|put|prioriti[sz]e|change)\b"
             r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|u|i|we) (?:do|start|pick|try|go for)\b"
+            # "what would you cut first, practically", "what's the first thing i'd do", "testing every agenda item - how exactly"
+            r"|what (?:would|should|do) (?:you|u|i|we) \w+ first\b|what(?:'s|s| is) the first thing (?:i'?d|i would|we'?d|to)\b"
             r"|where (?:would|do) (?:you|u) (?:even )?start\b"
             r"|spell (?:the steps|it|that|them) out\b|spell out the steps\b"
             r"|which (?:questions?|steps?|things?) (?:would|should|do) (?:you|u|i|we)\b"
@@ -467,12 +510,14 @@ LEADING_FORMS = (
 # "that won't work here", "we already asked them to move it, no joy", "our chief exec won't go for
 # that": the idea just given does not fit, so the next one is wanted.
 PUSHBACK = re.compile(
-    r"\b(?:that|this|it|which)(?:'s| is|'ll| will)? (?:won'?t|wont|will not|wouldn'?t|would not|isn'?t going to|is not going to|"
+    r"\b(?:that|this|it|which)(?: one| idea)?(?:'s| is|'ll| will)? (?:won'?t|wont|will not|wouldn'?t|would not|isn'?t going to|is not going to|"
     r"not going to|doesn'?t|does not|didn'?t|did not|never) (?:work|fly|happen|wash|help|land|change anything)\b"
     r"|\b(?:we|i)(?:'ve| have)? (?:already|tried|done that|did that)\b|\btried (?:that|this|it)\b|\balready (?:tried|done|did|asked|got)\b"
     r"|^\W*(?:(?:ok|yeah|but|well)\W+)*tried \w+ing\b"
     r"|\b(?:didn'?t|did not|doesn'?t|does not|won'?t|wont) (?:change|fix|solve) (?:anything|much|a thing)\b"
     r"|\bwon'?t (?:go for|accept|agree to|buy|wear|let us (?:drop|change|stop|cut|try))\b|\bno joy\b|\b(?:bit|too|very) idealistic\b|\bnot realistic\b"
+    # "we did a joint away day last winter and it fell apart", "we've phoned, we've emailed... still nothing"
+    r"|\b(?:it|that|this|which) (?:fell apart|fell flat|failed|went nowhere|fizzled out|collapsed|flopped)\b|\bstill nothing\b"
     r"|\bnot an option\b|\bthat'?s done\b|\bnot going to fly\b|\bnone of (?:those|these|them|that) (?:fit|fits|work|works|apply|applies|help)\b",
     re.IGNORECASE,
 )
@@ -597,7 +642,9 @@ WHERE_FROM = re.compile(
     r"|what(?:'s|s| is) (?:that|this|it) based on|(?:is|was) (?:that|this|it) based on (?:anything|something|evidence|research)"
     r"|based on what|where (?:can|could|do) (?:i|we) read (?:more|up)(?: on| about)?(?: (?:that|this|it))?"
     r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on"
-    r"|where (?:are|r) (?:you|u) getting (?:this|that|it|all this|all that) from"
+    r"|where (?:are|r) (?:you|u) getting (?:this|that|it|all this|all that|(?:the|that) [\w' -]{1,30}? (?:bit|part|stuff|point)) from"
+    # "who said the bit about organisational boundaries"
+    r"|who (?:said|says|wrote) (?:that|this|it|the (?:bit|part|line|quote|point)(?: about [\w' -]+)?)"
     # "cite it for me properly", "can you reference that please"
     r"|(?:(?:can|could|would) (?:you|u) )?(?:cite|reference) (?:it|that|this|them)(?: for (?:me|us))?(?: properly| please| pls)*"
     # "is that written up anywhere"
@@ -858,6 +905,27 @@ def points_back(knowledge: Knowledge, text: str, focus: Item | None) -> bool:
     return not any(focus is None or d.key != key_of(focus) for d in retriever_for(knowledge).named(text))
 
 
+# A message names an idea by its title when it uses this share of the title's words (two at least).
+TITLE_SHARE = 0.67
+TITLE_WORDS = 2
+
+
+def idea_named_by_title(knowledge: Knowledge, text: str) -> AdviceView | None:
+    """The idea whose title a message uses ("testing every agenda item - how exactly"), if one; not
+    when it names a practice topic by a keyword ("could we bid together instead? how would that work")."""
+    if retriever_for(knowledge).named(text):
+        return None
+    said = {stem(w) for w in content_words(text)}
+    best, best_share = None, 0.0
+    for ideas in knowledge.advice_by_challenge.values():
+        for idea in ideas:
+            title = {stem(w) for w in content_words(idea.title)}
+            shared = len(title & said)
+            if shared >= TITLE_WORDS and shared >= TITLE_SHARE * len(title) and shared / len(title) > best_share:
+                best, best_share = idea, shared / len(title)
+    return best
+
+
 def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, intent: str) -> list[EventType]:
     """Answer a message `follow_up_reading` read as a follow-up: about the item in focus, or
     about the best item on the challenge just recognised."""
@@ -866,6 +934,9 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     text = untxt(tracker.latest_message.get("text") or "")
     focus = resolve(knowledge, tracker.get_slot("focus"))
     challenge = challenge_in_play(knowledge, tracker, focus)
+    titled = idea_named_by_title(knowledge, text)
+    if titled is not None and intent in FOLLOW_UP_INTENTS:
+        return follow_up_on(dispatcher, tracker, titled, intent)  # "testing every agenda item - how exactly"
     said = [w for w in content_words(text) if w not in GENERIC_WORDS]
     if said and not points_back(knowledge, text, focus) and names_something_else(knowledge, text, focus, challenge):
         # "why might they be ignoring us?" fits the answer on unresponsive partners better than the
@@ -1029,8 +1100,11 @@ class ActionFollowUp(Action):
             intent = "ask_why"  # "how come?" reads like "how?" to the classifier
         elif intent == "ask_why" and short_follow_up(text) == "ask_how" and "why" not in words(text):
             intent = "ask_how"  # "how would that even work round shift patterns" can read like "why?"
-        if intent == "ask_example" and IN_PRACTICE.search(text.lower()):
-            intent = "ask_how"  # "what does that look like week to week" reads like "an example?"
+        if intent == "ask_example" and (
+            IN_PRACTICE.search(text.lower()) or (short_follow_up(text) == "ask_how" and not ASKS_FOR_A_CASE.search(text))
+        ):
+            # "what does that look like week to week", "what would actually go in it" read like "an example?"
+            intent = "ask_how"
         options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
         started = option_to_start_with(knowledge, tracker)
         if started is not None:  # "start with the charities fighting, how do I deal with that"
@@ -1043,6 +1117,9 @@ class ActionFollowUp(Action):
         entries = asked_entries(knowledge, text) if intent != "choose_item" else []
         if entries:  # "what's the CDHN" read as a request for an example
             return answer_term(dispatcher, knowledge, entries, tracker)
+        titled = idea_named_by_title(knowledge, text) if key is None and intent in FOLLOW_UP_INTENTS else None
+        if titled is not None and intent != "ask_more":
+            return follow_up_on(dispatcher, tracker, titled, str(intent))  # "testing every agenda item - how exactly"
         if intent == "ask_example" and key is None and NAMES_THE_CASE_STUDY.search(text):
             # "is there a good example of partnership working from NI": the guidance's own example.
             return show(dispatcher, knowledge, tracker, knowledge.topics["case_study"])

@@ -132,11 +132,20 @@ ABBREVIATION = re.compile(r"[A-Z][A-Za-z&]*[A-Z][A-Za-z&]*")
 BARE_TERM = re.compile(r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?)\s*\?+\W*$")
 # "i thought the HSCB doesn't exist any more?": a body asked about as gone (its name right before).
 GONE = re.compile(
-    r"\b(?:the\s+)?(?P<term>" + _ABBREVIATION + r")\s+(?:doesn'?t|does not|no longer)\s+exists?(?:\s+any ?more)?\W*\?",
+    r"\b(?:the\s+)?(?P<term>" + _ABBREVIATION + r")\s+(?:doesn'?t|does not|no longer)\s+exists?(?:\s+any ?more)?\W*\?"
+    # "the HSCB is gone now though isn't it?", "I thought the HSCB had been abolished"
+    r"|\b(?:the\s+)?(?P<gone>"
+    + _ABBREVIATION
+    + r")\s+(?:is|was|has|had)\s+(?:been\s+)?(?:gone|abolished|scrapped|closed|wound up)\b",
 )
 # "s115 - what is it and can we use it": a term, a dash, then a question about it.
 DASHED_TERM = re.compile(
-    r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,3}?)\s+-\s+(?:what|who|is|are|does|do|would|will|can)\b", re.IGNORECASE
+    r"^\W*(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,3}?)(?:\s+-\s+(?:what|who|is|are|does|do|would|will|can)\b"
+    # "determinants - in normal language please", "economies of scale - spell that out for a room..."
+    r"|\s+-\s+(?:in (?:normal|plain|simple|everyday|layman'?s) (?:language|english|words|terms)|spell (?:it|that|this) out|explain)\b"
+    # "Caldicott, does that apply to us", "economies of scale, what does that really mean when..."
+    r"|\s*,\s*(?:(?:does|is|are|do) (?:that|it|this|they)\b|what (?:does|do) (?:that|it|this|they) (?:\w+ )?mean\b|spell (?:it|that|this) out\b))",
+    re.IGNORECASE,
 )
 # "everyone keeps saying ICB this ICB that, what actually is it": the term is named, then asked.
 WHAT_IS_IT = re.compile(
@@ -145,14 +154,19 @@ WHAT_IS_IT = re.compile(
     # "they keep saying VCSE in the papers, what does that mean"
     r"|^\W*(?:(?:so|and|but|ok)\W+)?what\s+(?:does|do)\s+(?:it|that|this|they)\s+(?:actually\s+|even\s+)?(?:mean|stand\s+for)\W*$"
     # "the LPC keep nagging us to get involved. who are they anyway?"
-    r"|^\W*(?:(?:so|and|but|ok)\W+)?who\s+(?:are|is)\s+(?:they|them|it|that)(?:\s+(?:anyway|actually|exactly|even|then))?\W*$",
+    r"|^\W*(?:(?:so|and|but|ok)\W+)?who\s+(?:are|is)\s+(?:they|them|it|that)(?:\s+(?:anyway|actually|exactly|even|then))?\W*$"
+    # "the PHA are on the member list, what's their role"
+    r"|^\W*(?:(?:so|and|but|ok)\W+)?(?:what(?:['\u2019]?s|\s+is|\s+are)\s+(?:their|its)\s+(?:role|job|purpose|remit)|what\s+do\s+they\s+(?:actually\s+)?do)"
+    r"(?:\s+(?:exactly|then|here|anyway|in (?:this|all this|that)))?\W*$",
     re.IGNORECASE,
 )
 ABBREVIATIONS = re.compile(r"\b(?:" + _ABBREVIATION + r")\b")
 # "where does the better care fund come into it", "where do PCNs fit in".
 WHERE_IT_FITS = re.compile(
     r"^\W*(?:(?:so|and|but|ok)\W+)?where\s+(?:does|do|did)\s+(?:(?:an?|the)\s+)?(?P<term>.+?)\s+"
-    r"(?:come\s+in(?:to\s+(?:it|this|that|all this))?|fit(?:\s+in(?:to\s+(?:it|this|that|all this))?)?)\W*$",
+    r"(?:come\s+in(?:to\s+(?:it|this|that|all this))?|fit(?:\s+in(?:to\s+(?:it|this|that|all this))?)?"
+    # "and where does the community planning partnership sit next to that"
+    r"|sit(?:\s+(?:next to|alongside|beside|with|in)\s+(?:that|this|it|them|all this|all that))?)\W*$",
     re.IGNORECASE,
 )
 # "and CDHN is what exactly", "what's Caldicott got to do with it", "is that the same thing as the
@@ -174,6 +188,30 @@ OTHER_FORMS = (
         re.IGNORECASE,
     ),
     re.compile(r"^\W*(?P<term>" + _ABBREVIATION + r")\W*$"),
+    # "the Caldicott thing you mentioned, is that only England"
+    re.compile(
+        r"\bthe\s+(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+(?:thing|bit|stuff|business)\s+(?:you|u)\s+(?:mentioned|said|talked about|brought up)\b",
+        re.IGNORECASE,
+    ),
+    # "for my newer colleagues, what exactly happened to the HSCB"
+    re.compile(
+        r"\bwhat\s+(?:exactly\s+|actually\s+|ever\s+)?happened\s+to\s+(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\W*$",
+        re.IGNORECASE,
+    ),
+    # "someone mentioned the RPB, does that matter to a group our size"
+    re.compile(
+        r"\b(?i:someone|somebody|people|they|everyone|colleagues?)\s+(?i:mentioned|said|keeps?\s+(?:mentioning|saying)|brought\s+up)\s+"
+        r"(?i:the\s+|an?\s+)?(?P<term>" + _ABBREVIATION + r")\b(?=.*(?:\?|\b(?i:does|is|do) (?i:that|it|they)\b))"
+    ),
+    # "when you say determinants, what would that cover", "does Caldicott apply in Scotland"
+    re.compile(
+        r"\bwhen\s+(?:you|u)\s+(?:say|said|mention|mentioned|talk about)\s+['\"\u2018\u201c]?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?)['\"\u2019\u201d]?\s*(?:,|\?|$)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"^\W*(?:(?:and|so|but)\s+)?(?:does|do)\s+(?:the\s+)?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+(?:still\s+)?apply\b",
+        re.IGNORECASE,
+    ),
     # "we're in scotland so is there something like the CVS thing you mentioned"
     re.compile(
         r"\b(?:is there|are there|have (?:we|you) got|do (?:we|you) have)\s+(?:something|anything|an equivalent|one)\s+like\s+"
@@ -222,7 +260,7 @@ def terms_asked_otherwise(text: str) -> list[str]:
             found.append(dashed.group("term"))
         gone = GONE.search(sentence)
         if gone:
-            found.append(gone.group("term"))
+            found.append(gone.group("term") or gone.group("gone"))
         fits = WHERE_IT_FITS.match(sentence)
         if fits:
             found.append(fits.group("term"))
@@ -271,12 +309,13 @@ def asked_names(text: str) -> list[str]:
     if len(bodies) == 2 and SAME_OR_NOT.search(text or "") and len((text or "").split()) <= SHORT_QUESTION_WORDS:
         return [" and ".join(bodies), *bodies]
     # ...sentence by sentence: "what is the difference between an outcome and an output? Our councils mix them up.",
-    # and in a sentence's first clause: "what's the difference between an output and an outcome, the ICB keeps on about it"
+    # and in any clause: "what's the difference between an output and an outcome, the ICB keeps on about it",
+    # "also quick one - output versus outcome, what's the difference"
     difference = next(
         (
             m
             for sentence in SENTENCES.split((text or "").strip())
-            for part in dict.fromkeys([sentence, CLAUSES.split(sentence)[0]])
+            for part in dict.fromkeys([sentence, *CLAUSES.split(sentence)])
             if (m := DIFFERENCE.search(part) or VERSUS.search(part) or COUNTS_AS_WHICH.search(part))
         ),
         None,
@@ -343,7 +382,8 @@ def mentioned_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
 # explain PSB for a new colleague", "how do I explain PCN to my team in a sentence", "what part does
 # the PHA play in something like this?".
 ABOUT_A_TERM = re.compile(
-    r"\bexplain\b|\bmean(?:s|ing|t)?\b|\bstand(?:s)? for\b|\bin (?:plain )?english\b|\bin (?:normal|plain|simple) (?:words|terms)\b"
+    r"\bexplain\b|\bmean(?:s|ing|t)?\b|\bstand(?:s)? for\b|\bin (?:plain )?english\b|\bin (?:normal|plain|simple|everyday) (?:words|terms|language)\b"
+    r"|\bspell (?:it|that|this) out\b"
     r"|\bin (?:a|one) (?:sentence|line)\b|\bwhat (?:part|role) does\b|\bwhat (?:is|are|'s|s) (?:an? |the )?\W?\w+\W?\W*$",
     re.IGNORECASE,
 )

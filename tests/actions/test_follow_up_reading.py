@@ -35,6 +35,7 @@ ACTIONS = {
     "out_of_scope": ActionOutOfScope,
     "ask_summary": ActionActionPlan,
     "ask_more": ActionMoreAdvice,
+    "ask_example": ActionFollowUp,
 }
 
 
@@ -134,6 +135,28 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("back to square one", None),
         ("right, give me a different angle on the original problem", "ask_more"),
         ("sorry to bother you, our council never replies to anything", None),
+        # what the first answer's steps are, asked in more ways (dev36, dev37)
+        ("what would you cut first, practically", "ask_how"),
+        ("whats the first thing id do", "ask_how"),
+        ("what should I be doing first", "ask_how"),
+        ("what would step one look like in reality", "ask_how"),
+        ("testing every agenda item - how exactly", "ask_how"),
+        ("how long should this one page thing be and what actually goes on it", "ask_how"),
+        ("'realistic pace' - what does that mean in practice", "ask_how"),
+        ("what would a decent handover note have in it", "ask_how"),
+        ("got a concrete case of it working", "ask_example"),
+        ("is there a case of this actually working", "ask_example"),
+        ("what did another school do", "ask_example"),
+        ("can you show me how that's played out somewhere in health and social care", "ask_example"),
+        ("tell me why this matters beyond just keeping the peace", "ask_why"),
+        ("is there a principle behind cutting it down", "ask_why"),
+        ("what's the point of delegating, honestly, beyond speed", "ask_why"),
+        ("what's the point of partnership working", None),
+        ("have you another idea? they won't sit down for a values session", "ask_more"),
+        ("so what would you put at the top of the agenda then", "ask_how"),
+        ("is there an example where this sort of thing worked out", "ask_example"),
+        ("honestly we did a joint away day last winter and it fell apart within a month", "ask_more"),
+        ("give me a different approach, that one won't land with them", "ask_more"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
@@ -181,6 +204,12 @@ FOLLOW_UPS = [
         "practice:pooled_budgets",
         "An illustrative example (not a real case) of \u201cPooled budgets",
     ),
+    # Read as out of scope: an example, or the steps when it points back ("about it", "from my side").
+    ("out_of_scope", 0.49, "what did another school do", "advice:purpose_test_agenda_items", "An illustrative example"),
+    ("out_of_scope", 0.71, "what can I do about it from my side", "advice:purpose_test_agenda_items", "How to put"),
+    ("out_of_scope", 0.43, "how do i bring it back round to the older people", "advice:purpose_test_agenda_items", "How to put"),
+    # Read as a request for an example, but asking what goes in it: the steps.
+    ("ask_example", 0.8, "what would actually go in it", "practice:partnership_agreement", "How to put"),
     # Read confidently as the topic again, but in the topic's own words: why that principle matters.
     ("ask_key_principles", 0.92, "so why is openness so important", "topic:key_principles", "Why \u201cOpenness\u201d matters"),
 ]
@@ -686,3 +715,52 @@ async def test_a_part_of_the_topic_just_summarised_named_as_a_bit_is_that_part(k
     assert events == [{"event": "followup", "timestamp": None, "name": "action_more_advice"}]
     messages, _ = await run(ActionMoreAdvice(), tracker("nlu_fallback", 0.3, "expand on the clarify responsibilities bit", slots), domain)
     assert messages[0]["text"].startswith("\u201cClarify responsibilities"), messages[0]["text"][:80]
+
+
+async def test_another_idea_named_by_its_title_then_how_gets_its_steps(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose"}
+    messages, _ = await run(
+        ActionFollowUp(), tracker("ask_how", 0.6, "testing every agenda item - how exactly", slots), domain
+    )
+    assert messages[0]["text"].startswith("How to put \u201cTest every agenda item\u201d"), messages[0]["text"][:120]
+
+
+async def test_whether_what_is_typed_is_kept_asked_before_a_remark_is_the_privacy_answer(knowledge_cache, domain) -> None:
+    text = "Before I start - is anything I type here kept? Hospice stuff can be sensitive."
+    clarified = make_tracker("nlu_fallback", text, {}, ranking=[("ask_privacy", 0.23), ("challenge_authority", 0.16)])
+    messages, _ = await run(ActionClarify(), clarified, domain)
+    assert messages[0].get("response") == "utter_privacy", messages[0]
+    # A problem that reads a little like privacy but says nothing of keeping is still clarified.
+    vague = make_tracker("nlu_fallback", "the whole thing feels a bit sensitive", {}, ranking=[("ask_privacy", 0.2), ("challenge_authority", 0.16)])
+    messages, _ = await run(ActionClarify(), vague, domain)
+    assert messages[0].get("response") != "utter_privacy", messages[0]
+
+
+def test_the_first_thing_to_do_is_not_a_pick_of_the_first_option() -> None:
+    from actions.follow_ups import chosen_option
+
+    options = ["advice:purpose_one_page_statement", "advice:purpose_test_agenda_items"]
+    assert chosen_option("whats the first thing id do", options, []) is None
+    assert chosen_option("what would step one look like", options, []) is None
+    assert chosen_option("the first one", options, []) == options[0]
+    # A number that counts lines or sentences is no pick: "in a sentence or two please".
+    assert chosen_option("in a sentence or two please", options, []) is None
+    assert chosen_option("can you put that in two lines for my boss", options, []) is None
+    assert chosen_option("two", options, []) == options[1]
+
+
+async def test_asked_in_a_sentence_or_two_after_a_list_shortens_the_answer_in_focus(knowledge_cache, domain) -> None:
+    options = ["challenge:challenge_competition", "challenge:challenge_authority", "challenge:challenge_purpose"]
+    slots = {"focus": "advice:purpose_test_agenda_items", "last_options": options}
+    messages, _ = await run(ActionFollowUp(), tracker("ask_simpler", 0.97, "in a sentence or two please", slots), domain)
+    assert messages[0]["text"].startswith("In short: Test every agenda item"), messages[0]["text"][:120]
+
+
+async def test_a_lot_of_text_summarised_is_the_answer_in_focus_shorter_not_the_plan(knowledge_cache, domain) -> None:
+    slots = {"focus": "practice:running_meetings", "advice_given": ["purpose_test_agenda_items"]}
+    text = "that's a lot of text, can you summarise it"
+    messages, _ = await run(ActionActionPlan(), tracker("ask_summary", 0.59, text, slots), domain)
+    assert messages[0]["text"].startswith("In short:"), messages[0]["text"][:120]
+    # ...while a summary of everything is still the plan.
+    messages, _ = await run(ActionActionPlan(), tracker("ask_summary", 0.9, "summarise everything we discussed", slots), domain)
+    assert messages[0]["text"].startswith("Your action plan"), messages[0]["text"][:120]

@@ -81,6 +81,19 @@ ABBREVIATION_QUESTIONS = [
     ("remind me how an outcome differs from an output", "outcome: "),
     ("whats the difference between an output and an outcome anyway", "output: "),
     ("what is a PCN supposed to be for then, if not this", "PCN (Primary Care Network): "),
+    # the term first, then a comma or dash and the ask; a term "you mentioned"; a body that "happened"
+    ("determinants - in normal language please", "determinants of health: "),
+    ("economies of scale - spell that out for a room with no finance people in it", "economies of scale: "),
+    ("Caldicott, does that apply to us as a council or just the NHS", "Caldicott Principles: "),
+    ("the PHA are on the member list, what's their role", "PHA (Public Health Agency): "),
+    ("the Caldicott thing you mentioned, is that only England", "Caldicott Principles: "),
+    ("for my newer colleagues, what exactly happened to the HSCB", "HSCB (Health and Social Care Board): "),
+    ("someone mentioned the RPB, does that matter to a group our size", "RPB (Regional Partnership Board): "),
+    ("also quick one - output versus outcome, what's the difference", "output: "),
+    ("and where does the community planning partnership sit next to that", "community planning: "),
+    ("when you say determinants, what would that cover for a rural area like Moray?", "determinants of health: "),
+    ("does Caldicott apply in Scotland or is that an English thing", "Caldicott Principles: "),
+    ("the HSCB is gone now though isn't it? where did its work end up", "HSCB (Health and Social Care Board): "),
 ]
 
 

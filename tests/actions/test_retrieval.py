@@ -252,6 +252,14 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("Convince me. What do we actually get out of it?", "leaving_a_partnership", False),
         ("How to start talking with them when they not want to talk?", "start_partnership", False),
         ("my trustees reckon it's a waste of money, what's the argument for it?", "disagreements", False),
+        # Step one of a partnership, or of the idea just given; where to take it; who'd back me.
+        ("We'd like the GP surgery and the library working together. What's step one?", "start_partnership", True),
+        ("what would step one look like in reality", "start_partnership", False),
+        ("I've never put a partnership together before, what comes first?", "start_partnership", True),
+        ("who do i take it to if the practice manager wont talk to me", "which_body", True),
+        ("if they keep ignoring pharmacy, where would I take it", "which_body", True),
+        ("is there anyone who'd back me up on this", "getting_help", True),
+        ("and if we still can't agree after all that, then what", "disagreements", True),
     ],
 )
 def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story(
