@@ -329,7 +329,7 @@ SHORT_FOLLOW_UPS = (
     (re.compile(r"\bex(?!pla)[a-z]{0,3}m?p[a-z]*\b|\bexa?m(?:le|el)s?\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
     (
         re.compile(
-            r"\bsimp[a-z]*|\bplain(?:er)?\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar|\blike i'?m (?:five|5)\b|\beli5\b"
+            r"\bsimp[a-z]*|\bmore easy\b|\bplain(?:er)?\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar|\blike i'?m (?:five|5)\b|\beli5\b"
         ),
         "ask_simpler",
     ),

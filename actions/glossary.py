@@ -149,7 +149,7 @@ DASHED_TERM = re.compile(
 )
 # "everyone keeps saying ICB this ICB that, what actually is it": the term is named, then asked.
 WHAT_IS_IT = re.compile(
-    r"^\W*(?:(?:so|and|but|ok)\W+)?what(?:['\u2019]?s|\s+is)?(?:\s+(?:actually|exactly|even))?(?:\s+is)?\s+(?:it|that|this|they|them)"
+    r"^\W*(?:(?:so|and|but|ok)\W+)?what(?:['\u2019]?s|\s+is)?(?:\s+(?:actually|exactly|even|on earth|the heck))?(?:\s+is)?\s+(?:it|that|this|they|them)"
     r"(?:\s+(?:actually|exactly|even|then))?(?:\s+(?:for|do|does|mean))?\W*$"
     # "they keep saying VCSE in the papers, what does that mean"
     r"|^\W*(?:(?:so|and|but|ok)\W+)?what\s+(?:does|do)\s+(?:it|that|this|they)\s+(?:actually\s+|even\s+)?(?:mean|stand\s+for)\W*$"
@@ -190,7 +190,8 @@ OTHER_FORMS = (
     re.compile(r"^\W*(?P<term>" + _ABBREVIATION + r")\W*$"),
     # "the Caldicott thing you mentioned, is that only England"
     re.compile(
-        r"\bthe\s+(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+(?:thing|bit|stuff|business)\s+(?:you|u)\s+(?:mentioned|said|talked about|brought up)\b",
+        r"\bthe\s+(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+)?)\s+(?:thing|bit|stuff|business)\s+(?:you|u|they|people|everyone|he|she)\s+"
+        r"(?:mentioned|said|talked about|brought up|keep\w*\s+(?:\w+ing|on about)|quote\w*)\b",
         re.IGNORECASE,
     ),
     # "for my newer colleagues, what exactly happened to the HSCB"
@@ -203,6 +204,8 @@ OTHER_FORMS = (
         r"\b(?i:someone|somebody|people|they|everyone|colleagues?)\s+(?i:mentioned|said|keeps?\s+(?:mentioning|saying)|brought\s+up)\s+"
         r"(?i:the\s+|an?\s+)?(?P<term>" + _ABBREVIATION + r")\b(?=.*(?:\?|\b(?i:does|is|do) (?i:that|it|they)\b))"
     ),
+    # "my inspector keeps saying take it to the CSP - which is what exactly"
+    re.compile(r"\b(?P<term>" + _ABBREVIATION + r")\s*(?:-|,)\s*which\s+(?i:is|are)\s+what\b"),
     # "when you say determinants, what would that cover", "does Caldicott apply in Scotland"
     re.compile(
         r"\bwhen\s+(?:you|u)\s+(?:say|said|mention|mentioned|talk about)\s+['\"\u2018\u201c]?(?P<term>[\w&.'-]+(?:\s+[\w&.'-]+){0,2}?)['\"\u2019\u201d]?\s*(?:,|\?|$)",
@@ -382,7 +385,7 @@ def mentioned_entries(knowledge: Knowledge, text: str) -> list[GlossaryView]:
 # explain PSB for a new colleague", "how do I explain PCN to my team in a sentence", "what part does
 # the PHA play in something like this?".
 ABOUT_A_TERM = re.compile(
-    r"\bexplain\b|\bmean(?:s|ing|t)?\b|\bstand(?:s)? for\b|\bin (?:plain )?english\b|\bin (?:normal|plain|simple|everyday) (?:words|terms|language)\b"
+    r"\bexplain\b|\bdefine\b|\bmean(?:s|ing|t)?\b|\bstand(?:s)? for\b|\bin (?:plain )?english\b|\bin (?:normal|plain|simple|everyday) (?:words|terms|language)\b"
     r"|\bspell (?:it|that|this) out\b"
     r"|\bin (?:a|one) (?:sentence|line)\b|\bwhat (?:part|role) does\b|\bwhat (?:is|are|'s|s) (?:an? |the )?\W?\w+\W?\W*$",
     re.IGNORECASE,

@@ -79,6 +79,10 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev33.json", "thirty-third development set"),
         (RESULTS / "practitioner_dev34.json", "thirty-fourth development set"),
         (RESULTS / "practitioner_dev35.json", "thirty-fifth development set"),
+        (RESULTS / "practitioner_dev36.json", "thirty-sixth development set"),
+        (RESULTS / "practitioner_dev37.json", "thirty-seventh development set"),
+        (RESULTS / "practitioner_dev38.json", "thirty-eighth development set"),
+        (RESULTS / "practitioner_dev39.json", "thirty-ninth development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

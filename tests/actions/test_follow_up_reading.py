@@ -157,6 +157,7 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("is there an example where this sort of thing worked out", "ask_example"),
         ("honestly we did a joint away day last winter and it fell apart within a month", "ask_more"),
         ("give me a different approach, that one won't land with them", "ask_more"),
+        ("Can you tell me again more easy?", "ask_simpler"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:

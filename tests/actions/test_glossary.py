@@ -94,6 +94,9 @@ ABBREVIATION_QUESTIONS = [
     ("when you say determinants, what would that cover for a rural area like Moray?", "determinants of health: "),
     ("does Caldicott apply in Scotland or is that an English thing", "Caldicott Principles: "),
     ("the HSCB is gone now though isn't it? where did its work end up", "HSCB (Health and Social Care Board): "),
+    ("somebody at the district suggested we draw up a RACI, what on earth is that", "RACI chart: "),
+    ("and the caldicott thing they keep quoting at me", "Caldicott Principles: "),
+    ("my inspector keeps saying take it to the CSP - which is what exactly", "CSP (Community Safety Partnership): "),
 ]
 
 
@@ -112,6 +115,7 @@ ABBREVIATION_QUESTIONS = [
         (ActionFollowUp, "ask_meaning", "people keep writing CVS in emails, what does that mean", "CVS"),
         (ActionFollowUp, "ask_meaning", "what do they mean by determinents", "determinants of health: "),
         (ActionFollowUp, "ask_meaning", "what are 'interim milestones' in english", "interim milestones: "),
+        (ActionOutOfScope, "out_of_scope", "how would you define determinants for a lay reader?", "determinants of health: "),
     ],
 )
 async def test_a_term_question_is_defined_whichever_action_gets_it(knowledge_cache, domain, action, intent, text, starts) -> None:

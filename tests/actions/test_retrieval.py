@@ -260,6 +260,7 @@ def test_of_two_topics_named_the_one_the_question_names_leads(retriever: Retriev
         ("if they keep ignoring pharmacy, where would I take it", "which_body", True),
         ("is there anyone who'd back me up on this", "getting_help", True),
         ("and if we still can't agree after all that, then what", "disagreements", True),
+        ("the forum raised it with the Trust twice with no proper answer. Who else can we take it to?", "which_body", True),
     ],
 )
 def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story(

@@ -56,6 +56,10 @@ THIRTY_SECOND_PASS_RATE = 0.87  # thirty-second development set: 83.0 % when fir
 THIRTY_THIRD_PASS_RATE = 0.87  # thirty-third development set: 80.4 % when first scored (fifteenth session, part way through), 90.0 % at its end
 THIRTY_FOURTH_PASS_RATE = 0.91  # thirty-fourth development set: 91.6 % on the fifteenth session's starting code, the same part way through, 94.8 % at its end
 THIRTY_FIFTH_PASS_RATE = 0.87  # thirty-fifth development set: 85.9 % on the fifteenth session's starting code, 86.3 % part way through, 90.9 % at its end
+THIRTY_SIXTH_PASS_RATE = 0.87  # thirty-sixth development set: 82.9 % when first scored (sixteenth session, start), 89.3 % at its end
+THIRTY_SEVENTH_PASS_RATE = 0.82  # thirty-seventh development set: 78.3 % when first scored (sixteenth session, start), 84.6 % at its end
+THIRTY_EIGHTH_PASS_RATE = 0.85  # thirty-eighth development set: 84.2 % on the sixteenth session's starting code and part way through, 88.3 % at its end
+THIRTY_NINTH_PASS_RATE = 0.82  # thirty-ninth development set: 79.8 % on the sixteenth session's starting code and part way through, 84.3 % at its end
 LOCKED_PASS_RATE = 0.83  # 88.0 % at the fifteenth release (2026-11-30), 88.2 % at the fourteenth, 88.0 % at the thirteenth, 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
@@ -337,6 +341,31 @@ def test_thirty_fifth_practitioner_conversations(advisor: RunningAdvisor) -> Non
     ten conversations each, and twenty others, fifteen in each nation, written in the fifteenth
     session and scored on its starting code."""
     played_and_shown(advisor, "conversations_dev35.yml", "practitioner_dev35.json", THIRTY_FIFTH_PASS_RATE)
+
+
+def test_thirty_sixth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirty-sixth development set (conversations_dev36.yml): a general mixture from twenty
+    kinds of people, three conversations each, fifteen in each nation, written in the sixteenth session."""
+    played_and_shown(advisor, "conversations_dev36.yml", "practitioner_dev36.json", THIRTY_SIXTH_PASS_RATE)
+
+
+def test_thirty_seventh_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirty-seventh development set (conversations_dev37.yml): the four people issue 13 names,
+    twelve conversations each, and twelve others, written in the sixteenth session."""
+    played_and_shown(advisor, "conversations_dev37.yml", "practitioner_dev37.json", THIRTY_SEVENTH_PASS_RATE)
+
+
+def test_thirty_eighth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirty-eighth development set (conversations_dev38.yml): a general mixture from twenty
+    kinds of people, every kind of turn, written in the sixteenth session and scored on its starting code."""
+    played_and_shown(advisor, "conversations_dev38.yml", "practitioner_dev38.json", THIRTY_EIGHTH_PASS_RATE)
+
+
+def test_thirty_ninth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The thirty-ninth development set (conversations_dev39.yml): the four people issue 13 names,
+    ten conversations each, and twenty others, written in the sixteenth session and scored on its
+    starting code."""
+    played_and_shown(advisor, "conversations_dev39.yml", "practitioner_dev39.json", THIRTY_NINTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
