@@ -317,6 +317,7 @@ def another_idea(
 
 
 # The guidance's own example, the community pharmacy partnership in Northern Ireland.
+PRACTICE_WORDS = re.compile(r"\bin (?:practice|reality|real terms)\b|\bpractically\b", re.IGNORECASE)
 ASKS_FOR_A_CASE = re.compile(r"\bexamples?\b|\bcase\b|\binstance\b|\bstor(?:y|ies)\b", re.IGNORECASE)
 NAMES_THE_CASE_STUDY = re.compile(
     r"bcpp|case stud|pharmacy partnership|northern ireland|belfast|\bNI\b|examples? of pharmac(?:y|ies)", re.IGNORECASE
@@ -1100,6 +1101,8 @@ class ActionFollowUp(Action):
             intent = "ask_why"  # "how come?" reads like "how?" to the classifier
         elif intent == "ask_why" and short_follow_up(text) == "ask_how" and "why" not in words(text):
             intent = "ask_how"  # "how would that even work round shift patterns" can read like "why?"
+        if intent == "ask_simpler" and short_follow_up(text) == "ask_how" and PRACTICE_WORDS.search(text):
+            intent = "ask_how"  # "'realistic pace' - what does that mean in practice" reads like "say it simpler"
         if intent == "ask_example" and (
             IN_PRACTICE.search(text.lower()) or (short_follow_up(text) == "ask_how" and not ASKS_FOR_A_CASE.search(text))
         ):

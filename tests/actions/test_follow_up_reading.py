@@ -36,6 +36,7 @@ ACTIONS = {
     "ask_summary": ActionActionPlan,
     "ask_more": ActionMoreAdvice,
     "ask_example": ActionFollowUp,
+    "ask_simpler": ActionFollowUp,
 }
 
 
@@ -209,6 +210,8 @@ FOLLOW_UPS = [
     ("out_of_scope", 0.49, "what did another school do", "advice:purpose_test_agenda_items", "An illustrative example"),
     ("out_of_scope", 0.71, "what can I do about it from my side", "advice:purpose_test_agenda_items", "How to put"),
     ("out_of_scope", 0.43, "how do i bring it back round to the older people", "advice:purpose_test_agenda_items", "How to put"),
+    # Read as "say it simpler", but asking what it means in practice: the steps.
+    ("ask_simpler", 0.8, "'realistic pace' - what does that mean in practice", "practice:partnership_agreement", "How to put"),
     # Read as a request for an example, but asking what goes in it: the steps.
     ("ask_example", 0.8, "what would actually go in it", "practice:partnership_agreement", "How to put"),
     # Read confidently as the topic again, but in the topic's own words: why that principle matters.
