@@ -188,6 +188,15 @@ ERRAND_REPLY = (
 )
 
 
+# Everyday subjects no practice question is about: "whats the weather doing in sunderland this arvo,
+# need to know if i should walk home" reads a little like a practice question to the classifier.
+EVERYDAY_SUBJECT = re.compile(
+    r"\b(?:weather|forecast|train times?|bus times?|recipes?|taxi|flights?|horoscope|playlist|songs?|"
+    r"football scores?|lottery numbers)\b",
+    re.IGNORECASE,
+)
+
+
 def decline_errand(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
     """The polite decline of an errand, or None if the message asks for none."""
     if not ERRAND.search(tracker.latest_message.get("text") or ""):

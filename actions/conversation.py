@@ -46,6 +46,7 @@ from actions.follow_ups import (
     ActionFollowUp,
     answer_by_retrieval,
     answer_follow_up,
+    answer_part,
     chosen_option,
     fits_focus,
     focus_events,
@@ -192,6 +193,14 @@ class ActionClarify(Action):
         if pushes_back(tracker):
             # "right, back to the tension in meetings. we tried a joint away day and it made it worse"
             return [FollowupAction("action_more_advice")]
+        if tracker.get_slot("focus"):
+            # "the learning summary bit - who actually reads those?": a part of the answer, then a question.
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is None:
+                return []
+            answered = answer_part(dispatcher, tracker, knowledge)
+            if answered is not None:
+                return answered
         # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
         # "and if that doesn't work?") about the item in focus or the challenge just recognised.
         if short_follow_up(tracker.latest_message.get("text") or ""):
@@ -574,6 +583,9 @@ class ActionBotChallenge(Action):
             knowledge = await knowledge_or_apology(dispatcher)
             if knowledge is None:
                 return []
+            answered = answer_part(dispatcher, tracker, knowledge)  # "the idea of one rep for several groups - who decides"
+            if answered is not None:
+                return answered
             practice = practice_named_plainly(knowledge, text)
             if practice is not None:
                 return show(dispatcher, knowledge, tracker, practice)
@@ -659,6 +671,14 @@ class ActionOutOfScope(Action):
         errand = decline_errand(dispatcher, tracker)
         if errand is not None:
             return errand
+        if tracker.get_slot("focus"):
+            # "the colleague route - what if there's no colleague there I know?": a part of the answer, then a question.
+            knowledge = await knowledge_or_apology(dispatcher)
+            if knowledge is None:
+                return []
+            answered = answer_part(dispatcher, tracker, knowledge)
+            if answered is not None:
+                return answered
         term = await term_in_question(tracker)  # "can you explain PSB for a new colleague"
         if term is not None:
             knowledge = await knowledge_or_apology(dispatcher)

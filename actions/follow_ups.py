@@ -15,6 +15,8 @@ from actions import answers
 from actions.advice import RankedAdvice, cite, rank_advice
 from actions.answers import Item, key_of, resolve
 from actions.common import (
+    ERRAND,
+    EVERYDAY_SUBJECT,
     advice_started,
     advise,
     ask_what_is_wrong,
@@ -375,7 +377,7 @@ LEADING_WORDS = 16
 _OPENER = (
     # ("sorry - could you say the advice more simply": an apology opens a follow-up too)
     r"^\W*(?:(?:ok\w*|so|and|but|right|then|great|thanks|thank you|cheers|yes|yeah|no worries|fair enough|got it|sorry|"
-    r"makes sense|sure|fine)\W+)*"
+    r"makes sense|sure|fine|concretely|practically|realistically)\W+)*"
 )
 # "what would that look like in practice / week to week": the steps, not a story (unless it asks for
 # one). "... in real life" and "... on the ground" stay examples: the practitioner sets ask for one.
@@ -421,7 +423,7 @@ LEADING_FORMS = (
     # actually working", "what did another school do", "can you show me how that's played out somewhere".
     (
         re.compile(
-            r"\b(?:concrete|actual|real|real[- ]life|made[- ]up) (?:case|example)\b"
+            r"\b(?:concrete|actual|real|real[- ]life|made[- ]up|realistic) (?:case|example)\b"
             r"|\b(?:case|example) (?:of|where) (?:this|it|that) (?:has )?(?:actually |really )?(?:work|working|worked)\b"
             # "is there an example where this sort of thing worked out"
             r"|\b(?:an? |any )?(?:example|case) where (?:this|that|it|something like (?:this|that)|this sort of thing|that sort of thing)\b"
@@ -444,7 +446,7 @@ LEADING_FORMS = (
     # "sorry - could you say the advice more simply": the shorter version, however it is opened.
     (
         re.compile(
-            _OPENER + r"(?:(?:could|can|would) (?:you|u) (?:please )?)?(?:please )?(?:say|put|explain|write|word|give) "
+            _OPENER + r"(?:(?:could|can|would) (?:you|u) (?:please )?)?(?:please )?(?:say|put|explain|write|word|give|make) "
             r"(?:that|it|this|the (?:advice|answer|last (?:bit|one|answer))|that advice) (?:again )?"
             r"(?:more simply|(?:in )?simpler(?: terms| words| language)?|in plain (?:english|language|words)|in (?:fewer|less) words)\b"
         ),
@@ -479,13 +481,16 @@ LEADING_FORMS = (
     (
         re.compile(
             _OPENER + r"(?:what (?:should|do|would|can|could|must|shall) (?:i|we) (?:actually |even |then |be |first )?"
-            r"(?:do|doing|put|include|ask|asking|say|write|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report|tackle|"
+            r"(?:do|doing|put|include|ask|asking|say|write|writing|cover|start|try|show|bring|tell|offer|propose|suggest|send|use|report|tackle|"
             r"prioriti[sz]e|focus on|fix|sort|address)\b"
             # "go on then, what would you do", "which of those would you do first", "where would you start"
             r"|^\W*go on\b(?: then)?\W+\w|what (?:would|should|do) (?:you|u) (?:do|suggest|recommend|start with|try|look at|focus on|tackle|say to|put|prioriti[sz]e|change)\b"
             r"|which (?:of (?:those|these|them) |one )?(?:would|should|do) (?:you|u|i|we) (?:do|start|pick|try|go for)\b"
             # "what would you cut first, practically", "what's the first thing i'd do", "testing every agenda item - how exactly"
             r"|what (?:would|should|do) (?:you|u|i|we) \w+ first\b|what(?:'s|s| is) the first thing (?:i'?d|i would|we'?d|to)\b"
+            # "walk me through it in order", "what's the one thing I could do at the next meeting"
+            r"|walk (?:me|us) through (?:it|that|this|the steps)\b"
+            r"|what(?:'s|s| is) the (?:one|simplest|easiest|smallest|quickest) thing (?:i|we) (?:can|could|should|might) do\b"
             r"|where (?:would|do) (?:you|u) (?:even )?start\b"
             r"|spell (?:the steps|it|that|them) out\b|spell out the steps\b"
             r"|which (?:questions?|steps?|things?) (?:would|should|do) (?:you|u|i|we)\b"
@@ -580,8 +585,12 @@ def untxt(text: str) -> str:
 BACK_TO = re.compile(r"^\W*(?:(?:ok|okay|right|so|anyway)\W+)*back to (?:the |my |our )?[\w' ]{1,30}?,\s*")
 
 
+# "what could I, as a patient, actually do about it?": the aside is not part of the question.
+ASIDE = re.compile(r",\s*as (?:an?|the) [\w' -]{1,30},\s*")
+
+
 def follow_up_form(text: str) -> str | None:
-    cleaned = BACK_TO.sub("", untxt(text).lower().strip().replace("\u2019", "'"))
+    cleaned = ASIDE.sub(" ", BACK_TO.sub("", untxt(text).lower().strip().replace("\u2019", "'")))
     count = len(cleaned.split())
     if count <= LEADING_WORDS and PUSHBACK.search(cleaned):
         return "ask_more"
@@ -614,7 +623,7 @@ POINTS_TO_IT = re.compile(r"\b(?:it|that|this|one)\b")
 # said, whatever else the rest of the message happens to match in the store.
 _HOW_TO_DO_THAT = (
     r"^\W*(?:(?:ok\w*|so|and|but|right)\W+)*how\s+(?:do|would|can|could|should)\s+(?:i|we|you)\s+"
-    r"(?:do|say|raise|put|suggest|start|try|sell|pitch)\s+(?:that|this|it)\b"
+    r"(?:do|say|raise|put|suggest|start|try|sell|pitch|bring|explain|frame|word|introduce|handle|approach|tackle|steer|turn)\s+(?:that|this|it)\b"
 )
 HOW_TO_DO_THAT = re.compile(_HOW_TO_DO_THAT)
 DOES_THAT = re.compile(
@@ -749,6 +758,9 @@ def follow_up_reading(knowledge: Knowledge, tracker: Tracker) -> str | None:
     agenda" after advice on running meetings). Everyday requests are left to the out-of-scope
     action, which keeps its own stricter rule."""
     text = untxt(tracker.latest_message.get("text") or "")
+    part = part_asked_about(knowledge, tracker) if not text.startswith("/") else None
+    if part is not None:
+        return part[1]
     form = short_follow_up(text)
     if form is None or text.startswith("/"):
         return None
@@ -927,6 +939,69 @@ def idea_named_by_title(knowledge: Knowledge, text: str) -> AdviceView | None:
     return best
 
 
+# "a communication rhythm - meaning what in practice?", "the learning summary bit - who actually reads
+# those?", "going to them rather than expecting them to come - give me a real-ish example": a part of
+# what was just said, quoted back in the answer's own words, then a question about it.
+PART_THEN_ASK = re.compile(r"^\W*(?P<part>[^?:;]{6,80}?)\s*(?:\s[-\u2013\u2014]\s|:\s|\?\s+)(?P<ask>\S.*)$")
+PART_WORDS = 2  # the part names at least this many content words...
+PART_SHARE = 0.75  # ...and this share of them are the item's own words
+PART_MAX_WORDS = 10
+ASK_MAX_WORDS = 24
+ASKS = re.compile(
+    r"\?|^\W*(?:(?:ok|so|and|but|fine|right)\W+)*(?:how|what|why|who|when|where|which|is|are|does|do|can|could|would|should|any|give|tell|meaning|example)\b",
+    re.IGNORECASE,
+)
+
+
+def part_asked_about(knowledge: Knowledge, tracker: Tracker) -> tuple[Item, str] | None:
+    """The item a message quotes a part of before asking about it, and the follow-up it asks for
+    (the steps unless it asks for something else); None if it does not read that way."""
+    focus = resolve(knowledge, tracker.get_slot("focus"))
+    if focus is None or isinstance(focus, TopicView):
+        return None
+    text = untxt(tracker.latest_message.get("text") or "").replace("\u2019", "'")
+    match = PART_THEN_ASK.match(text)
+    if not match or len(match.group("part").split()) > PART_MAX_WORDS or len(match.group("ask").split()) > ASK_MAX_WORDS:
+        return None
+    part, ask = match.group("part"), match.group("ask")
+    if not ASKS.search(ask) or ERRAND.search(ask) or asked_entries(knowledge, text):
+        return None  # not a question, or a term asked about ("economies of scale - what does it mean")
+    said = {stem(w) for w in content_words(part) if w not in GENERIC_WORDS}
+    if len(said) < PART_WORDS:
+        return None
+    named = {d.key for d in retriever_for(knowledge).named(part)}
+    options = [resolve(knowledge, o) for o in tracker.get_slot("last_options") or [] if isinstance(o, str)]
+    challenge = focus.challenge_id if isinstance(focus, AdviceView) else None
+    candidates = [focus, *options, *knowledge.advice_by_challenge.get(challenge or "", ())]
+    best, best_share = None, 0.0
+    for item in candidates:
+        if item is None or isinstance(item, TopicView):
+            continue
+        share = len(said & item_words(knowledge, item)) / len(said)
+        if share > best_share:
+            best, best_share = item, share
+    if best_share < PART_SHARE:
+        # ...or an idea on another challenge, named by the words of its title ("one-page purpose - what
+        # would actually be on it?" after ideas on communication)
+        for idea in (i for ideas in knowledge.advice_by_challenge.values() for i in ideas):
+            share = len(said & {stem(w) for w in content_words(idea.title)}) / len(said)
+            if share > best_share:
+                best, best_share = idea, share
+    if best is None or best_share < PART_SHARE or (named and key_of(best) not in named):
+        return None
+    return best, short_follow_up(ask) or "ask_how"
+
+
+def answer_part(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge) -> list[EventType] | None:
+    """The follow-up on a part of the answer quoted back (part_asked_about), if the message is one."""
+    part = part_asked_about(knowledge, tracker)
+    if part is None:
+        return None
+    if part[1] == "ask_more":
+        return [FollowupAction("action_more_advice")]
+    return follow_up_on(dispatcher, tracker, part[0], part[1])
+
+
 def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowledge: Knowledge, intent: str) -> list[EventType]:
     """Answer a message `follow_up_reading` read as a follow-up: about the item in focus, or
     about the best item on the challenge just recognised."""
@@ -935,6 +1010,9 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     text = untxt(tracker.latest_message.get("text") or "")
     focus = resolve(knowledge, tracker.get_slot("focus"))
     challenge = challenge_in_play(knowledge, tracker, focus)
+    part = part_asked_about(knowledge, tracker)
+    if part is not None and part[1] != "ask_more":
+        return follow_up_on(dispatcher, tracker, part[0], part[1])  # "a communication rhythm - meaning what in practice?"
     titled = idea_named_by_title(knowledge, text)
     if titled is not None and intent in FOLLOW_UP_INTENTS:
         return follow_up_on(dispatcher, tracker, titled, intent)  # "testing every agenda item - how exactly"
@@ -1120,6 +1198,9 @@ class ActionFollowUp(Action):
         entries = asked_entries(knowledge, text) if intent != "choose_item" else []
         if entries:  # "what's the CDHN" read as a request for an example
             return answer_term(dispatcher, knowledge, entries, tracker)
+        part = part_asked_about(knowledge, tracker) if key is None and intent != "choose_item" else None
+        if part is not None and part[1] != "ask_more":
+            return follow_up_on(dispatcher, tracker, part[0], part[1])  # "the learning summary bit - who reads those?"
         titled = idea_named_by_title(knowledge, text) if key is None and intent in FOLLOW_UP_INTENTS else None
         if titled is not None and intent != "ask_more":
             return follow_up_on(dispatcher, tracker, titled, str(intent))  # "testing every agenda item - how exactly"
@@ -1291,6 +1372,10 @@ class ActionPracticeAnswer(Action):
         # The classifier already says this is about partnership work: the best practice question
         # answers it even on a weak match, else the best of everything in the store.
         text = tracker.latest_message.get("text") or ""
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0.0)
+        if EVERYDAY_SUBJECT.search(text) and confidence < SURE_PRACTICE and not retriever_for(knowledge).named(text):
+            dispatcher.utter_message(response="utter_out_of_scope")  # "whats the weather doing this arvo, should i walk home"
+            return []
         errand = decline_errand(dispatcher, tracker)  # "can you email the ICB chair for me and ask for a meeting"
         if errand is not None:
             return errand
@@ -1326,5 +1411,7 @@ class ActionPracticeAnswer(Action):
         return [SlotSet("last_options", list(STARTERS))]
 
 
+# A practice question read this surely is one, whatever everyday word it uses.
+SURE_PRACTICE = 0.8
 # Offered when a practice question matches nothing well: where most people start.
 STARTERS = ("practice:start_partnership", "practice:terms_of_reference", "practice:getting_help")

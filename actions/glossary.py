@@ -301,6 +301,7 @@ def terms_asked_otherwise(text: str) -> list[str]:
 
 
 # "so ICS and ICB, same thing or not?": two abbreviations, asked whether they are one thing.
+PRECISELY = re.compile(r"\s*,\s*(?:precisely|exactly|actually|then|again)\s*,\s*", re.IGNORECASE)
 SAME_OR_NOT = re.compile(
     r"\bsame(?:\s+thing)?\s*(?:\?|or\b)|\bor\s+(?:the\s+)?same\b|\bdiff\w*(?:\s+things?)?\s*(?:\?|or\b)", re.IGNORECASE
 )
@@ -308,6 +309,7 @@ SAME_OR_NOT = re.compile(
 
 def asked_names(text: str) -> list[str]:
     """The terms a message asks the meaning of, as written ("HWB"), or [] if it asks none."""
+    text = PRECISELY.sub(" ", text or "")  # "What, precisely, is a Community Planning Partnership?"
     bodies = list(dict.fromkeys(ABBREVIATIONS.findall(text or "")))
     if len(bodies) == 2 and SAME_OR_NOT.search(text or "") and len((text or "").split()) <= SHORT_QUESTION_WORDS:
         return [" and ".join(bodies), *bodies]

@@ -83,6 +83,8 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev37.json", "thirty-seventh development set"),
         (RESULTS / "practitioner_dev38.json", "thirty-eighth development set"),
         (RESULTS / "practitioner_dev39.json", "thirty-ninth development set"),
+        (RESULTS / "practitioner_dev40.json", "fortieth development set"),
+        (RESULTS / "practitioner_dev41.json", "forty-first development set"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

@@ -159,6 +159,13 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("honestly we did a joint away day last winter and it fell apart within a month", "ask_more"),
         ("give me a different approach, that one won't land with them", "ask_more"),
         ("Can you tell me again more easy?", "ask_simpler"),
+        ("how do i bring it back round to the older people when im only the volunteer coordinator", "ask_how"),
+        ("make that simpler for me please, it's been a long day", "ask_simpler"),
+        ("Walk me through it in order, I'll need to take it to the board", "ask_how"),
+        ("What's the one thing I could do at the next meeting?", "ask_how"),
+        ("What could I, as a patient, actually do about it?", "ask_how"),
+        ("what's a realistic example of bringing it back to the children", "ask_example"),
+        ("Concretely, what should we be writing down", "ask_how"),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
@@ -768,3 +775,65 @@ async def test_a_lot_of_text_summarised_is_the_answer_in_focus_shorter_not_the_p
     # ...while a summary of everything is still the plan.
     messages, _ = await run(ActionActionPlan(), tracker("ask_summary", 0.9, "summarise everything we discussed", slots), domain)
     assert messages[0]["text"].startswith("Your action plan"), messages[0]["text"][:120]
+
+
+# A part of the answer quoted back in its own words, then a question about it (dev36-41).
+PARTS = [
+    (
+        "challenge_communication",
+        0.77,
+        "a communication rhythm - meaning what in practice? a weekly email?",
+        "advice:communication_short_updates",
+        "How to put \u201cAgree a communication rhythm\u201d",
+    ),
+    (
+        "nlu_fallback",
+        0.35,
+        "going to them rather than expecting them to come - give me a real-ish example",
+        "practice:involving_community",
+        "An illustrative example (not a real case) of \u201cInvolving the community",
+    ),
+    (
+        "challenge_purpose",
+        0.44,
+        "One-page purpose - what would actually be on it?",
+        "advice:communication_short_updates",
+        "How to put \u201cWrite a one-page purpose\u201d",
+    ),
+]
+
+
+@pytest.mark.parametrize("intent,confidence,text,focus,starts", PARTS)
+async def test_a_part_of_the_answer_quoted_back_then_asked_about_is_a_follow_up_on_it(
+    knowledge_cache, domain, intent, confidence, text, focus, starts
+) -> None:
+    slots = {"focus": focus, "last_options": ["advice:communication_short_updates", "advice:communication_agree_rhythm"]}
+    messages, _ = await run(ACTIONS.get(intent, ActionChallengeAdvice)(), tracker(intent, confidence, text, slots), domain)
+    assert messages[0]["text"].startswith(starts), messages[0]["text"][:200]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "economies of scale - what does that mean",  # a term: its definition, not a part of the answer
+        "the council - they never reply to emails and it's driving me mad",  # no question
+        "weekly updates - can you book the room for thursday",  # an errand
+    ],
+)
+async def test_a_dash_alone_is_not_a_part_quoted_back(knowledge_cache, text) -> None:
+    from actions.follow_ups import part_asked_about
+
+    knowledge = await knowledge_cache.get()
+    slots = {"focus": "advice:communication_short_updates"}
+    part = part_asked_about(knowledge, tracker("nlu_fallback", 0.35, text, slots))
+    assert part is None, part
+
+
+async def test_an_everyday_request_read_as_a_practice_question_is_still_declined(knowledge_cache, domain) -> None:
+    text = "whats the weather doing in sunderland this arvo, need to know if i should walk home"
+    messages, _ = await run(ActionPracticeAnswer(), tracker("ask_practice_question", 0.53, text, {}), domain)
+    assert messages[0].get("response") == "utter_out_of_scope", messages[0]
+    # ...but a practice question that happens to name the weather is answered.
+    text = "our outdoor events partnership keeps arguing about who cancels when the weather forecast is bad"
+    messages, _ = await run(ActionPracticeAnswer(), tracker("ask_practice_question", 0.85, text, {}), domain)
+    assert messages[0].get("response") != "utter_out_of_scope", messages[0]

@@ -97,6 +97,7 @@ ABBREVIATION_QUESTIONS = [
     ("somebody at the district suggested we draw up a RACI, what on earth is that", "RACI chart: "),
     ("and the caldicott thing they keep quoting at me", "Caldicott Principles: "),
     ("my inspector keeps saying take it to the CSP - which is what exactly", "CSP (Community Safety Partnership): "),
+    ("What, precisely, is a Community Planning Partnership?", "community planning: "),
 ]
 
 
