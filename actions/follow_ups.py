@@ -319,6 +319,9 @@ def another_idea(
 
 
 # The guidance's own example, the community pharmacy partnership in Northern Ireland.
+# "is there a case of this actually working": an example of what was just said, whatever practice
+# topic its words also name ("actually working" is a keyword of measuring success).
+CASE_OF_THIS = re.compile(r"\b(?:case|example)s? (?:of|where) (?:this|it|that)\b", re.IGNORECASE)
 PRACTICE_WORDS = re.compile(r"\bin (?:practice|reality|real terms)\b|\bpractically\b", re.IGNORECASE)
 ASKS_FOR_A_CASE = re.compile(r"\bexamples?\b|\bcase\b|\binstance\b|\bstor(?:y|ies)\b", re.IGNORECASE)
 NAMES_THE_CASE_STUDY = re.compile(
@@ -1017,7 +1020,12 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     if titled is not None and intent in FOLLOW_UP_INTENTS:
         return follow_up_on(dispatcher, tracker, titled, intent)  # "testing every agenda item - how exactly"
     said = [w for w in content_words(text) if w not in GENERIC_WORDS]
-    if said and not points_back(knowledge, text, focus) and names_something_else(knowledge, text, focus, challenge):
+    if (
+        said
+        and not points_back(knowledge, text, focus)
+        and not CASE_OF_THIS.search(text)
+        and names_something_else(knowledge, text, focus, challenge)
+    ):
         # "why might they be ignoring us?" fits the answer on unresponsive partners better than the
         # item in focus: the follow-up is about that ("what should I ask before we say yes?": joining).
         found = retrieve(knowledge, text)
@@ -1280,6 +1288,7 @@ class ActionFollowUp(Action):
             and len(set(content_words(text)) - GENERIC_WORDS) >= 2
             and not (item is not None and DOES_THAT.match(text.lower()))
             and not (item is not None and points_back(knowledge, text, item))
+            and not (item is not None and CASE_OF_THIS.search(text))
         ):
             found = retrieve(knowledge, text)
             if (

@@ -837,3 +837,10 @@ async def test_an_everyday_request_read_as_a_practice_question_is_still_declined
     text = "our outdoor events partnership keeps arguing about who cancels when the weather forecast is bad"
     messages, _ = await run(ActionPracticeAnswer(), tracker("ask_practice_question", 0.85, text, {}), domain)
     assert messages[0].get("response") != "utter_out_of_scope", messages[0]
+
+
+async def test_a_case_of_this_working_is_an_example_of_the_idea_in_focus_not_of_measuring(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose"}
+    text = "is there a case of this actually working"
+    messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.35, text, slots), domain)
+    assert messages[0]["text"].startswith("An illustrative example (not a real case) of \u201cWrite a one-page purpose"), messages[0]["text"][:120]
