@@ -193,14 +193,9 @@ class ActionClarify(Action):
         if pushes_back(tracker):
             # "right, back to the tension in meetings. we tried a joint away day and it made it worse"
             return [FollowupAction("action_more_advice")]
-        if tracker.get_slot("focus"):
-            # "the learning summary bit - who actually reads those?": a part of the answer, then a question.
-            knowledge = await knowledge_or_apology(dispatcher)
-            if knowledge is None:
-                return []
-            answered = answer_part(dispatcher, tracker, knowledge)
-            if answered is not None:
-                return answered
+        answered = await part_quoted_back(dispatcher, tracker)  # "the learning summary bit - who actually reads those?"
+        if answered is not None:
+            return answered
         # A follow-up in words the classifier cannot place ("exmple pls", "tldr?", "what first?",
         # "and if that doesn't work?") about the item in focus or the challenge just recognised.
         if short_follow_up(tracker.latest_message.get("text") or ""):
@@ -312,6 +307,15 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     if SIGNING_OFF_WORDS.match(text):
         return [FollowupAction("action_goodbye")]
     return None
+
+
+async def part_quoted_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """The follow-up on a part of the answer in focus quoted back, then asked about; None if the
+    message is not that (or nothing is in focus)."""
+    if not tracker.get_slot("focus"):
+        return None
+    knowledge = await knowledge_or_apology(dispatcher)
+    return answer_part(dispatcher, tracker, knowledge) if knowledge is not None else []
 
 
 async def sources_asked_for(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
@@ -671,14 +675,9 @@ class ActionOutOfScope(Action):
         errand = decline_errand(dispatcher, tracker)
         if errand is not None:
             return errand
-        if tracker.get_slot("focus"):
-            # "the colleague route - what if there's no colleague there I know?": a part of the answer, then a question.
-            knowledge = await knowledge_or_apology(dispatcher)
-            if knowledge is None:
-                return []
-            answered = answer_part(dispatcher, tracker, knowledge)
-            if answered is not None:
-                return answered
+        answered = await part_quoted_back(dispatcher, tracker)  # "the colleague route - what if there's no colleague I know?"
+        if answered is not None:
+            return answered
         term = await term_in_question(tracker)  # "can you explain PSB for a new colleague"
         if term is not None:
             knowledge = await knowledge_or_apology(dispatcher)
