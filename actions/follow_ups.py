@@ -1013,9 +1013,9 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     text = untxt(tracker.latest_message.get("text") or "")
     focus = resolve(knowledge, tracker.get_slot("focus"))
     challenge = challenge_in_play(knowledge, tracker, focus)
-    part = part_asked_about(knowledge, tracker)
-    if part is not None and part[1] != "ask_more":
-        return follow_up_on(dispatcher, tracker, part[0], part[1])  # "a communication rhythm - meaning what in practice?"
+    answered = answer_part(dispatcher, tracker, knowledge)  # "a communication rhythm - meaning what in practice?"
+    if answered is not None:
+        return answered
     titled = idea_named_by_title(knowledge, text)
     if titled is not None and intent in FOLLOW_UP_INTENTS:
         return follow_up_on(dispatcher, tracker, titled, intent)  # "testing every agenda item - how exactly"
@@ -1206,9 +1206,9 @@ class ActionFollowUp(Action):
         entries = asked_entries(knowledge, text) if intent != "choose_item" else []
         if entries:  # "what's the CDHN" read as a request for an example
             return answer_term(dispatcher, knowledge, entries, tracker)
-        part = part_asked_about(knowledge, tracker) if key is None and intent != "choose_item" else None
-        if part is not None and part[1] != "ask_more":
-            return follow_up_on(dispatcher, tracker, part[0], part[1])  # "the learning summary bit - who reads those?"
+        answered = answer_part(dispatcher, tracker, knowledge) if key is None and intent != "choose_item" else None
+        if answered is not None:
+            return answered  # "the learning summary bit - who reads those?"
         titled = idea_named_by_title(knowledge, text) if key is None and intent in FOLLOW_UP_INTENTS else None
         if titled is not None and intent != "ask_more":
             return follow_up_on(dispatcher, tracker, titled, str(intent))  # "testing every agenda item - how exactly"
