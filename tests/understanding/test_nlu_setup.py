@@ -170,10 +170,14 @@ def folded(text: str) -> str:
 
 def test_practitioner_sets_are_kept_apart_from_training_data() -> None:
     """The practitioner conversations, practice questions and everyday requests (tests/practitioner/)
-    were written apart from data/nlu; none of their messages may be a training sentence."""
+    were written apart from data/nlu; none of their messages may be a hand-written training sentence
+    (the generated practitioner_first_turns.yml holds first messages of the sets by design)."""
     import yaml
 
-    training = {folded(e) for examples in TRAINING.values() for e in examples}
+    from tools.first_turns import OUTPUT
+
+    hand_written = examples_by_intent(sorted(p for p in (ROOT / "data" / "nlu").glob("*.yml") if p != OUTPUT))
+    training = {folded(e) for examples in hand_written.values() for e in examples}
     folder = ROOT / "tests" / "practitioner"
     messages = []
     for path in sorted(folder.glob("conversations*.yml")):
@@ -185,3 +189,37 @@ def test_practitioner_sets_are_kept_apart_from_training_data() -> None:
     # Short follow-ups ("why?", "example") are what everybody types: only longer sentences count as leaks.
     leaked = sorted({m for m in messages if len(folded(m).split()) > 3 and folded(m) in training})
     assert not leaked, f"practitioner-set sentences also in training data: {leaked[:10]}"
+
+
+def test_practitioner_first_turns_are_generated_from_the_development_sets() -> None:
+    """data/nlu/practitioner_first_turns.yml is what tools/first_turns.py makes of the sets now, so a
+    set edited or added is trained on, and one kept apart never is."""
+    from tools import first_turns
+
+    assert first_turns.main(["--check"]) == 0, "run: .venv/bin/python -m tools.first_turns"
+
+
+def test_conversations_kept_apart_share_no_sentence_with_the_first_turns_trained_on() -> None:
+    """The locked, referee and newest practitioner sets measure language the classifier has not
+    seen: none of their turns is one of the first messages trained on, nor a near-duplicate of one."""
+    from tools import first_turns, leaks
+
+    training = leaks.Index(leaks.examples([first_turns.OUTPUT]))
+    for name in first_turns.HELD_APART:
+        conversations = yaml.safe_load((first_turns.PRACTITIONER / name).read_text())["conversations"]
+        turns = [t["user"] for c in conversations for t in c["turns"] if len(t["user"].split()) > 3]
+        exact = [t for t in turns if training.exact(t)]
+        near = [t for t in turns if len(t.split()) > 6 and training.near(t)]
+        print(f"\n[measured] {name} vs the first messages trained on: identical {len(exact)}, near-duplicates {len(near)}")
+        assert not exact and not near, (name, exact[:5], near[:5])
+
+
+def test_a_first_turn_is_labelled_only_when_its_expectation_names_one_intent() -> None:
+    from tools.first_turns import intent_expected
+
+    assert intent_expected({"kind": "advice", "challenge": "challenge_time"}) == "challenge_time"
+    assert intent_expected({"any": [{"kind": "practice", "topic": "which_body"}, {"kind": "practice", "topic": "the_local_system"}]}) == "ask_practice_question"
+    assert intent_expected({"kind": "knowledge", "topic": "benefits"}) == "ask_benefits"
+    assert intent_expected({"any": [{"kind": "practice", "topic": "small_organisations"}, {"kind": "advice", "challenge": "challenge_funding"}]}) is None
+    assert intent_expected({"kind": "advice", "challenges": ["challenge_time", "challenge_purpose"]}) is None
+    assert intent_expected({"kind": "smalltalk"}) is None
