@@ -146,12 +146,13 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
     def get_default_config() -> dict[str, Any]:
         return {
             "C": 30.0,  # inverse regularisation; `make eval` compared 3, 10 and 30
+            "tol": 1e-4,  # lbfgs stops when its steps are this small (scikit-learn's default; see config.yml)
             "word_ngrams": [1, 2],
             "char_ngrams": [2, 5],
             "ranking_length": 10,
             "dense_weight": 0.0,  # weight of the sentence-embedding model's log-probabilities; 0: not used
             "dense_C": 30.0,
-            # a challenge read at least this surely is answered as it is (the fallback threshold)
+            # a challenge read at least this surely is answered as it is (the fallback threshold when chosen)
             "sure_enough": 0.35,
         }
 
@@ -193,7 +194,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             return self._resource
         self.model = {"vectorizers": self._new_vectorizers()}
         features = self._features(examples, fit=True)
-        classifier = LogisticRegression(C=self.config["C"], max_iter=5000)
+        classifier = LogisticRegression(C=self.config["C"], tol=self.config["tol"], max_iter=5000)
         intents = [m.get(INTENT) for m in examples]
         classifier.fit(features, intents)
         self.model["classifier"] = classifier
