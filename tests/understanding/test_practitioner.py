@@ -62,6 +62,8 @@ THIRTY_EIGHTH_PASS_RATE = 0.85  # thirty-eighth development set: 84.2 % on the s
 THIRTY_NINTH_PASS_RATE = 0.82  # thirty-ninth development set: 79.8 % on the sixteenth session's starting code and part way through, 84.3 % at its end
 FORTIETH_PASS_RATE = 0.83  # fortieth development set: 81.9 % on the sixteenth session's starting code, 82.3 % part way through, 85.9 % at its end
 FORTY_FIRST_PASS_RATE = 0.76  # forty-first development set: 76.9 % on the sixteenth session's starting code, 77.3 % part way through, 78.5 % at its end
+FORTY_SECOND_PASS_RATE = 0.80  # forty-second development set, kept apart from the training data: 80.1 % on the seventeenth session's starting code, 82.9 % at its end
+FORTY_THIRD_PASS_RATE = 0.85  # forty-third development set, kept apart from the training data: 88.0 % on the seventeenth session's starting code, 88.8 % at its end
 LOCKED_PASS_RATE = 0.83  # 88.0 % at the sixteenth and fifteenth releases (2026-11-30), 88.2 % at the fourteenth, 88.0 % at the thirteenth, 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
@@ -382,6 +384,20 @@ def test_forty_first_practitioner_conversations(advisor: RunningAdvisor) -> None
     eight conversations each, and twenty-eight others, mostly what is typed after the first answer;
     written in the sixteenth session and scored on its starting code."""
     played_and_shown(advisor, "conversations_dev41.yml", "practitioner_dev41.json", FORTY_FIRST_PASS_RATE)
+
+
+def test_forty_second_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The forty-second development set (conversations_dev42.yml): twenty kinds of people, fifteen
+    conversations in each nation, written in the seventeenth session and scored on its starting code.
+    Like the referees, it is kept out of the training data (tools/first_turns.py)."""
+    played_and_shown(advisor, "conversations_dev42.yml", "practitioner_dev42.json", FORTY_SECOND_PASS_RATE)
+
+
+def test_forty_third_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The forty-third development set (conversations_dev43.yml): the four people issue 13 names, ten
+    conversations each, and twenty others; written late in the seventeenth session, scored once on its
+    starting code and once at its end, and never looked at to change anything."""
+    played_and_shown(advisor, "conversations_dev43.yml", "practitioner_dev43.json", FORTY_THIRD_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
