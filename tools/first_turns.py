@@ -7,8 +7,8 @@ The practitioner development conversations (tests/practitioner/) were each writt
 someone who read neither the training data nor the tests, in the voices of people who do this
 work. Their first messages are labelled by what the set expects the advisor to answer: a
 challenge told as what happened, a practice question, a knowledge question. Trained on, they teach
-the classifier how a practitioner opens (seventeenth release, docs/understanding.md), which a
-decade of hand-written phrases did not.
+the classifier how a practitioner opens (seventeenth release, docs/understanding.md), which
+sixteen releases of hand-written phrases had not.
 
 Kept apart, never trained on: the locked test set, the referee sets (never steered on) and the
 two newest sets (the release's honest measures), and any first message that is, or nearly is, a
