@@ -61,6 +61,7 @@ from actions.follow_ups import (
 from actions.glossary import answer_term, asked_entries, asked_names, terms_asked_otherwise
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
+from actions.thanks import thanks_only
 from actions.understanding import ranking, two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, FOLLOW_UP_TITLES, FOLLOW_UPS, KNOWLEDGE_TOPICS
 
@@ -158,6 +159,16 @@ def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: boo
     return found[0][0]
 
 
+def thanked(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Thanks or approval with nothing asked ("sound, that helps loads") answered as thanks, True;
+    whatever the classifier read it as, it is not a new problem or a request for more."""
+    text = tracker.latest_message.get("text") or ""
+    if text.startswith("/") or not thanks_only(text):
+        return False
+    dispatcher.utter_message(response="utter_thank")
+    return True
+
+
 class ActionChallengeAdvice(Action):
     """A challenge described: recognise it in the source's words and give the best-fitting advice.
     Asks once for the person's sector, under that first idea, when it would change the next ones."""
@@ -166,6 +177,8 @@ class ActionChallengeAdvice(Action):
         return "action_challenge_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if thanked(dispatcher, tracker):  # "muchas gracias, is very clear now" can read like a challenge
+            return []
         if corrects_context(tracker.latest_message):
             # "actually scratch that, I moved to the community trust last month" reads like a story
             # about time to the classifier; it corrects who the person is.
@@ -236,6 +249,8 @@ class ActionMoreAdvice(Action):
         return "action_more_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if thanked(dispatcher, tracker):  # "ta, I'll give it a go at the next one" reads like "another"
+            return []
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

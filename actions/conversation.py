@@ -26,7 +26,6 @@ from actions.common import (
 )
 from actions.context import (
     CONTEXT_ONLY_WORDS,
-    QUESTION,
     answer_to_sector_question,
     context_from_message,
     last_said,
@@ -78,6 +77,7 @@ from actions.health_check import resumes_paused_check
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_built, retriever_for
 from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView, TopicView
 from actions.store.records import conversation_key
+from actions.thanks import thanks_only
 from actions.understanding import clarification_options, leaning_challenge, ranking, two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES, known_context
 
@@ -301,7 +301,7 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
             return [FollowupAction("action_goodbye")]
         dispatcher.utter_message(response="utter_thank")
         return []
-    if APPROVAL.match(text) or grateful(text):
+    if thanks_only(text):
         dispatcher.utter_message(response="utter_thank")
         return []
     if SIGNING_OFF_WORDS.match(text):
@@ -393,45 +393,6 @@ CLOSE_OUT_OF_SCOPE = 0.5
 ASKS_WHAT_TO_DO = re.compile(
     r"\b(?:say|ask|tell|raise|write|word|phrase|design|prepare|steps?|approach|handle|tackle|put in)\b", re.IGNORECASE
 )
-
-
-# "brill", "nice one", "lovely stuff": approval on its own, which the classifier may read as out of
-# scope (one word, no "thanks"); thanked, never declined.
-APPROVAL = re.compile(
-    r"^\W*(?:(?:ha|haha|lol|ah|oh|ok|okay|that'?s|thats|that is|how|very|really|so|dead)\W+)*"
-    r"(?:brill|brilliant|ace|fab|fabulous|lovely|smashing|superb|cracking|champion|great|perfect|excellent|awesome|"
-    r"nice|cool|grand|magic|spot on|top|wicked|legend|class|wonderful|super|belting|bostin|mint|sweet|fair enough|"
-    r"you'?ve been (?:so |very |really )?(?:kind|helpful|a star|a gem))"
-    r"(?:\W+(?:one|stuff|job|work|thanks|thank you|ta|cheers|mate|that|then|god bless|bless you|x+))*\W*$",
-    re.IGNORECASE,
-)
-
-
-# "Ta, that's really helped", "grand, that's me sorted", "catch yourself on, that's actually decent
-# advice. ta": thanks in a short message that neither asks anything nor says what is wrong.
-THANKS_WORDS = re.compile(
-    r"\b(?:ta|thanks|thank you|cheers|thx|helped|helpful|sorted|decent advice|good advice|useful|"
-    # "ok, that was more use than i thought it would be"
-    r"(?:more|of|some|real) use|better than i (?:thought|expected)|diolch|that'?ll do (?:me|us)|grateful|(?:very|so|really) kind|"
-    # thanks in the first language of people whose second is English: "muchas gracias, is very clear now"
-    r"gracias|merci|danke|grazie|obrigad[oa])\b",
-    re.IGNORECASE,
-)
-GRATEFUL_WORDS = 10
-ASKS_FOR_SOMETHING = re.compile(r"\b(?:can|could|would|will)\s+(?:you|u|ya)\b", re.IGNORECASE)
-MORE_TO_SAY = re.compile(r"^(?:and|but|also|plus|what about|how about)\b", re.IGNORECASE)
-
-
-def grateful(text: str) -> bool:
-    return (
-        bool(THANKS_WORDS.search(text))
-        and len(text.split()) <= GRATEFUL_WORDS
-        and "?" not in text
-        # "thanks, how do I start", "ok thanks, and the funding"
-        and not any(QUESTION.match(part.strip()) or MORE_TO_SAY.match(part.strip()) for part in re.split(r"[.,;!]+", text))
-        and not states_trouble(text)
-        and not ASKS_FOR_SOMETHING.search(text)  # "ta. now can you write our christmas newsletter for me"
-    )
 
 
 # The person talking to the bot about the bot ("what can you do", "what should I ask you"), once

@@ -443,6 +443,32 @@ async def test_approval_on_its_own_is_thanked_not_declined(knowledge_cache, doma
     assert messages[0].get("response") == "utter_thank"
 
 
+@pytest.mark.parametrize(
+    "action, intent, text",
+    [
+        (ActionClarify(), "nlu_fallback", "lovely, that gives me something to work with"),
+        (ActionClarify(), "nlu_fallback", "ok I'll try the GP we know from the food bank board. cheers"),
+        (ActionOutOfScope(), "out_of_scope", "Grand, away to write it now"),
+        (ActionMoreAdvice(), "ask_more", "ta, I'll give it a go at the next one"),
+        (ActionChallengeAdvice(), "challenge_purpose", "muchas gracias, is very clear now"),
+    ],
+)
+async def test_thanks_with_a_remark_after_an_answer_is_thanked(knowledge_cache, domain, action, intent, text) -> None:
+    """Approval or thanks and what the person will do next, however the classifier read it."""
+    messages, _ = await run(action, tracker(intent, 0.6, text, {"focus": "advice:communication_agree_rhythm"}), domain)
+    assert messages[0].get("response") == "utter_thank"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["lovely, the council has just pulled out of the partnership", "great, but what if they say no", "thanks, is there a template"],
+)
+async def test_approval_followed_by_a_problem_or_a_question_is_not_only_thanks(knowledge_cache, domain, text) -> None:
+    slots = {"focus": "advice:communication_agree_rhythm", "context_asked": True}
+    messages, _ = await run(ActionMoreAdvice(), tracker("ask_more", 0.6, text, slots), domain)
+    assert messages[0].get("response") != "utter_thank"
+
+
 async def test_a_clarifying_question_keeps_the_item_in_focus(knowledge_cache, domain) -> None:
     """An unclear message between an answer and its follow-up does not lose what was in focus."""
     slots = {"focus": "practice:running_meetings"}
