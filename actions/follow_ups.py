@@ -478,6 +478,8 @@ LEADING_FORMS = (
             # "what's the point of delegating, honestly, beyond speed"
             r"|what(?:'s|s| is) the (?:point|purpose) of (?:\w+ing|it|that|this)\b"
             r"|is there (?:a|any) (?:\w+ )?(?:principle|reasoning|logic|rationale|thinking) (?:behind|for|under)\b"
+            # "and the reasoning behind it? I'll have to justify this", "won't naming it make it worse? why do it"
+            r"|\bthe (?:\w+ )?(?:thinking|reasoning|logic|rationale) (?:behind|for) (?:that|this|it)\b|\bwhy (?:bother|do (?:it|that|this))\b"
         ),
         "ask_why",
     ),
@@ -909,6 +911,16 @@ def practice_named_instead(knowledge: Knowledge, text: str, focus: Item | None) 
         return None
     best = next(d for d, _ in retriever.search(text, k=len(retriever.documents)) if d.kind == "practice")
     return resolve(knowledge, best.key) if best.key in named else None
+
+
+# "how do we do it without falling out with the district": what follows "without" says how, not what
+# about; "how do we close it properly" names ending a partnership, "how do we get it back on track"
+# nothing but the answer just given.
+MANNER = re.compile(r"[\s,]+without\b.*$", re.IGNORECASE | re.DOTALL)
+
+
+def without_manner(text: str) -> str:
+    return MANNER.sub("", text or "")
 
 
 def points_back(knowledge: Knowledge, text: str, focus: Item | None) -> bool:
@@ -1403,7 +1415,8 @@ class ActionPracticeAnswer(Action):
         if follow_up is not None:
             # "how do other areas handle the risk share" after the answer on pooled budgets.
             return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
-        if focus is not None and ((found and key_of(found[0][0]) == key_of(focus)) or about_the_last_answer(text)):
+        points_back_at_it = about_the_last_answer(text) and practice_named_instead(knowledge, without_manner(text), focus) is None
+        if focus is not None and ((found and key_of(found[0][0]) == key_of(focus)) or points_back_at_it):
             # Asking again about the answer just given ("and how do we go about setting one up?")
             # wants the next level down, not the same answer twice.
             return ActionFollowUp.follow_up(dispatcher, focus, "ask_how") + focus_events(focus)

@@ -469,6 +469,49 @@ async def test_approval_followed_by_a_problem_or_a_question_is_not_only_thanks(k
     assert messages[0].get("response") != "utter_thank"
 
 
+async def test_a_greeting_before_a_question_to_the_advisor_is_that_question(knowledge_cache, domain) -> None:
+    """Unclear only between "greet" and "bot_challenge": the greeting opens the question."""
+    asked = make_tracker("nlu_fallback", "hi, who made you?", {}, ranking=[("nlu_fallback", 0.4), ("bot_challenge", 0.51), ("greet", 0.47)])
+    _, events = await run(ActionClarify(), asked, domain)
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_bot_challenge"}]
+    # Without a greeting, the same two readings are not one.
+    asked = make_tracker("nlu_fallback", "who made you and why", {}, ranking=[("nlu_fallback", 0.4), ("bot_challenge", 0.51), ("greet", 0.47)])
+    _, events = await run(ActionClarify(), asked, domain)
+    assert not any(e.get("event") == "followup" and e.get("name") == "action_bot_challenge" for e in events)
+
+
+async def test_an_example_or_a_case_study_after_an_idea_is_that_ideas_example(knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:communication_short_updates"}
+    ranked = [("nlu_fallback", 0.4), ("ask_case_study", 0.51), ("ask_example", 0.48)]
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", "is there an example", slots, ranking=ranked), domain)
+    assert messages[0]["text"].startswith("An illustrative example (not a real case) of \u201cSend short, regular updates\u201d")
+
+
+@pytest.mark.parametrize(
+    "text, topic",
+    [
+        ("how do we close it properly so people aren't just left", "Ending a partnership well"),
+        ("how do we decide if it's worth our time to join", "Deciding whether to join a partnership"),
+    ],
+)
+async def test_a_how_question_pointing_back_but_naming_another_practice_topic_gets_that_topic(
+    knowledge_cache, domain, text, topic
+) -> None:
+    """"it" is the partnership, and the question names a practice topic of its own."""
+    slots = {"focus": "advice:funding_plan_for_the_end"}
+    messages, _ = await run(ActionPracticeAnswer(), tracker("ask_practice_question", 0.95, text, slots), domain)
+    assert messages[0]["text"].startswith(topic), messages[0]["text"][:120]
+
+
+async def test_what_follows_without_is_how_not_what_the_question_is_about(knowledge_cache, domain) -> None:
+    """"falling out" names disagreements, but "how do we get it back on track without falling out"
+    asks how to do what was just advised."""
+    slots = {"focus": "advice:purpose_check_before_renewing"}
+    text = "how do we get it back on track without falling out"
+    messages, _ = await run(ActionPracticeAnswer(), tracker("ask_practice_question", 0.9, text, slots), domain)
+    assert messages[0]["text"].startswith("How to put \u201cCheck the purpose before renewing\u201d into practice"), messages[0]["text"][:120]
+
+
 async def test_a_clarifying_question_keeps_the_item_in_focus(knowledge_cache, domain) -> None:
     """An unclear message between an answer and its follow-up does not lose what was in focus."""
     slots = {"focus": "practice:running_meetings"}
