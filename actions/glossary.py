@@ -152,7 +152,10 @@ WHAT_IS_IT = re.compile(
     r"^\W*(?:(?:so|and|but|ok)\W+)?what(?:['\u2019]?s|\s+is)?(?:\s+(?:actually|exactly|even|on earth|the heck))?(?:\s+is)?\s+(?:it|that|this|they|them)"
     r"(?:\s+(?:actually|exactly|even|then))?(?:\s+(?:for|do|does|mean))?\W*$"
     # "they keep saying VCSE in the papers, what does that mean"
-    r"|^\W*(?:(?:so|and|but|ok)\W+)?what\s+(?:does|do)\s+(?:it|that|this|they)\s+(?:actually\s+|even\s+)?(?:mean|stand\s+for)\W*$"
+    r"|^\W*(?:(?:so|and|but|ok)\W+)?what\s+(?:does|do)\s+(?:it|that|this|they)\s+(?:actually\s+|even\s+|really\s+)?(?:mean|stand\s+for)"
+    # "economies of scale is doing a lot of work in that list. what does it actually mean here",
+    # "... what does that mean in practice", "... what does it mean in plain words"
+    r"(?:\s+(?:here|in (?:practice|reality|real life|plain (?:words|english|language)|normal (?:words|language))|for (?:us|me)|when\b.*))?\W*$"
     # "the LPC keep nagging us to get involved. who are they anyway?"
     r"|^\W*(?:(?:so|and|but|ok)\W+)?who\s+(?:are|is)\s+(?:they|them|it|that)(?:\s+(?:anyway|actually|exactly|even|then))?\W*$"
     # "the PHA are on the member list, what's their role"

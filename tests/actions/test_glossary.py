@@ -378,6 +378,15 @@ async def test_a_term_named_then_asked_about_is_defined(knowledge_cache) -> None
     knowledge = await knowledge_cache.get()
     entries = asked_entries(knowledge, "we sit under a Community Planning Partnership, what is that exactly")
     assert [e.term for e in entries] == ["community planning"]
+    # ...and what it means where they are: "here", "in practice", "in plain words", "when ..."
+    for text in (
+        "economies of scale is doing a lot of work in that list. what does it actually mean here",
+        "economies of scale, for an organisation with three staff? what does that mean in practice",
+        "the efficiency point - economies of scale, what does that really mean when it's three small charities",
+    ):
+        assert [e.term for e in asked_entries(knowledge, text)] == ["economies of scale"], text
+    # A question about what an idea means in practice names no term: the follow-up answers it.
+    assert asked_entries(knowledge, "we keep a decision log, what does that mean in practice") == []
 
 
 async def test_a_term_before_a_dash_or_a_second_question_or_said_to_be_gone_is_defined(knowledge_cache) -> None:
