@@ -76,7 +76,7 @@ def grateful(text: str) -> bool:
 
 def approving_remark(text: str) -> bool:
     opened = APPROVING_OPENER.match(text)
-    return bool(opened) and len(opened["remark"].split()) <= REMARK_WORDS and not asks_or_adds(text)
+    return opened is not None and len(opened["remark"].split()) <= REMARK_WORDS and not asks_or_adds(text)
 
 
 def thanks_only(text: str) -> bool:
