@@ -77,7 +77,7 @@ from actions.health_check import resumes_paused_check
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_built, retriever_for
 from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView, TopicView
 from actions.store.records import conversation_key
-from actions.thanks import thanks_only
+from actions.thanks import APPROVAL, approving_remark, grateful
 from actions.understanding import clarification_options, leaning_challenge, ranking, two_challenges
 from actions.vocabulary import CHALLENGES, DIMENSIONS, KNOWLEDGE_TOPICS, TOPIC_BUTTON_TITLES, known_context
 
@@ -304,11 +304,14 @@ async def term_or_thanks(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
             return [FollowupAction("action_goodbye")]
         dispatcher.utter_message(response="utter_thank")
         return []
-    if thanks_only(text):
+    if APPROVAL.match(text) or grateful(text):
         dispatcher.utter_message(response="utter_thank")
         return []
     if SIGNING_OFF_WORDS.match(text):
         return [FollowupAction("action_goodbye")]
+    if approving_remark(text):  # "sound, that helps loads" (but "great, off to my meeting" says goodbye)
+        dispatcher.utter_message(response="utter_thank")
+        return []
     return None
 
 
