@@ -31,6 +31,7 @@ from actions.context import (
     VAGUE_WORDS,
     answer_to_sector_question,
     asks_a_question,
+    context_from_message,
     corrects_context,
     has_a_question,
     just_asked_for_sector,
@@ -163,7 +164,8 @@ def thanked(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     """Thanks or approval with nothing asked ("sound, that helps loads") answered as thanks, True;
     whatever the classifier read it as, it is not a new problem or a request for more."""
     text = tracker.latest_message.get("text") or ""
-    if text.startswith("/") or not thanks_only(text):
+    # ("thanks, actually I moved to the council last month" tells who they are)
+    if text.startswith("/") or not thanks_only(text) or context_from_message(tracker.latest_message):
         return False
     dispatcher.utter_message(response="utter_thank")
     return True
@@ -177,8 +179,6 @@ class ActionChallengeAdvice(Action):
         return "action_challenge_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if thanked(dispatcher, tracker):  # "muchas gracias, is very clear now" can read like a challenge
-            return []
         if corrects_context(tracker.latest_message):
             # "actually scratch that, I moved to the community trust last month" reads like a story
             # about time to the classifier; it corrects who the person is.
@@ -189,6 +189,9 @@ class ActionChallengeAdvice(Action):
             told = answer_to_sector_question(tracker, unasked=True)
             if told:
                 return told
+        # ("thanks, actually I moved to the council" above corrects who they are, thanks or not)
+        if thanked(dispatcher, tracker):  # "muchas gracias, is very clear now" can read like a challenge
+            return []
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

@@ -459,6 +459,16 @@ async def test_thanks_with_a_remark_after_an_answer_is_thanked(knowledge_cache, 
     assert messages[0].get("response") == "utter_thank"
 
 
+async def test_thanks_that_says_who_they_are_is_not_only_thanks(knowledge_cache, domain) -> None:
+    text = "thanks, actually I moved to the council last month"
+    start = text.index("council")
+    entities = [{"entity": "sector", "value": "local_government", "start": start, "end": start + len("council")}]
+    asked = make_tracker("challenge_time", text, {"focus": "advice:communication_agree_rhythm"}, entities=entities)
+    messages, events = await run(ActionChallengeAdvice(), asked, domain)
+    assert not any(m.get("response") == "utter_thank" for m in messages)
+    assert slots_of(events).get("sector") == "local_government"  # who they are is learned, not thanked away
+
+
 @pytest.mark.parametrize(
     "text",
     ["lovely, the council has just pulled out of the partnership", "great, but what if they say no", "thanks, is there a template"],
