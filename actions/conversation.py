@@ -172,7 +172,7 @@ class ActionClarify(Action):
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered
-        answered = await readings_agree(dispatcher, tracker)  # "hi, who made you?", "is there an example"
+        answered = question_after_greeting(tracker)  # "hi, who made you?"
         if answered is not None:
             return answered
         picked = await option_picked(dispatcher, tracker)  # "the fourth one, tell me more" after the list
@@ -347,14 +347,12 @@ async def term_in_question(tracker: Tracker) -> GlossaryView | None:
 SIGNING_OFF = 0.6  # thanks and goodbye together hold at least this much of the classifier's belief
 
 # Two readings that do not compete, between them this sure, are one answer: a greeting before a
-# question to the advisor ("hi, who made you?": bot_challenge 0.51, greet 0.47) is the question;
-# "is there an example" after an idea (case study 0.51, example 0.48) asks for that idea's example.
+# question to the advisor ("hi, who made you?": bot_challenge 0.51, greet 0.47) is the question.
 READINGS_AGREE = 0.8
 AFTER_A_GREETING = {"bot_challenge": "action_bot_challenge", "ask_capabilities": "action_capabilities"}
-EXAMPLE_READINGS = {"ask_example", "ask_case_study"}
 
 
-async def readings_agree(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+def question_after_greeting(tracker: Tracker) -> list[EventType] | None:
     top = ranking(tracker.latest_message)[:2]
     if len(top) < 2 or top[0][1] + top[1][1] < READINGS_AGREE:
         return None
@@ -362,9 +360,6 @@ async def readings_agree(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     text = tracker.latest_message.get("text") or ""
     if "greet" in names and GREETING.match(text) and (names - {"greet"}) & AFTER_A_GREETING.keys():
         return [FollowupAction(AFTER_A_GREETING[(names - {"greet"}).pop()])]
-    if names == EXAMPLE_READINGS and str(tracker.get_slot("focus") or "").startswith(("advice:", "practice:")):
-        knowledge = await knowledge_or_apology(dispatcher)
-        return answer_follow_up(dispatcher, tracker, knowledge, "ask_example") if knowledge is not None else []
     return None
 
 

@@ -57,6 +57,8 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("and if they still don't answer?", "ask_more"),
         ("so why is openness so important", "ask_why"),
         ("tl;dr", "ask_simpler"),
+        ("and the reasoning behind it? I'll have to justify this to the IJB", "ask_why"),
+        ("wont naming it openly just make it worse? why do it", "ask_why"),
         ("go on then, what would you do", "ask_how"),
         ("which of those would you do first", "ask_how"),
         ("ok no worries. so what could I actually show the governors at the next meeting", "ask_how"),
@@ -488,13 +490,6 @@ async def test_a_greeting_before_a_question_to_the_advisor_is_that_question(know
     asked = make_tracker("nlu_fallback", "who made you and why", {}, ranking=[("nlu_fallback", 0.4), ("bot_challenge", 0.51), ("greet", 0.47)])
     _, events = await run(ActionClarify(), asked, domain)
     assert not any(e.get("event") == "followup" and e.get("name") == "action_bot_challenge" for e in events)
-
-
-async def test_an_example_or_a_case_study_after_an_idea_is_that_ideas_example(knowledge_cache, domain) -> None:
-    slots = {"focus": "advice:communication_short_updates"}
-    ranked = [("nlu_fallback", 0.4), ("ask_case_study", 0.51), ("ask_example", 0.48)]
-    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", "is there an example", slots, ranking=ranked), domain)
-    assert messages[0]["text"].startswith("An illustrative example (not a real case) of \u201cSend short, regular updates\u201d")
 
 
 @pytest.mark.parametrize(
