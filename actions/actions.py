@@ -31,13 +31,13 @@ from actions.context import (
     VAGUE_WORDS,
     answer_to_sector_question,
     asks_a_question,
+    context_aside,
     context_from_message,
     corrects_context,
     has_a_question,
     just_asked_for_sector,
     names_only_who_they_are,
     said_in_passing,
-    stage_aside,
     states_trouble,
     vague_distress,
 )
@@ -140,8 +140,10 @@ def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: boo
     # Who they are is not what they ask about: "fire service community safety here. ... everyone has a
     # different idea of what good looks like" is not about community safety partnerships.
     # ("would going through the community safety partnership help?" asks about it.)
+    # Being all volunteers is part of what they ask, though ("all volunteers, and the meetings are at 10am").
     for entity in message.get("entities") or [] if "?" not in text else []:
-        if entity.get("entity") == "sector" and "start" in entity:
+        said = text[entity["start"] : entity["end"]] if "start" in entity else ""
+        if entity.get("entity") == "sector" and said and "volunteer" not in said.lower():
             text = text[: entity["start"]] + " " * (entity["end"] - entity["start"]) + text[entity["end"] :]
     found = retrieve(knowledge, text, kinds=("practice",), threshold=PRACTICE_OVER_CHALLENGE_SCORE)
     question = closing_question(text)
@@ -183,7 +185,7 @@ class ActionChallengeAdvice(Action):
             # "actually scratch that, I moved to the community trust last month" reads like a story
             # about time to the classifier; it corrects who the person is.
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
-        if stage_aside(tracker):  # "btw we're only three months in, literally just started" reads like time
+        if context_aside(tracker):  # "btw we're only three months in, literally just started" reads like time
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         if said_in_passing(tracker.latest_message):  # "school nursing so NHS" reads like a problem to the classifier
             told = answer_to_sector_question(tracker, unasked=True)

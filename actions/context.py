@@ -19,6 +19,8 @@ FIRST_PERSON = re.compile(
     r"our (?:partnership|group) is|my role)\b",
     re.IGNORECASE,
 )
+# The partnership's stage is said of it as well as of "we": "to be fair it's probably winding down".
+STAGE_SUBJECT = re.compile(rf"{FIRST_PERSON.pattern}|\b(?:it'?s|it is|its|it'?ll be|it will be)\b", re.IGNORECASE)
 # ("I'm with a charity": right after "I'm", "with" says where they work.)
 WITH_PARTNER = re.compile(r"^\s*\S.*?\b(?:with|alongside)\b", re.IGNORECASE)
 CLAUSE_BREAK = re.compile(r"[.;!?]|\b(but|and the|while|whereas)\b", re.IGNORECASE)
@@ -128,7 +130,7 @@ def context_from_message(message: dict[str, Any]) -> dict[str, str]:
         # Up to the entity's end: the first person may be the entity itself ("I manage ...").
         upto = text[: entity.get("end", entity.get("start", 0))]
         clause = CLAUSE_BREAK.split(upto)[-1] if upto else ""
-        speaker = list(FIRST_PERSON.finditer(clause or ""))
+        speaker = list((FIRST_PERSON if dimension != "stage" else STAGE_SUBJECT).finditer(clause or ""))
         # ...not a partner named after "with": "We're in a mental health partnership with CAMHS and a local charity".
         about_them = bool(speaker) and not (dimension == "sector" and WITH_PARTNER.search(clause[speaker[-1].end() :]))
         if about_them or opens_with(text, entity):
@@ -198,18 +200,18 @@ def only_about_them(message: dict[str, Any]) -> bool:
     return bool(context_from_message(message)) and not asks_a_question(text) and not states_trouble(text) and "?" not in text
 
 
-# An aside this short mid-conversation that only tells the partnership's stage ("btw we're only three
-# months in", "should say we're about to renew the agreement") is context, whatever it reads like.
-STAGE_ASIDE_WORDS = 10
+# An aside this short mid-conversation that only tells who the person is or the partnership's stage
+# ("btw we're only three months in", "we're a tiny charity by the way, 3 staff, 20 volunteers") is
+# context, whatever it reads like.
+ASIDE_WORDS = 10
 
 
-def stage_aside(tracker: Tracker) -> bool:
+def context_aside(tracker: Tracker) -> bool:
     message = tracker.latest_message
     return (
         bool(tracker.get_slot("focus") or tracker.get_slot("current_challenge"))
-        and "stage" in context_from_message(message)
         and only_about_them(message)
-        and len(content_words(message.get("text") or "")) <= STAGE_ASIDE_WORDS
+        and len(content_words(message.get("text") or "")) <= ASIDE_WORDS
     )
 
 

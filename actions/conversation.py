@@ -27,10 +27,10 @@ from actions.common import (
 from actions.context import (
     CONTEXT_ONLY_WORDS,
     answer_to_sector_question,
+    context_aside,
     context_from_message,
     last_said,
     only_about_them,
-    stage_aside,
     states_trouble,
     vague_distress,
 )
@@ -221,7 +221,7 @@ class ActionClarify(Action):
             # not the answer on starting a partnership.
             knowledge = await knowledge_or_apology(dispatcher)
             return ask_what_is_wrong(dispatcher, knowledge) if knowledge is not None else []
-        if stage_aside(tracker):  # "should say we're about to renew the agreement, if that changes anything"
+        if context_aside(tracker):  # "should say we're about to renew the agreement, if that changes anything"
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         leaning = leaning_challenge(tracker.latest_message)
         if leaning is not None:

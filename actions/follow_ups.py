@@ -28,7 +28,7 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.context import answer_to_sector_question, corrects_context, only_about_them, vague_distress
+from actions.context import answer_to_sector_question, context_aside, corrects_context, only_about_them, vague_distress
 from actions.glossary import answer_term, asked_entries, entry_named, mentioned_entries, role_asked_for
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for, words
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
@@ -1381,6 +1381,8 @@ class ActionPracticeAnswer(Action):
         sector_told = answer_to_sector_question(tracker, unasked=True)  # "small charity", after "which sector?"
         if sector_told:
             return sector_told
+        if context_aside(tracker):  # "its a faith group, all volunteers, no paid staff", after an answer
+            return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

@@ -893,6 +893,54 @@ async def test_an_aside_about_the_partnerships_stage_is_taken_as_context(
     assert slots_of(events).get("stage") == stage and followed_by(events, "action_acknowledge_context"), events
 
 
+@pytest.mark.parametrize(
+    "action,intent,text,said,dimension,value",
+    [
+        (ActionChallengeAdvice, "challenge_culture_clash", "we're a tiny charity by the way, 3 staff, 20 volunteers", "charity", "sector", "voluntary_community"),
+        (ActionChallengeAdvice, "challenge_communication", "charity. there's three of us", "charity", "sector", "voluntary_community"),
+        (ActionPracticeAnswer, "ask_practice_question", "we're a community group btw, three staff and a lot of volunteers", "community group", "sector", "voluntary_community"),
+        (ActionChallengeAdvice, "challenge_competition", "I'm the council's public health commissioner btw, I hold the grant pot", "commissioner", "role", "funder"),
+        (ActionPracticeAnswer, "ask_practice_question", "to be fair it's probably winding down whether we like it or not", "winding down", "stage", "ending"),
+    ],
+)
+async def test_an_aside_about_who_they_are_after_an_answer_is_taken_as_context(
+    action, intent, text, said, dimension, value, knowledge_cache, domain
+) -> None:
+    # Mid-conversation, a short message that only tells who the person is (or how far on the
+    # partnership is) tailors what follows; it is not a new problem or a practice question.
+    slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose"}
+    entities = [entity(text, said, dimension, value)]
+    tracker = make_tracker(intent, text=text, slots=slots, ranking=[(intent, 0.6)], entities=entities)
+    _, events = await run(action(), tracker, domain)
+    assert slots_of(events).get(dimension) == value and followed_by(events, "action_acknowledge_context"), events
+
+
+@pytest.mark.parametrize(
+    "text,said",
+    [
+        ("we're a tiny charity and the council never replies to us", "charity"),
+        ("we're a small charity, how do we get a seat at the table?", "charity"),
+    ],
+)
+async def test_who_they_are_beside_a_problem_or_question_is_not_only_an_aside(text, said, knowledge_cache, domain) -> None:
+    slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose"}
+    entities = [entity(text, said, "sector", "voluntary_community")]
+    tracker = make_tracker("challenge_communication", text=text, slots=slots, ranking=[("challenge_communication", 0.6)], entities=entities)
+    messages, events = await run(ActionChallengeAdvice(), tracker, domain)
+    assert not followed_by(events, "action_acknowledge_context") and messages, events
+
+
+async def test_being_all_volunteers_is_part_of_the_question(knowledge_cache, domain) -> None:
+    # The sector someone names is left out of the practice match (who they are is not what they
+    # ask about), but "all volunteers" is what makes weekday meetings a problem for a small group.
+    text = "the council want us in their cost of living partnership but we're all volunteers, most of us work, and the meetings are 10am on a weekday"
+    tracker = make_tracker(
+        "challenge_communication", text=text, ranking=[("challenge_communication", 0.5)], entities=[entity(text, "all volunteers", "sector", "voluntary_community")]
+    )
+    messages, _ = await run(ActionChallengeAdvice(), tracker, domain)
+    assert messages[0]["text"].startswith("Partnering as a small organisation:"), messages[0]["text"][:120]
+
+
 async def test_an_email_told_about_is_a_problem_not_an_errand(knowledge_cache, domain) -> None:
     text = "email this morning from one of the big multiples saying they'll 'go it alone' on the care home flu jabs rather than share the rota"
     tracker = make_tracker("challenge_competition", text=text, ranking=[("challenge_competition", 0.8)])
