@@ -918,3 +918,11 @@ async def test_a_case_of_this_working_is_an_example_of_the_idea_in_focus_not_of_
     text = "is there a case of this actually working"
     messages, _ = await run(ActionClarify(), tracker("nlu_fallback", 0.35, text, slots), domain)
     assert messages[0]["text"].startswith("An illustrative example (not a real case) of \u201cWrite a one-page purpose"), messages[0]["text"][:120]
+
+
+async def test_who_made_you_is_answered(knowledge_cache, domain) -> None:
+    # "hi, who made you?": the answer says who made the advisor, not only what it is.
+    messages, _ = await run(ActionBotChallenge(), tracker("bot_challenge", 0.9, "who made you?", {}), domain)
+    assert messages[0].get("response") == "utter_bot_challenge"
+    answer = domain["responses"]["utter_bot_challenge"][0]["text"]
+    assert "made by" in answer and "open-source" in answer, answer
