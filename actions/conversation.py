@@ -36,6 +36,7 @@ from actions.context import (
 )
 from actions.follow_ups import (
     CHALLENGE_WORDS,
+    CLARIFYING_QUESTION,
     FALLBACK_THRESHOLD,
     FOLLOW_UP_INTENTS,
     IN_BRIEF,
@@ -53,6 +54,8 @@ from actions.follow_ups import (
     follow_up_reading,
     how_after_topic,
     named_option,
+    offered_action,
+    options_offered,
     pending_challenge,
     practice_named_plainly,
     principle_named,
@@ -143,9 +146,6 @@ def previous_user_intent(tracker: Tracker) -> str | None:
     """The intent of the person's message before the latest one."""
     users = [e for e in tracker.events if e.get("event") == "user"]
     return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") if len(users) > 1 else None
-
-
-CLARIFYING_QUESTION = "I'm not quite sure what you mean. Did you mean one of these?"
 
 
 class ActionClarify(Action):
@@ -613,7 +613,7 @@ async def option_picked(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
     first, *after = PICK_THEN_ASK.split(text, maxsplit=1)
     if after and short_follow_up(after[0]):
         text = first  # "just the competition bit - what do I do about that": the pick, answered
-    options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
+    options = options_offered(tracker)
     if not options or len(text.split()) > PICK_WORDS or not PICKING.search(text):
         return None
     knowledge = await knowledge_or_apology(dispatcher)
@@ -638,6 +638,8 @@ async def option_picked(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
         return None
     if challenge in CHALLENGES:
         return advise(dispatcher, tracker, knowledge, str(challenge))
+    if offered_action(key):  # "the second one" when the second button was the health check
+        return [FollowupAction(str(offered_action(key)))]
     return show(dispatcher, knowledge, tracker, item) if item is not None else None
 
 

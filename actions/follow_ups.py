@@ -28,12 +28,19 @@ from actions.common import (
     next_advice,
     person_context,
 )
-from actions.context import answer_to_sector_question, context_aside, corrects_context, only_about_them, vague_distress
+from actions.context import (
+    answer_to_sector_question,
+    context_aside,
+    corrects_context,
+    last_said,
+    only_about_them,
+    vague_distress,
+)
 from actions.glossary import answer_term, asked_entries, entry_named, mentioned_entries, role_asked_for
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for, words
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import clarification_options
-from actions.vocabulary import CHALLENGES, PRINCIPLE_TOPICS
+from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, PRINCIPLE_TOPICS
 
 ORDINALS = {
     "first": 1,
@@ -140,6 +147,43 @@ def option_to_start_with(knowledge: Knowledge, tracker: Tracker) -> Item | None:
         return None
     key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
     return resolve(knowledge, key) if key else None
+
+
+# What the "Did you mean ...?" buttons that are neither a challenge nor a knowledge topic do (as the
+# rules in data/rules/ do for their intents), so that typing "the second one" does what tapping it does.
+OFFERED_ACTIONS = {
+    "start_health_check": "action_health_check_intro",
+    "ask_capabilities": "action_capabilities",
+    "ask_summary": "action_action_plan",
+    "delete_my_data": "utter_ask_delete_my_data",
+}
+
+
+def option_key(intent: str) -> str:
+    """How a "Did you mean ...?" button is kept among the options a typed pick can name."""
+    if intent in CHALLENGES:
+        return f"challenge:{intent}"
+    return f"topic:{KNOWLEDGE_TOPICS[intent]}" if intent in KNOWLEDGE_TOPICS else f"intent:{intent}"
+
+
+def offered_action(key: str | None) -> str | None:
+    return OFFERED_ACTIONS.get(key.partition(":")[2]) if key and key.startswith("intent:") else None
+
+
+NUMBER_WORDS = {"one", "two", "three", "four", "five"}
+CLARIFYING_QUESTION = "I'm not quite sure what you mean. Did you mean one of these?"
+
+
+def options_offered(tracker: Tracker) -> list[str]:
+    """What a pick ("probably the second one") can name: the "Did you mean ...?" buttons when that was
+    the advisor's last message and the pick names a place (typed rather than tapped), else the last
+    list of options shown. ("any example of a slow one" after it asks for an example, not for a button.)"""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    place = ORDINAL.search(NOT_A_PICK.sub(" ", tracker.latest_message.get("text") or ""))
+    by_place = bool(place) and (place.group(1) or "").lower() not in NUMBER_WORDS  # "the second one", not "a slow one"
+    if last_said(tracker) == CLARIFYING_QUESTION and len(users) > 1 and by_place:
+        return [option_key(o) for o in clarification_options(users[-2].get("parse_data") or {})]
+    return [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
 
 
 def named_option(knowledge: Knowledge, text: str, options: list[str]) -> str | None:
@@ -1206,13 +1250,15 @@ class ActionFollowUp(Action):
         ):
             # "what does that look like week to week", "what would actually go in it" read like "an example?"
             intent = "ask_how"
-        options = [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
+        options = options_offered(tracker)
         started = option_to_start_with(knowledge, tracker)
         if started is not None:  # "start with the charities fighting, how do I deal with that"
             return follow_up_on(dispatcher, tracker, started, "ask_how")
         key = chosen_option(text, options, tracker.latest_message.get("entities") or []) or named_option(knowledge, text, options)
         if key and key.startswith("challenge:") and key.partition(":")[2] in CHALLENGES:  # "the time one" after the list
             return advise(dispatcher, tracker, knowledge, key.partition(":")[2])
+        if offered_action(key):  # "the second one" after "Did you mean ...?" offered the health check
+            return [FollowupAction(str(offered_action(key)))]
         item = resolve(knowledge, key or tracker.get_slot("focus"))
 
         entries = asked_entries(knowledge, text) if intent != "choose_item" else []

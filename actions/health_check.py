@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.advice import brief_advice, cite
 from actions.common import RECORDER, ask_what_is_wrong, intent_of, knowledge_or_apology, next_advice, person_context
 from actions.context import vague_distress
+from actions.follow_ups import chosen_option, offered_action, options_offered
 from actions.settings import PROJECT_ROOT
 from actions.store.records import conversation_key
 from actions.vocabulary import CHALLENGES, SCORE_WORDS, SKIP_WORDS
@@ -185,7 +186,9 @@ class ActionHealthCheckIntro(Action):
             return [FollowupAction("action_listen")]
         answered = [s for s in SLOTS if tracker.get_slot(s) not in (None, SKIPPED)]
         skipped = [s for s in SLOTS if tracker.get_slot(s) == SKIPPED]
-        if not asks_for_the_check(text, resuming=bool(answered or skipped)):
+        # "probably the second one" typed after "Did you mean ...?" offered the check as the second button
+        picked = offered_action(chosen_option(text, options_offered(tracker), [])) == self.name()
+        if not picked and not asks_for_the_check(text, resuming=bool(answered or skipped)):
             # Who they are ("I lead our partnership with the health board") is taken as that; anything
             # else gets "Did you mean ...?", where the check is one of the choices.
             told = any(e.get("entity") in ("sector", "role", "stage") for e in tracker.latest_message.get("entities") or [])
@@ -204,6 +207,8 @@ class ActionHealthCheckIntro(Action):
                 "Score each from 1 (not a problem) to 5 (a serious problem). Say \u201cskip\u201d to pass on one, "
                 "or \u201cstop\u201d to pause and come back later."
             )
+            if picked:  # handed on from the pick: no rule starts the form
+                return [FollowupAction("health_check_form")]
         return []
 
 

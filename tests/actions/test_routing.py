@@ -22,7 +22,8 @@ from actions.conversation import (
     ActionOutOfScope,
     ActionSomethingElse,
 )
-from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
+from actions.follow_ups import CLARIFYING_QUESTION, ActionFollowUp, ActionPracticeAnswer
+from actions.health_check import ActionHealthCheckIntro
 from actions.retrieval import keyword_pattern, keyword_text, retriever_for
 from actions.store.knowledge import KnowledgeCache
 from tests.conftest import make_tracker, slots_of
@@ -1230,3 +1231,48 @@ def test_nothing_agreed_yet_at_the_start_is_no_trouble() -> None:
     assert not states_trouble("we're at the very start, nothing agreed yet")
     assert states_trouble("nothing has changed for the young people")
     assert states_trouble("we work with the Trust on discharge, everything takes forever")
+
+
+def after_clarifying(intent: str, text: str, offered: list[str], slots: dict | None = None):
+    """The latest message, typed right after "Did you mean one of these?" offered `offered`."""
+    tracker = make_tracker(intent, text=text, slots=slots, bot_said=[CLARIFYING_QUESTION])
+    ranking = [{"name": "nlu_fallback", "confidence": 0.4}] + [{"name": o, "confidence": 0.3 - 0.1 * n} for n, o in enumerate(offered)]
+    unclear = {"intent": ranking[0], "intent_ranking": ranking, "text": "our partnership is just messy, can't put my finger on why"}
+    tracker.events.insert(0, {"event": "user", "text": unclear["text"], "parse_data": unclear})
+    return tracker
+
+
+async def test_a_typed_pick_after_did_you_mean_takes_that_button(knowledge_cache, domain) -> None:
+    tracker = after_clarifying("choose_item", "probably the second one", ["ask_benefits", "challenge_time"])
+    messages, _ = await run(ActionFollowUp(), tracker, domain)
+    assert "\u201cTime\u201d challenge" in messages[0]["text"], messages[0]["text"][:120]
+    # A button that starts something else does what tapping it does: the health check starts.
+    tracker = after_clarifying("choose_item", "the first one", ["start_health_check", "ask_benefits"])
+    _, events = await run(ActionFollowUp(), tracker, domain)
+    assert followed_by(events, "action_health_check_intro"), events
+    messages, events = await run(ActionHealthCheckIntro(), tracker, domain)
+    assert messages[0]["text"].startswith("Let's check your partnership") and followed_by(events, "health_check_form"), messages
+
+
+async def test_a_word_after_did_you_mean_is_no_pick_of_a_button(knowledge_cache, domain) -> None:
+    # "a slow one" asks for an example of the answer in focus; it does not pick "Slow results".
+    slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose"}
+    tracker = after_clarifying("ask_example", "any example of a slow one that paid off in the end", ["challenge_time", "ask_benefits"], slots)
+    messages, _ = await run(ActionFollowUp(), tracker, domain)
+    assert "\u201cTime\u201d challenge" not in messages[0]["text"], messages[0]["text"][:120]
+
+
+def test_a_typed_pick_of_a_button_runs_what_its_rule_runs() -> None:
+    # OFFERED_ACTIONS repeats what the rules do for these intents: they must not drift apart.
+    import yaml
+
+    from actions.follow_ups import OFFERED_ACTIONS
+    from tests.conftest import ROOT
+
+    ruled = {}
+    for path in (ROOT / "data" / "rules").glob("*.yml"):
+        for rule in yaml.safe_load(path.read_text()).get("rules") or []:
+            steps = rule.get("steps") or []
+            if len(steps) >= 2 and "intent" in steps[0] and "action" in steps[1] and not rule.get("condition"):
+                ruled.setdefault(steps[0]["intent"], steps[1]["action"])
+    assert {intent: ruled.get(intent) for intent in OFFERED_ACTIONS} == OFFERED_ACTIONS
