@@ -15,6 +15,7 @@ from actions.actions import answer_two, named_topics, practice_asked
 from actions.advice import action_plan_reply, sources_reply
 from actions.answers import key_of, resolve
 from actions.common import (
+    EVERYDAY_SUBJECT,
     RECORDER,
     advise,
     advise_and_ask,
@@ -29,6 +30,7 @@ from actions.context import (
     answer_to_sector_question,
     context_aside,
     context_from_message,
+    has_a_question,
     last_said,
     only_about_them,
     states_trouble,
@@ -111,6 +113,19 @@ def names_practice(knowledge: Knowledge, text: str, bonus_counts: bool = False) 
     named = {d.key for d in retriever.named(text)}
     least = ANSWER_THRESHOLD + (0.0 if bonus_counts else retriever.keyword_bonus)
     return any(d.key in named and score >= least for d, score in retriever.search(text, k=3))
+
+
+# A practice question the store matches this well, asked as a question, is no everyday request even
+# when the classifier guesses "out of scope" ("how far ahead shud papers go out": out of scope 0.3,
+# the practice question on running meetings 0.32).
+PLAIN_PRACTICE_MATCH = 0.3
+
+
+def asks_practice_plainly(knowledge: Knowledge, text: str) -> bool:
+    if not has_a_question(text) or EVERYDAY_SUBJECT.search(text):  # "what's the weather doing for our community safety walk?"
+        return False
+    best = retriever_for(knowledge).search(text, k=1)
+    return bool(best) and best[0][0].kind == "practice" and best[0][1] >= PLAIN_PRACTICE_MATCH
 
 
 def vague_trouble(knowledge: Knowledge, text: str, best: tuple[Any, float]) -> bool:
@@ -267,7 +282,7 @@ class ActionClarify(Action):
             # ("also my counterpart leaves next month and she's the only one who understands our plan").
             lenient = bool(readings) and bool(tracker.get_slot("focus")) and readings[0][1] < UNSURE_OUT_OF_SCOPE
             if guess == "out_of_scope" and not named and not names_practice(store, text, bonus_counts=lenient):
-                store = None
+                store = store if asks_practice_plainly(store, text) else None
         else:
             store = None
         if store is not None:

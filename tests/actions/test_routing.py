@@ -22,7 +22,7 @@ from actions.conversation import (
     ActionOutOfScope,
     ActionSomethingElse,
 )
-from actions.follow_ups import CLARIFYING_QUESTION, ActionFollowUp, ActionPracticeAnswer
+from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
 from actions.health_check import ActionHealthCheckIntro
 from actions.retrieval import keyword_pattern, keyword_text, retriever_for
 from actions.store.knowledge import KnowledgeCache
@@ -1276,3 +1276,28 @@ def test_a_typed_pick_of_a_button_runs_what_its_rule_runs() -> None:
             if len(steps) >= 2 and "intent" in steps[0] and "action" in steps[1] and not rule.get("condition"):
                 ruled.setdefault(steps[0]["intent"], steps[1]["action"])
     assert {intent: ruled.get(intent) for intent in OFFERED_ACTIONS} == OFFERED_ACTIONS
+
+
+@pytest.mark.parametrize(
+    "text,title",
+    [
+        ("how can residents like me have a real say in what it does", "Involving the community and service users"),
+        ("how far ahead shud papers go out", "Running partnership meetings well"),
+    ],
+)
+async def test_a_plain_practice_question_guessed_out_of_scope_is_answered(text, title, knowledge_cache, domain) -> None:
+    ranking = [("nlu_fallback", 0.4), ("out_of_scope", 0.35), ("ask_example", 0.23)]
+    slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose"}
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, slots=slots, ranking=ranking), domain)
+    assert messages[0]["text"].startswith(title), messages[0]["text"][:120]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what time is it?", "what's the weather doing tomorrow? we've got an outdoor community safety walk"],
+)
+async def test_an_everyday_question_that_matches_the_store_is_still_declined(text, knowledge_cache, domain) -> None:
+    ranking = [("nlu_fallback", 0.4), ("out_of_scope", 0.35), ("ask_practice_question", 0.23)]
+    messages, _ = await run(ActionClarify(), make_tracker("nlu_fallback", text=text, ranking=ranking), domain)
+    said = messages[0].get("text") or messages[0].get("response") or ""
+    assert said in (CLARIFYING_QUESTION, "utter_clarify", "utter_out_of_scope") or said.startswith("Sorry"), messages
