@@ -124,8 +124,13 @@ PLAIN_PRACTICE_MATCH = 0.3
 def asks_practice_plainly(knowledge: Knowledge, text: str) -> bool:
     if not has_a_question(text) or EVERYDAY_SUBJECT.search(text):  # "what's the weather doing for our community safety walk?"
         return False
-    best = retriever_for(knowledge).search(text, k=1)
-    return bool(best) and best[0][0].kind == "practice" and best[0][1] >= PLAIN_PRACTICE_MATCH
+    retriever = retriever_for(knowledge)
+    best = retriever.search(text, k=1)
+    if not best or best[0][0].kind != "practice":
+        return False
+    # Without a keyword's bonus: "what time does the match kick off tonight" has only "kick off".
+    named = best[0][0].key in {d.key for d in retriever.named(text)}
+    return best[0][1] - (retriever.keyword_bonus if named else 0.0) >= PLAIN_PRACTICE_MATCH
 
 
 def vague_trouble(knowledge: Knowledge, text: str, best: tuple[Any, float]) -> bool:
