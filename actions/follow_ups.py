@@ -180,7 +180,7 @@ def options_offered(tracker: Tracker) -> list[str]:
     list of options shown. ("any example of a slow one" after it asks for an example, not for a button.)"""
     users = [e for e in tracker.events if e.get("event") == "user"]
     place = ORDINAL.search(NOT_A_PICK.sub(" ", tracker.latest_message.get("text") or ""))
-    by_place = bool(place) and (place.group(1) or "").lower() not in NUMBER_WORDS  # "the second one", not "a slow one"
+    by_place = place is not None and (place.group(1) or "").lower() not in NUMBER_WORDS  # "the second one", not "a slow one"
     if last_said(tracker) == CLARIFYING_QUESTION and len(users) > 1 and by_place:
         return [option_key(o) for o in clarification_options(users[-2].get("parse_data") or {})]
     return [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]

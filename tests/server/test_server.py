@@ -6,6 +6,8 @@ import json
 import urllib.request
 import uuid
 
+import pytest
+
 from tests.conftest import TEST_REST_TOKEN, RunningAdvisor
 from tests.servers import advice_titles
 
@@ -376,3 +378,19 @@ def test_a_turn_handed_over_to_another_action_is_kept(advisor: RunningAdvisor) -
     assert thanks["text"].startswith("Thanks, I'll tailor my advice for the health sector")
     [why] = say(advisor, "why would that help", sender)
     assert why["text"].startswith(f"Why \u201c{title}\u201d helps"), why["text"][:120]
+
+
+@pytest.mark.parametrize(
+    "aside,tailored",
+    [
+        ("I'm an elected member, if that changes anything", "local government"),
+        ("none of us are paid, we're all volunteers", "the voluntary and community sector"),
+        ("I'm the one leading it and it's only a few months old", "people who lead or chair a partnership"),
+    ],
+)
+def test_an_aside_after_an_answer_says_who_they_are_in_their_words(advisor: RunningAdvisor, aside: str, tailored: str) -> None:
+    """Mid-conversation, who the person is, in words the lookup tables now know, tailors what follows."""
+    sender = f"rest-{uuid.uuid4().hex}"
+    say(advisor, "one partner only joined for the grant", sender)
+    [thanks, *_] = say(advisor, aside, sender)
+    assert thanks["text"].startswith("Thanks, I'll tailor my advice for") and tailored in thanks["text"], thanks["text"]
