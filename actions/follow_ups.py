@@ -1427,7 +1427,7 @@ class ActionPracticeAnswer(Action):
         sector_told = answer_to_sector_question(tracker, unasked=True)  # "small charity", after "which sector?"
         if sector_told:
             return sector_told
-        if context_aside(tracker):  # "its a faith group, all volunteers, no paid staff", after an answer
+        if context_aside(tracker):  # "we're a community group btw, three staff and a lot of volunteers", after an answer
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
