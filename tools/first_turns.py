@@ -35,8 +35,17 @@ from tools import leaks
 ROOT = Path(__file__).resolve().parents[1]
 PRACTITIONER = ROOT / "tests" / "practitioner"
 OUTPUT = ROOT / "data" / "nlu" / "practitioner_first_turns.yml"
-# Conversation sets never trained on: the locked test set, the referees and the newest two sets.
-HELD_APART = ("conversations_test.yml", "conversations_dev23.yml", "conversations_dev26.yml", "conversations_dev27.yml", "conversations_dev42.yml", "conversations_dev43.yml")
+# Conversation sets never trained on: the locked test set, the referees (the forty-fourth the newest)
+# and the forty-second and forty-third, the seventeenth release's two newest.
+HELD_APART = (
+    "conversations_test.yml",
+    "conversations_dev23.yml",
+    "conversations_dev26.yml",
+    "conversations_dev27.yml",
+    "conversations_dev42.yml",
+    "conversations_dev43.yml",
+    "conversations_dev44.yml",
+)
 PRACTICE_PER_TOPIC = 6
 TOPIC_INTENTS = {topic: intent for intent, topic in KNOWLEDGE_TOPICS.items()} | {"sources": "ask_sources"}
 HEADER = """\

@@ -87,6 +87,7 @@ def rest_figures() -> None:
         (RESULTS / "practitioner_dev41.json", "forty-first development set"),
         (RESULTS / "practitioner_dev42.json", "forty-second development set (kept apart from the training data)"),
         (RESULTS / "practitioner_dev43.json", "forty-third development set (kept apart from the training data)"),
+        (RESULTS / "practitioner_dev44.json", "forty-fourth development set (a referee, kept apart from the training data)"),
         (RESULTS / "practitioner_locked.json", "locked test set"),
     ]
     if not measures.exists() or not any(path.exists() for path, _ in sets):

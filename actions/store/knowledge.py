@@ -81,6 +81,7 @@ class PracticeView:
     position: int
     example: str = ""  # an illustrative, invented case
     keywords: tuple[str, ...] = ()  # phrases that name the topic plainly ("terms of reference", "joint bid")
+    asked: tuple[str, ...] = ()  # how practitioners asked it (examples for the classifier in actions/retrieval.py)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def read_knowledge(session: Session) -> Knowledge:
             position=entry.position,
             example=entry.example or "",
             keywords=_lines(entry.keywords),
+            asked=_lines(entry.asked),
         )
     glossary = tuple(
         GlossaryView(g.term, _lines(g.aliases), g.definition, frozenset(g.nations.split(",")), g.related)

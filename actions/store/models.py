@@ -107,6 +107,7 @@ class PracticeQuestion(Base):
     # Added after the first release, so nullable: db.make_engine adds it to older stores.
     example = Column(Text)
     keywords = Column(Text)  # phrases that name the topic plainly, one per line (see actions/retrieval.py)
+    asked = Column(Text)  # how practitioners asked it, one per line (data/knowledge/practice_asked.yml)
     principles = relationship("Passage", secondary=practice_principles, order_by=practice_principles.c.position)
     signposts = relationship("PracticeSignpost", cascade="all, delete-orphan", order_by="PracticeSignpost.position")
 

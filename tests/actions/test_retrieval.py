@@ -104,8 +104,10 @@ def test_results_are_best_first_with_k_results(knowledge: Knowledge) -> None:
 
 def test_the_hybrid_ranks_with_the_embeddings_and_keeps_the_tfidf_scores(knowledge: Knowledge) -> None:
     # The answer thresholds are set on TF-IDF scores; the embeddings only reorder the documents.
-    tfidf = Retriever.build(documents(knowledge), method="tfidf")
-    hybrid = Retriever.build(documents(knowledge), method="hybrid")
+    # (Without the practice classifier, which reorders the practice questions among themselves.)
+    plain = [dataclasses.replace(d, examples=()) for d in documents(knowledge)]
+    tfidf = Retriever.build(plain, method="tfidf")
+    hybrid = Retriever.build(plain, method="hybrid")
     question = "the two food banks behave like rivals rather than partners"
     tfidf_scores = dict(zip([d.key for d in tfidf.documents], tfidf.scores(question), strict=True))
     hits = hybrid.search(question, k=2)
@@ -301,3 +303,19 @@ def test_a_topic_is_named_when_asked_about_not_when_it_only_appears_in_the_story
 def test_practice_keywords_name_the_subject_not_a_word_in_passing(retriever: Retriever, text: str, topic: str | None) -> None:
     named = [doc.key for doc in retriever.named(text)]
     assert named == ([f"practice:{topic}"] if topic else []), named
+
+
+def test_which_practice_question_a_message_asks_is_learned_from_how_practitioners_asked(knowledge: Knowledge) -> None:
+    """The classifier trained on data/knowledge/practice_asked.yml chooses the practice question;
+    retrieval's scores stay in their places, so whether the store answers at all is unchanged."""
+    question = "a housing association has asked us to come onto their tenants' wellbeing board, is it worth our while or will it just eat our time"
+    learned = Retriever.build(documents(knowledge))
+    retrieval_alone = Retriever.build([dataclasses.replace(d, examples=()) for d in documents(knowledge)])
+
+    def first_practice(built: Retriever) -> str:
+        return next(d.key for d, _ in built.search(question, k=len(built.documents)) if d.kind == "practice")
+
+    assert first_practice(retrieval_alone) == "practice:which_body"  # "who do we ask?", by the words
+    assert first_practice(learned) == "practice:joining_a_partnership"  # "should we join?", as people ask it
+    assert [s for _, s in learned.search(question, k=5)] == [s for _, s in retrieval_alone.search(question, k=5)]
+    assert knowledge.practice["joining_a_partnership"].asked, "practice_asked.yml reached the snapshot"

@@ -214,6 +214,27 @@ def test_conversations_kept_apart_share_no_sentence_with_the_first_turns_trained
         assert not exact and not near, (name, exact[:5], near[:5])
 
 
+def test_practice_asked_is_generated_from_the_development_sets() -> None:
+    """data/knowledge/practice_asked.yml is what tools/practice_asked.py makes of the sets now."""
+    from tools import practice_asked
+
+    assert practice_asked.main(["--check"]) == 0, "run: .venv/bin/python -m tools.practice_asked"
+
+
+def test_conversations_kept_apart_share_no_sentence_with_the_practice_questions_learned_from() -> None:
+    """The sets kept apart measure the practice classifier on questions it has not seen."""
+    from tools import first_turns, leaks, practice_asked
+
+    asked = yaml.safe_load(practice_asked.OUTPUT.read_text())["asked"]
+    training = leaks.Index([(text, topic) for topic, texts in asked.items() for text in texts])
+    for name in first_turns.HELD_APART:
+        conversations = yaml.safe_load((first_turns.PRACTITIONER / name).read_text())["conversations"]
+        turns = [t["user"] for c in conversations for t in c["turns"] if len(t["user"].split()) > 3]
+        exact = [t for t in turns if training.exact(t)]
+        near = [t for t in turns if len(t.split()) > 6 and training.near(t)]
+        assert not exact and not near, (name, exact[:5], near[:5])
+
+
 def test_a_first_turn_is_labelled_only_when_its_expectation_names_one_intent() -> None:
     from tools.first_turns import intent_expected
 

@@ -64,6 +64,7 @@ FORTIETH_PASS_RATE = 0.83  # fortieth development set: 81.9 % on the sixteenth s
 FORTY_FIRST_PASS_RATE = 0.76  # forty-first development set: 76.9 % on the sixteenth session's starting code, 77.3 % part way through, 78.5 % at its end
 FORTY_SECOND_PASS_RATE = 0.80  # forty-second development set, kept apart from the training data: 80.1 % on the seventeenth session's starting code, 82.9 % at its end
 FORTY_THIRD_PASS_RATE = 0.85  # forty-third development set, kept apart from the training data: 88.0 % on the seventeenth session's starting code, 88.8 % at its end
+FORTY_FOURTH_PASS_RATE = 0.84  # forty-fourth development set, a referee kept apart from the training data: 87.7 % on the twentieth session's starting code
 LOCKED_PASS_RATE = 0.83  # 88.5 % at the nineteenth release, 88.7 % at the eighteenth and seventeenth, 88.0 % at the sixteenth and fifteenth (2026-11-30), 88.2 % at the fourteenth, 88.0 % at the thirteenth, 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
@@ -398,6 +399,14 @@ def test_forty_third_practitioner_conversations(advisor: RunningAdvisor) -> None
     conversations each, and twenty others; written late in the seventeenth session, scored once on its
     starting code and once at its end, and never looked at to change anything."""
     played_and_shown(advisor, "conversations_dev43.yml", "practitioner_dev43.json", FORTY_THIRD_PASS_RATE)
+
+
+def test_forty_fourth_practitioner_conversations(advisor: RunningAdvisor) -> None:
+    """The forty-fourth development set (conversations_dev44.yml): the four people issue 13 names, ten
+    conversations each, and twenty others (ambulance, probation, libraries, credit unions...); written
+    in the twentieth session, a referee: scored on that session's starting and final code only, never
+    looked at, and kept out of the training data (tools/first_turns.py)."""
+    played_and_shown(advisor, "conversations_dev44.yml", "practitioner_dev44.json", FORTY_FOURTH_PASS_RATE)
 
 
 def test_locked_practitioner_conversations(advisor: RunningAdvisor) -> None:
