@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +66,7 @@ SKIPPED_TOPICS = frozenset({"references"})
 KEYWORD_BONUS = 1.25
 # Which practice question a message asks: retrieval's order of the practice entries, plus this weight
 # times a classifier's probability (logistic regression, strength PRACTICE_C, on TF-IDF word 1-2 grams
-# and char_wb 2-5 grams) trained on how practitioners asked each one (data/knowledge/practice_asked.yml).
+# and char_wb 2-5 grams) trained on how practitioners asked each one (data/knowledge/asked.yml).
 # Both chosen on the practitioner development conversations, trained on four fifths of the sets and
 # scored on the rest: the expected question first for 79 % of 2,287 messages by retrieval alone, 86 %
 # by the classifier alone, 89 % together at 0.5 (0.3: 88.8 %, 1.0: 88.6 %; C 10 / 100 within 0.1 point).
@@ -111,7 +111,7 @@ class Document:
     title: str
     text: str
     keywords: tuple[str, ...] = ()  # phrases that name the subject plainly (practice questions)
-    examples: tuple[str, ...] = ()  # how it is asked: a practice question's title, questions and `asked`
+    examples: tuple[str, ...] = ()  # how it is asked: a practice question's title, questions and asked.yml's
 
     @property
     def id(self) -> str:
@@ -145,7 +145,12 @@ def documents(knowledge: Knowledge) -> list[Document]:
             p.title,
             _join(p.title, p.questions, p.answer, p.steps),
             p.keywords,
-            (p.title, *p.questions, *p.asked),
+            (
+                p.title,
+                *p.questions,
+                *knowledge.asked.get(f"practice:{p.id}", ()),
+                *knowledge.asked.get(f"practice_or_a_challenge:{p.id}", ()),
+            ),
         )
         for p in knowledge.practice.values()
     ]
@@ -422,32 +427,30 @@ class _WordLlamaIndex(_Index):
 _INDEXES = {"tfidf": _TfidfIndex, "bm25": _BM25Index, "spacy": _SpacyIndex, "wordllama": _WordLlamaIndex, "hybrid": _TfidfIndex}
 
 
-class PracticeClassifier:
-    """P(practice question | message), from each practice document's `examples`."""
+class ExampleClassifier:
+    """P(answer | message): logistic regression (PRACTICE_C) on TF-IDF word 1-2 grams and char_wb 2-5
+    grams of (example, answer) pairs; `labels` are the answers, in the order of `probabilities`."""
 
-    def __init__(self, docs: Sequence[Document]) -> None:
+    def __init__(self, examples: Sequence[tuple[str, Any]]) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline, make_union
 
-        self.indexes = np.array([i for i, d in enumerate(docs) if d.kind == "practice" and d.examples], dtype=int)
-        texts = [e for i in self.indexes for e in docs[i].examples]
-        labels = [int(i) for i in self.indexes for _ in docs[i].examples]
         features = make_union(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
         )
         # sag: 2 s to fit here against lbfgs's 7 s, probabilities within 0.002.
         classifier = LogisticRegression(C=PRACTICE_C, solver="sag", tol=1e-3, max_iter=2000, random_state=0)
-        self._model = make_pipeline(features, classifier).fit(texts, labels)
-        self._columns = [list(self._model.classes_).index(i) for i in self.indexes]
+        self._model = make_pipeline(features, classifier).fit([t for t, _ in examples], [a for _, a in examples])
+        self.labels = list(self._model.classes_)
         self._cache: dict[str, np.ndarray] = {}
 
     def probabilities(self, text: str) -> np.ndarray:
-        """One probability per entry of `indexes`; a turn asks for the same text several times."""
+        """One probability per label; a turn asks for the same text several times."""
         found = self._cache.get(text)
         if found is None:
-            found = self._model.predict_proba([text])[0][self._columns]
+            found = self._model.predict_proba([text])[0]
             if len(self._cache) >= 2048:
                 self._cache.clear()
             self._cache[text] = found
@@ -468,21 +471,31 @@ class Retriever:
         index: _Index | None,
         owners: np.ndarray,
         reranker: _Index | None = None,
-        practice: PracticeClassifier | None = None,
+        practice: ExampleClassifier | None = None,
+        practice_or_challenge: ExampleClassifier | None = None,
     ) -> None:
         self.documents = tuple(docs)
         self.method = method
         self.threshold = THRESHOLDS[method]
         self._index = index
         self._reranker = reranker
-        self._practice = practice
+        self._practice = practice  # labels: the practice documents' indexes
+        self._practice_or_challenge = practice_or_challenge  # labels: "practice" and challenge ids
         self._keywords = [(i, [Keyword.of(k) for k in d.keywords]) for i, d in enumerate(self.documents) if d.keywords]
         self.keyword_bonus = KEYWORD_BONUS * self.threshold
         # The documents that have segments, and where each one's segments start.
         self._segmented, self._firsts = np.unique(owners, return_index=True)
 
     @classmethod
-    def build(cls, docs: Sequence[Document], method: str = DEFAULT_METHOD) -> Retriever:
+    def build(
+        cls,
+        docs: Sequence[Document],
+        method: str = DEFAULT_METHOD,
+        told: Mapping[str, Sequence[str]] | None = None,
+        asked: Sequence[str] = (),
+    ) -> Retriever:
+        """`told` (challenge id -> the messages that told it) and `asked` (messages that asked a practice
+        question and fit no challenge), from asked.yml: what `asks_practice` learns from."""
         if method not in _INDEXES:
             raise ValueError(f"unknown retrieval method {method!r}; one of {', '.join(METHODS)}")
         docs = tuple(docs)
@@ -497,10 +510,19 @@ class Retriever:
                 reranker = _WordLlamaIndex(texts, parts)
             except FileNotFoundError as missing:  # not installed: TF-IDF's order alone, as before
                 logger.warning("Retrieval without the sentence embeddings: %s", missing)
+        examples = [(example, i) for i, d in enumerate(docs) if d.kind == "practice" for example in d.examples]
         # Two practice questions with examples at least, or there is nothing to choose between.
-        with_examples = sum(1 for d in docs if d.kind == "practice" and d.examples)
-        practice = PracticeClassifier(docs) if with_examples >= 2 else None
-        return cls(docs, method, _INDEXES[method](texts, parts), owners, reranker, practice)
+        practice = ExampleClassifier(examples) if len({i for _, i in examples}) >= 2 else None
+        stories = [(text, challenge) for challenge, texts in (told or {}).items() for text in texts]
+        either = ExampleClassifier([(text, "practice") for text in asked] + stories) if asked and stories else None
+        return cls(docs, method, _INDEXES[method](texts, parts), owners, reranker, practice, either)
+
+    def asks_practice(self, text: str) -> float:
+        """How likely a message asks a practice question rather than telling one of the challenges, as
+        practitioners asked and told them (0 without examples of both)."""
+        if self._practice_or_challenge is None or not text.strip():
+            return 0.0
+        return float(self._practice_or_challenge.probabilities(text)[self._practice_or_challenge.labels.index("practice")])
 
     def scores(self, text: str) -> np.ndarray:
         """One score per document, in document order: what the answer thresholds are set on."""
@@ -563,7 +585,7 @@ class Retriever:
         """`order` with the practice entries' places refilled in the classifier's order (PRACTICE_WEIGHT)."""
         if self._practice is None:
             return order
-        indexes = self._practice.indexes
+        indexes = np.array(self._practice.labels, dtype=int)
         mixed = ranking[indexes] + PRACTICE_WEIGHT * self._practice.probabilities(text)
         places = np.flatnonzero(np.isin(order, indexes))
         chosen = order.copy()
@@ -590,12 +612,14 @@ def retriever_for(knowledge: Knowledge) -> Retriever:
     about 0.3-1 s for tfidf (char n-grams of ~900 texts): warm it in a worker thread, off the
     event loop, when a new snapshot arrives."""
     digest = knowledge.digest
+    told = {answer.split(":", 1)[1]: texts for answer, texts in knowledge.asked.items() if answer.startswith("challenge:")}
+    asked = [text for answer, texts in knowledge.asked.items() if answer.startswith("practice:") for text in texts]
     if not digest:  # no version to key on: build afresh
-        return Retriever.build(documents(knowledge), DEFAULT_METHOD)
+        return Retriever.build(documents(knowledge), DEFAULT_METHOD, told, asked)
     with _CACHE_LOCK:
         retriever = _CACHE.get(digest)
         if retriever is None:
-            retriever = Retriever.build(documents(knowledge), DEFAULT_METHOD)
+            retriever = Retriever.build(documents(knowledge), DEFAULT_METHOD, told, asked)
             _CACHE[digest] = retriever
             while len(_CACHE) > _CACHE_SIZE:
                 del _CACHE[next(iter(_CACHE))]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from actions import settings
 from actions.store.db import make_engine, make_session_factory
-from actions.store.models import AdviceItem, ContentVersion, GlossaryTerm, PracticeQuestion, Source, Topic
+from actions.store.models import AdviceItem, AskedExample, ContentVersion, GlossaryTerm, PracticeQuestion, Source, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,6 @@ class PracticeView:
     position: int
     example: str = ""  # an illustrative, invented case
     keywords: tuple[str, ...] = ()  # phrases that name the topic plainly ("terms of reference", "joint bid")
-    asked: tuple[str, ...] = ()  # how practitioners asked it (examples for the classifier in actions/retrieval.py)
 
 
 @dataclass(frozen=True)
@@ -115,6 +114,9 @@ class Knowledge:
     sources: tuple[SourceView, ...]
     practice: dict[str, PracticeView] = field(default_factory=dict)  # by id, in file order
     glossary: tuple[GlossaryView, ...] = ()  # in file order
+    # How practitioners asked for each answer, by "practice:<id>" / "challenge:<id>" /
+    # "practice_or_a_challenge:<practice id>" (data/knowledge/asked.yml).
+    asked: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def advice(self, advice_id: str) -> AdviceView | None:
         for items in self.advice_by_challenge.values():
@@ -183,12 +185,14 @@ def read_knowledge(session: Session) -> Knowledge:
             position=entry.position,
             example=entry.example or "",
             keywords=_lines(entry.keywords),
-            asked=_lines(entry.asked),
         )
     glossary = tuple(
         GlossaryView(g.term, _lines(g.aliases), g.definition, frozenset(g.nations.split(",")), g.related)
         for g in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position))
     )
+    asked: dict[str, list[str]] = {}
+    for example in session.scalars(select(AskedExample).order_by(AskedExample.answer, AskedExample.position)):
+        asked.setdefault(example.answer, []).append(example.text)
     return Knowledge(
         digest=read_digest(session) or "",
         topics=topics,
@@ -197,6 +201,7 @@ def read_knowledge(session: Session) -> Knowledge:
         sources=tuple(sources.values()),
         practice=practice,
         glossary=glossary,
+        asked={answer: tuple(texts) for answer, texts in asked.items()},
     )
 
 

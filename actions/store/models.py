@@ -107,7 +107,6 @@ class PracticeQuestion(Base):
     # Added after the first release, so nullable: db.make_engine adds it to older stores.
     example = Column(Text)
     keywords = Column(Text)  # phrases that name the topic plainly, one per line (see actions/retrieval.py)
-    asked = Column(Text)  # how practitioners asked it, one per line (data/knowledge/practice_asked.yml)
     principles = relationship("Passage", secondary=practice_principles, order_by=practice_principles.c.position)
     signposts = relationship("PracticeSignpost", cascade="all, delete-orphan", order_by="PracticeSignpost.position")
 
@@ -132,6 +131,18 @@ class GlossaryTerm(Base):
     definition = Column(Text, nullable=False)
     nations = Column(String(80), nullable=False)  # comma-joined, as for signposts
     related = Column(String(80))  # a practice question or advice item id, offered as "more"
+    position = Column(Integer, nullable=False)
+
+
+class AskedExample(Base):
+    """How a practitioner asked for one answer (data/knowledge/asked.yml): examples for the classifiers
+    that choose between answers (actions/retrieval.py). `answer` is "practice:<id>", "challenge:<id>" or
+    "practice_or_a_challenge:<practice id>" (a message the practice question or challenge advice fits)."""
+
+    __tablename__ = "asked_examples"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    answer = Column(String(120), nullable=False, index=True)
+    text = Column(Text, nullable=False)
     position = Column(Integer, nullable=False)
 
 

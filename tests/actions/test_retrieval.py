@@ -306,7 +306,7 @@ def test_practice_keywords_name_the_subject_not_a_word_in_passing(retriever: Ret
 
 
 def test_which_practice_question_a_message_asks_is_learned_from_how_practitioners_asked(knowledge: Knowledge) -> None:
-    """The classifier trained on data/knowledge/practice_asked.yml chooses the practice question;
+    """The classifier trained on data/knowledge/asked.yml chooses the practice question;
     retrieval's scores stay in their places, so whether the store answers at all is unchanged."""
     question = "a housing association has asked us to come onto their tenants' wellbeing board, is it worth our while or will it just eat our time"
     learned = Retriever.build(documents(knowledge))
@@ -318,4 +318,17 @@ def test_which_practice_question_a_message_asks_is_learned_from_how_practitioner
     assert first_practice(retrieval_alone) == "practice:which_body"  # "who do we ask?", by the words
     assert first_practice(learned) == "practice:joining_a_partnership"  # "should we join?", as people ask it
     assert [s for _, s in learned.search(question, k=5)] == [s for _, s in retrieval_alone.search(question, k=5)]
-    assert knowledge.practice["joining_a_partnership"].asked, "practice_asked.yml reached the snapshot"
+    assert knowledge.asked["practice:joining_a_partnership"], "asked.yml reached the snapshot"
+
+
+@pytest.mark.parametrize(
+    "text,practice",
+    [
+        ("the surgery round the corner never answers my calls or emails about the flu clinic, I've tried for months", True),
+        ("our project lead at the trust has moved on and nobody has picked up her work", True),
+        ("the two charities keep undercutting each other for the same contracts", False),
+        ("half the partners only turned up because of the grant", False),
+    ],
+)
+def test_a_practice_question_is_told_from_a_challenge_as_practitioners_told_them(retriever: Retriever, text: str, practice: bool) -> None:
+    assert (retriever.asks_practice(text) >= 0.6) is practice, retriever.asks_practice(text)

@@ -214,19 +214,34 @@ def test_conversations_kept_apart_share_no_sentence_with_the_first_turns_trained
         assert not exact and not near, (name, exact[:5], near[:5])
 
 
-def test_practice_asked_is_generated_from_the_development_sets() -> None:
-    """data/knowledge/practice_asked.yml is what tools/practice_asked.py makes of the sets now."""
-    from tools import practice_asked
+def test_asked_is_generated_from_the_development_sets() -> None:
+    """data/knowledge/asked.yml is what tools/asked.py makes of the sets now."""
+    from tools import asked
 
-    assert practice_asked.main(["--check"]) == 0, "run: .venv/bin/python -m tools.practice_asked"
+    assert asked.main(["--check"]) == 0, "run: .venv/bin/python -m tools.asked"
 
 
-def test_conversations_kept_apart_share_no_sentence_with_the_practice_questions_learned_from() -> None:
-    """The sets kept apart measure the practice classifier on questions it has not seen."""
-    from tools import first_turns, leaks, practice_asked
+def test_a_message_is_learned_from_only_when_its_expectation_names_one_answer() -> None:
+    from tools.asked import answer_expected
 
-    asked = yaml.safe_load(practice_asked.OUTPUT.read_text())["asked"]
-    training = leaks.Index([(text, topic) for topic, texts in asked.items() for text in texts])
+    assert answer_expected({"kind": "practice", "topic": "which_body"}) == ("practice", "which_body")
+    assert answer_expected({"any": [{"kind": "practice", "topic": "which_body"}, {"kind": "clarify"}]}) == ("practice", "which_body")
+    assert answer_expected({"kind": "advice", "challenge": "challenge_time"}) == ("challenges", "challenge_time")
+    two_topics = {"any": [{"kind": "practice", "topic": "which_body"}, {"kind": "practice", "topic": "the_local_system"}]}
+    assert answer_expected(two_topics) is None
+    either = {"any": [{"kind": "practice", "topic": "small_organisations"}, {"kind": "advice", "challenge": "challenge_funding"}]}
+    assert answer_expected(either) == ("practice_or_a_challenge", "small_organisations")
+    assert answer_expected({"any": [{"kind": "advice", "challenge": "challenge_time"}, {"kind": "context", "stage": "forming"}]}) is None
+    assert answer_expected({"kind": "advice", "challenges": ["challenge_time", "challenge_purpose"]}) is None
+    assert answer_expected({"kind": "how"}) is None
+
+
+def test_conversations_kept_apart_share_no_sentence_with_the_messages_learned_from() -> None:
+    """The sets kept apart measure the practice classifiers (asked.yml) on messages they have not seen."""
+    from tools import asked, first_turns, leaks
+
+    learned = yaml.safe_load(asked.OUTPUT.read_text())
+    training = leaks.Index([(text, answer) for part in learned.values() for answer, texts in part.items() for text in texts])
     for name in first_turns.HELD_APART:
         conversations = yaml.safe_load((first_turns.PRACTITIONER / name).read_text())["conversations"]
         turns = [t["user"] for c in conversations for t in c["turns"] if len(t["user"].split()) > 3]

@@ -125,7 +125,8 @@ def test_edited_content_replaces_the_old(content_dir: Path, sqlite_url: str) -> 
     edit(content_dir, "practice.yml", lambda d: d["practice"].pop(3))  # information_sharing: 3 signposts, 2 principles
     # The glossary may only offer content that exists: its terms about sharing offer nothing now.
     edit(content_dir, "glossary.yml", lambda d: [g.pop("related") for g in d["glossary"] if g.get("related") == "information_sharing"])
-    edit(content_dir, "practice_asked.yml", lambda d: d["asked"].pop("information_sharing"))  # its examples go with it
+    # Its examples go with it.
+    edit(content_dir, "asked.yml", lambda d: [d[part].pop("information_sharing", None) for part in ("practice", "practice_or_a_challenge")])
     load(content_dir, sqlite_url)
     after = counts(sqlite_url)
     assert after["advice"] == before["advice"] - 1
@@ -212,11 +213,15 @@ def _keyword_with_punctuation(data):
 
 
 def _asked_of_no_practice_question(data):
-    data["asked"]["how_to_win_friends"] = ["how do I get the council to like us"]
+    data["practice"]["how_to_win_friends"] = ["how do I get the council to like us"]
+
+
+def _told_of_no_challenge(data):
+    data["challenges"]["challenge_weather"] = ["it never stops raining at our away days"]
 
 
 def _asked_not_a_list_of_lines(data):
-    data["asked"]["terms_of_reference"] = "what goes in a ToR"
+    data["practice"]["terms_of_reference"] = "what goes in a ToR"
 
 
 def _alias_of_two_terms(data):
@@ -254,8 +259,9 @@ BAD_CONTENT = [
     ("practice.yml", _practice_without_example, r"practice\.yml: practice entry 'terms_of_reference': missing field 'example'"),
     ("practice.yml", _short_practice_example, r"practice\.yml: practice 'partnership_agreement': example has 5 words; at least 20"),
     ("practice.yml", _keyword_with_punctuation, r"practice\.yml: practice 'terms_of_reference': keyword 'ToR \(old\)' may hold only"),
-    ("practice_asked.yml", _asked_of_no_practice_question, r"practice_asked\.yml: 'how_to_win_friends': is not a practice question id"),
-    ("practice_asked.yml", _asked_not_a_list_of_lines, r"practice_asked\.yml: 'terms_of_reference': expected a list of one-line messages"),
+    ("asked.yml", _asked_of_no_practice_question, r"asked\.yml: practice: 'how_to_win_friends': is not a practice question id"),
+    ("asked.yml", _told_of_no_challenge, r"asked\.yml: challenges: 'challenge_weather': is not a challenge id"),
+    ("asked.yml", _asked_not_a_list_of_lines, r"asked\.yml: practice: 'terms_of_reference': expected a list of one-line messages"),
     ("glossary.yml", _alias_of_two_terms, r"glossary\.yml: term 'CVS': 'hwbs' is already a term or alias of 'HWB'"),
     ("glossary.yml", _long_definition, r"glossary\.yml: term 'HWB': definition has 46 words; at most 45"),
     ("glossary.yml", _unknown_related, r"glossary\.yml: term 'HWB': related 'how_to_win_friends' is not a practice question or advice item"),
