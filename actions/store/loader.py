@@ -232,8 +232,8 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
             check.nations(swhere, signpost["nations"])
 
     asked: dict[str, list[str]] = {}
-    practice_ids = {entry.get("id") for entry in practice}
-    known = {"practice": practice_ids, "practice_or_a_challenge": practice_ids, "challenges": set(CHALLENGES)}
+    practice_ids: set[Any] = {entry.get("id") for entry in practice}
+    known: dict[str, set[Any]] = {"practice": practice_ids, "practice_or_a_challenge": practice_ids, "challenges": set(CHALLENGES)}
     raw_asked = raw["asked.yml"] if isinstance(raw["asked.yml"], dict) else {}
     for unknown in sorted(set(raw_asked) - set(ASKED_PARTS)):
         check.fail("asked.yml", f"unknown part {unknown!r} (use {', '.join(ASKED_PARTS)})")
