@@ -233,7 +233,11 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
 
     asked: dict[str, list[str]] = {}
     practice_ids: set[Any] = {entry.get("id") for entry in practice}
-    known: dict[str, set[Any]] = {"practice": practice_ids, "practice_or_a_challenge": practice_ids, "challenges": set(CHALLENGES)}
+    known: dict[str, set[Any]] = {
+        "practice": practice_ids,
+        "practice_or_a_challenge": practice_ids,
+        "challenges": set(CHALLENGES),
+    }
     raw_asked = raw["asked.yml"] if isinstance(raw["asked.yml"], dict) else {}
     for unknown in sorted(set(raw_asked) - set(ASKED_PARTS)):
         check.fail("asked.yml", f"unknown part {unknown!r} (use {', '.join(ASKED_PARTS)})")
