@@ -16,6 +16,11 @@ clarify). Five methods stay selectable so they can be compared (tools/retrieval_
   mixed 0.8/0.2, so the embeddings find the entry a paraphrase means while every threshold the
   dialogue sets on a TF-IDF score keeps its meaning.
 
+Which practice question a message asks is also learned: a classifier trained on how practitioners
+asked each one (data/knowledge/asked.yml) reorders the practice entries among their places, and a
+second, trained on those questions and on how they told the challenges, says how likely a message
+asks a practice question rather than tells a challenge (`asks_practice`). Neither changes a score.
+
 Each method scores a message against whole documents and against their segments (the lines
 of `Document.text`: title, each question, the answer, each step...); a document scores the
 mean of the two, so a message close to one listed question is not diluted by a long entry.
