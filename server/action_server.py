@@ -111,10 +111,34 @@ def install_request_check(token: str) -> None:
 def warm_up() -> None:
     """Build before serving what the first request would otherwise build while a person waits:
     the clause model for two-problem messages (otherwise paid by the first person after each
-    start who writes two clauses)."""
+    start who writes two clauses), and the retriever with its practice classifiers for the content
+    loaded (a few seconds, otherwise paid by the first person after each start)."""
     from actions.clauses import clause_model
 
     clause_model()
+    warm_retriever()
+
+
+def warm_retriever() -> None:
+    """The retriever for the loaded content; an empty or unreachable store is left for the first
+    request to report, as it would be without this."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from actions.retrieval import retriever_for
+    from actions.store.db import make_engine, make_session_factory
+    from actions.store.knowledge import read_digest, read_knowledge
+
+    try:
+        engine = make_engine()
+        try:
+            with make_session_factory(engine)() as session:
+                knowledge = read_knowledge(session) if read_digest(session) else None
+        finally:
+            engine.dispose()
+    except SQLAlchemyError:
+        return
+    if knowledge is not None:
+        retriever_for(knowledge)
 
 
 def main(argv: list[str] | None = None) -> None:

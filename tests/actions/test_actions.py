@@ -181,6 +181,31 @@ def test_the_action_server_builds_the_two_problem_model_before_serving(monkeypat
     assert clause_model.cache_info().misses == 1  # answered by the model built at start-up
 
 
+def test_the_action_server_builds_the_retriever_before_serving(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The retriever and its practice classifiers (a few seconds) are built for the content loaded
+    before the action server takes requests, not while the first person after a start waits."""
+    import sys
+
+    import rasa_sdk.__main__
+
+    from actions import retrieval
+    from actions.settings import CONTENT_DIR
+    from actions.store.loader import load, read_content
+    from server import action_server
+
+    url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+    load(CONTENT_DIR, url)
+    digest = read_content(CONTENT_DIR).digest
+    monkeypatch.setenv("KNOWLEDGE_DB_URL", url)
+    monkeypatch.setattr(retrieval, "_CACHE", {})
+    serving_started_with = []
+    monkeypatch.setattr(rasa_sdk.__main__, "main", lambda: serving_started_with.append(set(retrieval._CACHE)))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "a-test-token-of-enough-length")
+    action_server.main(["--actions", "actions"])
+    assert serving_started_with == [{digest}]
+
+
 async def test_signposts_say_each_nation_once(knowledge_cache) -> None:
     """Signposts name the nation they apply to once: "In England, ..." gets no "England:" before it."""
     from actions.answers import signposts_reply
