@@ -137,9 +137,14 @@ def named_topics(knowledge: Knowledge, text: str) -> set[str]:
     return {d.key for d in retriever_for(knowledge).named(text)}
 
 
-def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: bool = False) -> PracticeView | None:
+def practice_asked(
+    knowledge: Knowledge, message: dict[str, Any], must_lead: bool = False, continuing: bool = False
+) -> PracticeView | None:
     """The practice question a message asks, when the store matches it well and the classifier is
-    not sure of its own reading; with `must_lead`, only if it beats everything else in the store too."""
+    not sure of its own reading; with `must_lead`, only if it beats everything else in the store too.
+    `continuing`: the message is read as the challenge already being discussed, so only a match in
+    the store's words counts ("something else? we ran an expectations session last year and it didn't
+    stick" asks for another idea, though told the way practitioners ask about measuring)."""
     confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
     if confidence >= PRACTICE_OVER_CHALLENGE_CONFIDENCE:
         return None
@@ -164,7 +169,12 @@ def practice_asked(knowledge: Knowledge, message: dict[str, Any], must_lead: boo
             leads = retriever_for(knowledge).search(question, k=1)[0][0].key == f"practice:{asked[0][0].id}"
             if leads or not must_lead:
                 return asked[0][0]
-    if not found and (message.get("intent") or {}).get("name") in CHALLENGES and confidence < LEARNED_PRACTICE_CONFIDENCE:
+    if (
+        not found
+        and not continuing
+        and (message.get("intent") or {}).get("name") in CHALLENGES
+        and confidence < LEARNED_PRACTICE_CONFIDENCE
+    ):
         retriever = retriever_for(knowledge)
         if retriever.asks_practice(message.get("text") or "") >= ASKS_PRACTICE:
             best = next(d for d, _ in retriever.search(text, k=len(retriever.documents)) if d.kind == "practice")
@@ -225,7 +235,8 @@ class ActionChallengeAdvice(Action):
             return answer_term(dispatcher, knowledge, entries, tracker)
         if vague_distress(tracker.latest_message.get("text") or ""):
             return ask_what_is_wrong(dispatcher, knowledge)
-        practice = practice_asked(knowledge, tracker.latest_message)
+        continuing = intent_of(tracker) == tracker.get_slot("current_challenge")
+        practice = practice_asked(knowledge, tracker.latest_message, continuing=continuing)
         if practice is not None:
             return show(dispatcher, knowledge, tracker, practice)
         pair = two_challenges(tracker.latest_message)

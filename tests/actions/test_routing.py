@@ -104,6 +104,12 @@ async def test_a_story_practitioners_tell_when_asking_a_practice_question_gets_t
     sure = make_tracker(challenge, text=text, ranking=[(challenge, 0.85)], slots={"context_asked": True})
     _, events = await run(ActionChallengeAdvice(), sure, domain)
     assert slots_of(events)["current_challenge"] == challenge
+    # So does a message read as the challenge already being discussed: it goes on with that one.
+    going_on = make_tracker(
+        challenge, text=text, ranking=[(challenge, 0.7)], slots={"context_asked": True, "current_challenge": challenge}
+    )
+    _, events = await run(ActionChallengeAdvice(), going_on, domain)
+    assert slots_of(events)["current_challenge"] == challenge and not str(slots_of(events).get("focus")).startswith("practice:")
 
 
 @pytest.mark.parametrize(
