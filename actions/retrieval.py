@@ -486,6 +486,9 @@ class Retriever:
         self._reranker = reranker
         self._practice = practice  # labels: the practice documents' indexes
         self._practice_or_challenge = practice_or_challenge  # labels: "practice" and challenge ids
+        # Set once the classifiers are in place (or there are none to wait for); until then the
+        # practice questions are ordered and told from challenges by retrieval alone.
+        self.learned = threading.Event()
         self._keywords = [(i, [Keyword.of(k) for k in d.keywords]) for i, d in enumerate(self.documents) if d.keywords]
         self.keyword_bonus = KEYWORD_BONUS * self.threshold
         # The documents that have segments, and where each one's segments start.
@@ -498,14 +501,18 @@ class Retriever:
         method: str = DEFAULT_METHOD,
         told: Mapping[str, Sequence[str]] | None = None,
         asked: Sequence[str] = (),
+        learn: bool = True,
     ) -> Retriever:
         """`told` (challenge id -> the messages that told it) and `asked` (messages that asked a practice
-        question and fit no challenge), from asked.yml: what `asks_practice` learns from."""
+        question and fit no challenge), from asked.yml: what `asks_practice` learns from. With `learn`
+        False the classifiers are left to `learn` (a few seconds), so a caller can answer meanwhile."""
         if method not in _INDEXES:
             raise ValueError(f"unknown retrieval method {method!r}; one of {', '.join(METHODS)}")
         docs = tuple(docs)
         if not docs:
-            return cls(docs, method, None, np.zeros(0, dtype=int))
+            empty = cls(docs, method, None, np.zeros(0, dtype=int))
+            empty.learned.set()
+            return empty
         lines = [(i, line) for i, doc in enumerate(docs) for line in segments(doc.text)]
         owners = np.array([i for i, _ in lines], dtype=int)
         texts, parts = [d.text for d in docs], [line for _, line in lines]
@@ -515,12 +522,26 @@ class Retriever:
                 reranker = _WordLlamaIndex(texts, parts)
             except FileNotFoundError as missing:  # not installed: TF-IDF's order alone, as before
                 logger.warning("Retrieval without the sentence embeddings: %s", missing)
-        examples = [(example, i) for i, d in enumerate(docs) if d.kind == "practice" for example in d.examples]
-        # Two practice questions with examples at least, or there is nothing to choose between.
-        practice = ExampleClassifier(examples) if len({i for _, i in examples}) >= 2 else None
-        stories = [(text, challenge) for challenge, texts in (told or {}).items() for text in texts]
-        either = ExampleClassifier([(text, "practice") for text in asked] + stories) if asked and stories else None
-        return cls(docs, method, _INDEXES[method](texts, parts), owners, reranker, practice, either)
+        built = cls(docs, method, _INDEXES[method](texts, parts), owners, reranker)
+        if learn:
+            built.learn(told or {}, asked)
+        return built
+
+    def learn(self, told: Mapping[str, Sequence[str]], asked: Sequence[str]) -> None:
+        """Fit the practice classifiers (see `build`) and put them in place; if fitting fails, retrieval
+        alone goes on answering."""
+        docs = self.documents
+        try:
+            examples = [(example, i) for i, d in enumerate(docs) if d.kind == "practice" for example in d.examples]
+            # Two practice questions with examples at least, or there is nothing to choose between.
+            practice = ExampleClassifier(examples) if len({i for _, i in examples}) >= 2 else None
+            stories = [(text, challenge) for challenge, texts in told.items() for text in texts]
+            either = ExampleClassifier([(text, "practice") for text in asked] + stories) if asked and stories else None
+            self._practice, self._practice_or_challenge = practice, either
+        except Exception:  # noqa: BLE001 - a bad example set must not take retrieval down with it
+            logger.exception("The practice classifiers could not be fitted; answering by retrieval alone")
+        finally:
+            self.learned.set()
 
     def asks_practice(self, text: str) -> float:
         """How likely a message asks a practice question rather than telling one of the challenges, as
@@ -615,17 +636,26 @@ def retriever_built(knowledge: Knowledge) -> bool:
 def retriever_for(knowledge: Knowledge) -> Retriever:
     """The default retriever for a snapshot, built once per content version. Building takes
     about 0.3-1 s for tfidf (char n-grams of ~900 texts): warm it in a worker thread, off the
-    event loop, when a new snapshot arrives."""
+    event loop, when a new snapshot arrives. Its practice classifiers (a few seconds more) are
+    fitted in a thread of their own, so no one waits for them after a content reload; the action
+    server fits them before it serves (server/action_server.py), so `learned` waits for them."""
     digest = knowledge.digest
-    told = {answer.split(":", 1)[1]: texts for answer, texts in knowledge.asked.items() if answer.startswith("challenge:")}
-    asked = [text for answer, texts in knowledge.asked.items() if answer.startswith("practice:") for text in texts]
     if not digest:  # no version to key on: build afresh
-        return Retriever.build(documents(knowledge), DEFAULT_METHOD, told, asked)
+        return _built(knowledge, learn=True)
     with _CACHE_LOCK:
         retriever = _CACHE.get(digest)
         if retriever is None:
-            retriever = Retriever.build(documents(knowledge), DEFAULT_METHOD, told, asked)
+            retriever = _built(knowledge, learn=False)
             _CACHE[digest] = retriever
             while len(_CACHE) > _CACHE_SIZE:
                 del _CACHE[next(iter(_CACHE))]
         return retriever
+
+
+def _built(knowledge: Knowledge, learn: bool) -> Retriever:
+    told = {answer.split(":", 1)[1]: texts for answer, texts in knowledge.asked.items() if answer.startswith("challenge:")}
+    asked = [text for answer, texts in knowledge.asked.items() if answer.startswith("practice:") for text in texts]
+    retriever = Retriever.build(documents(knowledge), DEFAULT_METHOD, told, asked, learn=learn)
+    if not learn:
+        threading.Thread(target=retriever.learn, args=(told, asked), name="practice-classifiers", daemon=True).start()
+    return retriever

@@ -138,7 +138,7 @@ def warm_retriever() -> None:
     except SQLAlchemyError:
         return
     if knowledge is not None:
-        retriever_for(knowledge)
+        retriever_for(knowledge).learned.wait()
 
 
 def main(argv: list[str] | None = None) -> None:

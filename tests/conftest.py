@@ -76,7 +76,27 @@ def knowledge_cache(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Knowled
     load(CONTENT_DIR, sqlite_url)
     cache = KnowledgeCache(url=sqlite_url, refresh_seconds=0)
     monkeypatch.setattr("actions.common.KNOWLEDGE", cache)
+    practice_classifiers_ready(sqlite_url)
     return cache
+
+
+def practice_classifiers_ready(url: str) -> None:
+    """As the action server does before serving: the retriever's practice classifiers fitted for the
+    content in the store at `url` (once per content version; then a digest lookup)."""
+    from actions import retrieval
+    from actions.store.db import make_engine, make_session_factory
+    from actions.store.knowledge import read_digest, read_knowledge
+
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            cached = retrieval._CACHE.get(read_digest(session) or "")
+            if cached is not None and cached.learned.is_set():
+                return
+            knowledge = read_knowledge(session)
+    finally:
+        engine.dispose()
+    retrieval.retriever_for(knowledge).learned.wait()
 
 
 @pytest.fixture

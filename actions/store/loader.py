@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from actions import settings
@@ -75,6 +75,11 @@ PRACTICE_FIELDS = {
 }
 
 
+# libyaml's safe loader where PyYAML has it (the wheels do): asked.yml is thousands of lines, and the
+# pure-Python parser took over a second per load.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class ContentError(Exception):
     """The content is invalid; the message names each file and entry at fault."""
 
@@ -101,7 +106,7 @@ def read_content(content_dir: Path = settings.CONTENT_DIR) -> Content:
         path = content_dir / name
         try:
             text = path.read_text(encoding="utf-8")
-            raw[name] = yaml.safe_load(text) or {}
+            raw[name] = yaml.load(text, Loader=SAFE_LOADER) or {}
             digest.update(text.encode("utf-8"))
         except FileNotFoundError:
             problems.append(f"{path}: file is missing")
@@ -493,8 +498,12 @@ def load_content(session: Session, content: Content) -> dict[str, int]:
                 position=position,
             )
         )
-    for answer, messages in content.asked.items():
-        session.add_all(AskedExample(answer=answer, text=text, position=position) for position, text in enumerate(messages))
+    # Thousands of rows: one executemany, not an ORM object each (a load per test in the suite).
+    rows = [
+        {"answer": a, "text": text, "position": n} for a, messages in content.asked.items() for n, text in enumerate(messages)
+    ]
+    if rows:
+        session.execute(insert(AskedExample), rows)
     session.execute(delete(AdviceItem).where(AdviceItem.id.not_in(keep_advice)))
     session.execute(delete(PracticeQuestion).where(PracticeQuestion.id.not_in(keep_practice)))
     session.execute(delete(Passage).where(Passage.id.not_in(keep_passages)))

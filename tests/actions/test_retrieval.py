@@ -24,7 +24,9 @@ def knowledge() -> Knowledge:
 
 @pytest.fixture(scope="module")
 def retriever(knowledge: Knowledge) -> Retriever:
-    return retriever_for(knowledge)
+    built = retriever_for(knowledge)
+    built.learned.wait()  # as the action server does before serving
+    return built
 
 
 def keys(hits: list[tuple[Document, float]]) -> list[str]:
@@ -332,3 +334,14 @@ def test_which_practice_question_a_message_asks_is_learned_from_how_practitioner
 )
 def test_a_practice_question_is_told_from_a_challenge_as_practitioners_told_them(retriever: Retriever, text: str, practice: bool) -> None:
     assert (retriever.asks_practice(text) >= 0.6) is practice, retriever.asks_practice(text)
+
+
+def test_a_new_content_version_is_answered_at_once_while_its_classifiers_are_fitted(knowledge: Knowledge) -> None:
+    """After a content reload nobody waits the few seconds the practice classifiers take: retrieval
+    answers alone until they are in place."""
+    newer = dataclasses.replace(knowledge, digest="a-version-still-being-learned")
+    built = retriever_for(newer)
+    assert not built.learned.is_set()
+    assert keys(built.search("template for a terms of reference", k=1)) == ["practice:terms_of_reference"]
+    assert built.learned.wait(120)
+    assert built.asks_practice("the surgery round the corner never answers my calls or emails about the flu clinic") >= 0.6
