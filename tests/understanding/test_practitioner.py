@@ -64,8 +64,8 @@ FORTIETH_PASS_RATE = 0.83  # fortieth development set: 81.9 % on the sixteenth s
 FORTY_FIRST_PASS_RATE = 0.76  # forty-first development set: 76.9 % on the sixteenth session's starting code, 77.3 % part way through, 78.5 % at its end
 FORTY_SECOND_PASS_RATE = 0.80  # forty-second development set, kept apart from the training data: 80.1 % on the seventeenth session's starting code, 82.9 % at its end
 FORTY_THIRD_PASS_RATE = 0.85  # forty-third development set, kept apart from the training data: 88.0 % on the seventeenth session's starting code, 88.8 % at its end
-FORTY_FOURTH_PASS_RATE = 0.84  # forty-fourth development set, a referee kept apart from the training data: 87.7 % on the twentieth session's starting code
-LOCKED_PASS_RATE = 0.83  # 88.5 % at the nineteenth release, 88.7 % at the eighteenth and seventeenth, 88.0 % at the sixteenth and fifteenth (2026-11-30), 88.2 % at the fourteenth, 88.0 % at the thirteenth, 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
+FORTY_FOURTH_PASS_RATE = 0.84  # forty-fourth development set, a referee kept apart from the training data: 87.7 % on the twentieth session's starting code, 90.7 % at its end
+LOCKED_PASS_RATE = 0.86  # 90.0 % at the twentieth release, 88.5 % at the nineteenth, 88.7 % at the eighteenth and seventeenth, 88.0 % at the sixteenth and fifteenth (2026-11-30), 88.2 % at the fourteenth, 88.0 % at the thirteenth, 87.5 % at the twelfth, 87.2 % at the eleventh, 86.4 % at the seventh to tenth (85.2 % at the fourth to sixth, 84.1 % at the third, 84.4 % at the second, 78.3 % when first scored)
 FIRST_ANSWER_WORDS = 150
 
 
