@@ -78,14 +78,16 @@ def challenge_buttons(knowledge: Knowledge) -> list[dict[str, str]]:
     return [{"title": p.title, "payload": f"/{p.id}"} for p in knowledge.topics["challenges"].passages]
 
 
+WHAT_IS_WRONG = (
+    "That sounds difficult. I'm not quite sure yet what is going wrong: what is happening in your partnership? "
+    "Tell me in a sentence or two, or pick the closest of the common challenges."
+)
+
+
 def ask_what_is_wrong(dispatcher: CollectingDispatcher, knowledge: Knowledge) -> list[EventType]:
     """The reply to distress that names no problem yet ("it's all a bit of a mess"): a question back
     and the common challenges, not a guess at one of them."""
-    dispatcher.utter_message(
-        text="That sounds difficult. I'm not quite sure yet what is going wrong: what is happening in your partnership? "
-        "Tell me in a sentence or two, or pick the closest of the common challenges.",
-        buttons=challenge_buttons(knowledge),
-    )
+    dispatcher.utter_message(text=WHAT_IS_WRONG, buttons=challenge_buttons(knowledge))
     return []
 
 

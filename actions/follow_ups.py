@@ -17,6 +17,7 @@ from actions.answers import Item, key_of, resolve
 from actions.common import (
     ERRAND,
     EVERYDAY_SUBJECT,
+    WHAT_IS_WRONG,
     advice_started,
     advise,
     ask_what_is_wrong,
@@ -183,6 +184,8 @@ def options_offered(tracker: Tracker) -> list[str]:
     by_place = place is not None and (place.group(1) or "").lower() not in NUMBER_WORDS  # "the second one", not "a slow one"
     if last_said(tracker) == CLARIFYING_QUESTION and len(users) > 1 and by_place:
         return [option_key(o) for o in clarification_options(users[-2].get("parse_data") or {})]
+    if last_said(tracker) == WHAT_IS_WRONG and by_place:  # "the second one" under the challenges' buttons
+        return [option_key(c) for c in CHALLENGES]
     return [o for o in (tracker.get_slot("last_options") or []) if isinstance(o, str)]
 
 

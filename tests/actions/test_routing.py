@@ -1289,6 +1289,18 @@ async def test_a_typed_pick_after_did_you_mean_takes_that_button(knowledge_cache
     assert messages[0]["text"].startswith("Let's check your partnership") and followed_by(events, "health_check_form"), messages
 
 
+async def test_a_typed_pick_under_the_challenges_offered_for_distress_takes_that_challenge(knowledge_cache, domain) -> None:
+    """ "it's all a bit of a mess" gets the challenges as buttons (in CHALLENGES' order); "the second one" is Authority."""
+    from actions.common import WHAT_IS_WRONG, challenge_buttons
+    from actions.vocabulary import CHALLENGES
+
+    knowledge = await knowledge_cache.get()
+    assert [b["payload"] for b in challenge_buttons(knowledge)] == [f"/{c}" for c in CHALLENGES]
+    tracker = make_tracker("choose_item", text="the second one", bot_said=[WHAT_IS_WRONG])
+    messages, _ = await run(ActionFollowUp(), tracker, domain)
+    assert "\u201cAuthority\u201d challenge" in messages[0]["text"], messages[0]["text"][:120]
+
+
 async def test_a_word_after_did_you_mean_is_no_pick_of_a_button(knowledge_cache, domain) -> None:
     # "a slow one" asks for an example of the answer in focus; it does not pick "Slow results".
     slots = {"focus": "advice:purpose_one_page_statement", "current_challenge": "challenge_purpose"}
