@@ -73,7 +73,7 @@ KEYWORD_BONUS = 1.25
 # times a classifier's probability (logistic regression, strength PRACTICE_C, on TF-IDF word 1-2 grams
 # and char_wb 2-5 grams) trained on how practitioners asked each one (data/knowledge/asked.yml).
 # Both chosen on the practitioner development conversations, trained on four fifths of the sets and
-# scored on the rest: the expected question first for 79 % of 2,287 messages by retrieval alone, 86 %
+# scored on the rest: the expected question first for 79 % of 2,287 messages by retrieval alone, 87 %
 # by the classifier alone, 89 % together at 0.5 (0.3: 88.8 %, 1.0: 88.6 %; C 10 / 100 within 0.1 point).
 PRACTICE_WEIGHT = 0.5
 PRACTICE_C = 30.0
@@ -476,16 +476,15 @@ class Retriever:
         index: _Index | None,
         owners: np.ndarray,
         reranker: _Index | None = None,
-        practice: ExampleClassifier | None = None,
-        practice_or_challenge: ExampleClassifier | None = None,
     ) -> None:
         self.documents = tuple(docs)
         self.method = method
         self.threshold = THRESHOLDS[method]
         self._index = index
         self._reranker = reranker
-        self._practice = practice  # labels: the practice documents' indexes
-        self._practice_or_challenge = practice_or_challenge  # labels: "practice" and challenge ids
+        # Fitted by `learn`: labels the practice documents' indexes, and "practice" and challenge ids.
+        self._practice: ExampleClassifier | None = None
+        self._practice_or_challenge: ExampleClassifier | None = None
         # Set once the classifiers are in place (or there are none to wait for); until then the
         # practice questions are ordered and told from challenges by retrieval alone.
         self.learned = threading.Event()
