@@ -36,3 +36,33 @@ def test_python_bytecode_and_the_knowledge_content_do_not(project: Path) -> None
     (project / "data" / "knowledge").mkdir(exist_ok=True)
     (project / "data" / "knowledge" / "advice.yml").write_text("changed: content\n")
     assert launch.training_fingerprint() == before
+
+
+def test_training_reads_only_what_the_models_hash_covers(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A draft NLU file elsewhere under data/ is neither in the hash nor trained on (`rasa train`
+    alone reads every YAML file under data/, so such a draft was trained on unseen by the hash)."""
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    before = launch.training_fingerprint()
+    draft = project / "data" / "drafts" / "more.yml"
+    draft.parent.mkdir()
+    draft.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - a draft sentence nobody trained on\n')
+
+    monkeypatch.setattr(launch, "MODELS", project / "models")  # never the real models/
+    (project / "models").mkdir()
+    commands = []
+    monkeypatch.setattr(launch.subprocess, "run", lambda command, **kwargs: commands.append((command, kwargs)))
+    launch.train()
+    (command, kwargs), = commands
+    given = command[command.index("--data") + 1 : command.index("--out")]
+    assert given == [str(p) for p in launch.TRAINING_DATA] and kwargs["cwd"] == project
+
+    importer = TrainingDataImporter.load_from_config(
+        str(project / "config.yml"), str(project / "domain.yml"), [str(project / p) for p in given]
+    )
+    texts = {m.get("text") for m in importer.get_nlu_data().training_examples}
+    assert "a draft sentence nobody trained on" not in texts
+    assert texts, "the named data was read"
+    everything = TrainingDataImporter.load_from_config(str(project / "config.yml"), str(project / "domain.yml"), [str(project / "data")])
+    assert "a draft sentence nobody trained on" in {m.get("text") for m in everything.get_nlu_data().training_examples}
+    assert launch.training_fingerprint() == before
