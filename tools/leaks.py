@@ -4,7 +4,8 @@ A sentence leaks when, after folding case, punctuation and whitespace, it equals
 another set, or is a near-duplicate of one: token-set Jaccard similarity >= 0.8 ("how do we stop
 the rivalry" and "how do we stop the rivalry then" are one sentence for a classifier). The
 sets compared: training data (data/nlu) with the development sets (tests/heldout/nlu_dev.yml, nlu_dev2.yml, nlu_dev3.yml, nlu_dev4.yml, nlu_dev5.yml,
-nlu_dev6.yml, messy_dev.yml, messy_dev2.yml, messy_dev3.yml, messy_dev4.yml, messy_dev5.yml, messy_dev6.yml)
+nlu_dev6.yml, nlu_dev7.yml, messy_dev.yml, messy_dev2.yml, messy_dev3.yml, messy_dev4.yml, messy_dev5.yml, messy_dev6.yml,
+messy_dev7.yml)
 and the locked test sets (tests/heldout/nlu_test.yml, messy_test.yml), and development with
 test. A normalised sentence labelled with two intents anywhere is a conflict.
 
@@ -32,11 +33,13 @@ MESSY_DEV3 = HELDOUT / "messy_dev3.yml"  # a third, written the same way a relea
 MESSY_DEV4 = HELDOUT / "messy_dev4.yml"  # a fourth (ninth release), the same way
 MESSY_DEV5 = HELDOUT / "messy_dev5.yml"  # a fifth (tenth release), most problems told through what happened
 MESSY_DEV6 = HELDOUT / "messy_dev6.yml"  # a sixth (twenty-first release), the same way
+MESSY_DEV7 = HELDOUT / "messy_dev7.yml"  # a seventh (twenty-third release), the same way
 DEV2 = HELDOUT / "nlu_dev2.yml"  # a second development set of every intent, written from the intent contract alone
 DEV3 = HELDOUT / "nlu_dev3.yml"  # a third (tenth release), the same way
 DEV4 = HELDOUT / "nlu_dev4.yml"  # a fourth (thirteenth release), the same way, everyday requests as a voice assistant hears them
 DEV5 = HELDOUT / "nlu_dev5.yml"  # a fifth (fourteenth release), the same way, half the challenges told as what happened
 DEV6 = HELDOUT / "nlu_dev6.yml"  # a sixth (twenty-first release), the same way, everyday errands that name partners
+DEV7 = HELDOUT / "nlu_dev7.yml"  # a seventh (twenty-third release), the same way
 TESTS = (HELDOUT / "nlu_test.yml", HELDOUT / "messy_test.yml")
 NEAR = 0.8
 ANNOTATION = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
@@ -130,7 +133,7 @@ def report(files: dict[str, list[tuple[str, str]]]) -> dict[tuple[str, str], dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", nargs="*", type=Path, default=[DEV, DEV2, DEV3, DEV4, DEV5, DEV6, MESSY_DEV, MESSY_DEV2, MESSY_DEV3, MESSY_DEV4, MESSY_DEV5, MESSY_DEV6, *TESTS])
+    parser.add_argument("--files", nargs="*", type=Path, default=[DEV, DEV2, DEV3, DEV4, DEV5, DEV6, DEV7, MESSY_DEV, MESSY_DEV2, MESSY_DEV3, MESSY_DEV4, MESSY_DEV5, MESSY_DEV6, MESSY_DEV7, *TESTS])
     parser.add_argument("--show", type=int, default=0, help="print this many examples of each kind")
     args = parser.parse_args(argv)
     files = {p.name: examples([p]) for p in args.files if p.exists()}
