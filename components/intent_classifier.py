@@ -38,6 +38,7 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from components.multinomial_lr import fit_logistic_regression
 from components.word_embeddings import SentenceEmbedder
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
     def get_default_config() -> dict[str, Any]:
         return {
             "C": 30.0,  # inverse regularisation; `make eval` compared 3, 10 and 30
-            "tol": 1e-4,  # lbfgs stops when its steps are this small (scikit-learn's default; see config.yml)
+            "tol": 1e-4,  # L-BFGS stops when no gradient component is larger (scikit-learn's default; see config.yml)
             "word_ngrams": [1, 2],
             "char_ngrams": [2, 5],
             "ranking_length": 10,
@@ -194,9 +195,8 @@ class TfidfIntentClassifier(IntentClassifier, GraphComponent):
             return self._resource
         self.model = {"vectorizers": self._new_vectorizers()}
         features = self._features(examples, fit=True)
-        classifier = LogisticRegression(C=self.config["C"], tol=self.config["tol"], max_iter=5000)
         intents = [m.get(INTENT) for m in examples]
-        classifier.fit(features, intents)
+        classifier = fit_logistic_regression(features, intents, C=self.config["C"], tol=self.config["tol"])
         self.model["classifier"] = classifier
         if self.config["dense_weight"] > 0:
             embedder = SentenceEmbedder.installed()
