@@ -66,7 +66,7 @@ def minimise(X: csr_matrix, y: np.ndarray, n_classes: int, C: float, tol: float,
     w = np.zeros((F + 1) * K)
     loss, gradient = loss_and_gradient(w)
     steps: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / s.y), oldest first
-    previous_loss = loss + np.linalg.norm(gradient) / 2  # scipy's guess for the first step's length
+    previous_loss = loss + float(np.linalg.norm(gradient)) / 2  # scipy's guess for the first step's length
     iterations = 0
     while iterations < max_iter and np.abs(gradient).max() > tol:
         direction = _two_loop(gradient, steps)
