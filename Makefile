@@ -69,7 +69,7 @@ test: install
 	bash tools/test.sh
 
 ## eval: understanding figures of the current model on the development set (tests/heldout/nlu_dev.yml) and
-##       the locked test sets (nlu_test.yml, messy_test.yml), everyday requests and small talk, beside
+##       the locked test sets (nlu_test.yml, messy_test.yml, messy_test2.yml), everyday requests and small talk, beside
 ##       Rasa's default config and TF-IDF + logistic regression, and 5-fold cross-validation (slow:
 ##       trains the default-config peer when needed and five cross-validation models). Not part of make test.
 eval: install train
@@ -88,6 +88,7 @@ eval: install train
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev6.yml --peers --json results/eval-messy-dev6.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev7.yml --peers --json results/eval-messy-dev7.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_test.yml --peers --json results/eval-messy.json
+	$(PY) -m tools.evaluate --heldout tests/heldout/messy_test2.yml --peers --json results/eval-messy2.json
 	$(PY) -m tools.practitioner_eval
 	$(PY) -m tools.retrieval_eval
 
