@@ -51,3 +51,17 @@ def test_two_intents_are_left_to_scikit_learn() -> None:
     two = [label if label == "greet" else "other" for label in labels]
     model = fit_logistic_regression(X, two, C=10.0)
     assert model.coef_.shape == (1, X.shape[1]) and list(model.classes_) == ["greet", "other"]
+
+
+def test_the_products_on_two_threads_give_the_same_fit_as_on_one(monkeypatch) -> None:
+    """The loss's sparse products are split into row blocks on threads (training time): every
+    weight must come out as it does from whole products on one thread."""
+    import components.multinomial_lr as multinomial_lr
+
+    _, X, labels = problem()
+    monkeypatch.setattr(multinomial_lr, "THREADS", 1)
+    one = fit_logistic_regression(X, labels, C=100.0, tol=1e-6)
+    monkeypatch.setattr(multinomial_lr, "THREADS", 2)
+    two = fit_logistic_regression(X, labels, C=100.0, tol=1e-6)
+    assert one.n_iter_[0] == two.n_iter_[0]
+    assert np.array_equal(one.coef_, two.coef_) and np.array_equal(one.intercept_, two.intercept_)
