@@ -58,6 +58,7 @@ def minimise(X: csr_matrix, y: np.ndarray, n_classes: int, C: float, tol: float,
 
     def product(blocks: list[tuple[slice, csr_matrix]], dense: np.ndarray, out: np.ndarray) -> None:
         """out = the blocks' matrix @ dense, one block of rows per thread."""
+
         def block(rows_and_part: tuple[slice, csr_matrix]) -> None:
             out[rows_and_part[0]] = rows_and_part[1] @ dense
 
