@@ -16,6 +16,7 @@ with the training data and with each other.
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from collections import defaultdict
 from itertools import combinations
@@ -86,12 +87,19 @@ class Index:
         return n if n in self.labels else None
 
     def near(self, text: str, threshold: float = NEAR) -> tuple[str, float] | None:
-        """The most similar sentence with Jaccard >= threshold (exact matches excluded), if any."""
+        """The most similar sentence with Jaccard >= threshold (exact matches excluded), if any.
+
+        Only sentences that can reach the threshold are scored (prefix filtering, exact): Jaccard
+        >= t needs at least ceil(t * |A|) of the query's |A| tokens shared, so a match holds one of
+        any |A| - ceil(t * |A|) + 1 of them; the rarest are taken, which skips the thousands of
+        sentences that share only "the" or "we"."""
         n = normalised(text)
         tokens = frozenset(n.split())
         if not tokens:
             return None
-        candidates = set().union(*(self.by_token.get(t, ()) for t in tokens)) - {n}
+        needed = math.ceil(threshold * len(tokens) - 1e-9)
+        rarest = sorted(tokens, key=lambda t: len(self.by_token.get(t, ())))[: len(tokens) - needed + 1]
+        candidates = set().union(*(self.by_token.get(t, ()) for t in rarest)) - {n}
         best = max(((c, jaccard(tokens, self.tokens[c])) for c in candidates), key=lambda p: p[1], default=None)
         return best if best and best[1] >= threshold else None
 

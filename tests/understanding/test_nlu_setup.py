@@ -84,6 +84,35 @@ def test_leak_check_folds_punctuation_and_finds_near_duplicates() -> None:
     assert [n[0] for n in found["near"]] == ["How do we stop partners bidding against each other then"]
 
 
+def test_near_duplicate_look_up_finds_what_scoring_every_sentence_finds() -> None:
+    """The look-up scores only sentences sharing one of a query's rarest tokens (fast enough to
+    check 17 sets pairwise); it must find the same best match as scoring every sentence, also at
+    lower thresholds where more matches exist."""
+    import random
+
+    from tools import leaks
+
+    training = leaks.training_examples()
+    index = leaks.Index(training)
+    queries = [text for text, _ in random.Random(14).sample(training, 150)]
+    queries += ["we need to sort this out now please", "how do we stop the rivalry then"]
+
+    def scoring_every_sentence(text: str, threshold: float) -> float | None:
+        n = leaks.normalised(text)
+        tokens = frozenset(n.split())
+        scores = [leaks.jaccard(tokens, index.tokens[c]) for c in index.tokens if c != n]
+        best = max(scores, default=0.0)
+        return best if best >= threshold else None
+
+    found = 0
+    for threshold in (0.8, 0.6, 0.5):
+        for text in queries:
+            near = index.near(text, threshold)
+            assert (near and near[1]) == scoring_every_sentence(text, threshold), (text, threshold)
+            found += near is not None
+    assert found > 30  # the comparison covered real matches, not only misses
+
+
 def test_spacy_nlp_loads_the_installed_english_pipeline() -> None:
     """Rasa's SpacyNLP component loads the pipeline named in config.yml from site-packages."""
     from rasa.engine.graph import ExecutionContext
