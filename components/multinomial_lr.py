@@ -82,26 +82,28 @@ def minimise(X: csr_matrix, y: np.ndarray, n_classes: int, C: float, tol: float,
         gradient[F] = E.sum(axis=0)
         return loss, flat
 
-    w = np.zeros((F + 1) * K)
-    loss, gradient = loss_and_gradient(w)
-    steps: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / s.y), oldest first
-    previous_loss = loss + float(np.linalg.norm(gradient)) / 2  # scipy's guess for the first step's length
-    iterations = 0
-    while iterations < max_iter and np.abs(gradient).max() > tol:
-        direction = _two_loop(gradient, steps)
-        found = _wolfe_step(loss_and_gradient, w, direction, loss, previous_loss, gradient)
-        if found is None:  # no step decreases the loss enough: as converged as it gets
-            break
-        w_next, loss_next, gradient_next = found
-        s, change = w_next - w, gradient_next - gradient
-        curvature = ddot(s, change)
-        if curvature > 1e-10:
-            steps.append((s, change, 1.0 / curvature))
-            if len(steps) > HISTORY:
-                steps.pop(0)
-        previous_loss, loss, gradient, w = loss, loss_next, gradient_next, w_next
-        iterations += 1
-    pool.shutdown()
+    try:
+        w = np.zeros((F + 1) * K)
+        loss, gradient = loss_and_gradient(w)
+        steps: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / s.y), oldest first
+        previous_loss = loss + float(np.linalg.norm(gradient)) / 2  # scipy's guess for the first step's length
+        iterations = 0
+        while iterations < max_iter and np.abs(gradient).max() > tol:
+            direction = _two_loop(gradient, steps)
+            found = _wolfe_step(loss_and_gradient, w, direction, loss, previous_loss, gradient)
+            if found is None:  # no step decreases the loss enough: as converged as it gets
+                break
+            w_next, loss_next, gradient_next = found
+            s, change = w_next - w, gradient_next - gradient
+            curvature = ddot(s, change)
+            if curvature > 1e-10:
+                steps.append((s, change, 1.0 / curvature))
+                if len(steps) > HISTORY:
+                    steps.pop(0)
+            previous_loss, loss, gradient, w = loss, loss_next, gradient_next, w_next
+            iterations += 1
+    finally:  # the two worker threads end even when a fit raises
+        pool.shutdown()
     W = w.reshape(F + 1, K)
     return np.ascontiguousarray(W[:F].T), W[F].copy(), iterations
 

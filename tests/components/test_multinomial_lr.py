@@ -65,3 +65,24 @@ def test_the_products_on_two_threads_give_the_same_fit_as_on_one(monkeypatch) ->
     two = fit_logistic_regression(X, labels, C=100.0, tol=1e-6)
     assert one.n_iter_[0] == two.n_iter_[0]
     assert np.array_equal(one.coef_, two.coef_) and np.array_equal(one.intercept_, two.intercept_)
+
+
+def test_a_fit_that_fails_leaves_no_worker_threads_behind(monkeypatch) -> None:
+    """Training runs in the long-lived launcher and in tests: a fit that raises must still end
+    its product threads."""
+    import threading
+
+    import pytest
+
+    import components.multinomial_lr as multinomial_lr
+
+    def failing_step(*args, **kwargs):
+        raise MemoryError("illustrative failure inside a line search")
+
+    _, X, labels = problem()
+    before = threading.active_count()
+    monkeypatch.setattr(multinomial_lr, "THREADS", 2)
+    monkeypatch.setattr(multinomial_lr, "_wolfe_step", failing_step)
+    with pytest.raises(MemoryError):
+        fit_logistic_regression(X, labels, C=100.0, tol=1e-6)
+    assert threading.active_count() == before
