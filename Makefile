@@ -69,12 +69,13 @@ test: install
 	bash tools/test.sh
 
 ## eval: understanding figures of the current model on the development set (tests/heldout/nlu_dev.yml) and
-##       the locked test sets (nlu_test.yml, messy_test.yml, messy_test2.yml), everyday requests and small talk, beside
+##       the locked test sets (nlu_test.yml, nlu_test2.yml, messy_test.yml, messy_test2.yml), everyday requests and small talk, beside
 ##       Rasa's default config and TF-IDF + logistic regression, and 5-fold cross-validation (slow:
 ##       trains the default-config peer when needed and five cross-validation models). Not part of make test.
 eval: install train
 	$(PY) -m tools.evaluate --sweep --peers --everyday --cv --json results/eval.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_test.yml --peers --everyday --json results/eval-test.json
+	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_test2.yml --peers --json results/eval-test2.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev2.yml --peers --everyday --json results/eval-dev2.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev3.yml --peers --json results/eval-dev3.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev4.yml --peers --everyday --json results/eval-dev4.json

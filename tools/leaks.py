@@ -6,7 +6,7 @@ the rivalry" and "how do we stop the rivalry then" are one sentence for a classi
 sets compared: training data (data/nlu) with the development sets (tests/heldout/nlu_dev.yml, nlu_dev2.yml, nlu_dev3.yml, nlu_dev4.yml, nlu_dev5.yml,
 nlu_dev6.yml, nlu_dev7.yml, messy_dev.yml, messy_dev2.yml, messy_dev3.yml, messy_dev4.yml, messy_dev5.yml, messy_dev6.yml,
 messy_dev7.yml)
-and the locked test sets (tests/heldout/nlu_test.yml, messy_test.yml, messy_test2.yml), and development with
+and the locked test sets (tests/heldout/nlu_test.yml, nlu_test2.yml, messy_test.yml, messy_test2.yml), and development with
 test. A normalised sentence labelled with two intents anywhere is a conflict.
 
 `python -m tools.leaks` prints the counts; `--files A B ...` compares other held-out files
@@ -41,7 +41,7 @@ DEV4 = HELDOUT / "nlu_dev4.yml"  # a fourth (thirteenth release), the same way, 
 DEV5 = HELDOUT / "nlu_dev5.yml"  # a fifth (fourteenth release), the same way, half the challenges told as what happened
 DEV6 = HELDOUT / "nlu_dev6.yml"  # a sixth (twenty-first release), the same way, everyday errands that name partners
 DEV7 = HELDOUT / "nlu_dev7.yml"  # a seventh (twenty-third release), the same way
-TESTS = (HELDOUT / "nlu_test.yml", HELDOUT / "messy_test.yml", HELDOUT / "messy_test2.yml")  # the second messy set: 190, twenty-fourth release
+TESTS = (HELDOUT / "nlu_test.yml", HELDOUT / "nlu_test2.yml", HELDOUT / "messy_test.yml", HELDOUT / "messy_test2.yml")  # nlu_test2: 397, twenty-fifth release; messy_test2: 190, twenty-fourth
 NEAR = 0.8
 ANNOTATION = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
 
