@@ -46,6 +46,11 @@ TRAINING_INPUTS = ("config.yml", "domain.yml", *TRAINING_DATA, "components")
 DEFAULT_ACTION_PORT = 5055
 
 
+# Rasa reports usage to its makers unless told not to; the advisor's privacy promise says nothing
+# leaves the machine, so the launcher's servers and trainings run without it even outside `make`.
+NO_TELEMETRY = {"RASA_TELEMETRY_ENABLED": "false"}
+
+
 def defaults(action_port: int = DEFAULT_ACTION_PORT) -> dict[str, str]:
     """The embedded single-machine setup: SQLite stores, in-memory lock store, loopback only."""
     return {
@@ -57,6 +62,7 @@ def defaults(action_port: int = DEFAULT_ACTION_PORT) -> dict[str, str]:
         "REDIS_PASSWORD": "",
         "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback unless told otherwise
         "ACTION_TIMEOUT_SECONDS": f"{DEFAULT_ACTION_TIMEOUT_SECONDS:g}",  # Rasa's own is a fixed 300 s
+        **NO_TELEMETRY,
     }
 
 
@@ -172,6 +178,7 @@ def train(force: bool = False) -> Path:
             "--skip-validation",
         ],
         cwd=ROOT,
+        env={**NO_TELEMETRY, **os.environ},
         check=True,
     )
     print(f"Trained {model.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")

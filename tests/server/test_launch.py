@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,38 @@ def test_training_reads_only_what_the_models_hash_covers(project: Path, monkeypa
     everything = TrainingDataImporter.load_from_config(str(project / "config.yml"), str(project / "domain.yml"), [str(project / "data")])
     assert "a draft sentence nobody trained on" in {m.get("text") for m in everything.get_nlu_data().training_examples}
     assert launch.training_fingerprint() == before
+
+
+REAL_RUN = subprocess.run  # kept: the training test below replaces subprocess.run
+
+
+def rasa_reports_usage(env: dict[str, str], home: Path) -> bool:
+    """What Rasa itself decides about usage reporting under `env` (with a fresh home directory)."""
+    code = "import rasa.telemetry as t; print(t.initialize_telemetry())"
+    result = REAL_RUN([str(launch.VENV_BIN / "python"), "-c", code], env={**env, "HOME": str(home)},
+                            capture_output=True, text=True, check=True, timeout=120)
+    return result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_rasa_reports_no_usage_from_the_launchers_servers_or_trainings_even_outside_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Makefile turns Rasa's usage reporting off; `python -m server.launch` run by hand must too
+    (privacy: nothing leaves the machine). Asked of Rasa's own telemetry switch, which is on by default."""
+    monkeypatch.delenv("RASA_TELEMETRY_ENABLED", raising=False)
+    assert rasa_reports_usage(dict(os.environ), tmp_path / "plain")  # Rasa's default: it reports
+    servers_report = rasa_reports_usage(launch.server_env(), tmp_path / "servers")  # (a failure prints no secret)
+    assert not servers_report
+
+    trainings: list[dict[str, str]] = []
+    monkeypatch.setattr(launch, "model_path", lambda: tmp_path / "models" / "advisor-x.tar.gz")
+    monkeypatch.setattr(launch, "MODELS", tmp_path / "models")
+    monkeypatch.setattr(launch, "ROOT", tmp_path)
+    monkeypatch.setattr(launch.subprocess, "run", lambda *args, **kwargs: trainings.append(kwargs["env"]))
+    launch.train()
+    training_reports = bool(trainings) and rasa_reports_usage(trainings[0], tmp_path / "training")
+    assert trainings and not training_reports
+    # Someone who wants to report can still say so.
+    monkeypatch.setenv("RASA_TELEMETRY_ENABLED", "true")
+    asked_reports = rasa_reports_usage(launch.server_env(), tmp_path / "asked")
+    assert asked_reports
