@@ -86,7 +86,7 @@ def test_leak_check_folds_punctuation_and_finds_near_duplicates() -> None:
 
 def test_near_duplicate_look_up_finds_what_scoring_every_sentence_finds() -> None:
     """The look-up scores only sentences sharing one of a query's rarest tokens (fast enough to
-    check 17 sets pairwise); it must find the same best match as scoring every sentence, also at
+    check every set pairwise); it must find the same best match as scoring every sentence, also at
     lower thresholds where more matches exist."""
     import random
 
