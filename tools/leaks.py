@@ -9,7 +9,8 @@ messy_dev7.yml)
 and the locked test sets (tests/heldout/nlu_test.yml, nlu_test2.yml, messy_test.yml, messy_test2.yml), and development with
 test. A normalised sentence labelled with two intents anywhere is a conflict.
 
-`python -m tools.leaks` prints the counts; `--files A B ...` compares other held-out files
+`python -m tools.leaks` prints the counts; `--screen DRAFT --out KEPT` drops a writer's leaks before
+they reach data/nlu; `--files A B ...` compares other held-out files
 with the training data and with each other.
 """
 
@@ -140,11 +141,68 @@ def report(files: dict[str, list[tuple[str, str]]]) -> dict[tuple[str, str], dic
     return results
 
 
+def practitioner_messages() -> list[tuple[str, str]]:
+    """Every user message of tests/practitioner/ (all conversation sets, practice questions,
+    everyday requests): the test suite keeps them out of the hand-written training data."""
+    folder = ROOT / "tests" / "practitioner"
+    messages = []
+    for path in sorted(folder.glob("conversations*.yml")):
+        messages += [(t["user"], "") for c in yaml.safe_load(path.read_text())["conversations"] for t in c["turns"]]
+    for path in sorted(folder.glob("practice_questions_*.yml")):
+        messages += [(q["text"], "") for q in yaml.safe_load(path.read_text())["questions"]]
+    messages += [(r["text"], "") for r in yaml.safe_load((folder / "everyday.yml").read_text())["requests"]]
+    return messages
+
+
+def screen(draft: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """A writer's draft (Rasa NLU YAML) split into kept and dropped (text, intent, why): dropped when
+    identical or near to a training sentence, any held-out set, any practitioner message, or a
+    sentence kept earlier in the draft. Leaks are dropped, never rewritten."""
+    index = Index(training_examples() + examples(sorted(HELDOUT.glob("*.yml"))) + practitioner_messages())
+    kept, kept_tokens, dropped = [], [], []
+    for text, intent in examples([draft]):
+        tokens = frozenset(normalised(text).split())
+        near = index.near(text)
+        if not tokens:
+            dropped.append((text, intent, "empty"))
+        elif index.exact(text) is not None:
+            dropped.append((text, intent, "identical to a sentence held elsewhere"))
+        elif near is not None:
+            dropped.append((text, intent, f"near ({near[1]:.2f}) {near[0]!r}"))
+        elif any(jaccard(tokens, other) >= NEAR for other in kept_tokens):
+            dropped.append((text, intent, "near an earlier sentence of the draft"))
+        else:
+            kept.append((text, intent))
+            kept_tokens.append(tokens)
+    return kept, dropped
+
+
+def write_kept(draft: Path, kept: list[tuple[str, str]], out: Path) -> None:
+    """The kept sentences as Rasa NLU YAML, under the draft's own header comment."""
+    header = "".join(line for line in draft.read_text().splitlines(keepends=True)[:200] if line.startswith("#"))
+    blocks: dict[str, list[str]] = {}
+    for text, intent in kept:
+        blocks.setdefault(intent, []).append(text)
+    body = "".join(f"- intent: {intent}\n  examples: |\n" + "".join(f"    - {t}\n" for t in texts) for intent, texts in blocks.items())
+    out.write_text(f'{header}version: "3.1"\nnlu:\n{body}')
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--screen", type=Path, help="a writer's draft: drop its leaks (see screen()) and write the rest to --out")
+    parser.add_argument("--out", type=Path, help="with --screen: where the kept sentences go")
     parser.add_argument("--files", nargs="*", type=Path, default=[DEV, DEV2, DEV3, DEV4, DEV5, DEV6, DEV7, DEV8, MESSY_DEV, MESSY_DEV2, MESSY_DEV3, MESSY_DEV4, MESSY_DEV5, MESSY_DEV6, MESSY_DEV7, *TESTS])
     parser.add_argument("--show", type=int, default=0, help="print this many examples of each kind")
     args = parser.parse_args(argv)
+    if args.screen:
+        if not args.out:
+            parser.error("--screen needs --out")
+        kept, dropped = screen(args.screen)
+        for text, intent, why in dropped:
+            print(f"dropped [{intent}] {text!r}: {why}")
+        write_kept(args.screen, kept, args.out)
+        print(f"kept {len(kept)}, dropped {len(dropped)}; written to {args.out}")
+        return 0
     files = {p.name: examples([p]) for p in args.files if p.exists()}
     print(f"training: {len(training_examples())} examples; conflicts inside training: {len(within_conflicts(training_examples()))}")
     for name, pairs in files.items():

@@ -165,6 +165,37 @@ def test_no_example_is_labelled_with_two_intents() -> None:
     assert not conflicts, conflicts[:10]
 
 
+def test_screening_a_writers_draft_drops_every_kind_of_leak(tmp_path: Path) -> None:
+    """`tools.leaks --screen` is how a writer's sentences reach data/nlu: it drops a training
+    sentence, a held-out sentence, a turn of a steered (not only a locked) practitioner conversation
+    and a repeat inside the draft, keeps a new sentence, and writes Rasa NLU YAML under the draft's
+    header (the twenty-sixth release's first CI failed on conversation turns a filter had missed)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from tools import leaks
+
+    training_sentence = leaks.training_examples()[0][0]
+    held_out_sentence = leaks.examples([ROOT / "tests" / "heldout" / "nlu_dev8.yml"])[0][0]
+    steered = yaml.safe_load((ROOT / "tests" / "practitioner" / "conversations_dev31.yml").read_text())["conversations"]
+    training = leaks.Index(leaks.training_examples())  # first turns are trained on by design: take a later one
+    steered_turn = next(t["user"] for c in steered for t in c["turns"][1:]
+                        if len(t["user"].split()) > 4 and training.exact(t["user"]) is None and training.near(t["user"]) is None)
+    fresh = "zebra crossings painted purple on tuesday mornings"
+    draft = tmp_path / "draft.yml"
+    draft.write_text(
+        "# Drafted by a test.\n"
+        'version: "3.1"\nnlu:\n- intent: out_of_scope\n  examples: |\n'
+        + "".join(f"    - {t}\n" for t in (training_sentence, held_out_sentence, steered_turn, fresh, fresh.upper() + "!"))
+    )
+    kept, dropped = leaks.screen(draft)
+    assert kept == [(fresh, "out_of_scope")]
+    assert [t for t, _, _ in dropped] == [training_sentence, held_out_sentence, steered_turn, fresh.upper() + "!"]
+    out = tmp_path / "kept.yml"
+    leaks.write_kept(draft, kept, out)
+    assert out.read_text().startswith("# Drafted by a test.\n")
+    assert [(m.get("text"), m.get("intent")) for m in load_data(str(out)).intent_examples] == [(fresh, "out_of_scope")]
+
+
 @pytest.mark.parametrize("name", [f.name for f in HELD_OUT_FILES])
 def test_held_out_sets_are_kept_apart_from_training_data(name: str) -> None:
     """Issue 14: no development or test sentence is a training sentence once case, punctuation and
