@@ -20,7 +20,7 @@ import argparse
 import math
 import re
 from collections import defaultdict
-from itertools import combinations
+from itertools import combinations, takewhile
 from pathlib import Path
 
 import yaml
@@ -162,12 +162,11 @@ def screen(draft: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str
     kept, kept_tokens, dropped = [], [], []
     for text, intent in examples([draft]):
         tokens = frozenset(normalised(text).split())
-        near = index.near(text)
         if not tokens:
             dropped.append((text, intent, "empty"))
         elif index.exact(text) is not None:
             dropped.append((text, intent, "identical to a sentence held elsewhere"))
-        elif near is not None:
+        elif near := index.near(text):
             dropped.append((text, intent, f"near ({near[1]:.2f}) {near[0]!r}"))
         elif any(jaccard(tokens, other) >= NEAR for other in kept_tokens):
             dropped.append((text, intent, "near an earlier sentence of the draft"))
@@ -179,7 +178,7 @@ def screen(draft: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str
 
 def write_kept(draft: Path, kept: list[tuple[str, str]], out: Path) -> None:
     """The kept sentences as Rasa NLU YAML, under the draft's own header comment."""
-    header = "".join(line for line in draft.read_text().splitlines(keepends=True)[:200] if line.startswith("#"))
+    header = "".join(takewhile(lambda line: line.startswith("#"), draft.read_text().splitlines(keepends=True)))
     blocks: dict[str, list[str]] = {}
     for text, intent in kept:
         blocks.setdefault(intent, []).append(text)

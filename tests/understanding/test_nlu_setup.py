@@ -232,19 +232,12 @@ def test_practitioner_sets_are_kept_apart_from_training_data() -> None:
     """The practitioner conversations, practice questions and everyday requests (tests/practitioner/)
     were written apart from data/nlu; none of their messages may be a hand-written training sentence
     (the generated practitioner_first_turns.yml holds first messages of the sets by design)."""
-    import yaml
-
+    from tools import leaks
     from tools.first_turns import OUTPUT
 
     hand_written = examples_by_intent(sorted(p for p in (ROOT / "data" / "nlu").glob("*.yml") if p != OUTPUT))
     training = {folded(e) for examples in hand_written.values() for e in examples}
-    folder = ROOT / "tests" / "practitioner"
-    messages = []
-    for path in sorted(folder.glob("conversations*.yml")):
-        messages += [t["user"] for c in yaml.safe_load(path.read_text())["conversations"] for t in c["turns"]]
-    for path in sorted(folder.glob("practice_questions_*.yml")):
-        messages += [q["text"] for q in yaml.safe_load(path.read_text())["questions"]]
-    messages += [r["text"] for r in yaml.safe_load((folder / "everyday.yml").read_text())["requests"]]
+    messages = [m for m, _ in leaks.practitioner_messages()]
     assert len(messages) > 600
     # Short follow-ups ("why?", "example") are what everybody types: only longer sentences count as leaks.
     leaked = sorted({m for m in messages if len(folded(m).split()) > 3 and folded(m) in training})
