@@ -196,6 +196,25 @@ def test_screening_a_writers_draft_drops_every_kind_of_leak(tmp_path: Path) -> N
     assert [(m.get("text"), m.get("intent")) for m in load_data(str(out)).intent_examples] == [(fresh, "out_of_scope")]
 
 
+def test_a_stricter_screen_drops_a_short_message_one_word_from_a_held_out_one(tmp_path: Path) -> None:
+    """`--near 0.6` (short messages): a held-out sentence with one word left off is kept by the
+    suite's 0.8 rule and dropped by the stricter one; an unrelated short message is kept by both."""
+    from tools import leaks
+
+    everything = leaks.Index(leaks.training_examples() + leaks.examples(sorted((ROOT / "tests" / "heldout").glob("*.yml")))
+                             + leaks.practitioner_messages())
+    three_words = [leaks.normalised(t).split() for t, _ in leaks.examples([ROOT / "tests" / "heldout" / "nlu_dev9.yml"])]
+    shorter = next(" ".join(w[:2]) for w in three_words  # Jaccard 2/3 with the held-out sentence
+                   if len(set(w)) == 3 and everything.exact(" ".join(w[:2])) is None and everything.near(" ".join(w[:2])) is None)
+    fresh = "purple zebra crossings"
+    draft = tmp_path / "draft.yml"
+    draft.write_text('version: "3.1"\nnlu:\n- intent: thank\n  examples: |\n' + "".join(f"    - {t}\n" for t in (shorter, fresh)))
+    assert [t for t, _ in leaks.screen(draft)[0]] == [shorter, fresh]
+    kept, dropped = leaks.screen(draft, near=0.6)
+    assert [t for t, _ in kept] == [fresh]
+    assert dropped[0][0] == shorter and dropped[0][2].startswith("near (0.")
+
+
 @pytest.mark.parametrize("name", [f.name for f in HELD_OUT_FILES])
 def test_held_out_sets_are_kept_apart_from_training_data(name: str) -> None:
     """Issue 14: no development or test sentence is a training sentence once case, punctuation and
