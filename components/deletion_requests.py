@@ -1,20 +1,16 @@
 """An explicit request to delete what the person told us ("forget everything we talked about",
 "wipe my data") is `delete_my_data`, whatever the classifier leaned to: a privacy request must not
 become advice on a partnership that "forgot why it exists". The advisor still asks before deleting,
-so a rare false match costs one question. Runs after the classifier, before the fallback.
+so a rare false match costs one question (components/plain_requests.py).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
-from rasa.shared.nlu.training_data.message import Message
+
+from components.plain_requests import PlainRequestReader
 
 DELETE = "delete_my_data"
 # A deleting verb, then (within three words) what is theirs: their data, this chat, what they said.
@@ -37,23 +33,8 @@ def asks_to_delete(text: str) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class DeletionRequestReader(GraphComponent):
+class DeletionRequestReader(PlainRequestReader):
     """Sets `delete_my_data` first, with the top confidence, on a message that plainly asks to delete."""
 
-    @classmethod
-    def create(
-        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
-    ) -> DeletionRequestReader:
-        return cls()
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            text = message.get(TEXT) or ""
-            if intent.get("name") == DELETE or text.startswith("/") or not asks_to_delete(text):
-                continue
-            top = max(float(intent.get("confidence") or 0.0), 0.9)
-            ranking = [dict(r) for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != DELETE]
-            message.set(INTENT, {"name": DELETE, "confidence": top}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [{"name": DELETE, "confidence": top}, *ranking], add_to_output=True)
-        return messages
+    intent = DELETE
+    asks = staticmethod(asks_to_delete)

@@ -39,7 +39,8 @@ def responses() -> dict[str, str]:
     return {name: variants[0]["text"] for name, variants in domain["responses"].items() if variants and variants[0].get("text")}
 
 
-SMALLTALK = ("utter_greet", "utter_thank", "utter_goodbye", "utter_bot_challenge", "utter_capabilities", "utter_affirm", "utter_deny")
+# Replies about the bot itself and its own state ("nothing to stop": "pause" with no check running).
+SMALLTALK = ("utter_greet", "utter_thank", "utter_goodbye", "utter_bot_challenge", "utter_capabilities", "utter_affirm", "utter_deny", "utter_no_check_to_stop")
 CLARIFY_MARKS = ("I'm not sure", "I'm not quite sure", "Did you mean", "Happy to. What would you like help with", "Which is closer to your question", "I still don't understand")
 
 

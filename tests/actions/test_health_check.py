@@ -248,6 +248,9 @@ class Check:
     def resume(self, expected_intro: str, then_asked: str) -> None:
         """Stops, says "continue the health check", and checks exactly what comes back."""
         assert self.say("stop")[0]["text"].startswith("Health check paused.")
+        self.resume_after_pause(expected_intro, then_asked)
+
+    def resume_after_pause(self, expected_intro: str, then_asked: str) -> None:
         replies = self.say("continue the health check")
         assert [r["text"] for r in replies][:1] == [expected_intro], texts(replies)
         assert len(replies) == 2 and replies[1]["text"].startswith(f"{then_asked}: "), texts(replies)
@@ -349,3 +352,15 @@ async def test_a_score_outside_the_check_offers_it_unless_it_is_distress(text, s
     messages, _ = await run(ActionScoreOutsideCheck(), make_tracker("give_score", text=text), domain)
     said = messages[0].get("text") or domain["responses"][messages[0]["response"]][0]["text"]
     assert said.startswith(starts), messages[0]
+
+
+@pytest.mark.parametrize("request_to_stop", ["abort health check", "end health check", "get me out of this quiz"])
+def test_a_plain_request_to_stop_pauses_the_check(advisor: RunningAdvisor, request_to_stop) -> None:
+    # The words "health check" drew these to start_health_check: the person leaving was asked the next question.
+    check = Check(advisor, "hc-plain-stop")
+    # Before any check it matched no rule, and the person got no reply at all.
+    assert check.say(request_to_stop)[0]["text"].startswith("There's no health check running"), request_to_stop
+    check.say("check our partnership")
+    check.answer("3", then_asked="Authority")
+    assert check.say(request_to_stop)[0]["text"].startswith("Health check paused."), request_to_stop
+    check.resume_after_pause("Let's carry on with the health check: 1 of 7 questions answered.", then_asked="Authority")
