@@ -864,6 +864,12 @@ class ActionGoodbye(Action):
         return []
 
 
+NOT_HELPFUL_WITHOUT_ADVICE = (
+    "Sorry that didn't help. Tell me what is getting in the way in your partnership, or ask your question "
+    "another way, and I'll try again."
+)
+
+
 class ActionRecordFeedback(Action):
     """'This helped' / 'Not helpful': stored at once against the advice just given."""
 
@@ -882,6 +888,8 @@ class ActionRecordFeedback(Action):
         if not advice_ids:
             if text.startswith("/"):
                 dispatcher.utter_message(text="Thanks. Feedback is about a piece of advice, and I haven't given you any yet.")
+            elif intent_of(tracker) == "feedback_not_helpful":  # "wrong answer" to a definition: no "You're welcome"
+                dispatcher.utter_message(text=NOT_HELPFUL_WITHOUT_ADVICE)
             else:  # "jazakallah, that's helpful" after a practice answer or a definition: thanks
                 dispatcher.utter_message(response="utter_thank")
             return [SlotSet("feedback_comment", NO_COMMENT_NEEDED), ActiveLoop("feedback_form")]  # the form then ends at once

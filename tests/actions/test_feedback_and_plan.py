@@ -98,3 +98,19 @@ def test_over_rest_thanks_that_says_it_helped_gets_a_welcome_not_what_would_have
     assert helped.startswith("You're welcome") and "Anything to add" in helped and "helped more" not in helped
     say(base, "one partner only joined for the grant", me)
     assert "what would have helped more" in texts(say(base, "/feedback_not_helpful", me))
+
+
+def test_over_rest_a_typed_rating_of_the_answer_is_stored_as_feedback(advisor) -> None:
+    """ "wrong answer" was read as a plain no ("No problem.") and "top answer" as thanks, so neither
+    rating was stored; with no advice to rate, "wrong answer" got "You're welcome"."""
+    base = advisor.base_url
+    me = sender("typed-rating")
+    say(base, "one partner only joined for the grant", me)
+    assert "what would have helped more" in texts(say(base, "wrong answer", me))
+    say(base, "no comment", me)
+    say(base, "the people at our meetings can't sign anything off", me)
+    assert "I've saved that it helped" in texts(say(base, "top answer, cheers", me))
+    rows = [r for r in feedback_rows(advisor.knowledge_url) if r[0] == conversation_key(rest_id(me))]
+    assert [helpful for _, helpful, _, _ in rows] == [False, True]
+    nothing_to_rate = texts(say(base, "wrong answer", sender("typed-rating-first")))
+    assert nothing_to_rate.startswith("Sorry that didn't help") and "welcome" not in nothing_to_rate
