@@ -383,6 +383,8 @@ SHORT_FOLLOW_UPS = (
     (
         re.compile(
             r"\bsimp[a-z]*|\bmore easy\b|\bplain(?:er)?\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar|\blike i'?m (?:five|5)\b|\beli5\b"
+            # "less jargon pls" as the whole message ("too much jargon in our meetings" is the communication challenge)
+            r"|^\W*(?:ok\w*|so|and|but)?\W*(?:less|no|without|cut the|drop the)\s+jargon(?:\s+(?:pls|please|thanks|ta))?\W*$"
         ),
         "ask_simpler",
     ),
@@ -399,6 +401,8 @@ SHORT_FOLLOW_UPS = (
         re.compile(
             r"^\W*(?:ok\w*|so|and|but)?\W*(?:why\b|how come\b)"
             r"|\bwhat made (?:it|that|this|them|that one|this one|the difference) (?:work|succeed|so good|a success|go well)\b"
+            # "reason?", "whats the reasoning" as the whole message
+            r"|^\W*(?:ok\w*|so|and|but)?\W*(?:(?:what'?s|what is)\s+)?(?:the\s+)?reason(?:ing)?\W*$"
         ),
         "ask_why",
     ),
@@ -406,7 +410,7 @@ SHORT_FOLLOW_UPS = (
         # "and if that doesn't work?": what to try next.
         re.compile(
             r"\b(?:what else|another|other (?:ideas?|suggestions?|options?|tips?)|different (?:idea|suggestion|angle|approach|tack)|plan b|alternatives?)\b"
-            r"|^\W*(?:ok\w*|so|and|right)?\W*something different\b"
+            r"|^\W*(?:ok\w*|so|and|right)?\W*something different\b|^\W*(?:(?:ok\w*|so|and|can you|could you)\W+)*go deeper(?:\s+(?:pls|please))?\W*$"
             r"|^\W*(?:ok\w*|so|and|right|got)?\W*(?:any|some)thing else\b(?!.*\b(?:ask|question|topic|subject)\b)"
             r"|\bif (?:that|this|it|they|she|he)(?: still| just| really)? (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
         ),

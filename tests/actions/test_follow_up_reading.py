@@ -168,6 +168,14 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("What could I, as a patient, actually do about it?", "ask_how"),
         ("what's a realistic example of bringing it back to the children", "ask_example"),
         ("Concretely, what should we be writing down", "ask_how"),
+        # very short ones (nlu_dev10)
+        ("less jargon pls", "ask_simpler"),
+        ("too much jargon in our meetings", None),
+        ("reason?", "ask_why"),
+        ("whats the reason", "ask_why"),
+        ("what is the reason partnerships fail", None),
+        ("go deeper", "ask_more"),
+        ("too much jargon", None),  # as a first message, the communication challenge
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
@@ -225,6 +233,10 @@ FOLLOW_UPS = [
     ("ask_example", 0.8, "what would actually go in it", "practice:partnership_agreement", "How to put"),
     # Read confidently as the topic again, but in the topic's own words: why that principle matters.
     ("ask_key_principles", 0.92, "so why is openness so important", "topic:key_principles", "Why \u201cOpenness\u201d matters"),
+    # Very short, as the classifier read them (nlu_dev10): the reason, plainer words, the next idea.
+    ("nlu_fallback", 0.4, "reason?", "advice:purpose_test_agenda_items", "Why \u201c"),
+    ("out_of_scope", 0.5, "whats the reason", "advice:purpose_test_agenda_items", "Why \u201c"),
+    ("nlu_fallback", 0.4, "less jargon pls", "advice:purpose_test_agenda_items", "In short:"),
 ]
 
 
