@@ -117,6 +117,9 @@ ABBREVIATION_QUESTIONS = [
         (ActionFollowUp, "ask_meaning", "what do they mean by determinents", "determinants of health: "),
         (ActionFollowUp, "ask_meaning", "what are 'interim milestones' in english", "interim milestones: "),
         (ActionOutOfScope, "out_of_scope", "how would you define determinants for a lay reader?", "determinants of health: "),
+        # A word the advice itself uses ("statutory partners"), asked tersely (nlu_dev10): it was declined.
+        (ActionOutOfScope, "out_of_scope", "define statutory", "statutory: Statutory means set by law"),
+        (ActionFollowUp, "ask_meaning", "what's a statutory partner", "statutory: "),
     ],
 )
 async def test_a_term_question_is_defined_whichever_action_gets_it(knowledge_cache, domain, action, intent, text, starts) -> None:
