@@ -38,7 +38,7 @@ TERM_QUESTION = re.compile(
     r"(?:(?:what\s+)?(?:do you|did you|does it|does that)\s+mean\s+by\s+" + _ARTICLE + r"(?P<by>.+?)"
     r"|(?:the\s+)?meaning\s+of\s+" + _ARTICLE + r"(?P<of>.+?)"
     r"|(?:define|explain|tell\s+me\s+about)\s+" + _ARTICLE + r"(?P<ex>.+?)"
-    r"|(?:what|wat|who)(?:\s+(?:exactly|actually|precisely|even))?(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as|\s+means)?\s+"
+    r"|(?:what|wat|wot|who)(?:\s+(?:exactly|actually|precisely|even))?(?:['\u2019]s|s|\s+is|\s+are|\s+was|\s+were|\s+does|\s+do|\s+counts\s+as|\s+means)?\s+"
     + _ARTICLE
     + r"(?P<t>.+?))"
     + _FILLER
@@ -115,7 +115,7 @@ VERSUS = re.compile(
 _ABBREVIATION = r"[A-Z][A-Za-z]*[A-Z]s?|[sS]\.?\s?\d{2,3}"
 ABOUT_AN_ABBREVIATION = re.compile(
     r"^\W*(?i:(?:(?:so|ok|okay|and|but|also|sorry|quick question|remind me)\W+)*"
-    r"(?:(?:what|wat|who)(?:['\u2019]?s|\s+is|\s+are|\s+was|\s+does|\s+do)?|is|are|does)\s+"
+    r"(?:(?:what|wat|wot|who)(?:['\u2019]?s|\s+is|\s+are|\s+was|\s+does|\s+do)?|is|are|does)\s+"
     r"(?:(?:an?|the)\s+)?)(?P<term>" + _ABBREVIATION + r")(?P<next>\s+[A-Z][a-z]+)?(?:['\u2019]?s)?\b(?P<rest>[^?]*)"
 )
 ABBREVIATION_REST_WORDS = 7

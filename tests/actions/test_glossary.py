@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer
+from actions.actions import ActionAcknowledgeContext, ActionChallengeAdvice, ActionKnowledgeAnswer
 from actions.conversation import ActionBotChallenge, ActionClarify, ActionOutOfScope
 from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer
 from actions.glossary import asked_entries, asked_names, terms_asked_otherwise
@@ -120,6 +120,8 @@ ABBREVIATION_QUESTIONS = [
         # A word the advice itself uses ("statutory partners"), asked tersely (nlu_dev10): it was declined.
         (ActionOutOfScope, "out_of_scope", "define statutory", "statutory: Statutory means set by law"),
         (ActionFollowUp, "ask_meaning", "what's a statutory partner", "statutory: "),
+        # Chat spelling read as someone saying they work in health (nlu_dev10): it was thanked for the context.
+        (ActionAcknowledgeContext, "inform", "wots a PCN", "PCN (Primary Care Network): "),
     ],
 )
 async def test_a_term_question_is_defined_whichever_action_gets_it(knowledge_cache, domain, action, intent, text, starts) -> None:
