@@ -385,6 +385,9 @@ SHORT_FOLLOW_UPS = (
             r"\bsimp[a-z]*|\bmore easy\b|\bplain(?:er)?\b|\btl;?dr\b|\btoo long\b|\bshort[a-z]*\b|\bsumm?ar|\blike i'?m (?:five|5)\b|\beli5\b"
             # "less jargon pls" as the whole message ("too much jargon in our meetings" is the communication challenge)
             r"|^\W*(?:ok\w*|so|and|but)?\W*(?:less|no|without|cut the|drop the)\s+jargon(?:\s+(?:pls|please|thanks|ta))?\W*$"
+            # "meaning?", "huh?", "you lost me", "i don't follow" as the whole message: say it again, plainer
+            r"|^\W*(?:(?:ok\w*|so|and|but|sorry|um+|erm+)\W+)*(?:meaning|huh|eh|come again|not following|(?:you(?:'ve| have)? )?lost me"
+            r"|i (?:do ?n[o']?t|dont) (?:follow|get it|understand))(?:\s+(?:there|sorry|pls|please))?\W*$"
         ),
         "ask_simpler",
     ),

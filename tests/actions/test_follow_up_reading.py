@@ -21,6 +21,7 @@ from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, names_somet
 from actions.glossary import asked_names
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
+from tests.servers import say, sender, texts
 
 ACTIONS = {
     "nlu_fallback": ActionClarify,
@@ -176,6 +177,12 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("what is the reason partnerships fail", None),
         ("go deeper", "ask_more"),
         ("too much jargon", None),  # as a first message, the communication challenge
+        ("meaning?", "ask_simpler"),
+        ("huh?", "ask_simpler"),
+        ("sorry, you lost me there", "ask_simpler"),
+        ("i dont follow", "ask_simpler"),
+        ("i don't understand why the council won't engage", None),
+        ("the meaning of partnership", None),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
@@ -941,3 +948,14 @@ async def test_who_made_you_is_answered(knowledge_cache, domain) -> None:
     assert messages[0].get("response") == "utter_bot_challenge"
     answer = domain["responses"]["utter_bot_challenge"][0]["text"]
     assert "made by" in answer and "open-source" in answer, answer
+
+
+def test_over_rest_a_puzzled_reply_to_an_answer_gets_it_more_simply(advisor) -> None:
+    """ "meaning?" right after an answer got the definition of partnership working, "you lost me" was
+    taken for distress and "huh?" was asked to clarify; each now gets the answer again in short. With
+    no answer given yet, "meaning?" is still the classifier's to read."""
+    for puzzled in ("meaning?", "you lost me", "huh?"):
+        me = sender("puzzled")
+        say(advisor.base_url, "one partner only joined for the grant", me)
+        assert texts(say(advisor.base_url, puzzled, me)).startswith("In short: Ask why each partner joins"), puzzled
+    assert not texts(say(advisor.base_url, "meaning?", sender("puzzled-first"))).startswith("In short")
