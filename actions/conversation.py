@@ -39,6 +39,7 @@ from actions.context import (
 from actions.follow_ups import (
     CHALLENGE_WORDS,
     CLARIFYING_QUESTION,
+    DOUBT,
     FALLBACK_THRESHOLD,
     FOLLOW_UP_INTENTS,
     IN_BRIEF,
@@ -526,10 +527,12 @@ class ActionDeny(Action):
         return "action_deny"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if pushes_back(tracker) or (
-            tracker.get_slot("focus") and short_follow_up(tracker.latest_message.get("text") or "") == "ask_more"
-        ):
+        form = short_follow_up(tracker.latest_message.get("text") or "") if tracker.get_slot("focus") else None
+        if pushes_back(tracker) or form == "ask_more":
             return [FollowupAction("action_more_advice")]  # ...or "something else?" after an answer
+        if form == "ask_why":  # "not convinced" after an answer: why the idea helps
+            knowledge = await knowledge_or_apology(dispatcher)
+            return answer_follow_up(dispatcher, tracker, knowledge, form) if knowledge is not None else []
         if len(content_words(tracker.latest_message.get("text") or "")) >= TELLS_MORE_THAN_NO:
             # "emailed the clinical director four times. nothing. not even a no thanks": a problem
             # told, not a "no"; answered as any message the classifier could not place.
@@ -582,6 +585,9 @@ class ActionBotChallenge(Action):
         answered = await sources_asked_for(dispatcher, tracker)  # "where are you getting this from?"
         if answered is not None:
             return answered
+        if tracker.get_slot("focus") and DOUBT.match(text.lower()):
+            knowledge = await knowledge_or_apology(dispatcher)  # "are you sure?" after an answer: not about the bot
+            return answer_follow_up(dispatcher, tracker, knowledge, "ask_why") if knowledge is not None else []
         if ANSWERS_FROM.search(text):
             knowledge = await knowledge_or_apology(dispatcher)
             if knowledge is not None:

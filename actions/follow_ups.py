@@ -378,6 +378,11 @@ NAMES_THE_CASE_STUDY = re.compile(
 
 # Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
 # their spelling, and only when something is in focus.
+# Doubt as the whole message ("not convinced", "really?", "are you sure?") right after an answer:
+# why the idea helps.
+DOUBT = re.compile(
+    r"^\W*(?:(?:hmm+|um+|sorry|but|honestly)\W+)*(?:(?:i'?m |im )?not (?:really |totally |entirely )?convinced|really|are (?:you|u) sure)\W*$"
+)
 SHORT_FOLLOW_UPS = (
     (re.compile(r"\bex(?!pla)[a-z]{0,3}m?p[a-z]*\b|\bexa?m(?:le|el)s?\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
     (
@@ -386,8 +391,9 @@ SHORT_FOLLOW_UPS = (
             # "less jargon pls" as the whole message ("too much jargon in our meetings" is the communication challenge)
             r"|^\W*(?:ok\w*|so|and|but)?\W*(?:less|no|without|cut the|drop the)\s+jargon(?:\s+(?:pls|please|thanks|ta))?\W*$"
             # "meaning?", "huh?", "you lost me", "i don't follow" as the whole message: say it again, plainer
-            r"|^\W*(?:(?:ok\w*|so|and|but|sorry|um+|erm+)\W+)*(?:meaning|huh|eh|come again|not following|(?:you(?:'ve| have)? )?lost me"
+            r"|^\W*(?:(?:ok\w*|so|and|but|sorry|um+|erm+)\W+)*(?:meaning|huh|eh|pardon|come again|not following|(?:you(?:'ve| have)? )?lost me"
             r"|i (?:do ?n[o']?t|dont) (?:follow|get it|understand))(?:\s+(?:there|sorry|pls|please))?\W*$"
+            r"|^\W*(?:sorry|pardon)\W+what\W*$"
         ),
         "ask_simpler",
     ),
@@ -396,6 +402,9 @@ SHORT_FOLLOW_UPS = (
         re.compile(
             r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"
             r"|^\W*(?:(?:ok\w*|so|and|but|right)\W+)*(?:practically|in practice)\W*$"
+            # "then what?", "got a checklist?", "bit vague", "any tips?" as the whole message: the steps
+            r"|^\W*(?:(?:ok\w*|so|and|but|right|hmm+)\W+)*(?:then what|what then|and then|(?:(?:got|have you got|is there) )?(?:a |any )?checklist"
+            r"|(?:(?:that'?s|it'?s|bit|a bit|too|very|all a bit|quite) )*vague|(?:be |a bit |bit )?more specific(?: please| pls)?|specifics|(?:any )?tips)\W*$"
         ),
         "ask_how",
     ),
@@ -406,6 +415,7 @@ SHORT_FOLLOW_UPS = (
             r"|\bwhat made (?:it|that|this|them|that one|this one|the difference) (?:work|succeed|so good|a success|go well)\b"
             # "reason?", "whats the reasoning" as the whole message
             r"|^\W*(?:ok\w*|so|and|but)?\W*(?:(?:what'?s|what is)\s+)?(?:the\s+)?reason(?:ing)?\W*$"
+            r"|" + DOUBT.pattern
         ),
         "ask_why",
     ),
@@ -416,6 +426,12 @@ SHORT_FOLLOW_UPS = (
             r"|^\W*(?:ok\w*|so|and|right)?\W*something different\b|^\W*(?:(?:ok\w*|so|and|can you|could you)\W+)*go deeper(?:\s+(?:pls|please))?\W*$"
             r"|^\W*(?:ok\w*|so|and|right|got)?\W*(?:any|some)thing else\b(?!.*\b(?:ask|question|topic|subject)\b)"
             r"|\bif (?:that|this|it|they|she|he)(?: still| just| really)? (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
+            # "and if they say no?", "what if they refuse": plan B
+            r"|\bif (?:they|she|he|the \w+)(?: still| just)? (?:says? no|refuse[sd]?|decline[sd]?|push(?:es)? back|ignore (?:it|us|me|that))\b"
+            # as the whole message: "is that it?", "doesn't apply to us", "sounds like a lot of work"
+            r"|^\W*(?:(?:ok\w*|so|and|but|hmm+|well|sorry)\W+)*(?:is (?:that|this) (?:it|all)|(?:(?:that|this|it)(?:'s| is)? )?(?:does ?n[o']?t apply"
+            r"(?: (?:to|for) (?:us|me|our \w+))?|not (?:relevant|realistic) (?:to|for) (?:us|me)|not for us)"
+            r"|(?:(?:that|it) )?sounds like (?:a lot of|too much|loads of|lots of) (?:work|effort|hassle)|no time for (?:that|this|it))\W*$"
         ),
         "ask_more",
     ),
@@ -707,7 +723,7 @@ def about_the_last_answer(text: str) -> bool:
 
 # Asking where the answer just given comes from, in words the classifier may not place.
 WHERE_FROM = re.compile(
-    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
+    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|(?:any |got a |is there a )?(?:links?|references?|citations?)|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
     r"|what(?:'s|s| is) (?:that|this|it) based on|(?:is|was) (?:that|this|it) based on (?:anything|something|evidence|research)"
     r"|based on what|where (?:can|could|do) (?:i|we) read (?:more|up)(?: on| about)?(?: (?:that|this|it))?"
     r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on"
@@ -1247,6 +1263,13 @@ class ActionFollowUp(Action):
         if errand is not None:
             return errand
         text = untxt(tracker.latest_message.get("text") or "")  # "wat would u do first"
+        if (
+            intent != "ask_more"
+            and tracker.get_slot("focus")
+            and len(text.split()) <= PUSHBACK_WORDS
+            and short_follow_up(text) == "ask_more"
+        ):
+            return [FollowupAction("action_more_advice")]  # "we tried that" reads like "an example?"
         if vague_distress(text) and short_follow_up(text) is None:
             return ask_what_is_wrong(dispatcher, knowledge)  # "honestly some days I wonder why I bother"
         if intent == "ask_how" and short_follow_up(text) == "ask_why":

@@ -183,6 +183,23 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("i dont follow", "ask_simpler"),
         ("i don't understand why the council won't engage", None),
         ("the meaning of partnership", None),
+        ("sorry what?", "ask_simpler"),
+        # the steps, the next idea, or why it helps, typed alone after an answer
+        ("then what?", "ask_how"),
+        ("got a checklist?", "ask_how"),
+        ("bit vague", "ask_how"),
+        ("any tips", "ask_how"),
+        ("any tips on chairing a hostile meeting", None),
+        ("is that it?", "ask_more"),
+        ("is that it for the funding bit or is there more", None),
+        ("doesn't apply to us", "ask_more"),
+        ("the duty to cooperate doesn't apply to us, does it?", None),
+        ("sounds like a lot of work", "ask_more"),
+        ("and if they refuse?", "ask_more"),
+        ("what if the ICB pushes back", "ask_more"),
+        ("not convinced", "ask_why"),
+        ("really?", "ask_why"),
+        ("really struggling with the council", None),
     ],
 )
 def test_the_forms_of_a_follow_up(text: str, form: str | None) -> None:
@@ -959,3 +976,25 @@ def test_over_rest_a_puzzled_reply_to_an_answer_gets_it_more_simply(advisor) -> 
         say(advisor.base_url, "one partner only joined for the grant", me)
         assert texts(say(advisor.base_url, puzzled, me)).startswith("In short: Ask why each partner joins"), puzzled
     assert not texts(say(advisor.base_url, "meaning?", sender("puzzled-first"))).startswith("In short")
+
+
+def test_over_rest_a_terse_reply_to_an_answer_is_about_that_answer(advisor) -> None:
+    """Typed alone after the first answer, these were asked to clarify, taken for a new problem, for
+    "no" or for a question about the bot: now the steps, the next idea, why it helps, or the sources."""
+    replies = {
+        "then what?": "How to put \u201cAsk why each partner joins\u201d into practice",
+        "bit vague": "How to put \u201cAsk why each partner joins\u201d into practice",
+        "is that it?": "Another idea on funding",
+        "we tried that": "Another idea on funding",  # read as a request for an example
+        "and if they refuse?": "Another idea on funding",  # read as the competition challenge
+        "not convinced": "Why \u201cAsk why each partner joins\u201d helps",  # read as "no"
+        "are you sure?": "Why \u201cAsk why each partner joins\u201d helps",  # read as "are you a bot?"
+        "link?": "\u201cAsk why each partner joins\u201d is Partnership Advisor's own practical guidance",
+    }
+    for terse, starts in replies.items():
+        me = sender("terse")
+        say(advisor.base_url, "one partner only joined for the grant", me)
+        assert texts(say(advisor.base_url, terse, me)).startswith(starts), terse
+    # With no answer given, "are you sure?" is still about the bot and "not convinced" still a no.
+    assert texts(say(advisor.base_url, "are you sure?", sender("terse-first"))).startswith("I'm a bot")
+    assert texts(say(advisor.base_url, "not convinced", sender("terse-first"))).startswith("No problem")
