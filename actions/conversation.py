@@ -80,6 +80,7 @@ from actions.glossary import (
     terms_asked_otherwise,
 )
 from actions.health_check import resumes_paused_check
+from actions.moves import NEW_TOPIC
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_built, retriever_for
 from actions.store.knowledge import AdviceView, GlossaryView, Knowledge, KnowledgeUnavailable, PracticeView, TopicView
 from actions.store.records import conversation_key
@@ -547,13 +548,18 @@ TELLS_MORE_THAN_NO = 4
 
 class ActionSomethingElse(Action):
     """ "Something else" after a clarifying question: asked to say it another way. Typed after an
-    answer ("something else?"), it wants another idea."""
+    answer ("something else?"), it wants another idea. A change of subject ("new problem", "start
+    again") clears the answer in focus and asks what the new problem is."""
 
     def name(self) -> str:
         return "action_something_else"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
+        if NEW_TOPIC.match(text):
+            # "new problem", "start again": follow-ups after this are not about the last answer.
+            dispatcher.utter_message(response="utter_new_topic")
+            return [SlotSet("focus", None), SlotSet("current_challenge", None), SlotSet("last_options", None)]
         if tracker.get_slot("focus") and short_follow_up(text) == "ask_more" and CLARIFYING_QUESTION not in last_said(tracker):
             return [FollowupAction("action_more_advice")]
         dispatcher.utter_message(response="utter_ask_rephrase")

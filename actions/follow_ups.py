@@ -426,6 +426,7 @@ SHORT_FOLLOW_UPS = (
             r"|^\W*(?:ok\w*|so|and|right)?\W*something different\b|^\W*(?:(?:ok\w*|so|and|can you|could you)\W+)*go deeper(?:\s+(?:pls|please))?\W*$"
             r"|^\W*(?:ok\w*|so|and|right|got)?\W*(?:any|some)thing else\b(?!.*\b(?:ask|question|topic|subject)\b)"
             r"|\bif (?:that|this|it|they|she|he)(?: still| just| really)? (?:does ?n[o']?t|do ?n[o']?t|did ?n[o']?t|wo ?n[o']?t|fails?)\b"
+            r"|^\W*(?:(?:ok\w*|so|and|please)\W+)*(?:continue|carry on|keep going|go on)(?:\s+(?:please|pls|then))?\W*$"
             # "and if they say no?", "what if they refuse": plan B
             r"|\bif (?:they|she|he|the \w+)(?: still| just)? (?:says? no|refuse[sd]?|decline[sd]?|push(?:es)? back|ignore (?:it|us|me|that))\b"
             # as the whole message: "is that it?", "doesn't apply to us", "sounds like a lot of work"

@@ -10,7 +10,7 @@ import sys
 from server.launch import ROOT, VENV_BIN
 
 # Responses that are used, but not by a story or rule step Rasa's validator can see.
-USED_OUTSIDE_STORIES = re.compile(r"The utterance '(utter_ask_\w+|utter_clarify|utter_out_of_scope|utter_capabilities|utter_bot_challenge|utter_deny|utter_affirm|utter_score_outside_check)' is not used in any story or rule")
+USED_OUTSIDE_STORIES = re.compile(r"The utterance '(utter_ask_\w+|utter_clarify|utter_out_of_scope|utter_capabilities|utter_bot_challenge|utter_deny|utter_affirm|utter_score_outside_check|utter_new_topic)' is not used in any story or rule")
 
 
 def main() -> int:

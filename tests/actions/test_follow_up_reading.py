@@ -998,3 +998,16 @@ def test_over_rest_a_terse_reply_to_an_answer_is_about_that_answer(advisor) -> N
     # With no answer given, "are you sure?" is still about the bot and "not convinced" still a no.
     assert texts(say(advisor.base_url, "are you sure?", sender("terse-first"))).startswith("I'm a bot")
     assert texts(say(advisor.base_url, "not convinced", sender("terse-first"))).startswith("No problem")
+
+
+def test_over_rest_a_change_of_subject_leaves_the_last_answer(advisor) -> None:
+    """ "new problem" was read as the communication challenge and "start again" was asked to clarify;
+    "makes sense" and "continue" were declined as everyday requests."""
+    me = sender("moves")
+    say(advisor.base_url, "one partner only joined for the grant", me)
+    assert texts(say(advisor.base_url, "makes sense", me)).startswith("Great. Tell me what is happening")
+    assert texts(say(advisor.base_url, "continue", me)).startswith("Another idea on funding")
+    for change in ("new problem", "start again"):
+        assert texts(say(advisor.base_url, change, me)).startswith("Of course. What would you like to talk about now?"), change
+    # ...and "how?" is no longer about the funding idea.
+    assert not texts(say(advisor.base_url, "how?", me)).startswith("How to put")

@@ -1,0 +1,27 @@
+"""A short message that is only a conversation move is read as that move, whatever the classifier
+leaned to: asking to change the subject ("new problem", "start again") is `something_else`, whose
+action then asks what the new problem is; an acknowledgement ("makes sense", "interesting") is
+`affirm`. The words are in actions/moves.py, which the actions share.
+"""
+
+from __future__ import annotations
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+
+from actions.moves import ACKNOWLEDGEMENT, NEW_TOPIC  # plain patterns, no imports of their own
+from components.plain_requests import PlainRequestReader
+
+
+def move_of(text: str) -> str | None:
+    """something_else, affirm, or None when the message is more than a move."""
+    if NEW_TOPIC.match(text or ""):
+        return "something_else"
+    return "affirm" if ACKNOWLEDGEMENT.match(text or "") else None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ConversationMoveReader(PlainRequestReader):
+    """Sets something_else or affirm first, with the top confidence, on a message that is only that move."""
+
+    def reading(self, text: str) -> str | None:
+        return move_of(text)
