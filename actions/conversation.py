@@ -549,7 +549,7 @@ TELLS_MORE_THAN_NO = 4
 class ActionSomethingElse(Action):
     """ "Something else" after a clarifying question: asked to say it another way. Typed after an
     answer ("something else?"), it wants another idea. A change of subject ("new problem", "start
-    again") clears the answer in focus and asks what the new problem is."""
+    again") clears the answer in focus and asks what to talk about now."""
 
     def name(self) -> str:
         return "action_something_else"

@@ -376,13 +376,13 @@ NAMES_THE_CASE_STUDY = re.compile(
 )
 
 
-# Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
-# their spelling, and only when something is in focus.
 # Doubt as the whole message ("not convinced", "really?", "are you sure?") right after an answer:
 # why the idea helps.
 DOUBT = re.compile(
     r"^\W*(?:(?:hmm+|um+|sorry|but|honestly)\W+)*(?:(?:i'?m |im )?not (?:really |totally |entirely )?convinced|really|are (?:you|u) sure)\W*$"
 )
+# Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
+# their spelling, and only when something is in focus.
 SHORT_FOLLOW_UPS = (
     (re.compile(r"\bex(?!pla)[a-z]{0,3}m?p[a-z]*\b|\bexa?m(?:le|el)s?\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
     (

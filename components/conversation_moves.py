@@ -1,6 +1,6 @@
 """A short message that is only a conversation move is read as that move, whatever the classifier
 leaned to: asking to change the subject ("new problem", "start again") is `something_else`, whose
-action then asks what the new problem is; an acknowledgement ("makes sense", "interesting") is
+action then clears the last answer and asks what to talk about; an acknowledgement ("makes sense", "interesting") is
 `affirm`. The words are in actions/moves.py, which the actions share.
 """
 
