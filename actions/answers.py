@@ -7,6 +7,8 @@ written "advice:<id>", "practice:<id>" or "topic:<id>", the same keys retrieval 
 
 from __future__ import annotations
 
+import re
+
 from actions.advice import RankedAdvice, cite
 from actions.store.knowledge import AdviceView, Knowledge, PracticeView, TopicView
 from actions.vocabulary import NATIONS
@@ -118,11 +120,41 @@ def signposts_reply(practice: PracticeView) -> str:
 # --- follow-ups on the item in focus ------------------------------------------------------------
 
 
-def how_reply(item: Item) -> str:
+# "when?", "cost?", "who do I talk to?", "template?" right after an answer: there is no set
+# timescale, cost or template, so the steps come with a line that says so (and points to the
+# timings or roles the steps do name).
+TIMED_STEP = re.compile(
+    r"\b(?:days?|weeks?|months?|years?|quarter(?:ly)?|annual(?:ly)?|monthly|weekly|deadlines?)\b", re.IGNORECASE
+)
+NAMED_ROLE = re.compile(
+    r"\b(?:chairs?|coordinators?|named person|trustees?|managers?|officers?|directors?|board)\b", re.IGNORECASE
+)
+
+
+def practicality_lead(practicality: str, steps: tuple[str, ...]) -> str:
+    """The line before the steps that answers "when?", "cost?", "who?" or "template?" honestly."""
+    if practicality == "timescale":
+        timed = any(TIMED_STEP.search(step) for step in steps)
+        return "There's no set timescale for this: it depends on your partners and how often you meet." + (
+            " Where timing matters, the steps say so." if timed else ""
+        )
+    if practicality == "cost":
+        return "I can't put a cost on this: it depends on your partners and what they already have."
+    if practicality == "who_to_ask":
+        return "Start inside the partnership: your manager, and the partnership's chair or coordinator."
+    if practicality == "who_does":
+        if any(NAMED_ROLE.search(step) for step in steps):
+            return "The steps say who does what; agree anything they leave open between your partners."
+        return "This isn't one role's job: agree between your partners who takes each step on."
+    return "I don't have a template for this, but the steps below work as a checklist."
+
+
+def how_reply(item: Item, practicality: str | None = None) -> str:
     steps = item.how if isinstance(item, AdviceView) else item.steps if isinstance(item, PracticeView) else ()
     if not steps:
         return f"\u201c{item.title}\u201d is about understanding rather than steps; ask me about a problem in your partnership and I'll suggest what to do."
-    lines = [f"How to put \u201c{item.title}\u201d into practice:"]
+    lines = [practicality_lead(practicality, tuple(steps))] if practicality else []
+    lines.append(f"How to put \u201c{item.title}\u201d into practice:")
     lines += [f"{n}. {step}" for n, step in enumerate(steps, start=1)]
     return "\n".join(lines)
 

@@ -60,6 +60,7 @@ from actions.follow_ups import (
     offered_action,
     options_offered,
     pending_challenge,
+    practical_question_answered,
     practice_named_plainly,
     principle_named,
     retrieve,
@@ -591,6 +592,9 @@ class ActionBotChallenge(Action):
         answered = await sources_asked_for(dispatcher, tracker)  # "where are you getting this from?"
         if answered is not None:
             return answered
+        answered = await practical_question_answered(dispatcher, tracker)  # "who's responsible?" after an answer
+        if answered is not None:
+            return answered
         if tracker.get_slot("focus") and DOUBT.match(text.lower()):
             knowledge = await knowledge_or_apology(dispatcher)  # "are you sure?" after an answer: not about the bot
             return answer_follow_up(dispatcher, tracker, knowledge, "ask_why") if knowledge is not None else []
@@ -691,6 +695,9 @@ class ActionOutOfScope(Action):
         answered = await sources_asked_for(dispatcher, tracker)  # "cite it for me properly"
         if answered is not None:
             return answered
+        answered = await practical_question_answered(dispatcher, tracker)  # "how much will it cost?" after an answer
+        if answered is not None:
+            return answered
         errand = decline_errand(dispatcher, tracker)
         if errand is not None:
             return errand
@@ -760,7 +767,7 @@ class ActionOutOfScope(Action):
             if answered is not None:
                 return answered
             if item is not None and not (follow_up == "ask_example" and isinstance(item, TopicView)):
-                return ActionFollowUp.follow_up(dispatcher, item, follow_up) + focus_events(item)
+                return ActionFollowUp.follow_up(dispatcher, item, follow_up, asked=text) + focus_events(item)
         challenge = tracker.get_slot("current_challenge")
         if follow_up == "ask_how" and confidence < SURE_OUT_OF_SCOPE and tracker.get_slot("focus") and challenge in CHALLENGES:
             # "how do i get proper named contacts set up" after an idea on communication: the idea on
@@ -825,7 +832,7 @@ class ActionActionPlan(Action):
             knowledge = await knowledge_or_apology(dispatcher)
             item = resolve(knowledge, tracker.get_slot("focus")) if knowledge else None
             if item is not None:
-                return ActionFollowUp.follow_up(dispatcher, item, form) + focus_events(item)
+                return ActionFollowUp.follow_up(dispatcher, item, form, asked=text) + focus_events(item)
         if not tracker.get_slot("focus") and form in ("ask_simpler", "ask_how") and not WHOLE_CONVERSATION.search(text):
             # "tl;dr?" after "Did you mean one of these?": about the problem that message told.
             knowledge = await knowledge_or_apology(dispatcher)

@@ -310,7 +310,8 @@ def practice_named_plainly(knowledge: Knowledge, text: str) -> PracticeView | No
 def follow_up_on(dispatcher: CollectingDispatcher, tracker: Tracker, item: Item, intent: str) -> list[EventType]:
     """A follow-up answered about an item not yet in focus, which it then is (an advice item also
     counts as given, so "another idea" moves on from it)."""
-    events = ActionFollowUp.follow_up(dispatcher, item, intent) + focus_events(item)
+    asked = tracker.latest_message.get("text") or ""
+    events = ActionFollowUp.follow_up(dispatcher, item, intent, asked=asked) + focus_events(item)
     if isinstance(item, AdviceView):
         given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
         events.append(SlotSet("advice_given", given + [item.id]))
@@ -381,9 +382,79 @@ NAMES_THE_CASE_STUDY = re.compile(
 DOUBT = re.compile(
     r"^\W*(?:(?:hmm+|um+|sorry|but|honestly)\W+)*(?:(?:i'?m |im )?not (?:really |totally |entirely )?convinced|really|are (?:you|u) sure)\W*$"
 )
+# Practical questions asked alone right after an answer ("when?", "how long will it take?",
+# "cost?", "who do I talk to?", "template?"): the steps, led by a line that there is no set
+# timescale, cost or template (answers.practicality_lead). They were asked to clarify, declined,
+# or answered with an unrelated practice question.
+_BEFORE_PRACTICALITY = (
+    r"^\W*(?:(?:ok\w*|so|and|but|right|hmm+|sorry|realistically|roughly|um+|erm+|thanks|cheers|great|lovely)\W+)*"
+)
+_AFTER_PRACTICALITY = (
+    r"(?:\s+(?:roughly|realistically|then|though|pls|please|exactly|really|typically|usually|for (?:it|that|this)))*\W*$"
+)
+_POINTER = r"(?:it|that|this|all (?:that|this))"
+PRACTICALITIES = {
+    "timescale": re.compile(
+        _BEFORE_PRACTICALITY
+        + r"(?:(?:by |from )?when|how (?:long|soon|quickly|fast)(?: (?:will|would|does|should|might|could|can|is) "
+        + _POINTER
+        + r"(?: (?:take|be done|happen))?)?|(?:what(?:'s| is| are) (?:the |a )?)?(?:time ?scales?|time ?frames?|time ?lines?|deadlines?)"
+        r"|how much time(?: (?:will|would|does|should) " + _POINTER + r" take)?"
+        r"|when (?:should|would|do|can|could|shall) (?:we|i) (?:do|start|begin) " + _POINTER + r")" + _AFTER_PRACTICALITY
+    ),
+    "cost": re.compile(
+        _BEFORE_PRACTICALITY
+        + r"(?:costs?|budget|price|(?:is "
+        + _POINTER
+        + r" )?expensive|how much(?: (?:will|would|does|might|could) "
+        + _POINTER
+        + r" cost)?"
+        r"|what(?:'s| is| would| will| does)? (?:the |it |that |this )?cost(?: (?:us|me))?|who pays(?: for " + _POINTER + r")?"
+        r"|what about (?:the )?(?:cost|money|budget))" + _AFTER_PRACTICALITY
+    ),
+    "who_to_ask": re.compile(
+        _BEFORE_PRACTICALITY
+        + r"who (?:do|should|would|can|could) (?:i|we) (?:talk|speak|go|turn|ask|contact|approach|write)(?: to)?(?: first| about "
+        + _POINTER
+        + r")?"
+        + _AFTER_PRACTICALITY
+    ),
+    "who_does": re.compile(
+        _BEFORE_PRACTICALITY
+        + r"(?:who (?:should|would|will|does|can) (?:do|lead|run|own|chair|organise|start)(?: "
+        + _POINTER
+        + r"| on "
+        + _POINTER
+        + r")?|who(?:'s| is) (?:responsible|in charge|accountable)(?: for "
+        + _POINTER
+        + r")?|whose (?:job|role|responsibility) is "
+        + _POINTER
+        + r"|who leads(?: on "
+        + _POINTER
+        + r")?)"
+        + _AFTER_PRACTICALITY
+    ),
+    "template": re.compile(
+        _BEFORE_PRACTICALITY
+        + r"(?:(?:is there|have you got|got|do you have|you got|any) )?(?:an? |any )?(?:templates?|pro ?formas?)(?: (?:for|of) "
+        + _POINTER
+        + r")?"
+        + _AFTER_PRACTICALITY
+    ),
+}
+
+
+def practicality_asked(text: str) -> str | None:
+    """timescale, cost, who_to_ask, who_does or template, when the whole message asks only that; else None."""
+    cleaned = untxt(text).lower().strip().replace("\u2019", "'")
+    if len(cleaned.split()) > SHORT_WORDS:
+        return None
+    return next((kind for kind, pattern in PRACTICALITIES.items() if pattern.match(cleaned)), None)
+
+
 # Short follow-ups the classifier cannot place ("exmple pls", "simplr", "tldr?", "e.g.?"): read by
 # their spelling, and only when something is in focus.
-SHORT_FOLLOW_UPS = (
+SHORT_FOLLOW_UPS = tuple((pattern, "ask_how") for pattern in PRACTICALITIES.values()) + (
     (re.compile(r"\bex(?!pla)[a-z]{0,3}m?p[a-z]*\b|\bexa?m(?:le|el)s?\b|\be\.?g\b|\binstance\b|\blike what\b"), "ask_example"),
     (
         re.compile(
@@ -415,6 +486,9 @@ SHORT_FOLLOW_UPS = (
             r"|\bwhat made (?:it|that|this|them|that one|this one|the difference) (?:work|succeed|so good|a success|go well)\b"
             # "reason?", "whats the reasoning" as the whole message
             r"|^\W*(?:ok\w*|so|and|but)?\W*(?:(?:what'?s|what is)\s+)?(?:the\s+)?reason(?:ing)?\W*$"
+            # "so what?", "is it worth it?", "does that even work?" as the whole message
+            r"|^\W*(?:(?:ok\w*|and|but|hmm+|well)\W+)*(?:so(?: what)?|is (?:it|that|this) (?:really |even )?worth (?:it|the (?:effort|time|bother|hassle))"
+            r"|(?:does|will|would|did) (?:it|that|this) (?:even |really |actually )?work|what(?:'s| is) the point(?: of (?:it|that|this))?)\W*$"
             r"|" + DOUBT.pattern
         ),
         "ask_why",
@@ -724,7 +798,7 @@ def about_the_last_answer(text: str) -> bool:
 
 # Asking where the answer just given comes from, in words the classifier may not place.
 WHERE_FROM = re.compile(
-    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|(?:any |got a |is there a )?(?:links?|references?|citations?)|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
+    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|(?:any |got a |got any |is there a |are there any |useful |good )?(?:links?|references?|citations?|resources?|further reading)|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
     r"|what(?:'s|s| is) (?:that|this|it) based on|(?:is|was) (?:that|this|it) based on (?:anything|something|evidence|research)"
     r"|based on what|where (?:can|could|do) (?:i|we) read (?:more|up)(?: on| about)?(?: (?:that|this|it))?"
     r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on"
@@ -746,6 +820,22 @@ def where_it_is_from(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
         return None
     dispatcher.utter_message(text=answers.item_sources_reply(knowledge, item), buttons=answers.follow_up_buttons(item, "sources"))
     return []
+
+
+async def practical_question_answered(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """ "how much will it cost?", "who's responsible?", "template?" right after an answer: its steps,
+    with the line that there is no set timescale, cost or template, whatever the classifier read
+    (a decline, a question about the bot, a practice question). None when it is not that."""
+    text = tracker.latest_message.get("text") or ""
+    if not tracker.get_slot("focus") or text.startswith("/") or practicality_asked(text) is None:
+        return None
+    knowledge = await knowledge_or_apology(dispatcher)
+    if knowledge is None:
+        return []
+    item = resolve(knowledge, tracker.get_slot("focus"))
+    if item is None:
+        return None
+    return ActionFollowUp.follow_up(dispatcher, item, "ask_how", asked=text) + focus_events(item)
 
 
 # --- Is a message a follow-up on what was just said? ---------------------------------------------
@@ -1133,9 +1223,9 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     earlier = advice_given_on(knowledge, tracker, intent_of(tracker)) if intent == "ask_why" else None
     if earlier is not None and not (isinstance(focus, AdviceView) and focus.challenge_id == earlier.challenge_id):
         # "why does it take so long though" after ideas on time and culture, the culture one last: about time.
-        return ActionFollowUp.follow_up(dispatcher, earlier, intent) + focus_events(earlier)
+        return ActionFollowUp.follow_up(dispatcher, earlier, intent, asked=text) + focus_events(earlier)
     if focus is not None:
-        return ActionFollowUp.follow_up(dispatcher, focus, intent) + focus_events(focus)
+        return ActionFollowUp.follow_up(dispatcher, focus, intent, asked=text) + focus_events(focus)
     ranked = next_advice(knowledge, tracker, challenge, described=text) if challenge else []
     if not ranked:
         return [FollowupAction("action_more_advice")]
@@ -1271,6 +1361,8 @@ class ActionFollowUp(Action):
             and short_follow_up(text) == "ask_more"
         ):
             return [FollowupAction("action_more_advice")]  # "we tried that" reads like "an example?"
+        if practicality_asked(text):
+            intent = "ask_how"  # "what does it cost" reads like "what does it mean"
         if vague_distress(text) and short_follow_up(text) is None:
             return ask_what_is_wrong(dispatcher, knowledge)  # "honestly some days I wonder why I bother"
         if intent == "ask_how" and short_follow_up(text) == "ask_why":
@@ -1427,12 +1519,14 @@ class ActionFollowUp(Action):
             if isinstance(item, PracticeView) and intent == "ask_example" and not item.example
             else None
         )
-        return self.follow_up(dispatcher, item, intent, related) + focus_events(item)
+        return self.follow_up(dispatcher, item, intent, related, asked=text) + focus_events(item)
 
     @staticmethod
     def follow_up(
-        dispatcher: CollectingDispatcher, item: Item, intent: str | None, related: AdviceView | None = None
+        dispatcher: CollectingDispatcher, item: Item, intent: str | None, related: AdviceView | None = None, asked: str = ""
     ) -> list[EventType]:
+        """The reply; `asked` is the message, for "when?", "who do I talk to?" and the like."""
+        practicality = practicality_asked(asked) if intent not in ("ask_example", "ask_why", "ask_simpler") else None
         if intent == "ask_example":
             text = answers.example_reply(item) or (answers.example_reply(related) if related else None)
             if text is None:
@@ -1442,8 +1536,10 @@ class ActionFollowUp(Action):
             dispatcher.utter_message(text=answers.why_reply(item), buttons=answers.follow_up_buttons(item, "why"))
         elif intent == "ask_simpler":
             dispatcher.utter_message(text=answers.simpler_reply(item), buttons=answers.follow_up_buttons(item, "simpler"))
+        elif practicality == "who_to_ask" and isinstance(item, PracticeView) and item.signposts:
+            dispatcher.utter_message(text=answers.signposts_reply(item), buttons=answers.follow_up_buttons(item, "how"))
         else:
-            dispatcher.utter_message(text=answers.how_reply(item), buttons=answers.follow_up_buttons(item, "how"))
+            dispatcher.utter_message(text=answers.how_reply(item, practicality), buttons=answers.follow_up_buttons(item, "how"))
         return []
 
 
@@ -1463,6 +1559,9 @@ class ActionPracticeAnswer(Action):
             return sector_told
         if context_aside(tracker):  # "we're a community group btw, three staff and a lot of volunteers", after an answer
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
+        practical = await practical_question_answered(dispatcher, tracker)  # "template?" after terms of reference
+        if practical is not None:
+            return practical
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []
@@ -1501,7 +1600,7 @@ class ActionPracticeAnswer(Action):
         if focus is not None and ((found and key_of(found[0][0]) == key_of(focus)) or points_back_at_it):
             # Asking again about the answer just given ("and how do we go about setting one up?")
             # wants the next level down, not the same answer twice.
-            return ActionFollowUp.follow_up(dispatcher, focus, "ask_how") + focus_events(focus)
+            return ActionFollowUp.follow_up(dispatcher, focus, "ask_how", asked=text) + focus_events(focus)
         events = answer_by_retrieval(dispatcher, tracker, knowledge, text, found)
         if events is not None:
             return events

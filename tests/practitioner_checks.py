@@ -62,7 +62,8 @@ def kind_of(text: str) -> set[str]:
         kinds.add("advice")
     if text.startswith("Another idea on"):
         kinds.add("another")
-    if text.startswith("How to put \u201c") or "here are the steps instead" in text:
+    # The steps, or the steps after a line on what was asked ("There's no set timescale for this...").
+    if text.startswith("How to put \u201c") or "\nHow to put \u201c" in text or "here are the steps instead" in text:
         kinds.add("how")
     if text.startswith("An illustrative example"):
         kinds.add("example")

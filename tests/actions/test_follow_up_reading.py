@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions import answers
 from actions.actions import ActionChallengeAdvice, ActionKnowledgeAnswer, ActionMoreAdvice
 from actions.conversation import (
     ActionActionPlan,
@@ -17,7 +18,14 @@ from actions.conversation import (
     ActionOutOfScope,
     ActionRecordFeedback,
 )
-from actions.follow_ups import ActionFollowUp, ActionPracticeAnswer, names_something_else, short_follow_up, term_in
+from actions.follow_ups import (
+    ActionFollowUp,
+    ActionPracticeAnswer,
+    names_something_else,
+    practicality_asked,
+    short_follow_up,
+    term_in,
+)
 from actions.glossary import asked_names
 from tests.conftest import make_tracker, slots_of
 from tests.conftest import run_action as run
@@ -87,7 +95,6 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("can I ask about something else", None),
         # A question of its own, not "how do I do that"; a new problem before a how-question.
         ("How long do these things normally take to show results?", None),
-        ("how long will it take", None),
         ("how far is it to leeds", None),
         ("We have too many meetings. How do we cut them?", None),
         # Pushback on the idea just given wants the next one.
@@ -183,6 +190,17 @@ def tracker(intent: str, confidence: float, text: str, slots: dict):
         ("i dont follow", "ask_simpler"),
         ("i don't understand why the council won't engage", None),
         ("the meaning of partnership", None),
+        ("when?", "ask_how"),
+        # Alone, right after an answer: its steps, led by "I can't give a set timescale".
+        ("how long will it take?", "ask_how"),
+        ("cost?", "ask_how"),
+        ("who do i talk to", "ask_how"),
+        ("template?", "ask_how"),
+        ("so what?", "ask_why"),
+        ("is it worth it?", "ask_why"),
+        ("when is the next meeting", None),
+        ("how long does it take to set up a partnership", None),
+        ("who is the chief executive", None),
         ("sorry what?", "ask_simpler"),
         # the steps, the next idea, or why it helps, typed alone after an answer
         ("then what?", "ask_how"),
@@ -1011,3 +1029,53 @@ def test_over_rest_a_change_of_subject_leaves_the_last_answer(advisor) -> None:
         assert texts(say(advisor.base_url, change, me)).startswith("Of course. What would you like to talk about now?"), change
     # ...and "how?" is no longer about the funding idea.
     assert not texts(say(advisor.base_url, "how?", me)).startswith("How to put")
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("when?", "timescale"),
+        ("ok but how soon?", "timescale"),
+        ("how much will it cost?", "cost"),
+        ("who pays?", "cost"),
+        ("who do I speak to first", "who_to_ask"),
+        ("who's responsible for that", "who_does"),
+        ("do you have a template for that", "template"),
+        ("how much funding is there for community pharmacies", None),
+        ("who should chair the new health and wellbeing partnership", None),
+    ],
+)
+def test_practical_questions_are_read_only_as_the_whole_message(text: str, kind: str | None) -> None:
+    assert practicality_asked(text) == kind
+
+
+def test_the_timescale_line_points_to_timings_only_where_the_steps_give_them() -> None:
+    timed = answers.practicality_lead("timescale", ("After three months, drop the rest.",))
+    untimed = answers.practicality_lead("timescale", ("Ask each partner what they want.",))
+    assert "Where timing matters, the steps say so" in timed and "Where timing" not in untimed
+    assert answers.practicality_lead("who_does", ("Have the chair check the agenda.",)).startswith("The steps say who")
+    assert answers.practicality_lead("who_does", ("Ask each partner what they want.",)).startswith("This isn't one role's job")
+
+
+def test_over_rest_practical_questions_after_an_answer_get_its_steps_with_an_honest_line(advisor) -> None:
+    """ "how much will it cost?" right after an answer was declined as an everyday request, "template?"
+    got the answer on information sharing, "who's responsible" the bot's introduction and "so what?"
+    the list of challenges. There is no set cost or template: each gets the steps, saying so."""
+    steps = "How to put \u201cAsk why each partner joins\u201d into practice:\n1. At an early meeting"
+    expected = {
+        "how much will it cost?": "I can't put a cost on this",
+        "template?": "I don't have a template for this",
+        "who's responsible": "This isn't one role's job",
+        "when?": "There's no set timescale for this",
+        "so what?": "Why \u201cAsk why each partner joins\u201d helps",
+    }
+    for asked, start in expected.items():
+        me = sender("practical")
+        say(advisor.base_url, "one partner only joined for the grant", me)
+        reply = texts(say(advisor.base_url, asked, me))
+        assert reply.startswith(start), (asked, reply)
+        assert (steps in reply) == (asked != "so what?"), reply
+    # With no answer given yet, an everyday question about cost is still declined.
+    assert texts(say(advisor.base_url, "how much will it cost?", sender("practical-first"))).startswith(
+        "Sorry, I can't help with that"
+    )
