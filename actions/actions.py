@@ -50,6 +50,7 @@ from actions.follow_ups import (
     another_idea,
     answer_follow_up,
     follow_up_reading,
+    plain_follow_up_answered,
     practice_named_plainly,
     principle_named,
     retrieve,
@@ -209,6 +210,9 @@ class ActionChallengeAdvice(Action):
             # "actually scratch that, I moved to the community trust last month" reads like a story
             # about time to the classifier; it corrects who the person is.
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
+        answered = await plain_follow_up_answered(dispatcher, tracker)  # "go back" after an answer reads like authority
+        if answered is not None:
+            return answered
         if context_aside(tracker):  # "btw we're only three months in, literally just started" reads like time
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
         if said_in_passing(tracker.latest_message):  # "school nursing so NHS" reads like a problem to the classifier
@@ -281,6 +285,9 @@ class ActionMoreAdvice(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if thanked(dispatcher, tracker):  # "ta, I'll give it a go at the next one" reads like "another"
             return []
+        answered = await plain_follow_up_answered(dispatcher, tracker)  # "what was the first one again?"
+        if answered is not None:
+            return answered
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

@@ -79,6 +79,21 @@ def advice_answer(knowledge: Knowledge, challenge_id: str, ranked: RankedAdvice,
     return "\n".join(lines)
 
 
+def again_reply(item: Item) -> str:
+    """An answer shown again ("repeat that", "go back"), without the "Another idea" lead-in."""
+    if isinstance(item, AdviceView):
+        return f"\u201c{item.title}\u201d: {item.text}\n{principles_line(item)}"
+    if isinstance(item, PracticeView):
+        return practice_answer(item)
+    return topic_summary(item)
+
+
+def again_buttons(item: Item) -> list[dict[str, str]]:
+    if isinstance(item, AdviceView):
+        return advice_buttons(True)
+    return practice_buttons() if isinstance(item, PracticeView) else [MORE_BUTTON, OTHER_PROBLEM_BUTTON]
+
+
 def advice_buttons(has_more: bool) -> list[dict[str, str]]:
     # Five at most: Rasa's Slack channel drops every button of a message with more than five.
     return (
@@ -146,7 +161,7 @@ def practicality_lead(practicality: str, steps: tuple[str, ...]) -> str:
         if any(NAMED_ROLE.search(step) for step in steps):
             return "The steps say who does what; agree anything they leave open between your partners."
         return "This isn't one role's job: agree between your partners who takes each step on."
-    return "I don't have a template for this, but the steps below work as a checklist."
+    return "I don't have a template or script for this, but the steps below work as a checklist."
 
 
 def how_reply(item: Item, practicality: str | None = None) -> str:

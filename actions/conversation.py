@@ -60,7 +60,7 @@ from actions.follow_ups import (
     offered_action,
     options_offered,
     pending_challenge,
-    practical_question_answered,
+    plain_follow_up_answered,
     practice_named_plainly,
     principle_named,
     retrieve,
@@ -179,6 +179,9 @@ class ActionClarify(Action):
         return "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        answered = await plain_follow_up_answered(dispatcher, tracker)  # "when?", "save that" after an answer
+        if answered is not None:
+            return answered
         pair = two_challenges(tracker.latest_message)
         if pair:
             knowledge = await knowledge_or_apology(dispatcher)
@@ -517,6 +520,12 @@ class ActionAffirm(Action):
         }
         if about_them:
             return [SlotSet(d, v) for d, v in about_them.items()] + [FollowupAction("action_acknowledge_context")]
+        form = short_follow_up(tracker.latest_message.get("text") or "") if tracker.get_slot("focus") else None
+        if form == "ask_more":
+            return [FollowupAction("action_more_advice")]
+        if form is not None:  # "ok and after that?" after an answer reads like "ok"
+            knowledge = await knowledge_or_apology(dispatcher)
+            return answer_follow_up(dispatcher, tracker, knowledge, form) if knowledge is not None else []
         dispatcher.utter_message(response="utter_affirm")
         return []
 
@@ -592,7 +601,7 @@ class ActionBotChallenge(Action):
         answered = await sources_asked_for(dispatcher, tracker)  # "where are you getting this from?"
         if answered is not None:
             return answered
-        answered = await practical_question_answered(dispatcher, tracker)  # "who's responsible?" after an answer
+        answered = await plain_follow_up_answered(dispatcher, tracker)  # "who's responsible?" after an answer
         if answered is not None:
             return answered
         if tracker.get_slot("focus") and DOUBT.match(text.lower()):
@@ -695,7 +704,7 @@ class ActionOutOfScope(Action):
         answered = await sources_asked_for(dispatcher, tracker)  # "cite it for me properly"
         if answered is not None:
             return answered
-        answered = await practical_question_answered(dispatcher, tracker)  # "how much will it cost?" after an answer
+        answered = await plain_follow_up_answered(dispatcher, tracker)  # "how much will it cost?" after an answer
         if answered is not None:
             return answered
         errand = decline_errand(dispatcher, tracker)

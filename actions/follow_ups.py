@@ -436,7 +436,7 @@ PRACTICALITIES = {
     ),
     "template": re.compile(
         _BEFORE_PRACTICALITY
-        + r"(?:(?:is there|have you got|got|do you have|you got|any) )?(?:an? |any )?(?:templates?|pro ?formas?)(?: (?:for|of) "
+        + r"(?:(?:is there|have you got|got|do you have|you got|any) )?(?:an? |any )?(?:templates?|pro ?formas?|scripts?|wording|form of words)(?: (?:for|of) "
         + _POINTER
         + r")?"
         + _AFTER_PRACTICALITY
@@ -474,7 +474,7 @@ SHORT_FOLLOW_UPS = tuple((pattern, "ask_how") for pattern in PRACTICALITIES.valu
             r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"
             r"|^\W*(?:(?:ok\w*|so|and|but|right)\W+)*(?:practically|in practice)\W*$"
             # "then what?", "got a checklist?", "bit vague", "any tips?" as the whole message: the steps
-            r"|^\W*(?:(?:ok\w*|so|and|but|right|hmm+)\W+)*(?:then what|what then|and then|(?:(?:got|have you got|is there) )?(?:a |any )?checklist"
+            r"|^\W*(?:(?:ok\w*|so|and|but|right|hmm+)\W+)*(?:then what|what then|and then|(?:and )?after that|what next|next|(?:(?:got|have you got|is there) )?(?:a |any )?checklist"
             r"|(?:(?:that'?s|it'?s|bit|a bit|too|very|all a bit|quite) )*vague|(?:be |a bit |bit )?more specific(?: please| pls)?|specifics|(?:any )?tips)\W*$"
         ),
         "ask_how",
@@ -822,12 +822,50 @@ def where_it_is_from(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
     return []
 
 
-async def practical_question_answered(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
-    """ "how much will it cost?", "who's responsible?", "template?" right after an answer: its steps,
-    with the line that there is no set timescale, cost or template, whatever the classifier read
-    (a decline, a question about the bot, a practice question). None when it is not that."""
+# Typed alone right after an answer, with words the classifier reads as something else:
+# "repeat that" / "say that again": the answer again; "go back", "previous answer", "what was the
+# first one again?": the idea given before it (or the first); "how do I convince my boss?": why it
+# helps, as the case to make. "repeat that" as a first message is still declined.
+_BEFORE_MOVE = r"^\W*(?:(?:ok\w*|sorry|so|please|pls|can you|could you|would you|can we|could we|let'?s)\W+)*"
+_AFTER_MOVE = r"(?:\s+(?:please|pls|again|then))*\W*$"
+SAY_AGAIN = re.compile(
+    _BEFORE_MOVE + r"(?:repeat(?: (?:that|it|this|the (?:last )?(?:answer|idea)))?|say (?:that|it|this) again"
+    r"|(?:show|give|tell) me (?:that|it|this) again|one more time|again|what was that)" + _AFTER_MOVE
+)
+GO_BACK = re.compile(
+    _BEFORE_MOVE
+    + r"(?:(?:go |going |take me )?back(?: to (?:the )?(?P<to>last|previous|earlier|other|first) (?:one|answer|idea|suggestion))?"
+    r"|(?:the )?previous (?:answer|one|idea|suggestion)|the (?:one|idea|answer|suggestion) before(?: that)?"
+    r"|what was the (?P<was>first|previous|last|other|earlier) (?:one|idea|answer|suggestion))" + _AFTER_MOVE
+)
+MAKE_THE_CASE = re.compile(
+    _BEFORE_MOVE + r"(?:how (?:do|can|would|should|could) (?:i|we) )?(?:convince|persuade|win over|get (?:buy-in|sign-off) from"
+    r"|sell (?:it|this|that|the idea) to|make the case to|justify (?:it|this|that) to) (?:(?:my|our|the) (?:line )?(?:boss|manager|director"
+    r"|chief exec\w*|ceo|board|trustees|team|colleagues|chair|members|councillors|governors|partners|leadership|management|committee"
+    r"|senior (?:team|leaders|managers|leadership))|them|people|everyone)" + _AFTER_MOVE
+)
+
+
+def earlier_answer(knowledge: Knowledge, tracker: Tracker, first: bool) -> Item | None:
+    """The idea given before the one in focus (or the first one given), if any."""
+    given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
+    focus = tracker.get_slot("focus") or ""
+    here = (
+        given.index(focus.partition(":")[2]) if focus.startswith("advice:") and focus.partition(":")[2] in given else len(given)
+    )
+    wanted = given[0] if first and given and here != 0 else given[here - 1] if here > 0 else None
+    return resolve(knowledge, f"advice:{wanted}") if wanted else None
+
+
+async def plain_follow_up_answered(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A plain follow-up typed alone right after an answer, whatever the classifier read (a decline,
+    a question about the bot, a practice question, more advice): "how much will it cost?",
+    "template?", "repeat that", "go back", "how do I convince my boss?". None when it is not one."""
     text = tracker.latest_message.get("text") or ""
-    if not tracker.get_slot("focus") or text.startswith("/") or practicality_asked(text) is None:
+    cleaned = untxt(text).lower().strip().replace("\u2019", "'")
+    practicality = practicality_asked(text)
+    moves = (SAY_AGAIN.match(cleaned), GO_BACK.match(cleaned), MAKE_THE_CASE.match(cleaned))
+    if not tracker.get_slot("focus") or text.startswith("/") or (practicality is None and not any(moves)):
         return None
     knowledge = await knowledge_or_apology(dispatcher)
     if knowledge is None:
@@ -835,7 +873,21 @@ async def practical_question_answered(dispatcher: CollectingDispatcher, tracker:
     item = resolve(knowledge, tracker.get_slot("focus"))
     if item is None:
         return None
-    return ActionFollowUp.follow_up(dispatcher, item, "ask_how", asked=text) + focus_events(item)
+    again, back, case = moves
+    if back and not (again or case or practicality) and options_offered(tracker):
+        return None  # "back to the first one" after a list picks from the list
+    if practicality is not None:
+        return ActionFollowUp.follow_up(dispatcher, item, "ask_how", asked=text) + focus_events(item)
+    if case:
+        dispatcher.utter_message(
+            text="To make the case: " + answers.why_reply(item), buttons=answers.follow_up_buttons(item, "why")
+        )
+        return focus_events(item)
+    earlier = earlier_answer(knowledge, tracker, first="first" in (back.group("to"), back.group("was"))) if back else None
+    note = "" if again or earlier else "That was the first idea, so here it is again. "
+    shown = earlier or item
+    dispatcher.utter_message(text=note + answers.again_reply(shown), buttons=answers.again_buttons(shown))
+    return focus_events(shown)
 
 
 # --- Is a message a follow-up on what was just said? ---------------------------------------------
@@ -1353,6 +1405,9 @@ class ActionFollowUp(Action):
         errand = decline_errand(dispatcher, tracker)  # "could you email all that to my chair please"
         if errand is not None:
             return errand
+        again = await plain_follow_up_answered(dispatcher, tracker)  # "what was the first one again?"
+        if again is not None:
+            return again
         text = untxt(tracker.latest_message.get("text") or "")  # "wat would u do first"
         if (
             intent != "ask_more"
@@ -1559,7 +1614,7 @@ class ActionPracticeAnswer(Action):
             return sector_told
         if context_aside(tracker):  # "we're a community group btw, three staff and a lot of volunteers", after an answer
             return context_events(tracker) + [FollowupAction("action_acknowledge_context")]
-        practical = await practical_question_answered(dispatcher, tracker)  # "template?" after terms of reference
+        practical = await plain_follow_up_answered(dispatcher, tracker)  # "template?" after terms of reference
         if practical is not None:
             return practical
         knowledge = await knowledge_or_apology(dispatcher)

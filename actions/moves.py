@@ -1,4 +1,4 @@
-"""Plain words for two conversation moves, shared by the NLU reader that recognises them
+"""Plain words for three conversation moves, shared by the NLU reader that recognises them
 (components/conversation_moves.py) and the actions that answer them. No imports of its own, so the
 Rasa server can use it without loading the action code."""
 
@@ -26,5 +26,14 @@ ACKNOWLEDGEMENT = re.compile(
     r"(?:(?:that |it )?makes? (?:sense|a lot of sense)|(?:that'?s |very |how )?interesting|(?:duly )?noted|good to know"
     r"|i see|gotcha|understood|fair (?:enough|point)|point taken|got it|will do|(?:i'?ll|we'?ll) (?:try|give) (?:that|it)(?: a go)?)"
     r"(?:\s+(?:now|then))*\W*$",
+    re.IGNORECASE,
+)
+
+# Keeping the answer just given: "add that to my plan", "save that" was declined or clarified; it is
+# a request for the action plan, which holds every idea given in the conversation.
+TO_THE_PLAN = re.compile(
+    _BEFORE
+    + r"(?:(?:add|put|save|pop|stick) (?:that|it|this|those|them|these)(?: (?:to|in|into|on) (?:my|the|our) (?:action )?(?:plan|list))?"
+    r"|(?:add|save) (?:that|it|this) (?:for (?:later|me))|save(?: (?:that|it|this))? for later)" + _AFTER,
     re.IGNORECASE,
 )

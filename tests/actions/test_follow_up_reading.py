@@ -1064,7 +1064,7 @@ def test_over_rest_practical_questions_after_an_answer_get_its_steps_with_an_hon
     steps = "How to put \u201cAsk why each partner joins\u201d into practice:\n1. At an early meeting"
     expected = {
         "how much will it cost?": "I can't put a cost on this",
-        "template?": "I don't have a template for this",
+        "template?": "I don't have a template or script for this",
         "who's responsible": "This isn't one role's job",
         "when?": "There's no set timescale for this",
         "so what?": "Why \u201cAsk why each partner joins\u201d helps",
@@ -1079,3 +1079,31 @@ def test_over_rest_practical_questions_after_an_answer_get_its_steps_with_an_hon
     assert texts(say(advisor.base_url, "how much will it cost?", sender("practical-first"))).startswith(
         "Sorry, I can't help with that"
     )
+
+
+def test_over_rest_repeat_go_back_and_make_the_case_after_an_answer(advisor) -> None:
+    """ "repeat that" and "previous answer" were declined, "go back" got schemes of delegation, "what
+    was the first one again?" a new idea and "how do I convince my boss?" a decline. "repeat that"
+    as a first message is still declined (an everyday request)."""
+    me = sender("again")
+    say(advisor.base_url, "one partner only joined for the grant", me)
+    assert texts(say(advisor.base_url, "repeat that", me)).startswith("\u201cAsk why each partner joins\u201d: At the start")
+    second = texts(say(advisor.base_url, "another idea", me))
+    assert second.startswith("Another idea on funding") and "Ask why each partner joins" not in second
+    assert texts(say(advisor.base_url, "go back", me)).startswith("\u201cAsk why each partner joins\u201d")
+    me = sender("again-first")
+    say(advisor.base_url, "one partner only joined for the grant", me)
+    assert texts(say(advisor.base_url, "previous answer", me)).startswith("That was the first idea, so here it is again.")
+    assert texts(say(advisor.base_url, "how do I convince my boss?", me)).startswith(
+        "To make the case: Why \u201cAsk why each partner joins\u201d helps"
+    )
+    assert texts(say(advisor.base_url, "repeat that", sender("again-none"))).startswith("Sorry, I can't help with that")
+
+
+def test_over_rest_add_that_to_my_plan_gives_the_action_plan(advisor) -> None:
+    """ "add that to my plan" after an idea was declined and "save that" asked to clarify."""
+    for asked in ("add that to my plan", "save that"):
+        me = sender("plan")
+        say(advisor.base_url, "one partner only joined for the grant", me)
+        reply = texts(say(advisor.base_url, asked, me))
+        assert reply.startswith("Your action plan from this conversation") and "Ask why each partner joins" in reply, reply

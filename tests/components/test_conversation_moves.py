@@ -1,4 +1,5 @@
-"""A message that is only a change of subject or an acknowledgement is read as that move."""
+"""A message that is only a change of subject, a request to keep the answer in the plan or an
+acknowledgement is read as that move."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def read(text: str, intent: str, confidence: float = 0.8) -> Message:
         ("makes sense", "out_of_scope", "affirm"),
         ("interesting", "out_of_scope", "affirm"),
         ("noted", "out_of_scope", "affirm"),
+        ("add that to my plan", "out_of_scope", "ask_summary"),
+        ("save that", "nlu_fallback", "ask_summary"),
     ],
 )
 def test_a_message_that_is_only_a_move_is_that_move(text, was_read_as, move) -> None:
@@ -47,6 +50,8 @@ def test_a_message_that_is_only_a_move_is_that_move(text, was_read_as, move) -> 
         ("got it, and how do I start", "ask_how"),
         ("something else", "something_else"),
         ("noted, thanks", "thank"),  # thanks are welcomed
+        ("add the council to the invite list", "out_of_scope"),
+        ("save the date for the away day", "out_of_scope"),
     ],
 )
 def test_a_move_with_more_said_keeps_its_reading(text, intent) -> None:
