@@ -360,6 +360,9 @@ class ActionKnowledgeAnswer(Action):
         errand = decline_errand(dispatcher, tracker)  # "can you look up how much our ICB got in health inequalities money"
         if errand is not None:
             return errand
+        answered = await plain_follow_up_answered(dispatcher, tracker)  # "what about Wales?" reads like the challenges
+        if answered is not None:
+            return answered
         knowledge = await knowledge_or_apology(dispatcher)
         if knowledge is None:
             return []

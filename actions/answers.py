@@ -79,6 +79,27 @@ def advice_answer(knowledge: Knowledge, challenge_id: str, ranked: RankedAdvice,
     return "\n".join(lines)
 
 
+# "is that legal?" after an answer: whether something is lawful in a case is not the advisor's to say.
+NOT_LEGAL_ADVICE = "I can't say whether it is lawful in your case. " + LEGAL_NOTE
+
+
+def nation_reply(item: AdviceView | PracticeView, nation: str) -> str:
+    """Does the answer hold in one UK nation: advice is practice, not law, except a step that says
+    it is for England; a practice question's help is listed by nation."""
+    if isinstance(item, PracticeView):
+        key = next((k for k, name in NATIONS.items() if name == nation), "")
+        here = [signpost for signpost in item.signposts if key in signpost.nations and signpost.nations != frozenset(NATIONS)]
+        if not here:
+            return signposts_reply(item)
+        lines = [f"{item.title} in {nation}:"] + [f"\u2022 {signpost.text}" for signpost in here]
+        return "\n".join(lines + ["", "General guidance written for Partnership Advisor. " + principles_line(item)])
+    english = [step for step in item.how if step.startswith("In England")]
+    lines = [f"\u201c{item.title}\u201d is good practice rather than law, so it applies in {nation} too."]
+    if english and nation != "England":
+        lines.append(f"One step is for England only: \u201c{english[0]}\u201d Check locally what applies in {nation}.")
+    return "\n".join(lines)
+
+
 def again_reply(item: Item) -> str:
     """An answer shown again ("repeat that", "go back"), without the "Another idea" lead-in."""
     if isinstance(item, AdviceView):

@@ -846,6 +846,24 @@ MAKE_THE_CASE = re.compile(
 )
 
 
+# "does that apply in Scotland?", "what about Wales?" right after an answer (declined, or read as a
+# list of challenges): the idea is practice, not law; a step that is for England only is named.
+NATION_ASKED = re.compile(
+    r"^\W*(?:(?:ok\w*|and|but|so|sorry)\W+)*(?:(?:does|would|will|is|do) (?:that|this|it|any of (?:that|this)|(?:that|this|it) all|those|these)"
+    r" (?:still )?(?:apply|work|hold|count|the same|different|any different)(?: (?:in|for))?|what about|how about|is it (?:the same|different) (?:in|for)"
+    r"|(?:the )?same (?:in|for)|and (?:in|for))"
+    r" (?P<nation>scotland|wales|northern ireland|ni|england)(?: too| as well| though| then)?\W*$"
+)
+NATION_NAMES = {"ni": "Northern Ireland"}
+# "is that legal?", "are we allowed to do that?" right after an answer: the advisor gives general
+# guidance, not legal advice (as it says of itself), and says who can answer.
+LAWFUL_ASKED = re.compile(
+    r"^\W*(?:(?:ok\w*|and|but|so|sorry|hmm+|wait)\W+)*(?:is (?:that|this|it) (?:legal|lawful|allowed|permitted|even legal|even allowed)"
+    r"|are we (?:even )?(?:allowed|permitted) to(?: do (?:that|this|it))?|can we (?:legally|lawfully) do (?:that|this|it)"
+    r"|(?:what does|what's) the law say|(?:any )?legal (?:issues|problems|implications|risks?))(?: here| though)?\W*$"
+)
+
+
 def earlier_answer(knowledge: Knowledge, tracker: Tracker, first: bool) -> Item | None:
     """The idea given before the one in focus (or the first one given), if any."""
     given = [i for i in tracker.get_slot("advice_given") or [] if isinstance(i, str)]
@@ -860,12 +878,16 @@ def earlier_answer(knowledge: Knowledge, tracker: Tracker, first: bool) -> Item 
 async def plain_follow_up_answered(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
     """A plain follow-up typed alone right after an answer, whatever the classifier read (a decline,
     a question about the bot, a practice question, more advice): "how much will it cost?",
-    "template?", "repeat that", "go back", "how do I convince my boss?". None when it is not one."""
+    "template?", "repeat that", "go back", "how do I convince my boss?", "does that apply in Scotland?", "is that legal?". None when it is not one."""
     text = tracker.latest_message.get("text") or ""
     cleaned = untxt(text).lower().strip().replace("\u2019", "'")
     practicality = practicality_asked(text)
+    nation = NATION_ASKED.match(cleaned)
+    if tracker.get_slot("focus") and not text.startswith("/") and LAWFUL_ASKED.match(cleaned):
+        dispatcher.utter_message(text=answers.NOT_LEGAL_ADVICE, buttons=[answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON])
+        return []
     moves = (SAY_AGAIN.match(cleaned), GO_BACK.match(cleaned), MAKE_THE_CASE.match(cleaned))
-    if not tracker.get_slot("focus") or text.startswith("/") or (practicality is None and not any(moves)):
+    if not tracker.get_slot("focus") or text.startswith("/") or (practicality is None and not any(moves) and not nation):
         return None
     knowledge = await knowledge_or_apology(dispatcher)
     if knowledge is None:
@@ -873,6 +895,10 @@ async def plain_follow_up_answered(dispatcher: CollectingDispatcher, tracker: Tr
     item = resolve(knowledge, tracker.get_slot("focus"))
     if item is None:
         return None
+    if nation is not None and not isinstance(item, TopicView):
+        named = NATION_NAMES.get(nation.group("nation"), nation.group("nation").title())
+        dispatcher.utter_message(text=answers.nation_reply(item, named), buttons=answers.follow_up_buttons(item, "how"))
+        return focus_events(item)
     again, back, case = moves
     if back and not (again or case or practicality) and options_offered(tracker):
         return None  # "back to the first one" after a list picks from the list

@@ -1107,3 +1107,27 @@ def test_over_rest_add_that_to_my_plan_gives_the_action_plan(advisor) -> None:
         say(advisor.base_url, "one partner only joined for the grant", me)
         reply = texts(say(advisor.base_url, asked, me))
         assert reply.startswith("Your action plan from this conversation") and "Ask why each partner joins" in reply, reply
+
+
+def test_over_rest_does_that_apply_in_a_nation_after_an_answer(advisor) -> None:
+    """ "does that apply in scotland?" after an idea was declined and "what about wales?" got the list
+    of challenges. An idea is practice, not law; a step for England only is named; after a practice
+    question, that nation's own help."""
+    me = sender("nation")
+    say(advisor.base_url, "the pharmacists never make our meetings", me)
+    reply = texts(say(advisor.base_url, "does that apply in scotland?", me))
+    assert reply.startswith("\u201cFit around pharmacy opening hours\u201d is good practice rather than law, so it applies in Scotland too.")
+    assert "One step is for England only: \u201cIn England, ask the Local Pharmaceutical Committee" in reply, reply
+    me = sender("nation-practice")
+    say(advisor.base_url, "the council and NHS want to pool budgets, how do we write the agreement", me)
+    reply = texts(say(advisor.base_url, "what about northern ireland?", me))
+    assert reply.startswith("Pooled budgets and Section 75 agreements in Northern Ireland:") and "In England" not in reply, reply
+    assert texts(say(advisor.base_url, "does that apply in scotland?", sender("nation-first"))).startswith("Sorry, I can't help")
+
+
+def test_over_rest_is_that_legal_after_an_answer_says_it_is_not_legal_advice(advisor) -> None:
+    """ "is that legal?" after an answer was asked to clarify."""
+    me = sender("lawful")
+    say(advisor.base_url, "the council and NHS want to pool budgets, how do we write the agreement", me)
+    reply = texts(say(advisor.base_url, "is that legal?", me))
+    assert reply.startswith("I can't say whether it is lawful in your case.") and "legal or information governance team" in reply
