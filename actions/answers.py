@@ -87,12 +87,7 @@ def nation_reply(item: AdviceView | PracticeView, nation: str) -> str:
     """Does the answer hold in one UK nation: advice is practice, not law, except a step that says
     it is for England; a practice question's help is listed by nation."""
     if isinstance(item, PracticeView):
-        key = next((k for k, name in NATIONS.items() if name == nation), "")
-        here = [signpost for signpost in item.signposts if key in signpost.nations and signpost.nations != frozenset(NATIONS)]
-        if not here:
-            return signposts_reply(item)
-        lines = [f"{item.title} in {nation}:"] + [f"\u2022 {signpost.text}" for signpost in here]
-        return "\n".join(lines + ["", "General guidance written for Partnership Advisor. " + principles_line(item)])
+        return signposts_reply(item, nation)
     english = [step for step in item.how if step.startswith("In England")]
     lines = [f"\u201c{item.title}\u201d is good practice rather than law, so it applies in {nation} too."]
     if english and nation != "England":
@@ -109,7 +104,8 @@ def again_reply(item: Item) -> str:
     return topic_summary(item)
 
 
-def again_buttons(item: Item) -> list[dict[str, str]]:
+def answer_buttons(item: Item) -> list[dict[str, str]]:
+    """The buttons under an answer shown on its own: advice, a practice question or a topic."""
     if isinstance(item, AdviceView):
         return advice_buttons(True)
     return practice_buttons() if isinstance(item, PracticeView) else [MORE_BUTTON, OTHER_PROBLEM_BUTTON]
@@ -136,19 +132,27 @@ def practice_buttons() -> list[dict[str, str]]:
     return [HOW_BUTTON, HELP_BUTTON, WHY_BUTTON, OTHER_PROBLEM_BUTTON]
 
 
-def signposts_reply(practice: PracticeView) -> str:
-    """Where to get help on a practice question, by nation where the bodies differ."""
-    lines = [f"Where to get help with {practice.title[:1].lower() + practice.title[1:]}:"]
+def signposts_reply(practice: PracticeView, nation: str | None = None) -> str:
+    """Where to get help on a practice question, by nation where the bodies differ; asked about one
+    nation ("what about Wales?"), that nation's own help where it has any."""
     everywhere = frozenset(NATIONS)
-    for signpost in practice.signposts:
-        where = (
-            "" if signpost.nations >= everywhere else " and ".join(NATIONS[n] for n in NATIONS if n in signpost.nations) + ": "
-        )
-        if signpost.text.startswith("In ") and where and signpost.text[3:].startswith(where[:-2]):
-            where = ""  # the signpost already says where ("In England, ...")
-        lines.append(f"\u2022 {where}{signpost.text}")
-    if not practice.signposts:
-        lines.append("\u2022 Your own organisation first: your manager, and the partnership's chair or coordinator.")
+    key = next((k for k, name in NATIONS.items() if name == nation), None)
+    own = [s for s in practice.signposts if key in s.nations and s.nations != everywhere] if key else []
+    if own:
+        lines = [f"{practice.title} in {nation}:"] + [f"\u2022 {signpost.text}" for signpost in own]
+    else:
+        lines = [f"Where to get help with {practice.title[:1].lower() + practice.title[1:]}:"]
+        for signpost in practice.signposts:
+            where = (
+                ""
+                if signpost.nations >= everywhere
+                else " and ".join(NATIONS[n] for n in NATIONS if n in signpost.nations) + ": "
+            )
+            if signpost.text.startswith("In ") and where and signpost.text[3:].startswith(where[:-2]):
+                where = ""  # the signpost already says where ("In England, ...")
+            lines.append(f"\u2022 {where}{signpost.text}")
+        if not practice.signposts:
+            lines.append("\u2022 Your own organisation first: your manager, and the partnership's chair or coordinator.")
     lines += ["", "General guidance written for Partnership Advisor. " + principles_line(practice)]
     return "\n".join(lines)
 

@@ -251,14 +251,14 @@ def show(dispatcher: CollectingDispatcher, knowledge: Knowledge, tracker: Tracke
         )
         first = not advice_started(knowledge, tracker, item.challenge_id)
         dispatcher.utter_message(
-            text=answers.advice_answer(knowledge, item.challenge_id, ranked, first), buttons=answers.advice_buttons(True)
+            text=answers.advice_answer(knowledge, item.challenge_id, ranked, first), buttons=answers.answer_buttons(item)
         )
         given = list(tracker.get_slot("advice_given") or [])
         return focus_events(item) + [SlotSet("advice_given", given + [item.id] if item.id not in given else given)]
     if isinstance(item, PracticeView):
-        dispatcher.utter_message(text=answers.practice_answer(item), buttons=answers.practice_buttons())
+        dispatcher.utter_message(text=answers.practice_answer(item), buttons=answers.answer_buttons(item))
         return focus_events(item)
-    dispatcher.utter_message(text=answers.topic_summary(item), buttons=[answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON])
+    dispatcher.utter_message(text=answers.topic_summary(item), buttons=answers.answer_buttons(item))
     return focus_events(item)
 
 
@@ -474,7 +474,7 @@ SHORT_FOLLOW_UPS = tuple((pattern, "ask_how") for pattern in PRACTICALITIES.valu
             r"^\W*(?:ok\w*|so|and|right)?\W*(?:how\b(?!\s+(?:long|many|much|often|soon|big|far|come)\b)|what (?:are )?(?:the )?(?:actual |practical )?steps\b)|\bsteps?\b"
             r"|^\W*(?:(?:ok\w*|so|and|but|right)\W+)*(?:practically|in practice)\W*$"
             # "then what?", "got a checklist?", "bit vague", "any tips?" as the whole message: the steps
-            r"|^\W*(?:(?:ok\w*|so|and|but|right|hmm+)\W+)*(?:then what|what then|and then|(?:and )?after that|what next|next|(?:(?:got|have you got|is there) )?(?:a |any )?checklist"
+            r"|^\W*(?:(?:ok\w*|so|and|but|right|hmm+)\W+)*(?:then what|what then|and then|(?:and )?after that|(?:(?:got|have you got|is there) )?(?:a |any )?checklist"
             r"|(?:(?:that'?s|it'?s|bit|a bit|too|very|all a bit|quite) )*vague|(?:be |a bit |bit )?more specific(?: please| pls)?|specifics|(?:any )?tips)\W*$"
         ),
         "ask_how",
@@ -880,14 +880,16 @@ async def plain_follow_up_answered(dispatcher: CollectingDispatcher, tracker: Tr
     a question about the bot, a practice question, more advice): "how much will it cost?",
     "template?", "repeat that", "go back", "how do I convince my boss?", "does that apply in Scotland?", "is that legal?". None when it is not one."""
     text = tracker.latest_message.get("text") or ""
+    if not tracker.get_slot("focus") or text.startswith("/"):
+        return None
     cleaned = untxt(text).lower().strip().replace("\u2019", "'")
-    practicality = practicality_asked(text)
-    nation = NATION_ASKED.match(cleaned)
-    if tracker.get_slot("focus") and not text.startswith("/") and LAWFUL_ASKED.match(cleaned):
+    if LAWFUL_ASKED.match(cleaned):
         dispatcher.utter_message(text=answers.NOT_LEGAL_ADVICE, buttons=[answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON])
         return []
+    practicality = practicality_asked(text)
+    nation = NATION_ASKED.match(cleaned)
     moves = (SAY_AGAIN.match(cleaned), GO_BACK.match(cleaned), MAKE_THE_CASE.match(cleaned))
-    if not tracker.get_slot("focus") or text.startswith("/") or (practicality is None and not any(moves) and not nation):
+    if practicality is None and nation is None and not any(moves):
         return None
     knowledge = await knowledge_or_apology(dispatcher)
     if knowledge is None:
@@ -912,7 +914,7 @@ async def plain_follow_up_answered(dispatcher: CollectingDispatcher, tracker: Tr
     earlier = earlier_answer(knowledge, tracker, first="first" in (back.group("to"), back.group("was"))) if back else None
     note = "" if again or earlier else "That was the first idea, so here it is again. "
     shown = earlier or item
-    dispatcher.utter_message(text=note + answers.again_reply(shown), buttons=answers.again_buttons(shown))
+    dispatcher.utter_message(text=note + answers.again_reply(shown), buttons=answers.answer_buttons(shown))
     return focus_events(shown)
 
 
@@ -1442,8 +1444,6 @@ class ActionFollowUp(Action):
             and short_follow_up(text) == "ask_more"
         ):
             return [FollowupAction("action_more_advice")]  # "we tried that" reads like "an example?"
-        if practicality_asked(text):
-            intent = "ask_how"  # "what does it cost" reads like "what does it mean"
         if vague_distress(text) and short_follow_up(text) is None:
             return ask_what_is_wrong(dispatcher, knowledge)  # "honestly some days I wonder why I bother"
         if intent == "ask_how" and short_follow_up(text) == "ask_why":
