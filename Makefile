@@ -85,6 +85,7 @@ eval: install train
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev8.yml --peers --everyday --json results/eval-dev8.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev9.yml --peers --everyday --json results/eval-dev9.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev10.yml --peers --everyday --json results/eval-dev10.json
+	$(PY) -m tools.evaluate --heldout tests/heldout/nlu_dev11.yml --peers --everyday --json results/eval-dev11.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev2.yml --peers --json results/eval-messy-dev2.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev3.yml --peers --json results/eval-messy-dev3.json
 	$(PY) -m tools.evaluate --heldout tests/heldout/messy_dev4.yml --peers --json results/eval-messy-dev4.json

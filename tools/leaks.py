@@ -4,7 +4,7 @@ A sentence leaks when, after folding case, punctuation and whitespace, it equals
 another set, or is a near-duplicate of one: token-set Jaccard similarity >= 0.8 ("how do we stop
 the rivalry" and "how do we stop the rivalry then" are one sentence for a classifier). The
 sets compared: training data (data/nlu) with the development sets (tests/heldout/nlu_dev.yml, nlu_dev2.yml, nlu_dev3.yml, nlu_dev4.yml, nlu_dev5.yml,
-nlu_dev6.yml, nlu_dev7.yml, nlu_dev8.yml, nlu_dev9.yml, nlu_dev10.yml, messy_dev.yml, messy_dev2.yml, messy_dev3.yml, messy_dev4.yml, messy_dev5.yml, messy_dev6.yml,
+nlu_dev6.yml, nlu_dev7.yml, nlu_dev8.yml, nlu_dev9.yml, nlu_dev10.yml, nlu_dev11.yml, messy_dev.yml, messy_dev2.yml, messy_dev3.yml, messy_dev4.yml, messy_dev5.yml, messy_dev6.yml,
 messy_dev7.yml)
 and the locked test sets (tests/heldout/nlu_test.yml, nlu_test2.yml, messy_test.yml, messy_test2.yml), and development with
 test. A normalised sentence labelled with two intents anywhere is a conflict.
@@ -45,6 +45,7 @@ DEV7 = HELDOUT / "nlu_dev7.yml"  # a seventh (twenty-third release), the same wa
 DEV8 = HELDOUT / "nlu_dev8.yml"  # an eighth (twenty-sixth release): the conversation intents as people type them
 DEV9 = HELDOUT / "nlu_dev9.yml"  # a ninth (twenty-seventh): small talk and everyday requests in seven voices
 DEV10 = HELDOUT / "nlu_dev10.yml"  # a tenth (twenty-eighth): very short messages, follow-ups and feedback
+DEV11 = HELDOUT / "nlu_dev11.yml"  # an eleventh (thirty-first): first messages of every intent
 TESTS = (HELDOUT / "nlu_test.yml", HELDOUT / "nlu_test2.yml", HELDOUT / "messy_test.yml", HELDOUT / "messy_test2.yml")  # nlu_test2: 397, twenty-fifth release; messy_test2: 190, twenty-fourth
 NEAR = 0.8
 ANNOTATION = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screen", type=Path, help="a writer's draft: drop its leaks (see screen()) and write the rest to --out")
     parser.add_argument("--out", type=Path, help="with --screen: where the kept sentences go")
     parser.add_argument("--near", type=float, default=NEAR, help=f"with --screen: the Jaccard similarity that drops a sentence (default {NEAR})")
-    parser.add_argument("--files", nargs="*", type=Path, default=[DEV, DEV2, DEV3, DEV4, DEV5, DEV6, DEV7, DEV8, DEV9, DEV10, MESSY_DEV, MESSY_DEV2, MESSY_DEV3, MESSY_DEV4, MESSY_DEV5, MESSY_DEV6, MESSY_DEV7, *TESTS])
+    parser.add_argument("--files", nargs="*", type=Path, default=[DEV, DEV2, DEV3, DEV4, DEV5, DEV6, DEV7, DEV8, DEV9, DEV10, DEV11, MESSY_DEV, MESSY_DEV2, MESSY_DEV3, MESSY_DEV4, MESSY_DEV5, MESSY_DEV6, MESSY_DEV7, *TESTS])
     parser.add_argument("--show", type=int, default=0, help="print this many examples of each kind")
     args = parser.parse_args(argv)
     if args.screen:

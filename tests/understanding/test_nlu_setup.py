@@ -45,7 +45,7 @@ def examples_by_intent(paths) -> dict[str, list[str]]:
 
 
 TRAINING = examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
-HELD_OUT_FILES = [ROOT / "tests" / "heldout" / name for name in ("nlu_dev.yml", "nlu_dev2.yml", "nlu_dev3.yml", "nlu_dev4.yml", "nlu_dev5.yml", "nlu_dev6.yml", "nlu_dev7.yml", "nlu_dev8.yml", "nlu_dev9.yml", "nlu_dev10.yml", "messy_dev.yml", "messy_dev2.yml", "messy_dev3.yml", "messy_dev4.yml", "messy_dev5.yml", "messy_dev6.yml", "messy_dev7.yml", "nlu_test.yml", "nlu_test2.yml", "messy_test.yml", "messy_test2.yml")]
+HELD_OUT_FILES = [ROOT / "tests" / "heldout" / name for name in ("nlu_dev.yml", "nlu_dev2.yml", "nlu_dev3.yml", "nlu_dev4.yml", "nlu_dev5.yml", "nlu_dev6.yml", "nlu_dev7.yml", "nlu_dev8.yml", "nlu_dev9.yml", "nlu_dev10.yml", "nlu_dev11.yml", "messy_dev.yml", "messy_dev2.yml", "messy_dev3.yml", "messy_dev4.yml", "messy_dev5.yml", "messy_dev6.yml", "messy_dev7.yml", "nlu_test.yml", "nlu_test2.yml", "messy_test.yml", "messy_test2.yml")]
 
 
 def labelled_examples(paths) -> set[tuple[str, str]]:
