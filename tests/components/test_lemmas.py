@@ -66,6 +66,12 @@ def test_trained_lemmas_are_the_taggers_and_unseen_words_get_the_rule_tables(nlp
     assert lemmas["estates"] == "estate" and lemmas["cancelling"] == "cancel"  # unseen: the rule tables
     assert lemmas["zxqv"] == "zxqv" and "," in lemmas
 
+    # Chat spellings share the lemmas of the words they stand for; the typed text is kept.
+    [typed, written] = loaded.process(processed(nlp, ["wat r u for, thx", "what are you for, thanks"]))
+    typed_tokens, written_tokens = typed.get(TOKENS_NAMES[TEXT]), written.get(TOKENS_NAMES[TEXT])
+    assert [t.lemma for t in typed_tokens] == [t.lemma for t in written_tokens]
+    assert [t.text for t in typed_tokens] == ["wat", "r", "u", "for", ",", "thx"]
+
 
 def test_a_word_without_a_tag_takes_the_first_part_of_speech_the_tables_know() -> None:
     untagged = _UntaggedLemmatizer(DEFAULT_SPACY_MODEL)
