@@ -798,7 +798,7 @@ def about_the_last_answer(text: str) -> bool:
 
 # Asking where the answer just given comes from, in words the classifier may not place.
 WHERE_FROM = re.compile(
-    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|(?:any |got a |got any |is there a |are there any |useful |good )?(?:links?|references?|citations?|resources?|further reading)|where(?:'s|s| is| does| did) (?:that|this|it) (?:come )?from"
+    r"^\W*(?:(?:and|but|ok|so)\W+)?(?:who says(?: so)?|says who|sources?|evidence|(?:any |got a |got any |is there a |are there any |useful |good )?(?:links?|references?|citations?|resources?|further reading)|where(?:'s|s| is| does| did| are| do) (?:that|this|it|those|these|they) (?:come )?from"
     r"|what(?:'s|s| is) (?:that|this|it) based on|(?:is|was) (?:that|this|it) based on (?:anything|something|evidence|research)"
     r"|based on what|where (?:can|could|do) (?:i|we) read (?:more|up)(?: on| about)?(?: (?:that|this|it))?"
     r"|what (?:principle|principles|evidence) (?:is|are) (?:that|this|it) (?:resting|based|built) on"

@@ -17,7 +17,7 @@ DELETE = "delete_my_data"
 # No false match on any training or development sentence of another intent when written.
 DELETION_REQUEST = re.compile(
     r"\b(?:delete|erase|wipe|remove|clear|scrap|scrub|bin|forget|destroy|purge|get rid of)\b(?:\s+\w+){0,3}?\s+"
-    r"(?:(?:my|our)\s+(?:data|details|information|info|messages|history|chat|conversation|answers)"
+    r"(?:(?:my|our)\s+(?:personal\s+)?(?:data|details|information|info|messages|history|chat|conversation|answers)"
     r"|(?:this|our|the|my)\s+(?:chat|conversation|history|transcript|messages)"
     r"|(?:everything|all|anything|what)\s+(?:that\s+)?(?:i|we)(?:'ve|\s+have)?\s+"
     r"(?:said|told|typed|talked|wrote|written|shared|gave|given|asked|put)"
@@ -26,10 +26,16 @@ DELETION_REQUEST = re.compile(
     r"|all\s+(?:of\s+)?(?:it|this|that)\b)",
     re.IGNORECASE,
 )
+# What is theirs first, then the deleting: "I want my personal data removed", "get my chat deleted".
+DELETION_WANTED = re.compile(
+    r"\b(?:my|our)\s+(?:personal\s+)?(?:data|details|information|info|messages|history|chat|conversation|answers)"
+    r"\s+(?:to\s+be\s+|being\s+)?(?:deleted|erased|wiped|removed|cleared|destroyed|purged|forgotten)\b",
+    re.IGNORECASE,
+)
 
 
 def asks_to_delete(text: str) -> bool:
-    return bool(DELETION_REQUEST.search(text or ""))
+    return bool(DELETION_REQUEST.search(text or "") or DELETION_WANTED.search(text or ""))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

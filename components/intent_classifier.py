@@ -101,9 +101,26 @@ INTRODUCTION_WORDS = 25
 TOLD_AFTER_WORDS = 10
 
 
+# "I'm the partnership lead but I have zero authority over the staff": who they are, then the problem
+# in the same sentence after "but".
+BUT = re.compile(r",?\s+but\s+", re.IGNORECASE)
+TOLD_AFTER_BUT_WORDS = 6
+
+
 def after_introduction(text: str) -> int:
     """Where the problem starts in a message that opens with a greeting and who the person is
     (0 if it does not)."""
+    first = SENTENCE_BREAK.split(text, maxsplit=1)[0]
+    but = BUT.search(first)
+    if but is not None and len(text[but.end() :].split()) >= TOLD_AFTER_BUT_WORDS:
+        opening = first[: but.start()]
+        match = INTRODUCTION.match(opening)
+        if (
+            match is not None
+            and len(opening.split()) <= INTRODUCTION_WORDS
+            and not (match.group("role") and DOES_SOMETHING.search(opening))
+        ):
+            return but.end()
     start = 0
     introduced = False
     for _ in range(3):  # a greeting, then who they are, then where they sit

@@ -720,6 +720,7 @@ async def test_a_challenge_picked_by_one_word_of_its_name_from_the_list(knowledg
         "where can I read more about that",
         "what principle is that resting on",
         "where are you getting that from",
+        "where are those from",  # read as "where are you from?", out of scope
     ],
 )
 async def test_is_that_based_on_anything_gives_the_sources_of_the_idea(knowledge_cache, domain, text) -> None:
@@ -839,6 +840,16 @@ async def test_where_the_answers_come_from_read_as_about_the_bot_gets_the_source
     # "where do you come from" is still about the bot.
     messages, _ = await run(ActionBotChallenge(), tracker("bot_challenge", 0.9, "where do you come from", {}), domain)
     assert messages[0].get("response") == "utter_bot_challenge"
+
+
+async def test_where_the_bot_is_from_read_as_out_of_scope_is_answered_not_declined(knowledge_cache, domain) -> None:
+    # Out of scope since the thirty-first release, as every development set's writer labelled it;
+    # a decline would be rude, so it gets the "are you a bot?" answer, which says who made it.
+    for text in ("where are you from?", "Which country were you made in?", "so where r u based"):
+        messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.9, text, {}), domain)
+        assert messages[0].get("response") == "utter_bot_challenge", text
+    messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.9, "where is the nearest pharmacy from here", {}), domain)
+    assert messages[0].get("response") != "utter_bot_challenge"
 
 
 async def test_a_pick_by_its_bit_then_a_question_on_it_is_the_pick(knowledge_cache, domain) -> None:

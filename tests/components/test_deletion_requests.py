@@ -22,7 +22,11 @@ def read(text: str, intent: str, confidence: float = 0.6) -> Message:
 
 
 @pytest.mark.parametrize(
-    "text", ["forget everything we talked about", "please wipe my data", "can you delete this chat", "forget me", "erase what I typed"]
+    "text",
+    [
+        "forget everything we talked about", "please wipe my data", "can you delete this chat", "forget me", "erase what I typed",
+        "I want my personal data removed under GDPR", "can I get my chat deleted",
+    ],
 )
 def test_a_request_to_delete_is_delete_my_data(text) -> None:
     message = read(text, "challenge_purpose")
@@ -37,6 +41,7 @@ def test_a_request_to_delete_is_delete_my_data(text) -> None:
         ("forget it, tell me about the benefits", "ask_benefits"),
         ("clear the air between partners", "challenge_culture_clash"),
         ("remove me from the mailing list of the ICB", "out_of_scope"),
+        ("partners want their data deleted once the project ends", "ask_practice_question"),
         ("/challenge_purpose", "challenge_purpose"),
     ],
 )

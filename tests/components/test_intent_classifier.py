@@ -168,8 +168,13 @@ def test_where_the_problem_starts_after_a_greeting_and_who_the_person_is() -> No
         "Every time we meet in the hall nobody has read the papers. " + told,
         "I'm a commissioner at an ICB and the trusts keep undercutting each other on every bid we run.",
         "I'm a pharmacist. Any tips?",
+        "I'm a pharmacist but why?",  # too little after "but"
+        "the council keeps cancelling but we never find out why until the day",  # no introduction before "but"
     ):
         assert after_introduction(text) == 0, text
+    # Who they are, then "but" and the problem in the same sentence.
+    text = "I'm the partnership lead but I have no say over any of the staff involved"
+    assert text[after_introduction(text) :] == "I have no say over any of the staff involved"
 
 
 def test_a_problem_told_after_an_introduction_is_read_without_it(tmp_path: Path, monkeypatch) -> None:
