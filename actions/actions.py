@@ -25,6 +25,7 @@ from actions.common import (
     knowledge_or_apology,
     next_advice,
     person_context,
+    where_the_bot_is_from,
 )
 from actions.context import (
     CONTEXT_ONLY_WORDS,
@@ -360,6 +361,9 @@ class ActionKnowledgeAnswer(Action):
         errand = decline_errand(dispatcher, tracker)  # "can you look up how much our ICB got in health inequalities money"
         if errand is not None:
             return errand
+        answered = where_the_bot_is_from(dispatcher, tracker)  # "where are you from?" read as the sources
+        if answered is not None:
+            return answered
         answered = await plain_follow_up_answered(dispatcher, tracker)  # "what about Wales?" reads like the challenges
         if answered is not None:
             return answered

@@ -199,6 +199,25 @@ EVERYDAY_SUBJECT = re.compile(
 )
 
 
+# "where are you from?", "which country were you made in?": out of scope (the development sets'
+# writers put them with everyday requests), but a decline would be rude, and the sources answer
+# (what "where are you from?" was once read as) is issue 14's example of advice given to an
+# everyday request: the answer to "are you a bot?" says what it is and who made it.
+ASKS_WHERE_THE_BOT_IS_FROM = re.compile(
+    r"^\W*(?:so|and|ok)?\W*(?:where(?:abouts)?|(?:which|what) (?:country|city|town|part of the world))"
+    r" (?:are|r|were|do|did|is) (?:you|u|ya|this bot) (?:\w+ )?(?:from|based|made|built|born|live|located|in|come from)\W*$",
+    re.IGNORECASE,
+)
+
+
+def where_the_bot_is_from(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """The "are you a bot?" answer to a question about where the bot is from, or None."""
+    if not ASKS_WHERE_THE_BOT_IS_FROM.match(tracker.latest_message.get("text") or ""):
+        return None
+    dispatcher.utter_message(response="utter_bot_challenge")
+    return []
+
+
 def decline_errand(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
     """The polite decline of an errand, or None if the message asks for none."""
     if not ERRAND.search(tracker.latest_message.get("text") or ""):

@@ -24,6 +24,7 @@ from actions.common import (
     decline_errand,
     intent_of,
     knowledge_or_apology,
+    where_the_bot_is_from,
 )
 from actions.context import (
     CONTEXT_ONLY_WORDS,
@@ -688,16 +689,6 @@ async def option_picked(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
     return show(dispatcher, knowledge, tracker, item) if item is not None else None
 
 
-# "where are you from?", "which country were you made in?": out of scope (the contract's writers put
-# them with everyday requests), but a decline would be rude; the answer to "are you a bot?" says
-# what it is and who made it.
-ASKS_WHERE_THE_BOT_IS_FROM = re.compile(
-    r"^\W*(?:so|and|ok)?\W*(?:where(?:abouts)?|(?:which|what) (?:country|city|town|part of the world))"
-    r" (?:are|r|were|do|did|is) (?:you|u|ya|this bot) (?:\w+ )?(?:from|based|made|built|born|live|located|in|come from)\W*$",
-    re.IGNORECASE,
-)
-
-
 class ActionOutOfScope(Action):
     """Out of scope is declined (utter_out_of_scope), except a question about a partnership term
     ("what is the CVS anyway?"), which the classifier often reads as out of scope."""
@@ -708,9 +699,9 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if resumes_paused_check(tracker):  # "carry on" after the health check was paused for a question
             return [FollowupAction("action_health_check_intro")]
-        if ASKS_WHERE_THE_BOT_IS_FROM.match(tracker.latest_message.get("text") or ""):
-            dispatcher.utter_message(response="utter_bot_challenge")
-            return []
+        answered = where_the_bot_is_from(dispatcher, tracker)
+        if answered is not None:
+            return answered
         answered = await term_or_thanks(dispatcher, tracker)
         if answered is not None:
             return answered

@@ -850,6 +850,9 @@ async def test_where_the_bot_is_from_read_as_out_of_scope_is_answered_not_declin
         assert messages[0].get("response") == "utter_bot_challenge", text
     messages, _ = await run(ActionOutOfScope(), tracker("out_of_scope", 0.9, "where is the nearest pharmacy from here", {}), domain)
     assert messages[0].get("response") != "utter_bot_challenge"
+    # ...and where it was once read as the sources (issue 14's example of advice given to an everyday request).
+    messages, _ = await run(ActionKnowledgeAnswer(), tracker("ask_sources", 0.53, "where are you from?", {}), domain)
+    assert messages[0].get("response") == "utter_bot_challenge"
 
 
 async def test_a_pick_by_its_bit_then_a_question_on_it_is_the_pick(knowledge_cache, domain) -> None:
