@@ -41,7 +41,7 @@ from actions.glossary import answer_term, asked_entries, entry_named, mentioned_
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for, words
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import clarification_options
-from actions.vocabulary import CHALLENGES, KNOWLEDGE_TOPICS, PRINCIPLE_TOPICS
+from actions.vocabulary import CHAT_SPELLINGS, CHALLENGES, KNOWLEDGE_TOPICS, PRINCIPLE_TOPICS
 
 ORDINALS = {
     "first": 1,
@@ -707,22 +707,18 @@ def short_follow_up(text: str) -> str | None:
     return follow_up_form(sentences[-1]) if set(before) <= PLEASANTRIES else None
 
 
-# Chat spellings of the words follow-ups are read by: "wat would u do first", "shud we".
+# Chat spellings ("wat would u do first"), and some only the follow-up reader needs ("shud we"): the
+# classifier's lemma view reads CHAT_SPELLINGS alone, the table its model was measured with.
 TXT_SPEAK = {
-    "wat": "what",
-    "wot": "what",
-    "u": "you",
-    "ur": "your",
-    "r": "are",
+    **CHAT_SPELLINGS,
     "shud": "should",
     "cud": "could",
     "wud": "would",
-    "pls": "please",
-    "whys": "why does",  # "whys it take so long"
-    "hows": "how does",
     "hw": "how",
     "anothr": "another",
     "anotha": "another",
+    "whys": "why does",  # "whys it take so long"
+    "hows": "how does",
 }
 
 

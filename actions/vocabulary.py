@@ -208,3 +208,39 @@ SECTOR_OF_ROLE = {
     # "I'm actually a volunteer on the board rather than staff": volunteering is the voluntary sector's
     "volunteer": "voluntary_community",
 }
+
+# Chat spellings read as the word they stand for: by the follow-up reader ("wat would u do first")
+# and by the classifier's lemma view (components/lemmas.py), where "wat do u do" and "what do you do"
+# then share their lemma features; the word and character views keep what was typed.
+CHAT_SPELLINGS = {
+    "u": "you",
+    "ya": "you",
+    "ye": "you",
+    "yu": "you",
+    "ur": "your",
+    "yr": "your",
+    "yer": "your",
+    "r": "are",
+    "wat": "what",
+    "wot": "what",
+    "wht": "what",
+    "wut": "what",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "thnx": "thanks",
+    "thanx": "thanks",
+    "tx": "thanks",
+    "ty": "thanks",
+    "cos": "because",
+    "coz": "because",
+    "abt": "about",
+    "gd": "good",
+    "ppl": "people",
+    "b4": "before",
+    "2day": "today",
+    "tmrw": "tomorrow",
+    "msg": "message",
+    "mtg": "meeting",
+    "mtgs": "meetings",
+}

@@ -13,11 +13,13 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from components.plain_requests import PlainRequestReader
 
 DELETE = "delete_my_data"
+# What is theirs: "my data", "our chat", "my personal details".
+THEIRS = r"(?:my|our)\s+(?:personal\s+)?(?:data|details|information|info|messages|history|chat|conversation|answers)"
 # A deleting verb, then (within three words) what is theirs: their data, this chat, what they said.
 # No false match on any training or development sentence of another intent when written.
 DELETION_REQUEST = re.compile(
     r"\b(?:delete|erase|wipe|remove|clear|scrap|scrub|bin|forget|destroy|purge|get rid of)\b(?:\s+\w+){0,3}?\s+"
-    r"(?:(?:my|our)\s+(?:personal\s+)?(?:data|details|information|info|messages|history|chat|conversation|answers)"
+    rf"(?:{THEIRS}"
     r"|(?:this|our|the|my)\s+(?:chat|conversation|history|transcript|messages)"
     r"|(?:everything|all|anything|what)\s+(?:that\s+)?(?:i|we)(?:'ve|\s+have)?\s+"
     r"(?:said|told|typed|talked|wrote|written|shared|gave|given|asked|put)"
@@ -28,7 +30,7 @@ DELETION_REQUEST = re.compile(
 )
 # What is theirs first, then the deleting: "I want my personal data removed", "get my chat deleted".
 DELETION_WANTED = re.compile(
-    r"\b(?:my|our)\s+(?:personal\s+)?(?:data|details|information|info|messages|history|chat|conversation|answers)"
+    rf"\b{THEIRS}"
     r"\s+(?:to\s+be\s+|being\s+)?(?:deleted|erased|wiped|removed|cleared|destroyed|purged|forgotten)\b",
     re.IGNORECASE,
 )

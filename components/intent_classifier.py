@@ -107,20 +107,24 @@ BUT = re.compile(r",?\s+but\s+", re.IGNORECASE)
 TOLD_AFTER_BUT_WORDS = 6
 
 
+def introduces(sentence: str) -> bool:
+    """Whether a short sentence says who the person is ("I'm a practice manager in a PCN"), not what
+    someone does ("I'm a lead and nobody turns up")."""
+    match = INTRODUCTION.match(sentence)
+    return (
+        match is not None
+        and len(sentence.split()) <= INTRODUCTION_WORDS
+        and not (match.group("role") and DOES_SOMETHING.search(sentence))
+    )
+
+
 def after_introduction(text: str) -> int:
     """Where the problem starts in a message that opens with a greeting and who the person is
     (0 if it does not)."""
     first = SENTENCE_BREAK.split(text, maxsplit=1)[0]
     but = BUT.search(first)
-    if but is not None and len(text[but.end() :].split()) >= TOLD_AFTER_BUT_WORDS:
-        opening = first[: but.start()]
-        match = INTRODUCTION.match(opening)
-        if (
-            match is not None
-            and len(opening.split()) <= INTRODUCTION_WORDS
-            and not (match.group("role") and DOES_SOMETHING.search(opening))
-        ):
-            return but.end()
+    if but is not None and len(text[but.end() :].split()) >= TOLD_AFTER_BUT_WORDS and introduces(first[: but.start()]):
+        return but.end()
     start = 0
     introduced = False
     for _ in range(3):  # a greeting, then who they are, then where they sit
@@ -129,12 +133,6 @@ def after_introduction(text: str) -> int:
         if len(parts) < 2 or len(parts[1].split()) < TOLD_AFTER_WORDS:
             break
         sentence = parts[0]
-        match = INTRODUCTION.match(sentence)
-        is_intro = (
-            match is not None
-            and len(sentence.split()) <= INTRODUCTION_WORDS
-            and not (match.group("role") and DOES_SOMETHING.search(sentence))
-        )
         if GREETING_ONLY.match(sentence) and not introduced:
             start += rest.index(parts[1])
             continue
@@ -142,7 +140,7 @@ def after_introduction(text: str) -> int:
             if SETTING.match(sentence) and len(sentence.split()) <= INTRODUCTION_WORDS:
                 start += rest.index(parts[1])
             break
-        if not is_intro:
+        if not introduces(sentence):
             break
         start += rest.index(parts[1])
         introduced = True

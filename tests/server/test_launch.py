@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +20,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if source.is_dir():
             shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, tmp_path / name)
     monkeypatch.setattr(launch, "ROOT", tmp_path)
     return tmp_path
@@ -29,6 +31,23 @@ def test_a_change_to_a_custom_components_code_needs_a_new_model(project: Path) -
     classifier = project / "components" / "intent_classifier.py"
     classifier.write_text(classifier.read_text() + "\n# changed\n")
     assert launch.training_fingerprint() != before
+
+
+def test_a_change_to_a_word_list_the_components_import_needs_one_too(project: Path) -> None:
+    """The lemma view reads the chat spellings in actions/vocabulary.py: "wat" is read as "what"."""
+    before = launch.training_fingerprint()
+    vocabulary = project / "actions" / "vocabulary.py"
+    vocabulary.write_text(vocabulary.read_text().replace('"wat": "what",', ""))
+    assert launch.training_fingerprint() != before
+
+
+def test_every_actions_module_a_component_imports_is_a_training_input() -> None:
+    imported = {
+        f"actions/{name}.py"
+        for path in (launch.ROOT / "components").glob("*.py")
+        for name in re.findall(r"^from actions\.(\w+) import", path.read_text(), re.MULTILINE)
+    }
+    assert imported and imported <= set(launch.COMPONENT_WORD_LISTS)
 
 
 def test_python_bytecode_and_the_knowledge_content_do_not(project: Path) -> None:
