@@ -51,6 +51,7 @@ from actions.follow_ups import (
     another_idea,
     answer_follow_up,
     follow_up_reading,
+    nation_told,
     plain_follow_up_answered,
     practice_named_plainly,
     principle_named,
@@ -511,6 +512,9 @@ class ActionAcknowledgeContext(Action):
         return "action_acknowledge_context"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        answered = await plain_follow_up_answered(dispatcher, tracker)  # "we're in Wales" after an answer
+        if answered is not None:
+            return answered
         context = person_context(tracker)
         # What the message implies beyond its entities ("I'm a GP": health; "going four years": established).
         implied = context_events(tracker)
@@ -538,6 +542,9 @@ class ActionAcknowledgeContext(Action):
         asks = asks_a_question(said) or "?" in said  # ("we're all volunteers, is that a problem?")
         if not known and not (asks or states_trouble(said)):
             knowledge = await knowledge_or_apology(dispatcher)
+            follow_up = follow_up_reading(knowledge, tracker) if knowledge is not None else None
+            if knowledge is not None and follow_up is not None:  # "explain like I'm five" reads like who they are
+                return answer_follow_up(dispatcher, tracker, knowledge, follow_up)
             # "honestly i'm tempted to walk away from the whole thing": a practice topic named plainly.
             practice = practice_named_plainly(knowledge, said) if knowledge is not None else None
             if knowledge is not None and practice is not None:
@@ -548,6 +555,10 @@ class ActionAcknowledgeContext(Action):
                 found = retrieve(knowledge, said, threshold=ANSWER_THRESHOLD) if knowledge is not None else []
                 if knowledge is not None and found:
                     return implied + show(dispatcher, knowledge, tracker, found[0][0])
+            nation = nation_told(said)
+            if nation is not None:  # "we're in Wales" before any answer: no sector or role, but heard
+                dispatcher.utter_message(text=answers.nation_noted(nation))
+                return implied
             dispatcher.utter_message(
                 text="Thanks. I'm not sure I caught your sector or role. Tell me what is happening in your partnership, "
                 "or your sector (for example NHS, council, charity or pharmacy), your role, or how long the partnership "

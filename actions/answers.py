@@ -79,8 +79,29 @@ def advice_answer(knowledge: Knowledge, challenge_id: str, ranked: RankedAdvice,
     return "\n".join(lines)
 
 
+# "go back" or "previous answer" before any answer: there is nothing to go back to (the classifier
+# reads "go back" as authority, "going back to the board").
+NOTHING_TO_GO_BACK_TO = (
+    "There's no earlier answer to go back to yet. Tell me what is getting in the way in your partnership "
+    "and I'll suggest some practical steps."
+)
+START_BUTTONS = [
+    {"title": "Common challenges", "payload": "/ask_challenges"},
+    {"title": "What can you do?", "payload": "/ask_capabilities"},
+]
+
+
 # "is that legal?" after an answer: whether something is lawful in a case is not the advisor's to say.
 NOT_LEGAL_ADVICE = "I can't say whether it is lawful in your case. " + LEGAL_NOTE
+
+
+def nation_noted(nation: str) -> str:
+    """ "we're in Wales" before any answer."""
+    return (
+        f"Thanks. My ideas are good practice rather than law, so they work in {nation} too; a step that is "
+        "for one UK nation only says so. What is getting in the way in your partnership? (Your sector or "
+        "role helps me tailor the advice too.)"
+    )
 
 
 def nation_reply(item: AdviceView | PracticeView, nation: str) -> str:

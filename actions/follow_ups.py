@@ -41,7 +41,7 @@ from actions.glossary import answer_term, asked_entries, entry_named, mentioned_
 from actions.retrieval import ANSWER_THRESHOLD, content_words, retriever_for, words
 from actions.store.knowledge import AdviceView, Knowledge, PassageView, PracticeView, TopicView
 from actions.understanding import clarification_options
-from actions.vocabulary import CHAT_SPELLINGS, CHALLENGES, KNOWLEDGE_TOPICS, PRINCIPLE_TOPICS
+from actions.vocabulary import CHALLENGES, CHAT_SPELLINGS, KNOWLEDGE_TOPICS, PRINCIPLE_TOPICS
 
 ORDINALS = {
     "first": 1,
@@ -821,7 +821,8 @@ def where_it_is_from(dispatcher: CollectingDispatcher, tracker: Tracker, knowled
 # Typed alone right after an answer, with words the classifier reads as something else:
 # "repeat that" / "say that again": the answer again; "go back", "previous answer", "what was the
 # first one again?": the idea given before it (or the first); "how do I convince my boss?": why it
-# helps, as the case to make. "repeat that" as a first message is still declined.
+# helps, as the case to make. "repeat that" as a first message is still declined; "go back" says
+# there is nothing to go back to.
 _BEFORE_MOVE = r"^\W*(?:(?:ok\w*|sorry|so|please|pls|can you|could you|would you|can we|could we|let'?s)\W+)*"
 _AFTER_MOVE = r"(?:\s+(?:please|pls|again|then))*\W*$"
 SAY_AGAIN = re.compile(
@@ -850,7 +851,26 @@ NATION_ASKED = re.compile(
     r"|(?:the )?same (?:in|for)|and (?:in|for))"
     r" (?P<nation>scotland|wales|northern ireland|ni|england)(?: too| as well| though| then)?\W*$"
 )
+# "we're in Wales", "I'm based in Scotland" told alone right after an answer: answered as "does that
+# apply in Wales?" (there is no nation to tailor to, and it is not a sector or role).
+NATION_TOLD = re.compile(
+    r"^\W*(?:(?:ok\w*|and|but|so|oh|btw|fyi|sorry|also)\W+)*(?:we(?:'re| are)|i(?:'m| am)|this is|it's|its|all)"
+    r"(?: (?:based|working|all|up|over|out))? in (?P<nation>scotland|wales|northern ireland|ni|england)"
+    r"(?: (?:btw|by the way|fyi|actually|if that matters|if that helps|not england))?\W*$"
+)
 NATION_NAMES = {"ni": "Northern Ireland"}
+
+
+def nation_name(match: re.Match[str]) -> str:
+    return NATION_NAMES.get(match.group("nation"), match.group("nation").title())
+
+
+def nation_told(text: str) -> str | None:
+    """The nation in "we're in Wales" told alone, or None."""
+    match = NATION_TOLD.match(untxt(text).lower().strip().replace("\u2019", "'"))
+    return nation_name(match) if match else None
+
+
 # "is that legal?", "are we allowed to do that?" right after an answer: the advisor gives general
 # guidance, not legal advice (as it says of itself), and says who can answer.
 LAWFUL_ASKED = re.compile(
@@ -876,14 +896,19 @@ async def plain_follow_up_answered(dispatcher: CollectingDispatcher, tracker: Tr
     a question about the bot, a practice question, more advice): "how much will it cost?",
     "template?", "repeat that", "go back", "how do I convince my boss?", "does that apply in Scotland?", "is that legal?". None when it is not one."""
     text = tracker.latest_message.get("text") or ""
-    if not tracker.get_slot("focus") or text.startswith("/"):
+    if text.startswith("/"):
         return None
     cleaned = untxt(text).lower().strip().replace("\u2019", "'")
+    if not tracker.get_slot("focus"):
+        if GO_BACK.match(cleaned):
+            dispatcher.utter_message(text=answers.NOTHING_TO_GO_BACK_TO, buttons=answers.START_BUTTONS)
+            return []
+        return None
     if LAWFUL_ASKED.match(cleaned):
         dispatcher.utter_message(text=answers.NOT_LEGAL_ADVICE, buttons=[answers.MORE_BUTTON, answers.OTHER_PROBLEM_BUTTON])
         return []
     practicality = practicality_asked(text)
-    nation = NATION_ASKED.match(cleaned)
+    nation = NATION_ASKED.match(cleaned) or NATION_TOLD.match(cleaned)
     moves = (SAY_AGAIN.match(cleaned), GO_BACK.match(cleaned), MAKE_THE_CASE.match(cleaned))
     if practicality is None and nation is None and not any(moves):
         return None
@@ -894,8 +919,9 @@ async def plain_follow_up_answered(dispatcher: CollectingDispatcher, tracker: Tr
     if item is None:
         return None
     if nation is not None and not isinstance(item, TopicView):
-        named = NATION_NAMES.get(nation.group("nation"), nation.group("nation").title())
-        dispatcher.utter_message(text=answers.nation_reply(item, named), buttons=answers.follow_up_buttons(item, "how"))
+        dispatcher.utter_message(
+            text=answers.nation_reply(item, nation_name(nation)), buttons=answers.follow_up_buttons(item, "how")
+        )
         return focus_events(item)
     again, back, case = moves
     if back and not (again or case or practicality) and options_offered(tracker):

@@ -1098,7 +1098,8 @@ def test_over_rest_practical_questions_after_an_answer_get_its_steps_with_an_hon
 def test_over_rest_repeat_go_back_and_make_the_case_after_an_answer(advisor) -> None:
     """ "repeat that" and "previous answer" were declined, "go back" got schemes of delegation, "what
     was the first one again?" a new idea and "how do I convince my boss?" a decline. "repeat that"
-    as a first message is still declined (an everyday request)."""
+    as a first message is still declined (an everyday request); "go back" says there is nothing to
+    go back to."""
     me = sender("again")
     say(advisor.base_url, "one partner only joined for the grant", me)
     assert texts(say(advisor.base_url, "repeat that", me)).startswith("\u201cAsk why each partner joins\u201d: At the start")
@@ -1112,6 +1113,9 @@ def test_over_rest_repeat_go_back_and_make_the_case_after_an_answer(advisor) -> 
         "To make the case: Why \u201cAsk why each partner joins\u201d helps"
     )
     assert texts(say(advisor.base_url, "repeat that", sender("again-none"))).startswith("Sorry, I can't help with that")
+    # "go back" as a first message got the advice on schemes of delegation (read as authority)
+    first = texts(say(advisor.base_url, "go back", sender("back-none")))
+    assert first.startswith("There's no earlier answer to go back to yet") and "delegation" not in first
 
 
 def test_over_rest_add_that_to_my_plan_gives_the_action_plan(advisor) -> None:
@@ -1137,6 +1141,21 @@ def test_over_rest_does_that_apply_in_a_nation_after_an_answer(advisor) -> None:
     reply = texts(say(advisor.base_url, "what about northern ireland?", me))
     assert reply.startswith("Pooled budgets and Section 75 agreements in Northern Ireland:") and "In England" not in reply, reply
     assert texts(say(advisor.base_url, "does that apply in scotland?", sender("nation-first"))).startswith("Sorry, I can't help")
+
+
+def test_over_rest_we_are_in_a_nation_is_heard_not_mistaken_for_a_sector(advisor) -> None:
+    """ "we're in Wales" (read as telling who they are) got "I'm not sure I caught your sector or role",
+    after an answer and before one; "explain like I'm five" after an answer got the same."""
+    me = sender("nation-told")
+    say(advisor.base_url, "the pharmacists never make our meetings", me)
+    reply = texts(say(advisor.base_url, "we're in Scotland", me))
+    assert reply.startswith("\u201cFit around pharmacy opening hours\u201d is good practice rather than law, so it applies in Scotland too.")
+    assert "One step is for England only" in reply, reply
+    first = texts(say(advisor.base_url, "we're in Wales", sender("nation-told-first")))
+    assert first.startswith("Thanks. My ideas are good practice rather than law, so they work in Wales too") and "sector or role" in first
+    me = sender("eli5")
+    say(advisor.base_url, "one partner only joined for the grant", me)
+    assert texts(say(advisor.base_url, "explain like I'm five", me)).startswith("In short: Ask why each partner joins.")
 
 
 def test_over_rest_is_that_legal_after_an_answer_says_it_is_not_legal_advice(advisor) -> None:
