@@ -446,7 +446,7 @@ PRACTICALITIES = {
 
 def practicality_asked(text: str) -> str | None:
     """timescale, cost, who_to_ask, who_does or template, when the whole message asks only that; else None."""
-    cleaned = untxt(text).lower().strip().replace("\u2019", "'")
+    cleaned = normalised(text)
     if len(cleaned.split()) > SHORT_WORDS:
         return None
     return next((kind for kind, pattern in PRACTICALITIES.items() if pattern.match(cleaned)), None)
@@ -726,6 +726,11 @@ def untxt(text: str) -> str:
     return " ".join(TXT_SPEAK.get(w.lower(), w) for w in (text or "").split())
 
 
+def normalised(text: str) -> str:
+    """Chat spellings spelt out, lower case, a typographic apostrophe made plain: what the patterns read."""
+    return untxt(text).lower().strip().replace("\u2019", "'")
+
+
 # "back to the meetings, what do I actually say to the people chairing them": a follow-up on the
 # first problem, after a detour; read without the words that go back to it.
 BACK_TO = re.compile(r"^\W*(?:(?:ok|okay|right|so|anyway)\W+)*back to (?:the |my |our )?[\w' ]{1,30}?,\s*")
@@ -736,7 +741,7 @@ ASIDE = re.compile(r",\s*as (?:an?|the) [\w' -]{1,30},\s*")
 
 
 def follow_up_form(text: str) -> str | None:
-    cleaned = ASIDE.sub(" ", BACK_TO.sub("", untxt(text).lower().strip().replace("\u2019", "'")))
+    cleaned = ASIDE.sub(" ", BACK_TO.sub("", normalised(text)))
     count = len(cleaned.split())
     if count <= LEADING_WORDS and PUSHBACK.search(cleaned):
         return "ask_more"
@@ -867,7 +872,7 @@ def nation_name(match: re.Match[str]) -> str:
 
 def nation_told(text: str) -> str | None:
     """The nation in "we're in Wales" told alone, or None."""
-    match = NATION_TOLD.match(untxt(text).lower().strip().replace("\u2019", "'"))
+    match = NATION_TOLD.match(normalised(text))
     return nation_name(match) if match else None
 
 
@@ -898,7 +903,7 @@ async def plain_follow_up_answered(dispatcher: CollectingDispatcher, tracker: Tr
     text = tracker.latest_message.get("text") or ""
     if text.startswith("/"):
         return None
-    cleaned = untxt(text).lower().strip().replace("\u2019", "'")
+    cleaned = normalised(text)
     if not tracker.get_slot("focus"):
         if GO_BACK.match(cleaned):
             dispatcher.utter_message(text=answers.NOTHING_TO_GO_BACK_TO, buttons=answers.START_BUTTONS)
